@@ -1,0 +1,32 @@
+from .models import Membership, Role, department_permission
+
+
+class DepartmentRoleBackend:
+    """Grants `accounts.dept_<department>_<role>` permissions from memberships.
+
+    A manager also holds the staff permission of the department. Permissions are
+    cached on the user object for the request, as Django's ModelBackend does."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+    def _department_perms(self, user):
+        if not user.is_active or user.is_anonymous:
+            return set()
+        if not hasattr(user, "_department_perm_cache"):
+            perms = set()
+            for department, role in Membership.objects.filter(user=user).values_list("department", "role"):
+                perms.add(department_permission(department, role))
+                if role == Role.MANAGER:
+                    perms.add(department_permission(department, Role.STAFF))
+            user._department_perm_cache = perms
+        return user._department_perm_cache
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return self._department_perms(user_obj)
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self._department_perms(user_obj)

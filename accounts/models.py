@@ -1,0 +1,118 @@
+"""People, departments and roles.
+
+Users are deactivated, never deleted (SIG-10): `User.delete()` refuses, and a
+username is never reused because the row stays forever.
+"""
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Department(models.TextChoices):
+    MARKET = "market", _("Market / Sales")
+    QUALITY = "quality", _("Quality")
+    PRODUCTION = "production", _("Production")
+    ENGINEERING = "engineering", _("Engineering")
+    MATERIALS = "materials", _("Materials / Procurement")
+    FINANCE = "finance", _("Finance")
+    WAREHOUSE = "warehouse", _("Finished-goods store")
+    MANAGEMENT = "management", _("General management")
+
+
+# Names as the records print them (always bilingual on the PDF).
+DEPARTMENT_NAMES_ZH = {
+    Department.MARKET: "市场部",
+    Department.QUALITY: "品质部",
+    Department.PRODUCTION: "生产部",
+    Department.ENGINEERING: "工程部",
+    Department.MATERIALS: "资材部",
+    Department.FINANCE: "财务部",
+    Department.WAREHOUSE: "成品库",
+    Department.MANAGEMENT: "总经理室",
+}
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    MANAGER = "manager", _("Manager")
+
+
+def department_permission(department, role=Role.STAFF):
+    """The permission string a membership grants, e.g. `accounts.dept_quality_staff`.
+
+    viewflow routes a task to a department queue through this string
+    (`.Permission(department_permission(...))`)."""
+    return f"accounts.dept_{department}_{role}"
+
+
+GENERAL_MANAGER_PERMISSION = department_permission(Department.MANAGEMENT, Role.MANAGER)
+
+
+class QmsUserManager(UserManager):
+    pass
+
+
+class User(AbstractUser):
+    display_name = models.CharField(
+        _("printed name"), max_length=150, help_text=_("Name as printed on signatures, e.g. 王芳 Wang Fang")
+    )
+    preferred_language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    # SIG-12: consecutive signing failures; reaching the limit locks signing
+    signing_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    signing_locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = QmsUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.printed_name
+
+    @property
+    def printed_name(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Users are deactivated, never deleted (21 CFR 11.100).")
+
+
+class Membership(models.Model):
+    """A person's role in a department. A person may hold several."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
+
+    class Meta:
+        verbose_name = _("membership")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="unique_membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_department_display()} · {self.get_role_display()}"
+
+
+ACCOUNTABILITY_STATEMENT_VERSION = "1"
+ACCOUNTABILITY_STATEMENT = _(
+    "I understand that my electronic signature in this system is the legally binding "
+    "equivalent of my handwritten signature, that I am accountable and responsible for "
+    "actions initiated under it, and that I will not share my password with anyone."
+)
+
+
+class AccountabilityAcceptance(models.Model):
+    """SIG-18: the stored acknowledgement of the e-signature accountability statement."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="accountability_acceptances")
+    statement_version = models.CharField(max_length=10)
+    statement_text = models.TextField()
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "statement_version"], name="unique_acceptance_per_version"),
+        ]

@@ -1,0 +1,48 @@
+"""Audit of access-rights changes (SIG-14) and of logins (SIG-12)."""
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from core import audit
+
+from .models import Membership, User
+
+
+@receiver(post_save, sender=Membership)
+def membership_granted(sender, instance, created, **kwargs):
+    if created:
+        with transaction.atomic():
+            audit.log("access.granted", instance, actor=getattr(instance, "_actor", None),
+                      new={"user": instance.user.username, "department": instance.department, "role": instance.role},
+                      reason=getattr(instance, "_reason", ""))
+
+
+@receiver(post_delete, sender=Membership)
+def membership_revoked(sender, instance, **kwargs):
+    with transaction.atomic():
+        audit.log("access.revoked", instance, actor=getattr(instance, "_actor", None),
+                  old={"user": instance.user.username, "department": instance.department, "role": instance.role},
+                  reason=getattr(instance, "_reason", ""))
+
+
+@receiver(post_save, sender=User)
+def user_saved(sender, instance, created, update_fields=None, **kwargs):
+    if created:
+        with transaction.atomic():
+            audit.log("user.created", instance, actor=getattr(instance, "_actor", None),
+                      new={"username": instance.username, "printed_name": instance.printed_name,
+                           "is_active": instance.is_active, "is_superuser": instance.is_superuser})
+
+
+@receiver(user_logged_in)
+def logged_in(sender, request, user, **kwargs):
+    with transaction.atomic():
+        audit.log("auth.login", user, actor=user)
+
+
+@receiver(user_login_failed)
+def login_failed(sender, credentials, request=None, **kwargs):
+    with transaction.atomic():
+        audit.log("auth.login_failed", ("auth.user", credentials.get("username", "")[:64], ""),
+                  new={"username": credentials.get("username", "")})

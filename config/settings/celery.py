@@ -1,0 +1,35 @@
+"""Celery topic settings. The default broker needs no server (kombu's filesystem
+transport under var/), yet a real `celery worker` process consumes it; production
+and CI set CELERY_BROKER_URL=redis://..."""
+import os
+from pathlib import Path
+
+_var = Path(os.environ.get("QMS_VAR_DIR", Path(__file__).resolve().parent.parent.parent / "var"))
+_queue = _var / "celery-queue"
+for _sub in ("out", "processed"):
+    (_queue / _sub).mkdir(parents=True, exist_ok=True)
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue / "out"),
+        "data_folder_out": str(_queue / "out"),
+        "processed_folder": str(_queue / "processed"),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = None  # results are stored as records in the database
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "").lower() in {"1", "true", "yes"}
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# WeasyPrint keeps font and layout caches; recycle workers to bound memory.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200"))
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # fires viewflow's database-backed flow.Timer nodes
+    "fire-workflow-timers": {"task": "core.tasks.fire_workflow_timers", "schedule": 60.0},
+}

@@ -1,0 +1,94 @@
+"""The audit trail: one append-only, hash-chained log for every state change.
+
+`log()` must run inside the transaction of the change it records (it asserts so),
+so the entry and the change commit or roll back together (SIG-5). Appends are
+serialised by locking the single AuditHead row, which keeps `seq` gap-free and
+each entry's `prev_hash` equal to the previous entry's hash.
+"""
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from .canonical import jsonable
+from .models import GENESIS_HASH, AuditEntry, AuditHead
+
+
+def _describe(obj):
+    if obj is None:
+        return "", "", ""
+    if isinstance(obj, tuple):  # ("type", "id", "repr") for things that are not model rows
+        return obj
+    return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
+
+
+def log(action, obj=None, *, actor=None, old=None, new=None, reason="", record=None, process_id=None,
+        on_behalf_of=None):
+    """Append an audit entry for `action` on `obj`. Call inside the change's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.log() must run inside the transaction of the change it records")
+    object_type, object_id, object_repr = _describe(obj)
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    entry = AuditEntry(
+        seq=head.last_seq + 1,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=(actor.printed_name if actor is not None and actor.is_authenticated else "system"),
+        on_behalf_of=on_behalf_of,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        record=record,
+        process_id=process_id,
+        old_values=jsonable(old) if old is not None else None,
+        new_values=jsonable(new) if new is not None else None,
+        reason=reason or "",
+        prev_hash=head.last_hash,
+    )
+    entry.entry_hash = entry.compute_hash()
+    entry.save()
+    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return entry
+
+
+def changed_values(before: dict, after: dict):
+    """The (old, new) pair of the keys whose values differ."""
+    keys = sorted(set(before) | set(after))
+    old = {k: before.get(k) for k in keys if before.get(k) != after.get(k)}
+    new = {k: after.get(k) for k in keys if before.get(k) != after.get(k)}
+    return old, new
+
+
+@dataclass
+class Problem:
+    kind: str
+    ident: str
+    detail: str
+
+    def __str__(self):
+        return f"{self.kind} {self.ident}: {self.detail}"
+
+
+def verify_chain(batch_size=2000):
+    """Recompute every entry's hash and link. Yields a Problem for each break."""
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    last = None
+    qs = AuditEntry.objects.order_by("seq")
+    for entry in qs.iterator(chunk_size=batch_size):
+        if entry.seq != expected_seq:
+            yield Problem("audit entry", f"#{expected_seq}", f"missing (next present is #{entry.seq})")
+        if entry.prev_hash != expected_prev:
+            yield Problem("audit entry", f"#{entry.seq}", "link to the previous entry is broken")
+        if entry.compute_hash() != entry.entry_hash:
+            yield Problem("audit entry", f"#{entry.seq}", "content was altered (hash mismatch)")
+        expected_prev, expected_seq, last = entry.entry_hash, entry.seq + 1, entry
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and last is not None and (head.last_seq != last.seq or head.last_hash != last.entry_hash):
+        yield Problem("audit chain", "head", f"head says #{head.last_seq}, last entry is #{last.seq}: entries removed")
+    if head is not None and head.last_seq and last is None:
+        yield Problem("audit chain", "head", "entries removed")
+
+
+def in_transaction(func):
+    """Decorator for action functions: they own their transaction."""
+    return transaction.atomic(func)

@@ -1,0 +1,148 @@
+"""Electronic signatures (21 CFR 11.50, 11.70, 11.100, 11.200, 11.300).
+
+Signing is two steps:
+1. `verify_signer()` checks the re-entered password (and the user ID where 11.200
+   asks for both). It runs in its own transaction *before* the change, so a failed
+   attempt is counted and audited even though the change itself is refused. The
+   fifth consecutive failure locks signing for that user until an administrator
+   unlocks it.
+2. `apply_signature()` writes the signature row bound to the content hash of the
+   exact record version, inside the transaction of the change it signs.
+"""
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, User,
+)
+
+from . import audit
+from .errors import InvalidInput, SignatureRefused
+from .models import Meaning, Signature
+
+REASON_REQUIRED = {Meaning.REJECTED}
+
+
+def has_accepted_accountability(user):
+    return AccountabilityAcceptance.objects.filter(
+        user=user, statement_version=ACCOUNTABILITY_STATEMENT_VERSION
+    ).exists()
+
+
+@transaction.atomic
+def accept_accountability(user):
+    """SIG-18: store the user's acknowledgement of the accountability statement."""
+    acceptance, created = AccountabilityAcceptance.objects.get_or_create(
+        user=user, statement_version=ACCOUNTABILITY_STATEMENT_VERSION,
+        defaults={"statement_text": str(ACCOUNTABILITY_STATEMENT), "accepted_at": timezone.now()},
+    )
+    if created:
+        audit.log("esign.accountability_accepted", acceptance, actor=user,
+                  new={"statement_version": ACCOUNTABILITY_STATEMENT_VERSION,
+                       "statement": acceptance.statement_text})
+    return acceptance
+
+
+def validate_signature_input(meaning, reason, allowed_meanings):
+    """Field errors for the meaning and reason of a signature, before any password check."""
+    errors = {}
+    if meaning not in allowed_meanings:
+        errors["meaning"] = [_("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(str(Meaning(m).label) for m in allowed_meanings)}]
+    if meaning in REASON_REQUIRED and not (reason or "").strip():
+        errors["reason"] = [_("A reason is required to reject.")]
+    if errors:
+        raise InvalidInput(_("The signature is incomplete."), field_errors=errors)
+
+
+def verify_signer(user, password, *, username=None, require_username=False):
+    """Check the signer's credentials; count, audit and lock on failure.
+
+    Raises SignatureRefused naming the problem. Must be called outside the
+    transaction of the change (or that transaction must still commit), so that
+    the failure count survives."""
+    limit = settings.QMS["SIGNING_FAILURE_LIMIT"]
+    if not user.is_active:
+        raise SignatureRefused(_("This account is deactivated."), field_errors={"password": [_("Account deactivated.")]})
+    if user.signing_locked_at:
+        raise SignatureRefused(
+            _("Signing is locked for this account after repeated failures; ask an administrator."),
+            field_errors={"password": [_("Signing is locked.")]},
+        )
+    if not has_accepted_accountability(user):
+        raise SignatureRefused(
+            _("Accept the electronic-signature accountability statement before your first signature."),
+            field_errors={"accept_accountability": [_("Required before the first signature.")]},
+        )
+    if require_username and not username:
+        raise SignatureRefused(_("Enter your user ID and password to sign."),
+                               field_errors={"username": [_("Required for the first signature of a session.")]})
+    if (username is not None and username != user.get_username()) or not user.check_password(password or ""):
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            locked.signing_failures += 1
+            fields = ["signing_failures"]
+            if locked.signing_failures >= limit:
+                locked.signing_locked_at = timezone.now()
+                fields.append("signing_locked_at")
+            locked.save(update_fields=fields)
+            audit.log("esign.failed", locked, actor=user,
+                      new={"consecutive_failures": locked.signing_failures,
+                           "locked": bool(locked.signing_locked_at)})
+            if locked.signing_locked_at and "signing_locked_at" in fields:
+                audit.log("esign.locked", locked, actor=user, reason=f"{limit} consecutive signing failures")
+        user.signing_failures, user.signing_locked_at = locked.signing_failures, locked.signing_locked_at
+        raise SignatureRefused(_("The user ID or password is not correct."),
+                               field_errors={"password": [_("Wrong password.")]})
+    if user.signing_failures:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(signing_failures=0)
+        user.signing_failures = 0
+
+
+@transaction.atomic
+def unlock_signing(user, *, actor, reason):
+    if not reason:
+        raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    User.objects.filter(pk=user.pk).update(signing_failures=0, signing_locked_at=None)
+    audit.log("esign.unlocked", user, actor=actor, reason=reason)
+
+
+def apply_signature(version, *, signer, meaning, role, reason="", task=None, step=""):
+    """Sign `version` (inside the caller's transaction). The signature binds the
+    version's content hash; `verify_signature` detects any later alteration."""
+    signature = Signature(
+        record_version=version,
+        signer=signer,
+        signer_username=signer.get_username(),
+        printed_name=signer.printed_name,
+        role=role,
+        meaning=meaning,
+        reason=reason or "",
+        content_hash=version.content_hash,
+        task_id=task.pk if task is not None else None,
+        step=step,
+    )
+    signature.signed_at = timezone.now()
+    signature.signature_hash = signature.compute_hash()
+    signature.save()
+    audit.log("esign.signed", signature, actor=signer, record=version.record,
+              process_id=version.record.process_id, reason=reason,
+              new={"version": version.version, "meaning": meaning, "role": role,
+                   "content_hash": version.content_hash, "signature_hash": signature.signature_hash})
+    return signature
+
+
+def signature_problems(signature):
+    """Why a signature no longer verifies ([] when it does)."""
+    problems = []
+    version = signature.record_version
+    if version.compute_hash() != version.content_hash:
+        problems.append("the signed record version's data was altered")
+    if signature.content_hash != version.content_hash:
+        problems.append("the signature is bound to different content")
+    if signature.compute_hash() != signature.signature_hash:
+        problems.append("the signature itself was altered")
+    return problems

@@ -1,0 +1,235 @@
+"""Controlled records, their immutable versions, electronic signatures, rendered
+files, record numbering and the hash-chained audit trail.
+
+Rows of RecordVersion, Signature, RecordFile and AuditEntry are append-only:
+`save()` refuses an update, `delete()` refuses, and on PostgreSQL a trigger makes
+the database itself refuse UPDATE and DELETE (migration 0002).
+"""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .canonical import sha256_hex
+
+
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{type(self).__name__} rows are append-only")
+
+
+# --- audit trail -----------------------------------------------------------------
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditHead(models.Model):
+    """The single row that serialises appends to the chain (locked FOR UPDATE)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+
+class AuditEntry(AppendOnlyModel):
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    timestamp = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    record = models.ForeignKey(
+        "core.Record", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    process_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def hashed_content(self):
+        return {
+            "seq": self.seq,
+            "timestamp": self.timestamp,
+            "actor": self.actor_id,
+            "actor_name": self.actor_name,
+            "on_behalf_of": self.on_behalf_of_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "record": self.record_id,
+            "process": self.process_id,
+            "old": self.old_values,
+            "new": self.new_values,
+            "reason": self.reason,
+            "prev_hash": self.prev_hash,
+        }
+
+    def compute_hash(self):
+        return sha256_hex(self.hashed_content())
+
+
+# --- record numbering --------------------------------------------------------------
+
+
+class NumberSequence(models.Model):
+    """Gap-free counter per prefix and year (e.g. OR-2026-0001). Incremented in the
+    same transaction as the record it numbers, so a rollback returns the number."""
+
+    prefix = models.CharField(max_length=16)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="unique_sequence")]
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+class Record(models.Model):
+    """A controlled record (filled form). Its content lives in immutable versions."""
+
+    number = models.CharField(_("record number"), max_length=32, unique=True)
+    record_type = models.CharField(_("record type"), max_length=40, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    form_code = models.CharField(_("form number"), max_length=32)
+    form_revision = models.CharField(_("form revision"), max_length=8)
+    status = models.CharField(_("status"), max_length=32, db_index=True)
+    current_version = models.PositiveIntegerField(_("version"), default=0)
+    customer_name = models.CharField(_("customer"), max_length=200, blank=True, db_index=True)
+    product_text = models.CharField(_("products"), max_length=500, blank=True)
+    search_text = models.TextField(blank=True)
+    process = models.ForeignKey(
+        "viewflow.Process", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("record")
+        verbose_name_plural = _("records")
+
+    def __str__(self):
+        return self.number
+
+    def get_version(self, number=None):
+        return self.versions.get(version=number or self.current_version)
+
+
+class RecordVersion(AppendOnlyModel):
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["record", "version"]
+        constraints = [models.UniqueConstraint(fields=["record", "version"], name="unique_record_version")]
+
+    def __str__(self):
+        return f"{self.record.number} v{self.version}"
+
+    def compute_hash(self):
+        return sha256_hex(self.data)
+
+
+class Meaning(models.TextChoices):
+    AUTHORED = "authored", _("Authored")
+    REVIEWED = "reviewed", _("Reviewed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    VERIFIED = "verified", _("Verified")
+
+
+MEANING_ZH = {
+    Meaning.AUTHORED: "编制",
+    Meaning.REVIEWED: "评审",
+    Meaning.APPROVED: "批准",
+    Meaning.REJECTED: "驳回",
+    Meaning.VERIFIED: "验证",
+}
+
+
+class Signature(AppendOnlyModel):
+    """An electronic signature bound to the exact content hash of one record version."""
+
+    record_version = models.ForeignKey(RecordVersion, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
+    signer_username = models.CharField(max_length=150)
+    printed_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=150)
+    meaning = models.CharField(max_length=16, choices=Meaning.choices)
+    reason = models.TextField(blank=True)
+    signed_at = models.DateTimeField(default=timezone.now, editable=False)
+    content_hash = models.CharField(max_length=64)
+    signature_hash = models.CharField(max_length=64)
+    task_id = models.BigIntegerField(null=True, blank=True)
+    step = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+    def hashed_content(self):
+        return {
+            "record": self.record_version.record.number,
+            "version": self.record_version.version,
+            "content_hash": self.content_hash,
+            "signer": self.signer_id,
+            "username": self.signer_username,
+            "printed_name": self.printed_name,
+            "role": self.role,
+            "meaning": self.meaning,
+            "reason": self.reason,
+            "signed_at": self.signed_at,
+            "task": self.task_id,
+            "step": self.step,
+        }
+
+    def compute_hash(self):
+        return sha256_hex(self.hashed_content())
+
+
+class RecordFile(AppendOnlyModel):
+    """A rendered file of one record version, rendered once and never again."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", _("PDF")
+        ARCHIVE = "pdfa", _("PDF/A-3b archive copy")
+
+    record_version = models.ForeignKey(RecordVersion, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(upload_to="records/%Y/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField(default=timezone.now, editable=False)
+    render_seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record_version", "kind"], name="unique_file_per_version")]

@@ -1,0 +1,112 @@
+"""Actions on controlled records: numbering, creation, new versions, status.
+
+Each runs inside the caller's transaction or opens its own, and writes its audit
+entry in that same transaction."""
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import audit, registry
+from .canonical import jsonable, sha256_hex
+from .models import NumberSequence, Record, RecordVersion
+
+
+def next_number(prefix, year=None):
+    """Allocate the next gap-free number, e.g. OR-2026-0001. Safe under concurrency:
+    the row update takes a row lock that is held until the caller's transaction ends,
+    and a rollback gives the number back."""
+    year = year or timezone.localdate().year
+    with transaction.atomic():
+        updated = NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    NumberSequence.objects.create(prefix=prefix, year=year, last=1)
+            except IntegrityError:  # created concurrently: take the normal path
+                NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
+        last = NumberSequence.objects.get(prefix=prefix, year=year).last
+    return f"{prefix}-{year}-{last:04d}"
+
+
+@transaction.atomic
+def create_record(type_code, *, actor, data, status, title="", customer_name="", product_text="",
+                  search_text="", process=None, reason=""):
+    rtype = registry.get(type_code)
+    record = Record.objects.create(
+        number=next_number(rtype.prefix),
+        record_type=rtype.code,
+        title=title or rtype.title,
+        form_code=rtype.form_code,
+        form_revision=rtype.form_revision,
+        status=status,
+        customer_name=customer_name,
+        product_text=product_text[:500],
+        search_text=search_text,
+        process=process,
+        created_by=actor,
+    )
+    audit.log("record.created", record, actor=actor, record=record,
+              process_id=process.pk if process else None,
+              new={"number": record.number, "type": rtype.code, "status": status,
+                   "form": f"{rtype.form_code} {rtype.form_revision}"})
+    add_version(record, actor=actor, data=data, reason=reason or "created")
+    return record
+
+
+@transaction.atomic
+def add_version(record, *, actor, data, reason, status=None):
+    """Store `data` as the record's next immutable version (if it differs from the
+    current one) and return the current version. The audit entry carries the changed
+    fields' old and new values."""
+    data = jsonable(data)
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    current = record.versions.filter(version=record.current_version).first()
+    if current is not None and current.data == data:
+        if status and status != record.status:
+            set_status(record, status, actor=actor, reason=reason)
+        return current
+    version = RecordVersion.objects.create(
+        record=record, version=record.current_version + 1, data=data,
+        content_hash=sha256_hex(data), reason=reason, created_by=actor,
+    )
+    before = current.data if current else {}
+    old, new = audit.changed_values(_flatten(before), _flatten(data))
+    audit.log("record.version_created", version, actor=actor, record=record,
+              process_id=record.process_id, reason=reason,
+              old=old if current else None,
+              new={"version": version.version, "content_hash": version.content_hash, "changes": new})
+    record.current_version = version.version
+    fields = ["current_version"]
+    if status and status != record.status:
+        audit.log("record.status_changed", record, actor=actor, record=record, process_id=record.process_id,
+                  old={"status": record.status}, new={"status": status}, reason=reason)
+        record.status = status
+        fields.append("status")
+    record.save(update_fields=fields)
+    return version
+
+
+@transaction.atomic
+def set_status(record, status, *, actor, reason=""):
+    old = record.status
+    if old == status:
+        return record
+    record.status = status
+    record.save(update_fields=["status"])
+    audit.log("record.status_changed", record, actor=actor, record=record, process_id=record.process_id,
+              old={"status": old}, new={"status": status}, reason=reason)
+    return record
+
+
+def _flatten(data, prefix=""):
+    """{"a": {"b": 1}, "l": [x]} → {"a.b": 1, "l[0]": x}: field-level old/new values."""
+    flat = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            flat.update(_flatten(value, f"{prefix}[{index}]"))
+    else:
+        flat[prefix] = data
+    return flat

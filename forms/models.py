@@ -1,0 +1,254 @@
+"""Working data of the controlled records. Each change to it goes through an
+action that also stores a new immutable RecordVersion (core.records)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+
+
+class Customer(models.Model):
+    code = models.CharField(_("customer code"), max_length=20, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    contact = models.CharField(_("contact"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("customer")
+
+    def __str__(self):
+        return f"{self.name_zh} {self.name_en}".strip()
+
+
+class Product(models.Model):
+    code = models.CharField(_("product code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="pcs")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product")
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh} {self.name_en}".strip()
+
+
+class OrderKind(models.TextChoices):
+    ORDER = "order", _("Order")
+    CONTRACT = "contract", _("Contract")
+
+
+class OrderReviewStatus(models.TextChoices):
+    IN_REVIEW = "in_review", _("In review")
+    NEGOTIATION = "negotiation", _("Negotiating with customer")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    REJECTED = "rejected", _("Rejected by approver")
+    CHANGE_IN_REVIEW = "change_in_review", _("Change in review")
+
+
+class OrderReview(models.Model):
+    """订单评审记录表 — order review record sheet (P1.4)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="order_review")
+    kind = models.CharField(_("order or contract"), max_length=10, choices=OrderKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    order_number = models.CharField(_("order / contract number"), max_length=50)
+    order_date = models.DateField(_("order date"))
+    verbal = models.BooleanField(_("verbal order"), default=False)
+    verbal_confirmation = models.TextField(_("confirmation of a verbal order"), blank=True)
+    payment_terms = models.CharField(_("payment terms"), max_length=200, blank=True)
+    delivery_place = models.CharField(_("delivery place"), max_length=200, blank=True)
+    transport = models.CharField(_("packaging and transport"), max_length=200, blank=True)
+    special_requirements = models.TextField(_("special requirements"), blank=True)
+    sample_override = models.BooleanField(_("reviewers decide: sample"), null=True, blank=True)
+    review_method = models.CharField(
+        _("review method"), max_length=10, default="relay",
+        choices=[("meeting", _("Meeting")), ("relay", _("Circulation"))],
+    )
+    status = models.CharField(_("status"), max_length=20, choices=OrderReviewStatus.choices,
+                              default=OrderReviewStatus.IN_REVIEW)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    conclusion = models.TextField(_("review conclusion"), blank=True)
+    declined_reason = models.TextField(_("reason declined"), blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order review")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "order_number"], name="unique_order_per_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.record.number} · {self.order_number}"
+
+    @property
+    def is_sample(self):
+        """src 6.2.2: a sample is an order of ≤ 200 pieces per line, or what the reviewers decide."""
+        if self.sample_override is not None:
+            return self.sample_override
+        limit = settings.QMS["SAMPLE_MAX_QUANTITY"]
+        lines = list(self.lines.all())
+        return bool(lines) and all(line.quantity <= limit for line in lines)
+
+    @property
+    def total_amount(self):
+        return sum((line.amount for line in self.lines.all()), Decimal("0"))
+
+
+class OrderLine(models.Model):
+    order_review = models.ForeignKey(OrderReview, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3,
+                                   validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.CharField(_("unit"), max_length=20)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=4, null=True, blank=True)
+    packaging = models.CharField(_("packaging"), max_length=200, blank=True)
+    delivery_date = models.DateField(_("delivery date"))
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive")]
+
+    @property
+    def amount(self):
+        return (self.unit_price or Decimal("0")) * self.quantity
+
+
+class Verdict(models.TextChoices):
+    CAN_MEET = "can_meet", _("Can meet")
+    WITH_CONDITIONS = "conditions", _("Can meet with conditions")
+    CANNOT_MEET = "cannot_meet", _("Cannot meet")
+
+
+VERDICT_ZH = {Verdict.CAN_MEET: "能满足", Verdict.WITH_CONDITIONS: "有条件满足", Verdict.CANNOT_MEET: "不能满足"}
+
+REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS]
+
+
+class ReviewRound(models.Model):
+    """One pass of the parallel department reviews. A change notice opens a new round
+    for the departments it affects."""
+
+    order_review = models.ForeignKey(OrderReview, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    departments = models.JSONField(default=list)
+    change_notice = models.ForeignKey("ChangeNotice", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    process = models.ForeignKey("viewflow.Process", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["order_review", "number"], name="unique_round")]
+
+
+class DepartmentReview(models.Model):
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reviews")
+    department = models.CharField(max_length=20, choices=Department.choices)
+    verdict = models.CharField(_("verdict"), max_length=12, choices=Verdict.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    material_readiness = models.CharField(
+        _("material readiness"), max_length=12, blank=True,
+        choices=[("ready", _("Materials ready")), ("to_order", _("To be procured in time")),
+                 ("short", _("Shortage: cannot be procured in time"))],
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["department"]
+        constraints = [models.UniqueConstraint(fields=["round", "department"], name="one_review_per_round")]
+
+
+class ChangeCategory(models.TextChoices):
+    INCREASE = "increase", _("Quantity increase")
+    EARLIER = "earlier", _("Earlier delivery")
+    LATER = "later", _("Later delivery")
+    CANCEL = "cancel", _("Cancellation")
+    REPLENISH = "replenish", _("Replenishment")
+    OTHER = "other", _("Other")
+
+
+class ChangeNotice(models.Model):
+    """合同变更通知单 — contract change notice (P1.3, P1.6)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="change_notice")
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="change_notices")
+    category = models.CharField(_("change category"), max_length=12, choices=ChangeCategory.choices)
+    reason = models.TextField(_("reason for the change"))
+    before = models.JSONField(default=list)
+    after = models.JSONField(default=list)
+    affected_departments = models.JSONField(default=list)
+    customer_confirmed = models.BooleanField(_("customer confirmed"), default=False)
+    after_approval = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, default="in_review",
+                              choices=[("in_review", _("In review")), ("approved", _("Approved")),
+                                       ("declined", _("Declined")), ("rejected", _("Rejected"))])
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+
+class ProductionPlan(models.Model):
+    """生产计划 — production / work plan written by Materials after approval (P1.5)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="production_plan")
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="plans")
+    order_revision = models.PositiveIntegerField()
+    planned_start = models.DateField(_("planned start"))
+    planned_finish = models.DateField(_("planned finish"))
+    material_readiness = models.TextField(_("material readiness"))
+    notes = models.TextField(_("notes"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class LedgerEntry(models.Model):
+    """合同台账 — one line per accepted order/contract; revisions visible (P1.5, src 7)."""
+
+    order_review = models.OneToOneField(OrderReview, on_delete=models.PROTECT, related_name="ledger_entry")
+    contract_number = models.CharField(_("contract number"), max_length=50)
+    kind = models.CharField(_("type"), max_length=10, choices=OrderKind.choices)
+    status = models.CharField(_("status"), max_length=20, default="open")
+    customer_name = models.CharField(_("customer"), max_length=200)
+    signed_date = models.DateField(_("date signed"))
+    delivery_date = models.DateField(_("delivery date"))
+    total_amount = models.DecimalField(_("total amount"), max_digits=14, decimal_places=2)
+    shipped_quantity = models.DecimalField(_("shipped"), max_digits=14, decimal_places=3, default=0)
+    open_quantity = models.DecimalField(_("not shipped"), max_digits=14, decimal_places=3)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    remarks = models.TextField(_("remarks"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-signed_date", "contract_number"]
+        verbose_name = _("contract ledger line")
+
+
+class LedgerRevision(models.Model):
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    change_notice = models.ForeignKey(ChangeNotice, null=True, blank=True, on_delete=models.PROTECT)
+    summary = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revision"]
+        constraints = [models.UniqueConstraint(fields=["entry", "revision"], name="unique_ledger_revision")]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the engine needs on a fresh machine:
+#   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF),
+#   poppler-utils (pdffonts/pdftotext used by the PDF tests),
+#   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs).
+# Idempotent: packages already present are skipped without touching apt.
+set -euo pipefail
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium)
+if [ "${WITH_SERVICES:-0}" = "1" ]; then
+  PKGS+=(postgresql redis-server)
+fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
