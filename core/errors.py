@@ -10,6 +10,11 @@ class DomainError(Exception):
         self.message = str(message)
         self.field_errors = field_errors or {}
 
+    def __str__(self):
+        if self.field_errors:
+            return f"{self.message} {self.field_errors}"
+        return self.message
+
 
 class InvalidInput(DomainError):
     status_code = 400

@@ -2,10 +2,11 @@
 # Installs the Debian packages the engine needs on a fresh machine:
 #   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF),
 #   poppler-utils (pdffonts/pdftotext used by the PDF tests),
+#   gettext (msgfmt for `manage.py compilemessages`),
 #   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs).
 # Idempotent: packages already present are skipped without touching apt.
 set -euo pipefail
-PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium)
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils gettext chromium)
 if [ "${WITH_SERVICES:-0}" = "1" ]; then
   PKGS+=(postgresql redis-server)
 fi

@@ -1,0 +1,500 @@
+"""Rendering of controlled record versions to PDF (and PDF/A-3b archive copies).
+
+Every record version is rendered exactly once per kind ("pdf", "pdfa") by
+`render_version()`, normally from the Celery task queued with `queue_render()`
+after the version's transaction commits. The files are append-only RecordFile
+rows: an existing version/kind is never rendered again, so the archived bytes
+(and their SHA-256) never change.
+
+Rendering never touches the network: `StaticURLFetcher` serves only the
+project's own static files and data: URIs, and refuses everything else.
+
+The templates get a small filter library, loaded with `{% load qms_pdf %}`
+(registered by the engine built in `_engine()`):
+
+* ``value|dt``       an ISO date-time (or datetime) → "2026-11-23 14:05:09 CST (UTC+08:00)"
+* ``value|d``        an ISO date/date-time → "2026-11-23"
+* ``value|yn``       truthy → "是 Yes", falsy → "否 No"
+* ``value|dept``     department code → "品质部 Quality"
+* ``value|label:"group"``  code → bilingual label from LABELS[group] (falls back to the code)
+* ``value|num``      "12.50" → "12.5", "1250" → "1,250"; blank → ""
+"""
+import datetime
+import decimal
+import hashlib
+import logging
+import mimetypes
+import time
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.template import Context, Engine
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
+
+from . import audit, registry
+from .canonical import canonical_json
+from .models import MEANING_ZH, Meaning, RecordFile, Signature
+
+logger = logging.getLogger(__name__)
+
+KINDS = (RecordFile.Kind.PDF, RecordFile.Kind.ARCHIVE)
+
+CN_NUMERALS = "零一二三四五六七八九十"
+
+
+class RenderError(RuntimeError):
+    """The record could not be rendered (e.g. a resource of the template was refused)."""
+
+
+class ResourceRefused(ValueError):
+    """A template asked for a resource outside the project's static files."""
+
+
+# --- URL fetcher: own static files and data: URIs only ----------------------------------
+
+
+def _static_url():
+    return settings.STATIC_URL or "/static/"
+
+
+def _static_url_is_absolute():
+    return bool(urlsplit(_static_url()).scheme)
+
+
+def base_url():
+    """The base URL the record HTML is rendered with: STATIC_URL itself (as a file: URL
+    when STATIC_URL is a path), so both "/static/pdf/x.css" and "pdf/x.css" resolve to
+    a static file lookup."""
+    url = _static_url()
+    if _static_url_is_absolute():
+        return url
+    path = urlsplit(url).path or "/static/"
+    if not path.startswith("/"):
+        path = "/" + path
+    if not path.endswith("/"):
+        path += "/"
+    return "file://" + path
+
+
+def static_roots():
+    """Every directory static files may come from: STATIC_ROOT, STATICFILES_DIRS and
+    the apps' static directories (as the configured finders see them)."""
+    roots = []
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    for finder in finders.get_finders():
+        for location in getattr(finder, "locations", ()):  # FileSystemFinder: (prefix, root)
+            roots.append(Path(location[1] if isinstance(location, (tuple, list)) else location))
+        for storage in getattr(finder, "storages", {}).values():  # AppDirectoriesFinder
+            location = getattr(storage, "location", None)
+            if location:
+                roots.append(Path(location))
+    resolved = []
+    for root in roots:
+        try:
+            resolved.append(root.resolve())
+        except OSError:
+            continue
+    return resolved
+
+
+def _inside(path: Path, roots) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def resolve_static(url) -> Path:
+    """The file a static URL or file: URL points to, if it is one of the project's own
+    static files. Raises ResourceRefused otherwise."""
+    roots = static_roots()
+    static_url = _static_url()
+    relative = None
+    if _static_url_is_absolute():
+        if url.startswith(static_url):
+            relative = unquote(urlsplit(url[len(static_url):]).path)
+        elif not url.lower().startswith("file:"):
+            raise ResourceRefused(f"refused (not a static file of this project): {url}")
+    parts = urlsplit(url)
+    if relative is None:
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+            raise ResourceRefused(f"refused (not a static file of this project): {url}")
+        path = url2pathname(unquote(parts.path))
+        prefix = urlsplit(static_url).path or "/static/"
+        if path.startswith(prefix):
+            relative = path[len(prefix):]
+        else:
+            candidate = Path(path).resolve()
+            if candidate.is_file() and _inside(candidate, roots):
+                return candidate
+            raise ResourceRefused(f"refused (outside the static directories): {url}")
+    relative = relative.lstrip("/")
+    if not relative or "\x00" in relative:
+        raise ResourceRefused(f"refused: {url}")
+    candidates = []
+    try:
+        found = finders.find(relative)
+    except Exception:  # SuspiciousFileOperation on "../" and the like
+        found = None
+    if found:
+        candidates.append(Path(found))
+    if settings.STATIC_ROOT:
+        candidates.append(Path(settings.STATIC_ROOT) / relative)
+    for candidate in candidates:
+        candidate = candidate.resolve()
+        if candidate.is_file() and _inside(candidate, roots):
+            return candidate
+    raise ResourceRefused(f"refused (no such static file): {url}")
+
+
+try:  # WeasyPrint >= 66
+    from weasyprint.urls import URLFetcher as _BaseFetcher, URLFetcherResponse
+except ImportError:  # pragma: no cover
+    _BaseFetcher, URLFetcherResponse = object, None
+
+
+class StaticURLFetcher(_BaseFetcher):
+    """WeasyPrint URL fetcher that serves the project's static files and data: URIs
+    and refuses everything else (no network, no other files). With
+    fail_on_errors=True (the default here) a refused resource stops the rendering,
+    so a record is never archived without its stylesheet."""
+
+    def __init__(self, fail_on_errors=True):
+        super().__init__(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False,
+                         fail_on_errors=fail_on_errors)
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return super().fetch(url, headers)  # decoded in memory by urllib's DataHandler
+        path = resolve_static(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response_headers = {"Content-Type": content_type}
+        if content_type.startswith("text/"):
+            response_headers["Content-Type"] = f"{content_type}; charset=utf-8"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers=response_headers)
+
+
+def url_fetcher(url):
+    """Fetch `url` as a record rendering would (raises ResourceRefused when refused)."""
+    return StaticURLFetcher().fetch(url)
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def _zone():
+    return ZoneInfo(settings.TIME_ZONE or "UTC")
+
+
+def format_datetime(value):
+    """A moment in the server's time zone: "2026-11-23 14:05:09 CST (UTC+08:00)"."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return value
+        value = parsed
+    if not isinstance(value, datetime.datetime):
+        return str(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    local = value.astimezone(_zone())
+    offset = local.strftime("%z") or "+0000"
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} (UTC{offset[:3]}:{offset[3:5]})"
+
+
+def format_date(value):
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(_zone()).date().isoformat() if timezone.is_aware(value) else value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        moment = parse_datetime(value) if "T" in value or " " in value.strip() else None
+        if moment is not None:
+            return format_date(moment)
+        day = parse_date(value[:10]) if len(value) >= 10 else None
+        if day is not None:
+            return day.isoformat()
+    return str(value)
+
+
+def format_number(value):
+    """"1250" → "1,250", "12.50" → "12.5"; text that is not a number is printed as is."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = decimal.Decimal(str(value))
+    except (decimal.InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    text = format(abs(number).normalize(), "f")
+    integer, _, fraction = text.partition(".")
+    sign = "-" if number < 0 else ""
+    return f"{sign}{int(integer):,}" + (f".{fraction}" if fraction else "")
+
+
+LABELS = {
+    "kind": {"order": "订单 Order", "contract": "合同 Contract"},
+    "sample_rule": {"quantity": "按数量判定 By quantity", "reviewers": "按评审部门 By reviewers"},
+    "review_method": {"meeting": "会议评审 Meeting", "relay": "传递评审 Relay"},
+    "material": {"ready": "物料齐备 Ready", "to_order": "需采购 To order", "short": "物料短缺 Short",
+                 "partial": "部分齐备 Partly ready"},
+    "decision": {"approved": "批准 Approved", "declined": "不接受 Declined", "rejected": "驳回 Rejected",
+                 "returned": "退回 Returned"},
+    "status": {"draft": "草稿 Draft", "in_review": "评审中 In review", "reviewing": "评审中 In review",
+               "approval": "待批准 Awaiting approval", "approved": "已批准 Approved",
+               "declined": "不接受 Declined", "rejected": "已驳回 Rejected", "cancelled": "已取消 Cancelled",
+               "closed": "已关闭 Closed", "issued": "已发布 Issued", "confirmed": "已确认 Confirmed",
+               "done": "已完成 Done"},
+    "verdict": {"can_meet": "能满足 Can meet", "cannot_meet": "不能满足 Cannot meet",
+                "conditional": "有条件满足 Conditional"},
+    "category": {"increase": "增加数量 Increase", "earlier": "交期提前 Earlier delivery",
+                 "later": "交期推迟 Later delivery", "cancel": "取消 Cancel",
+                 "replenish": "补货 Replenish", "other": "其他 Other"},
+}
+
+
+def label(value, group):
+    if value in (None, ""):
+        return ""
+    return LABELS.get(group, {}).get(str(value), str(value))
+
+
+@lru_cache(maxsize=1)
+def _department_names():
+    from accounts.models import DEPARTMENT_NAMES_ZH, Department
+
+    with translation.override("en"):
+        return {str(code): f"{DEPARTMENT_NAMES_ZH.get(code, '')} {Department(code).label}".strip()
+                for code in Department.values}
+
+
+def department(value):
+    if value in (None, ""):
+        return ""
+    return _department_names().get(str(value), str(value))
+
+
+register = template.Library()
+register.filter("dt", format_datetime)
+register.filter("d", format_date)
+register.filter("num", format_number)
+register.filter("label", label)
+register.filter("dept", department)
+
+
+@register.filter("yn")
+def yes_no(value):
+    return "是 Yes" if value else "否 No"
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    dirs = []
+    for config in settings.TEMPLATES:
+        if config.get("BACKEND") == "django.template.backends.django.DjangoTemplates":
+            dirs.extend(config.get("DIRS", []))
+    return Engine(
+        dirs=dirs, app_dirs=True, autoescape=True, string_if_invalid="",
+        libraries={"static": "django.templatetags.static", "qms_pdf": "core.pdf"},
+    )
+
+
+# --- template context ------------------------------------------------------------------------
+
+
+class SignatureLine:
+    """One row of the signature manifest, as the templates print it."""
+
+    def __init__(self, signature: Signature):
+        self.printed_name = signature.printed_name
+        self.role = signature.role
+        self.meaning = signature.meaning
+        with translation.override("en"):
+            self.meaning_en = str(Meaning(signature.meaning).label)
+        self.meaning_zh = MEANING_ZH.get(signature.meaning, "")
+        self.reason = signature.reason
+        self.signed_at_value = signature.signed_at
+        self.signed_at = format_datetime(signature.signed_at)
+        self.version = signature.record_version.version
+        self.content_hash = signature.content_hash
+        self.content_hash_short = signature.content_hash[:16]
+        self.signature_hash = signature.signature_hash
+
+
+def _copy_marks(copies):
+    marks = []
+    for number, text in enumerate(copies, start=1):
+        text = str(text).strip()
+        zh, _, en = text.partition(" ")
+        numeral = CN_NUMERALS[number] if number <= 10 else str(number)
+        marks.append({
+            "number": number,
+            "label": text,
+            "label_zh": zh,
+            "label_en": en,
+            "mark_zh": f"第{numeral}联 {zh}".strip(),
+            "mark_en": f"Copy {number} {en}".strip(),
+            "mark": f"第{numeral}联 {zh} / Copy {number} {en}".strip(),
+        })
+    return marks
+
+
+def build_context(version, *, copy=None, generated_at=None):
+    """The template context of one record version (see the module docstring)."""
+    record = version.record
+    rtype = registry.get(record.record_type)
+    signatures = (
+        Signature.objects.filter(record_version__record=record, record_version__version__lte=version.version)
+        .select_related("record_version")
+        .order_by("signed_at", "id")
+    )
+    qms = settings.QMS
+    return {
+        "record": record,
+        "version": version,
+        "data": version.data,
+        "rtype": rtype,
+        "company_zh": qms.get("COMPANY_NAME_ZH", ""),
+        "company_en": qms.get("COMPANY_NAME_EN", ""),
+        "font_family": qms.get("PDF_FONT_FAMILY", "Noto Sans CJK SC"),
+        "signatures": [SignatureLine(s) for s in signatures],
+        "generated_at": format_datetime(generated_at or timezone.now()),
+        "amended": version.version > 1,
+        "copies": _copy_marks(rtype.copies),
+        "copy": copy,
+        "content_hash": version.content_hash,
+    }
+
+
+def render_html(version, *, copy=None, generated_at=None) -> str:
+    rtype = registry.get(version.record.record_type)
+    context = build_context(version, copy=copy, generated_at=generated_at)
+    return _engine().get_template(rtype.pdf_template).render(Context(context))
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def attachment_name(version):
+    return f"{version.record.number}-v{version.version}.json"
+
+
+def render_pdf_bytes(version, *, archive=False) -> bytes:
+    """The PDF of `version` (PDF/A-3b with the version's canonical JSON embedded when
+    `archive`). When the record type names copies, the whole record is rendered once
+    per copy (each with its own page numbering) and the copies are bound together."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError
+
+    rtype = registry.get(version.record.record_type)
+    generated_at = timezone.now()
+    fetcher = StaticURLFetcher()
+    font_config = FontConfiguration()
+    try:
+        documents = []
+        for copy in _copy_marks(rtype.copies) or [None]:
+            html = render_html(version, copy=copy, generated_at=generated_at)
+            documents.append(
+                weasyprint.HTML(string=html, base_url=base_url(), url_fetcher=fetcher)
+                .render(font_config=font_config)
+            )
+        document = documents[0]
+        if len(documents) > 1:
+            document = document.copy([page for doc in documents for page in doc.pages])
+        options = {}
+        if archive:
+            created = version.created_at or generated_at
+            options.update(
+                pdf_variant="pdf/a-3b",
+                attachments=[weasyprint.Attachment(
+                    string=canonical_json(version.data),
+                    name=attachment_name(version),
+                    description=f"{version.record.number} v{version.version} canonical JSON "
+                                f"(SHA-256 {version.content_hash})",
+                    created=created, modified=created, relationship="Source",
+                )],
+            )
+        return document.write_pdf(**options)
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: make it an ordinary error
+        cause = exc.__cause__ or exc
+        raise RenderError(f"{version}: {cause}") from cause
+
+
+def _file_name(version, kind):
+    suffix = "-pdfa" if kind == RecordFile.Kind.ARCHIVE else ""
+    return f"{version.record.number}-v{version.version}{suffix}.pdf"
+
+
+def render_version(version) -> list:
+    """Render the files of `version` that do not exist yet ("pdf" and "pdfa").
+
+    Idempotent: an existing version/kind is never rendered again. Returns the
+    version's RecordFile rows (existing or new) in kind order. When two workers
+    render the same version at once, the first to commit wins and the other keeps
+    that row (its own rendering is discarded)."""
+    files = []
+    for kind in KINDS:
+        existing = RecordFile.objects.filter(record_version=version, kind=kind).first()
+        if existing is not None:
+            files.append(existing)
+            continue
+        started = time.perf_counter()
+        content = render_pdf_bytes(version, archive=kind == RecordFile.Kind.ARCHIVE)
+        seconds = round(time.perf_counter() - started, 3)
+        digest = hashlib.sha256(content).hexdigest()
+        row = RecordFile(record_version=version, kind=kind, sha256=digest, size=len(content),
+                         render_seconds=seconds)
+        stored_name = None
+        try:
+            with transaction.atomic():
+                row.file.save(_file_name(version, kind), ContentFile(content), save=False)
+                stored_name = row.file.name
+                row.save()
+                audit.log("record.rendered", row, record=version.record,
+                          process_id=version.record.process_id,
+                          new={"kind": kind, "sha256": digest, "version": version.version,
+                               "size": len(content), "file": row.file.name})
+        except IntegrityError:
+            _discard(row, stored_name)
+            winner = RecordFile.objects.filter(record_version=version, kind=kind).first()
+            if winner is None:
+                raise
+            logger.info("%s %s was rendered concurrently; keeping the first file", version, kind)
+            files.append(winner)
+            continue
+        except BaseException:
+            _discard(row, stored_name)
+            raise
+        files.append(row)
+    return files
+
+
+def _discard(row, stored_name):
+    """Remove a file written for a row that did not commit."""
+    if stored_name:
+        try:
+            row.file.storage.delete(stored_name)
+        except Exception:  # pragma: no cover - best effort
+            logger.warning("could not remove orphaned file %s", stored_name, exc_info=True)
+
+
+def queue_render(version):
+    """Render `version` in the background once the current transaction commits."""
+    from .tasks import render_record_version
+
+    pk = version.pk
+    transaction.on_commit(lambda: render_record_version.delay(pk))

@@ -1,0 +1,37 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+pytest_plugins = ["worker"]
+
+
+@pytest.fixture
+def people(db):
+    from workflows.demo import create_catalog, create_people
+
+    users = create_people()
+    create_catalog()
+    return users
+
+
+@pytest.fixture
+def future():
+    return lambda days=30: (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def order_data(future):
+    def make(kind="order", number="PO-2026-001", quantity="500", customer="C001", **extra):
+        return {
+            "kind": kind, "customer": customer, "order_number": number,
+            "order_date": timezone.localdate().isoformat(),
+            "payment_terms": "月结 30 天 Net 30", "delivery_place": "上海 Shanghai", "transport": "纸箱 Carton",
+            "special_requirements": "RoHS 合规 RoHS compliant",
+            "lines": [
+                {"product": "P-1001", "quantity": quantity, "unit_price": "12.50", "delivery_date": future(30)},
+                {"product": "P-1002", "quantity": "300", "unit_price": "8.00", "delivery_date": future(45)},
+            ],
+            **extra,
+        }
+    return make

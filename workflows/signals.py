@@ -1,0 +1,63 @@
+"""Every task and process transition made by viewflow itself (create, assign,
+start, complete, cancel, error) writes an audit entry in the same transaction."""
+from django.db import connection, transaction
+from django.db.models.signals import post_init, post_save
+from django.dispatch import receiver
+from viewflow.workflow.models import Process, Task
+
+from core import audit
+from core.context import current_actor
+
+TRACKED = {Task: ("status", "owner_id"), Process: ("status",)}
+
+
+def _remember(instance, fields):
+    instance._audit_before = {f: getattr(instance, f) for f in fields}
+
+
+@receiver(post_init)
+def remember_loaded_state(sender, instance, **kwargs):
+    for model, fields in TRACKED.items():
+        if isinstance(instance, model):
+            _remember(instance, fields)
+
+
+def _log(*args, **kwargs):
+    if connection.in_atomic_block:
+        audit.log(*args, **kwargs)
+    else:
+        with transaction.atomic():
+            audit.log(*args, **kwargs)
+
+
+@receiver(post_save)
+def audit_transition(sender, instance, created, **kwargs):
+    if not isinstance(instance, (Task, Process)):
+        return
+    fields = TRACKED[Task] if isinstance(instance, Task) else TRACKED[Process]
+    before = getattr(instance, "_audit_before", {})
+    after = {f: getattr(instance, f) for f in fields}
+    actor = current_actor()
+    if isinstance(instance, Task):
+        step = instance.flow_task.name if instance.flow_task else ""
+        process_id = instance.process_id
+        if created:
+            _log("task.created", instance, actor=actor, process_id=process_id,
+                 new={"step": step, "status": instance.status, "owner": instance.owner_id,
+                      "queue": instance.owner_permission})
+        else:
+            old = {k: v for k, v in before.items() if v != after[k]}
+            if old:
+                action = "task.assigned" if "owner_id" in old and instance.owner_id else (
+                    "task.released" if "owner_id" in old else "task.status_changed")
+                _log(action, instance, actor=actor, process_id=process_id,
+                     old={"step": step, **old}, new={"step": step, **{k: after[k] for k in old}})
+    else:
+        if created:
+            _log("process.created", instance, actor=actor, process_id=instance.pk,
+                 new={"flow": str(instance.flow_class.__name__ if instance.flow_class else ""),
+                      "status": instance.status})
+        elif before.get("status") != after["status"]:
+            _log("process.status_changed", instance, actor=actor, process_id=instance.pk,
+                 old={"status": before.get("status")}, new={"status": after["status"]})
+    _remember(instance, fields)

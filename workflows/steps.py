@@ -1,0 +1,295 @@
+"""Generic workflow building blocks on viewflow's open package.
+
+- `Step`: a human task (flow.View) with a StepForm, an action and an optional
+  electronic signature. The browser view and the REST API both end in
+  `complete_step()`, so they validate and behave identically.
+- `StartStep`: the same for the node that starts a process (`start_process()`).
+- `CeleryJob`: a job node on viewflow's AbstractJob. It is queued after the
+  transaction that activated it commits, and the worker runs it under the flow's
+  lock, recording a failure on the task (status ERROR with the traceback).
+- `claim_task()` / `release_task()`: queue → inbox and back, audited.
+"""
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+from celery import shared_task
+from django.db import transaction
+from django.utils.translation import gettext as _
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.models import Task
+from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
+from viewflow.workflow.status import STATUS
+
+from core import audit, esign
+from core.context import acting_as
+from core.errors import InvalidInput, NotPermitted, WrongState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SignatureInput:
+    password: str = ""
+    meaning: str = ""
+    reason: str = ""
+    username: Optional[str] = None
+    require_username: bool = False
+
+
+class _RequestStub:
+    """viewflow's start() reads request.user only."""
+
+    def __init__(self, user):
+        self.user = user
+
+
+class StepContext:
+    """What a step action receives: the validated data, who acts, and `sign()`."""
+
+    def __init__(self, node, activation, actor, data, signature_input):
+        self.node = node
+        self.activation = activation
+        self.process = activation.process
+        self.task = activation.task
+        self.actor = actor
+        self.data = data
+        self.signature_input = signature_input
+
+    @property
+    def meaning(self):
+        return self.signature_input.meaning if self.signature_input else None
+
+    @property
+    def reason(self):
+        return self.signature_input.reason if self.signature_input else ""
+
+    def sign(self, version, role=None):
+        if self.signature_input is None:
+            raise RuntimeError(f"step {self.node.name} signs but was not given a signature")
+        return esign.apply_signature(
+            version, signer=self.actor, meaning=self.signature_input.meaning, reason=self.signature_input.reason,
+            role=role or self.node.sign_role, task=self.task if self.task.pk else None, step=self.node.name,
+        )
+
+
+class StepMixin:
+    """Configuration shared by Step and StartStep."""
+
+    def configure(self, form_class, action, meanings=(), sign_role="", forbid=None):
+        self.form_class = form_class
+        self._action = action
+        self.meanings = tuple(meanings)
+        self.sign_role = sign_role
+        self._forbid = forbid
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        self._action = this.resolve(instance, self._action)
+        self._forbid = this.resolve(instance, self._forbid)
+
+    @property
+    def signs(self):
+        return bool(self.meanings)
+
+    def forbidden_reason(self, user, task):
+        """A sentence saying why `user` may not act on `task` (e.g. self-approval), or None."""
+        if self._forbid is not None:
+            return self._forbid(task, user)
+        return None
+
+    def make_form(self, *, data=None, files=None, activation=None, user=None, api=False):
+        kwargs = {"activation": activation, "user": user}
+        if api:
+            return self.form_class.from_api(data or {}, files, **kwargs)
+        return self.form_class(data, files, **kwargs)
+
+
+class Step(StepMixin, flow.View):
+    def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, **kwargs):
+        from .views import StepView
+
+        super().__init__(StepView.as_view(), **kwargs)
+        self.configure(form_class, action, meanings, sign_role, forbid)
+
+    def can_assign(self, user, task):
+        return super().can_assign(user, task) and self.forbidden_reason(user, task) is None
+
+
+class StartStep(StepMixin, flow.Start):
+    def __init__(self, form_class, action, *, meanings=(), sign_role="", **kwargs):
+        from .views import StartStepView
+
+        super().__init__(StartStepView.as_view(), **kwargs)
+        self.configure(form_class, action, meanings, sign_role)
+
+
+# --- actions ------------------------------------------------------------------------
+
+
+def _check_signature(node, signature_input, actor):
+    if not node.signs:
+        return None
+    if signature_input is None:
+        raise InvalidInput(_("This step needs your electronic signature."),
+                           field_errors={"signature": [_("Required.")]})
+    esign.validate_signature_input(signature_input.meaning, signature_input.reason, node.meanings)
+    # Counted and audited in its own transaction: a wrong password is recorded even
+    # though the step is refused.
+    esign.verify_signer(actor, signature_input.password, username=signature_input.username,
+                        require_username=signature_input.require_username)
+    return signature_input
+
+
+def _validated(node, form):
+    if not form.is_valid():
+        raise InvalidInput(_("Please correct the errors below."), field_errors=form.error_dict())
+    return form.cleaned_data
+
+
+def task_state_error(task, actor):
+    """None when `actor` may complete `task` now, else the domain error saying why."""
+    if task.status in (STATUS.DONE, STATUS.CANCELED):
+        return WrongState(_("This task is already %(state)s.") % {"state": task.get_status_display().lower()},
+                          current_state=task.status)
+    if task.status == STATUS.NEW:
+        return WrongState(_("Claim this task before completing it."), current_state=task.status)
+    if task.owner_id != actor.pk:
+        return NotPermitted(_("This task is assigned to someone else."))
+    if task.status not in (STATUS.ASSIGNED, STATUS.STARTED):
+        return WrongState(_("This task cannot be completed in state %(state)s.") % {"state": task.status},
+                          current_state=task.status)
+    return None
+
+
+def complete_step(task, *, actor, form, signature_input=None):
+    """Complete a human task: validate the form and the signature, run the step's
+    action and advance the flow, all in one transaction under the flow lock.
+
+    Preconditions: the task is assigned to `actor` and not yet done; otherwise
+    WrongState (409) or NotPermitted (403). Invalid data raises InvalidInput with
+    field errors and changes nothing; a wrong password raises SignatureRefused
+    after the failure has been counted and audited."""
+    node = task.flow_task
+    error = task_state_error(task, actor)
+    if error:
+        raise error
+    reason = node.forbidden_reason(actor, task)
+    if reason:
+        raise NotPermitted(reason)
+    data = _validated(node, form)
+    signature_input = _check_signature(node, signature_input, actor)
+    flow_class = node.flow_class
+    with acting_as(actor), flow_class.lock(task.process_id), transaction.atomic():
+        task.refresh_from_db()
+        error = task_state_error(task, actor)  # a replay that raced us
+        if error:
+            raise error
+        activation = node.activation_class(task)
+        activation.start(_RequestStub(actor))
+        node._action(StepContext(node, activation, actor, data, signature_input))
+        audit.log("task.completed", task, actor=actor, process_id=task.process_id,
+                  new={"step": node.name, "signed": bool(signature_input),
+                       "meaning": signature_input.meaning if signature_input else None})
+        activation.execute()
+    return task
+
+
+def start_process(node, *, actor, form, signature_input=None):
+    """Start a process at `node` (a StartStep) with the validated form. Returns the process."""
+    activation = node.activation_class.create(node, None, None)
+    if not node.can_execute(actor, activation.task):
+        raise NotPermitted(_("You may not start this procedure."))
+    data = _validated(node, form)
+    signature_input = _check_signature(node, signature_input, actor)
+    with acting_as(actor), transaction.atomic():
+        activation.start(_RequestStub(actor))
+        activation.process.save()
+        activation.task.process = activation.process
+        node._action(StepContext(node, activation, actor, data, signature_input))
+        activation.execute()
+        audit.log("process.started", activation.process, actor=actor, process_id=activation.process.pk,
+                  new={"flow": node.flow_class.__name__, "start": node.name})
+    return activation.process
+
+
+def claim_task(task, *, actor):
+    """Take a task from a department queue into one's inbox."""
+    node = task.flow_task
+    with acting_as(actor), node.flow_class.lock(task.process_id), transaction.atomic():
+        task.refresh_from_db()
+        if task.status != STATUS.NEW or task.owner_id:
+            if task.owner_id == actor.pk and task.status == STATUS.ASSIGNED:
+                return task
+            raise WrongState(_("This task has already been claimed or completed."), current_state=task.status)
+        reason = node.forbidden_reason(actor, task) if hasattr(node, "forbidden_reason") else None
+        if reason:
+            raise NotPermitted(reason)
+        if not node.can_assign(actor, task):
+            raise NotPermitted(_("This task is not in one of your queues."))
+        node.activation_class(task).assign(actor)
+    return task
+
+
+def release_task(task, *, actor):
+    """Put a claimed task back into its queue."""
+    node = task.flow_task
+    with acting_as(actor), node.flow_class.lock(task.process_id), transaction.atomic():
+        task.refresh_from_db()
+        if task.status != STATUS.ASSIGNED:
+            raise WrongState(_("Only a claimed task can be released."), current_state=task.status)
+        if not node.can_unassign(actor, task):
+            raise NotPermitted(_("You may not release this task."))
+        node.activation_class(task).unassign()
+    return task
+
+
+# --- Celery job node ------------------------------------------------------------------
+
+
+class CeleryJobActivation(AbstractJobActivation):
+    @Activation.status.transition(source=STATUS.NEW, target=STATUS.SCHEDULED)
+    def activate(self):
+        self.task.save()
+        task_pk, job_id = self.task.pk, self.task.external_task_id
+        transaction.on_commit(lambda: run_flow_job.apply_async(args=[task_pk], task_id=job_id))
+
+
+class CeleryJob(AbstractJob):
+    """Runs `func(activation)` in a Celery worker, then continues the flow."""
+
+    activation_class = CeleryJobActivation
+
+    def __init__(self, func, **kwargs):
+        super().__init__(**kwargs)
+        self._func = func
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        self._func = this.resolve(instance, self._func)
+
+
+@shared_task(acks_late=True, bind=True, max_retries=3)
+def run_flow_job(self, task_pk):
+    """Worker side of CeleryJob: lock the process, run the job, advance the flow."""
+    task = Task.objects.filter(pk=task_pk).first()
+    if task is None:  # the activating transaction rolled back after all
+        return
+    node = task.flow_task
+    with node.flow_class.lock(task.process_id):
+        task.refresh_from_db()
+        if task.status not in (STATUS.SCHEDULED, STATUS.STARTED):
+            return  # already done: a redelivered message
+        activation = node.activation_class(task)
+        activation.start()
+        try:
+            with transaction.atomic():
+                node._func(activation)
+        except Exception as exc:  # recorded on the task; an operator revives it from the UI
+            logger.exception("Job %s of process %s failed", node.name, task.process_id)
+            activation.error(exc)
+            audit.log("task.failed", task, process_id=task.process_id, new={"step": node.name, "error": str(exc)})
+            return
+        activation.execute()

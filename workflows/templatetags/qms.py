@@ -1,0 +1,13 @@
+from django import template
+
+from workflows.models import order_review_of
+
+register = template.Library()
+
+
+@register.filter
+def order_review(process):
+    try:
+        return order_review_of(process)
+    except Exception:  # not a P1 process
+        return None
