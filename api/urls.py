@@ -1,2 +1,19 @@
 from django.urls import path
-urlpatterns = []
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("tasks", views.TaskViewSet, basename="task")
+router.register("processes", views.ProcessViewSet, basename="process")
+router.register("records", views.RecordViewSet, basename="record")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("order-reviews/", views.OrderReviewStartView.as_view(), name="api-order-review-start"),
+    path("order-reviews/change/", views.OrderChangeStartView.as_view(), name="api-order-change-start"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
+]

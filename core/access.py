@@ -4,6 +4,10 @@ from django.http import Http404
 from .models import Record
 
 
+def can_view_processes(user):
+    return user.is_authenticated and (user.is_superuser or user.memberships.exists())
+
+
 def records_visible_to(user):
     """Records a user may see: staff of any department see the records of the
     procedures they take part in; the whole registry is open to people with a
@@ -11,7 +15,7 @@ def records_visible_to(user):
     closed to users without one."""
     if not user.is_authenticated:
         return Record.objects.none()
-    if user.is_superuser or user.memberships.exists():
+    if can_view_processes(user):
         return Record.objects.all()
     return Record.objects.none()
 

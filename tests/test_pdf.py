@@ -188,7 +188,7 @@ def test_render_version_is_idempotent(version):
 
 
 @pytest.mark.django_db
-def test_lost_race_keeps_the_existing_row(version, monkeypatch):
+def test_lost_race_keeps_the_existing_row(version, monkeypatch, media_root):
     """Two workers: the second finds the row only when it tries to insert."""
     pdf.render_version(version)
     winner = {f.kind: f for f in RecordFile.objects.filter(record_version=version)}
@@ -205,6 +205,8 @@ def test_lost_race_keeps_the_existing_row(version, monkeypatch):
     assert files[0].pk == winner["pdf"].pk and files[0].sha256 == winner["pdf"].sha256
     assert RecordFile.objects.filter(record_version=version).count() == 2
     assert AuditEntry.objects.filter(action="record.rendered", record=version.record).count() == 2
+    stored = [p for p in media_root.rglob("*.pdf")]
+    assert len(stored) == 2, stored  # the loser's file was removed
 
 
 @pytest.mark.django_db
@@ -328,9 +330,40 @@ def test_other_record_types_render(db, tmp_path):
 
 
 @pytest.mark.django_db
-def test_queue_render_runs_after_commit(version, django_capture_on_commit_callbacks):
+def test_queue_render_runs_after_commit(version, django_capture_on_commit_callbacks, monkeypatch):
+    from core import tasks
+
+    queued = []
+
+    def delay(pk):  # run in this process whatever the broker (a real worker would not see the test DB)
+        queued.append(pk)
+        return tasks.render_record_version.apply(args=(pk,))
+
+    monkeypatch.setattr(tasks.render_record_version, "delay", delay)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         pdf.queue_render(version)
         assert not RecordFile.objects.filter(record_version=version).exists()
-    assert len(callbacks) == 1
+    assert len(callbacks) == 1 and queued == [version.pk]
     assert sorted(RecordFile.objects.filter(record_version=version).values_list("kind", flat=True)) == ["pdf", "pdfa"]
+
+
+@pytest.mark.django_db
+def test_a_refused_stylesheet_fails_the_rendering(version, monkeypatch):
+    def refuse(url):
+        raise pdf.ResourceRefused(url)
+
+    monkeypatch.setattr(pdf, "resolve_static", refuse)
+    with pytest.raises(pdf.RenderError):
+        pdf.render_pdf_bytes(version)
+
+
+@pytest.mark.django_db
+def test_tasks(version):
+    from core import tasks
+
+    ids = tasks.render_record_version.apply(args=(version.pk,)).get()
+    assert sorted(RecordFile.objects.filter(pk__in=ids).values_list("kind", flat=True)) == ["pdf", "pdfa"]
+    assert tasks.render_record_version.apply(args=(10**9,)).get() == []
+    assert tasks.fire_workflow_timers.apply().get() == 0
+    assert tasks.render_record_version.name == "core.tasks.render_record_version"
+    assert tasks.fire_workflow_timers.name == "core.tasks.fire_workflow_timers"  # CELERY_BEAT_SCHEDULE

@@ -1,0 +1,116 @@
+from rest_framework import serializers
+
+from core.esign import signature_problems
+from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
+
+
+class SignatureInputSerializer(serializers.Serializer):
+    username = serializers.CharField(required=False, help_text="Your user ID (21 CFR 11.200: required with the password)")
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    meaning = serializers.CharField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CompleteTaskSerializer(serializers.Serializer):
+    data = serializers.DictField(default=dict)
+    signature = SignatureInputSerializer(required=False)
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    process = serializers.IntegerField(source="process_id")
+    flow = serializers.SerializerMethodField()
+    step = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    owner = serializers.CharField(source="owner.username", default=None)
+    queue = serializers.CharField(source="owner_permission", default=None)
+    created = serializers.DateTimeField()
+    records = serializers.SerializerMethodField()
+
+    def get_flow(self, task):
+        return task.flow_task.flow_class.__name__
+
+    def get_step(self, task):
+        return task.flow_task.name
+
+    def get_title(self, task):
+        return str(task.flow_task.task_title or task.flow_task.name)
+
+    def get_records(self, task):
+        return self.context.get("records_by_process", {}).get(task.process_id, [])
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="record_version.version")
+    valid = serializers.SerializerMethodField()
+    problems = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signature
+        fields = ["id", "version", "printed_name", "signer_username", "role", "meaning", "reason", "signed_at",
+                  "content_hash", "signature_hash", "step", "valid", "problems"]
+
+    def get_problems(self, signature):
+        return signature_problems(signature)
+
+    def get_valid(self, signature):
+        return not signature_problems(signature)
+
+
+class FileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RecordFile
+        fields = ["kind", "sha256", "size", "rendered_at"]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.printed_name")
+    hash_valid = serializers.SerializerMethodField()
+    files = FileSerializer(many=True)
+
+    class Meta:
+        model = RecordVersion
+        fields = ["version", "content_hash", "hash_valid", "reason", "created_by", "created_at", "files"]
+
+    def get_hash_valid(self, version):
+        return version.compute_hash() == version.content_hash
+
+
+class RecordListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Record
+        fields = ["id", "number", "record_type", "title", "form_code", "form_revision", "status",
+                  "current_version", "customer_name", "product_text", "process", "created_at"]
+
+
+class RecordDetailSerializer(RecordListSerializer):
+    versions = VersionSerializer(many=True)
+    signatures = serializers.SerializerMethodField()
+    data = serializers.SerializerMethodField()
+    changed_after_first_signature = serializers.SerializerMethodField()
+
+    class Meta(RecordListSerializer.Meta):
+        fields = RecordListSerializer.Meta.fields + ["versions", "signatures", "data",
+                                                     "changed_after_first_signature"]
+
+    def _signatures(self, record):
+        return [s for v in record.versions.all() for s in v.signatures.all()]
+
+    def get_signatures(self, record):
+        return SignatureSerializer(self._signatures(record), many=True).data
+
+    def get_data(self, record):
+        current = [v for v in record.versions.all() if v.version == record.current_version]
+        return current[0].data if current else None
+
+    def get_changed_after_first_signature(self, record):
+        signed = [s.record_version.version for s in self._signatures(record)]
+        return bool(signed) and record.current_version > min(signed)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["seq", "timestamp", "actor_name", "action", "object_type", "object_id", "object_repr",
+                  "process_id", "old_values", "new_values", "reason", "prev_hash", "entry_hash"]

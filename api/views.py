@@ -1,0 +1,258 @@
+"""REST API: thin adapters over the same actions the browser uses
+(workflows.steps.start_process / claim_task / complete_step)."""
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
+from viewflow.workflow.models import Process
+
+from core import audit
+from core.access import can_view_processes, records_visible_to
+from core.models import AuditEntry, Record, RecordFile
+from core.pdf import queue_render
+from workflows import steps
+from workflows.order_review import OrderReviewFlow
+from workflows.registry import FLOWS
+
+from . import serializers as s
+from .access import access_task, inbox, queue
+
+
+class TokenView(ObtainAuthToken):
+    """POST {username, password} → {token}. Failed logins are throttled and locked by django-axes."""
+
+    throttle_scope = "auth"
+
+    @extend_schema(request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
+                                                              "password": serializers.CharField()}),
+                   responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _signature_input(payload):
+    if not payload:
+        return None
+    return steps.SignatureInput(password=payload.get("password", ""), meaning=payload.get("meaning", ""),
+                                reason=payload.get("reason", ""), username=payload.get("username") or "",
+                                require_username=True)
+
+
+def _records_by_process(process_ids):
+    mapping = {}
+    for pid, number in Record.objects.filter(process_id__in=set(process_ids)).values_list("process_id", "number"):
+        mapping.setdefault(pid, []).append(number)
+    return mapping
+
+
+class StartProcessView(APIView):
+    """Starts a process at a StartStep node; the body is the step's form data, plus
+    `signature` where the start step signs."""
+
+    node = None
+
+    def post(self, request):
+        data = dict(request.data)
+        signature_input = _signature_input(data.pop("signature", None))
+        form = self.node.make_form(data=data, api=True, user=request.user)
+        process = steps.start_process(self.node, actor=request.user, form=form, signature_input=signature_input)
+        record = Record.objects.filter(process=process).order_by("id").first()
+        return Response({"process": process.pk, "record": record.number if record else None},
+                        status=status.HTTP_201_CREATED)
+
+
+_started = inline_serializer("ProcessStarted", {"process": serializers.IntegerField(),
+                                                "record": serializers.CharField()})
+
+
+class OrderReviewStartView(StartProcessView):
+    node = OrderReviewFlow.start
+
+    @extend_schema(
+        summary="Start an order / contract review (P1.1)",
+        request=inline_serializer("OrderReviewStart", {
+            "kind": serializers.ChoiceField(choices=["order", "contract"]), "customer": serializers.CharField(),
+            "order_number": serializers.CharField(), "order_date": serializers.DateField(),
+            "lines": serializers.ListField(child=serializers.DictField()),
+        }),
+        responses={201: _started},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class OrderChangeStartView(StartProcessView):
+    node = OrderReviewFlow.start_change
+
+    @extend_schema(
+        summary="Change an approved order / contract: contract change notice (P1.6)",
+        request=inline_serializer("OrderChangeStart", {
+            "order": serializers.CharField(help_text="record number of the approved order review"),
+            "category": serializers.CharField(), "reason": serializers.CharField(),
+            "affected_departments": serializers.ListField(child=serializers.CharField()),
+            "customer_confirmed": serializers.BooleanField(),
+            "lines": serializers.ListField(child=serializers.DictField()),
+            "signature": s.SignatureInputSerializer(),
+        }),
+        responses={201: _started},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class TaskViewSet(ViewSet):
+    @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim")],
+                   responses=s.TaskSerializer(many=True))
+    def list(self, request):
+        tasks = queue(request.user) if request.query_params.get("queue") in ("1", "true") else inbox(request.user)
+        tasks = list(tasks.select_related("owner").order_by("created", "pk")[:500])
+        context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
+        return Response(s.TaskSerializer(tasks, many=True, context=context).data)
+
+    @extend_schema(responses=s.TaskSerializer)
+    def retrieve(self, request, pk=None):
+        task = access_task(request.user, pk)
+        body = s.TaskSerializer(task, context={"records_by_process": _records_by_process([task.process_id])}).data
+        node = task.flow_task
+        if hasattr(node, "form_class"):
+            body["form"] = node.form_class.describe(activation=node.activation_class(task), user=request.user)
+            body["signature"] = {"required": node.signs, "meanings": list(node.meanings),
+                                 "fields": ["username", "password", "meaning", "reason"] if node.signs else []}
+        return Response(body)
+
+    @extend_schema(request=None, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        task = steps.claim_task(access_task(request.user, pk), actor=request.user)
+        return Response(s.TaskSerializer(task).data)
+
+    @extend_schema(request=None, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        task = steps.release_task(access_task(request.user, pk), actor=request.user)
+        return Response(s.TaskSerializer(task).data)
+
+    @extend_schema(request=s.CompleteTaskSerializer, responses=inline_serializer(
+        "TaskCompleted", {"task": serializers.IntegerField(), "process": serializers.IntegerField(),
+                          "process_status": serializers.CharField(),
+                          "next_tasks": serializers.ListField(child=serializers.DictField())}))
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        task = access_task(request.user, pk)
+        payload = s.CompleteTaskSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        node = task.flow_task
+        if not hasattr(node, "form_class"):
+            raise Http404("Not a human task")
+        form = node.make_form(data=payload.validated_data["data"], api=True,
+                              activation=node.activation_class(task), user=request.user)
+        steps.complete_step(task, actor=request.user, form=form,
+                            signature_input=_signature_input(payload.validated_data.get("signature")))
+        process = Process.objects.get(pk=task.process_id)
+        open_tasks = process.task_set.filter(status__in=["NEW", "ASSIGNED"]).order_by("pk")
+        return Response({"task": task.pk, "process": process.pk, "process_status": process.status,
+                         "next_tasks": [{"id": t.pk, "step": t.flow_task.name, "queue": t.owner_permission}
+                                        for t in open_tasks]})
+
+
+class ProcessViewSet(ViewSet):
+    def retrieve(self, request, pk=None):
+        if not can_view_processes(request.user):
+            raise Http404
+        process = get_object_or_404(Process, pk=pk, flow_class__in=FLOWS)
+        tasks = process.task_set.select_related("owner").order_by("pk")
+        return Response({
+            "id": process.pk, "flow": process.flow_class.__name__, "status": process.status,
+            "created": process.created, "finished": process.finished, "data": process.data,
+            "records": _records_by_process([process.pk]).get(process.pk, []),
+            "tasks": [{"id": t.pk, "step": t.flow_task.name, "status": t.status,
+                       "owner": t.owner.username if t.owner else None, "queue": t.owner_permission,
+                       "created": t.created, "finished": t.finished} for t in tasks],
+        })
+
+
+class RecordViewSet(ViewSet):
+    @extend_schema(parameters=[
+        OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
+        OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
+        OpenApiParameter("status", str), OpenApiParameter("number", str)],
+        responses=s.RecordListSerializer(many=True))
+    def list(self, request):
+        qs = records_visible_to(request.user)
+        p = request.query_params
+        if p.get("type"):
+            qs = qs.filter(record_type=p["type"])
+        if p.get("status"):
+            qs = qs.filter(status=p["status"])
+        if p.get("number"):
+            qs = qs.filter(number=p["number"])
+        if p.get("customer"):
+            qs = qs.filter(customer_name__icontains=p["customer"])
+        if p.get("date_from"):
+            qs = qs.filter(created_at__date__gte=p["date_from"])
+        if p.get("date_to"):
+            qs = qs.filter(created_at__date__lte=p["date_to"])
+        if p.get("q"):
+            q = p["q"]
+            qs = qs.filter(Q(number__icontains=q) | Q(search_text__icontains=q) | Q(customer_name__icontains=q)
+                           | Q(product_text__icontains=q))
+        qs = qs.order_by("-created_at", "-id")
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.RecordListSerializer(page, many=True).data)
+
+    def _record(self, request, pk):
+        record = records_visible_to(request.user).filter(pk=pk).first()
+        if record is None:
+            raise Http404("No such record")
+        return record
+
+    @extend_schema(responses=s.RecordDetailSerializer)
+    def retrieve(self, request, pk=None):
+        record = self._record(request, pk)
+        record = Record.objects.prefetch_related("versions__signatures__record_version__record",
+                                                 "versions__files", "versions__created_by").get(pk=record.pk)
+        return Response(s.RecordDetailSerializer(record).data)
+
+    @extend_schema(parameters=[OpenApiParameter("version", int), OpenApiParameter("kind", str, enum=["pdf", "pdfa"])],
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        record = self._record(request, pk)
+        number = int(request.query_params.get("version") or record.current_version)
+        version = get_object_or_404(record.versions, version=number)
+        kind = request.query_params.get("kind", RecordFile.Kind.PDF)
+        file = version.files.filter(kind=kind).first()
+        if file is None:
+            queue_render(version)
+            return Response({"detail": "The PDF is being rendered; try again shortly.", "version": number},
+                            status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "5"})
+        with transaction.atomic():
+            audit.log("record.downloaded", file, actor=request.user, record=record,
+                      new={"version": number, "kind": kind, "sha256": file.sha256})
+        response = FileResponse(file.file.open("rb"), content_type="application/pdf",
+                                filename=f"{record.number}-v{number}.pdf")
+        response["X-Content-SHA256"] = file.sha256
+        return response
+
+    @extend_schema(responses=s.AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def audit(self, request, pk=None):
+        record = self._record(request, pk)
+        entries = record.audit_entries.order_by("seq")
+        process_entries = []
+        if record.process_id:
+            process_entries = list(
+                AuditEntry.objects.filter(process_id=record.process_id, record__isnull=True).order_by("seq"))
+        merged = sorted(list(entries) + process_entries, key=lambda e: e.seq)
+        return Response(s.AuditEntrySerializer(merged, many=True).data)
