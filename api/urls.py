@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("order-reviews/", views.OrderReviewStartView.as_view(), name="api-order-review-start"),
     path("order-reviews/change/", views.OrderChangeStartView.as_view(), name="api-order-change-start"),
+    path("me/accept-accountability/", views.AcceptAccountabilityView.as_view(), name="api-accept-accountability"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,

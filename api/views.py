@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 from viewflow.workflow.models import Process
 
-from core import audit
+from accounts.models import ACCOUNTABILITY_STATEMENT
+from core import audit, esign
 from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.pdf import queue_render
@@ -106,6 +107,22 @@ class OrderChangeStartView(StartProcessView):
     )
     def post(self, request):
         return super().post(request)
+
+
+class AcceptAccountabilityView(APIView):
+    """SIG-18: accept the e-signature accountability statement before the first signature."""
+
+    @extend_schema(request=None, responses=inline_serializer("Accepted", {"accepted_at": serializers.DateTimeField(),
+                                                                            "statement": serializers.CharField()}))
+    def post(self, request):
+        acceptance = esign.accept_accountability(request.user)
+        return Response({"accepted_at": acceptance.accepted_at, "statement": acceptance.statement_text})
+
+    @extend_schema(responses=inline_serializer("AccountabilityStatement", {"accepted": serializers.BooleanField(),
+                                                                             "statement": serializers.CharField()}))
+    def get(self, request):
+        return Response({"accepted": esign.has_accepted_accountability(request.user),
+                         "statement": str(ACCOUNTABILITY_STATEMENT)})
 
 
 class TaskViewSet(ViewSet):
