@@ -173,3 +173,17 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+
+
+@pytest.fixture
+def real_worker(celery_worker_process):
+    """For one test: publish tasks to the real broker (not eagerly) so that the
+    worker process started by `celery_worker_process` runs them."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield celery_worker_process
+    finally:
+        app.conf.task_always_eager = previous

@@ -4,7 +4,7 @@ Reads top to bottom like the procedure. Swimlanes (departments) in comments.
 Business rules live in forms/order_review.py; this file only routes."""
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
 from accounts.models import Department, Role, department_permission
 from core.models import Meaning
@@ -14,6 +14,7 @@ from forms.forms import (
     ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm, ReviewForm,
 )
 
+from .base import QmsFlow
 from .models import OrderReviewProcess, attach_artifact, order_review_of
 from .steps import CeleryJob, Step, StartStep
 
@@ -45,9 +46,8 @@ def remember(process, **decisions):
     process.save(update_fields=["data"])
 
 
-class OrderReviewFlow(flow.Flow):
+class OrderReviewFlow(QmsFlow):
     process_class = OrderReviewProcess
-    lock_impl = lock.select_for_update_lock
     process_title = _("Order / contract review")
     process_description = _("PROCEDURES P1: review an order or contract before accepting it.")
     process_summary_template = "{{ process.order_review.record.number }} · {{ process.order_review.customer }}"

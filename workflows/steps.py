@@ -108,6 +108,9 @@ class StepMixin:
 
 
 class Step(StepMixin, flow.View):
+    # A signed step is never undone: the record keeps its versions and the flow
+    # moves on by its own paths (SIG-6).
+    undo_view_class = None
     def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, **kwargs):
         from .views import StepView
 
@@ -119,6 +122,7 @@ class Step(StepMixin, flow.View):
 
 
 class StartStep(StepMixin, flow.Start):
+    undo_view_class = None
     def __init__(self, form_class, action, *, meanings=(), sign_role="", **kwargs):
         from .views import StartStepView
 

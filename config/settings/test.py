@@ -9,7 +9,8 @@ from . import base as _base  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
-if not CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
-    CELERY_TASK_ALWAYS_EAGER = True
+# Eager by default; tests marked `worker` switch eager mode off (tests/worker.py) and
+# run their jobs in a real worker process over the real broker.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") != "0"
 MEDIA_ROOT = _base.VAR_DIR / "media"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
