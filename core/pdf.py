@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import audit, registry
+from .records import is_amended
 from .canonical import canonical_json
 from .models import MEANING_ZH, Meaning, RecordFile, Signature
 
@@ -372,7 +373,7 @@ def build_context(version, *, copy=None, generated_at=None):
         "font_family": qms.get("PDF_FONT_FAMILY", "Noto Sans CJK SC"),
         "signatures": [SignatureLine(s) for s in signatures],
         "generated_at": format_datetime(generated_at or timezone.now()),
-        "amended": version.version > 1,
+        "amended": is_amended(version),
         "copies": _copy_marks(rtype.copies),
         "copy": copy,
         "content_hash": version.content_hash,

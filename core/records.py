@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from . import audit, registry
 from .canonical import jsonable, sha256_hex
-from .models import NumberSequence, Record, RecordVersion
+from .models import Meaning, NumberSequence, Record, RecordVersion, Signature
 
 
 def next_number(prefix, year=None):
@@ -59,7 +59,7 @@ def add_version(record, *, actor, data, reason, status=None):
     current one) and return the current version. The audit entry carries the changed
     fields' old and new values."""
     data = jsonable(data)
-    record = Record.objects.select_for_update().get(pk=record.pk)
+    given, record = record, Record.objects.select_for_update().get(pk=record.pk)
     current = record.versions.filter(version=record.current_version).first()
     if current is not None and current.data == data:
         if status and status != record.status:
@@ -83,6 +83,7 @@ def add_version(record, *, actor, data, reason, status=None):
         record.status = status
         fields.append("status")
     record.save(update_fields=fields)
+    given.current_version, given.status = record.current_version, record.status  # keep the caller's copy in step
     return version
 
 
@@ -96,6 +97,16 @@ def set_status(record, status, *, actor, reason=""):
     audit.log("record.status_changed", record, actor=actor, record=record, process_id=record.process_id,
               old={"status": old}, new={"status": status}, reason=reason)
     return record
+
+
+def is_amended(version):
+    """SIG-16: this version changes content that an earlier version had approved
+    (e.g. an order changed after approval). The versions written while a record is
+    first filled in and signed are not amendments."""
+    return Signature.objects.filter(
+        record_version__record_id=version.record_id, record_version__version__lt=version.version,
+        meaning=Meaning.APPROVED,
+    ).exists()
 
 
 def _flatten(data, prefix=""):

@@ -252,15 +252,20 @@ def test_long_order_repeats_table_header_and_counts_pages(db, tmp_path):
 
 
 @pytest.mark.django_db
-def test_amended_version_prints_amended_mark(db, tmp_path):
-    version = make_record(order_data(number="OR-2026-0002"), number="OR-2026-0002", versions=2)
+def test_a_version_changing_approved_content_prints_the_amended_mark(db, tmp_path):
+    version = make_record(order_data(number="OR-2026-0002"), number="OR-2026-0002", versions=2, signers=[])
+    first = RecordVersion.objects.get(record=version.record, version=1)
     path = tmp_path / "amended.pdf"
+    path.write_bytes(pdf.render_pdf_bytes(version))
+    assert "已修订 Amended" not in flat(pdftotext(path)), "filling in a record is not an amendment"
+    with transaction.atomic():
+        esign.apply_signature(first, signer=make_user("approver", "周二 Zhou Er"), meaning="approved",
+                              role="总经理 General manager")
     path.write_bytes(pdf.render_pdf_bytes(version))
     text = flat(pdftotext(path))
     assert "第 2 版 / Version 2" in text
     assert "已修订 Amended" in text
 
-    first = RecordVersion.objects.get(record=version.record, version=1)
     path.write_bytes(pdf.render_pdf_bytes(first))
     assert "已修订 Amended" not in flat(pdftotext(path))
 

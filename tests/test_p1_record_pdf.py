@@ -1,0 +1,82 @@
+"""The approved order review record sheet as PDF: bilingual titles, every signer, CJK
+fonts embedded; rendered by the flow's Celery job (a real worker process on CI)."""
+import subprocess
+
+import pytest
+
+from core.models import RecordFile, Signature
+from p1_driver import act, review_all, start
+from workflows.models import order_review_of
+from worker import wait_until
+
+SIGNERS = ["王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]
+
+
+def pdf_text(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_fonts(path):
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+    return lines[2:]
+
+
+def check_record_pdf(file):
+    text = " ".join(pdf_text(file.file.path).split())
+    assert "订单评审记录表" in text and "Order Review Record Sheet" in text
+    for name in SIGNERS:
+        assert name in text, name
+    assert file.record_version.record.number in text
+    assert file.record_version.content_hash in text
+    fonts = pdf_fonts(file.file.path)
+    assert fonts, "the PDF names its fonts"
+    assert all(line.split()[-5] == "yes" for line in fonts), fonts  # the 'emb' column
+    assert any("notosanscjksc" in line.replace("-", "").lower() for line in fonts), fonts
+
+
+@pytest.mark.django_db
+def test_approved_record_pdf_shows_titles_signers_and_embedded_cjk_fonts(people, order_data):
+    process = start(people["market"], order_data())
+    review_all(process, people)
+    act(process, "approve", people["market_mgr"], {"conclusion": "同意接单 Accepted"}, meaning="approved")
+    review = order_review_of(process)
+    review.record.refresh_from_db()
+    version = review.record.get_version()
+    assert Signature.objects.filter(record_version__record=review.record).count() == 5
+    file = RecordFile.objects.get(record_version=version, kind="pdf")
+    check_record_pdf(file)
+    assert RecordFile.objects.filter(record_version=version, kind="pdfa").exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, people, order_data):
+    from django.test import TestCase  # noqa: F401  (no capture: real commits, real broker)
+    from viewflow.workflow.models import Task
+
+    from workflows import steps
+    from workflows.demo import DEMO_PASSWORD
+    from workflows.order_review import OrderReviewFlow
+
+    node = OrderReviewFlow.start
+    process = steps.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
+    for dept in ["quality", "production", "engineering", "materials", "approve"]:
+        step = dept if dept == "approve" else f"review_{dept}"
+        user = people["market_mgr" if dept == "approve" else dept]
+        task = Task.objects.get(process=process, flow_task=getattr(OrderReviewFlow, step))
+        steps.claim_task(task, actor=user)
+        task.refresh_from_db()
+        data = {"conclusion": "同意 OK"} if dept == "approve" else {"verdict": "can_meet", "material_readiness": "ready"}
+        form = task.flow_task.make_form(data=data, api=True, activation=task.flow_task.activation_class(task), user=user)
+        steps.complete_step(task, actor=user, form=form, signature_input=steps.SignatureInput(
+            password=DEMO_PASSWORD, meaning="approved" if dept == "approve" else "reviewed"))
+    record = order_review_of(process).record
+    record.refresh_from_db()
+    version = record.get_version()
+    wait_until(lambda: RecordFile.objects.filter(record_version=version, kind="pdf").exists(), timeout=90,
+               message=f"the worker did not render the PDF; log:\n{real_worker.log_tail()}")
+    job = Task.objects.get(process=process, flow_task=OrderReviewFlow.render_record)
+    wait_until(lambda: Task.objects.get(pk=job.pk).status == "DONE", timeout=30)
+    check_record_pdf(RecordFile.objects.get(record_version=version, kind="pdf"))
+    assert "Received task: workflows.steps.run_flow_job" in real_worker.log
