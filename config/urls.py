@@ -7,6 +7,7 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application, Site
 from viewflow.workflow.flow import FlowAppViewset
 
+from core.viewsets import RecordsViewset
 from workflows.order_review import OrderReviewFlow
 
 site = Site(
@@ -16,8 +17,10 @@ site = Site(
             title="QMS",
             icon="assignment",
             app_name="qms",
+            base_template_name="qms/base.html",
             viewsets=[
                 FlowAppViewset(OrderReviewFlow, icon="fact_check"),
+                RecordsViewset(),
             ],
         ),
     ],
@@ -28,7 +31,6 @@ urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("records/", include("core.urls")),
     path("api/", include("api.urls")),
     path("", site.urls),
 ]

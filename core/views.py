@@ -7,6 +7,7 @@ from django.views.generic import DetailView, ListView
 
 from .access import records_visible_to, can_view_record
 from .models import Record, RecordFile
+from .records import is_amended
 
 
 class RecordListView(LoginRequiredMixin, ListView):
@@ -25,6 +26,11 @@ class RecordListView(LoginRequiredMixin, ListView):
             qs = qs.filter(record_type=record_type)
         return qs.order_by("-created_at", "-id")
 
+    def get_context_data(self, **kwargs):
+        from . import registry
+
+        return {**super().get_context_data(**kwargs), "record_types": registry.all_types()}
+
 
 class RecordDetailView(LoginRequiredMixin, DetailView):
     template_name = "records/detail.html"
@@ -42,11 +48,13 @@ class RecordDetailView(LoginRequiredMixin, DetailView):
         record = self.object
         versions = list(record.versions.select_related("created_by").prefetch_related("files", "signatures"))
         signatures = [(s, signature_problems(s)) for v in versions for s in v.signatures.all()]
+        first_signed = min((s.record_version.version for s, _ in signatures), default=None)
         context.update(
             versions=versions,
             signatures=signatures,
             audit_entries=record.audit_entries.select_related("actor").order_by("seq"),
-            changed_after_signing=any(s.record_version.version < record.current_version for s, _ in signatures),
+            changed_after_signing=first_signed is not None and record.current_version > first_signed,
+            amended=bool(versions) and is_amended(versions[-1]),
         )
         return context
 

@@ -192,14 +192,34 @@ class PlanForm(StepForm):
         return cleaned
 
 
+class OrderByRecordNumberField(forms.ModelChoiceField):
+    """Chooses an order review by its record number (OR-2026-0001)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, OrderReview):
+            return value.record.number
+        return super().prepare_value(value)
+
+    def label_from_instance(self, obj):
+        return f"{obj.record.number} · {obj.order_number} · {obj.customer}"
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        review = self.queryset.filter(record__number=str(value)).first()
+        if review is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return review
+
+
 class ChangeRequestForm(StepForm):
     """P1.6 — a change to an approved order or contract starts with a change notice."""
 
     formsets = {"lines": LineFormSet}
 
-    order = forms.ModelChoiceField(
+    order = OrderByRecordNumberField(
         OrderReview.objects.filter(status=OrderReviewStatus.APPROVED).select_related("record", "customer"),
-        label=_("approved order / contract"), to_field_name="record__number",
+        label=_("approved order / contract"),
         error_messages={"invalid_choice": _("Not an approved order or contract.")})
     category = forms.ChoiceField(label=_("change category"), choices=ChangeCategory.choices)
     reason = forms.CharField(label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,141 @@
+"""Two ways to drive a procedure, with one interface, so that every path test runs
+through the REST API and through the browser URLs (Django test client)."""
+import re
+
+from django.test import Client, TestCase
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from api_driver import client_for, signature
+from workflows.demo import DEMO_PASSWORD
+from workflows.order_review import OrderReviewFlow
+
+
+def open_task(pid, step):
+    return Task.objects.filter(process_id=pid, flow_task=getattr(OrderReviewFlow, step)) \
+        .exclude(status__in=[STATUS.DONE, STATUS.CANCELED]).get()
+
+
+def open_steps(pid):
+    return sorted(t.flow_task.name for t in Task.objects.filter(process_id=pid, status__in=["NEW", "ASSIGNED"])
+                  if hasattr(t.flow_task, "form_class"))
+
+
+class ApiDriver:
+    name = "api"
+
+    def __init__(self):
+        self.clients = {}
+
+    def client(self, username):
+        if username not in self.clients:
+            self.clients[username] = client_for(username)
+        return self.clients[username]
+
+    def start(self, username, data):
+        response = self.client(username).post("/api/order-reviews/", data, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["process"]
+
+    def start_change(self, username, data, meaning="authored"):
+        body = {**data, "signature": signature(username, meaning)}
+        response = self.client(username).post("/api/order-reviews/change/", body, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["process"]
+
+    def do(self, username, pid, step, data, meaning=None, reason=""):
+        client = self.client(username)
+        task = open_task(pid, step)
+        if task.status == STATUS.NEW:
+            response = client.post(f"/api/tasks/{task.pk}/claim/")
+            if response.status_code != 200:
+                return response.status_code
+        body = {"data": data}
+        if meaning:
+            body["signature"] = signature(username, meaning, reason)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client.post(f"/api/tasks/{task.pk}/complete/", body, format="json")
+        self.last_response = response
+        return response.status_code
+
+
+def flatten(data, formsets=("lines",)):
+    """Nested step data → the POST body a browser sends (formset prefixes, checkboxes)."""
+    flat = {}
+    for key, value in data.items():
+        if key in formsets:
+            flat[f"{key}-TOTAL_FORMS"] = str(len(value))
+            flat[f"{key}-INITIAL_FORMS"] = "0"
+            for index, item in enumerate(value):
+                for sub_key, sub_value in item.items():
+                    if sub_value is not None:
+                        flat[f"{key}-{index}-{sub_key}"] = str(sub_value)
+        elif isinstance(value, bool):
+            if value:
+                flat[key] = "on"
+        elif isinstance(value, list):
+            flat[key] = [str(v) for v in value]
+        elif value is not None:
+            flat[key] = str(value)
+    for key in formsets:
+        flat.setdefault(f"{key}-TOTAL_FORMS", "0")
+        flat.setdefault(f"{key}-INITIAL_FORMS", "0")
+    return flat
+
+
+class WebDriver:
+    name = "web"
+    base = "/qms/orderreview"
+
+    def __init__(self):
+        self.clients = {}
+
+    def client(self, username):
+        if username not in self.clients:
+            client = Client()
+            response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+            assert response.status_code == 302, f"login of {username} failed"
+            client.signed_in_session = False
+            self.clients[username] = client
+        return self.clients[username]
+
+    def _signature(self, client, username, meaning, reason):
+        fields = {"sig-password": DEMO_PASSWORD, "sig-meaning": meaning, "sig-reason": reason}
+        if not client.signed_in_session:
+            fields["sig-username"] = username  # 11.200: ID + password for the first signature of a session
+        return fields
+
+    def _post_step(self, client, url, username, data, meaning, reason):
+        body = flatten(data)
+        if meaning:
+            body.update(self._signature(client, username, meaning, reason))
+        assert client.get(url).status_code == 200
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client.post(url, body)
+        if response.status_code == 302 and meaning:
+            client.signed_in_session = True
+        self.last_response = response
+        return response
+
+    def start(self, username, data):
+        client = self.client(username)
+        response = self._post_step(client, f"{self.base}/start/", username, data, None, "")
+        assert response.status_code == 302, response.content.decode()[:3000]
+        return int(re.search(r"/(\d+)/$", response["Location"]).group(1))
+
+    def start_change(self, username, data, meaning="authored"):
+        client = self.client(username)
+        response = self._post_step(client, f"{self.base}/start_change/", username, data, meaning, "")
+        assert response.status_code == 302, response.content.decode()[:3000]
+        return int(re.search(r"/(\d+)/$", response["Location"]).group(1))
+
+    def do(self, username, pid, step, data, meaning=None, reason=""):
+        client = self.client(username)
+        task = open_task(pid, step)
+        if task.status == STATUS.NEW:
+            response = client.post(f"{self.base}/{pid}/{step}/{task.pk}/assign/")
+            if response.status_code != 302:
+                return response.status_code
+        response = self._post_step(client, f"{self.base}/{pid}/{step}/{task.pk}/execute/", username, data,
+                                   meaning, reason)
+        return 200 if response.status_code == 302 else (400 if response.status_code == 200 else response.status_code)

@@ -1,0 +1,171 @@
+"""P1 paths, each walked through the REST API and through the browser URLs (Django
+test client): the resulting state, records, signatures and audit rows."""
+import datetime
+
+import pytest
+from viewflow.workflow.models import Process
+
+from core.models import AuditEntry, Record, RecordFile, Signature
+from drivers import ApiDriver, WebDriver, open_steps
+from forms.models import LedgerEntry, OrderReview, OrderReviewStatus
+
+pytestmark = pytest.mark.django_db
+
+DEPTS = ["quality", "production", "engineering", "materials"]
+
+
+@pytest.fixture(params=[ApiDriver, WebDriver], ids=["api", "web"])
+def drive(request, people):
+    return request.param()
+
+
+def review_data(verdict="can_meet", department="quality"):
+    data = {"verdict": verdict, "comment": "" if verdict == "can_meet" else "需延期两周 two weeks more"}
+    if department == "materials":
+        data["material_readiness"] = "ready"
+    return data
+
+
+def review_round(drive, pid, verdicts=None, departments=DEPTS):
+    for dept in departments:
+        verdict = (verdicts or {}).get(dept, "can_meet")
+        assert drive.do(dept, pid, f"review_{dept}", review_data(verdict, dept), meaning="reviewed") == 200
+
+
+def approve(drive, pid, who="market_mgr", meaning="approved", reason=""):
+    return drive.do(who, pid, "approve", {"conclusion": "同意 Agreed"}, meaning=meaning, reason=reason)
+
+
+def plan(drive, pid, future):
+    return drive.do("materials", pid, "write_plan", {
+        "planned_start": datetime.date.today().isoformat(), "planned_finish": future(20),
+        "material_readiness": "钢材已备 steel in stock"}, meaning="authored")
+
+
+def test_happy_path_order_accepted_with_ledger_line_plan_and_signed_pdf(drive, order_data, future):
+    pid = drive.start("market", order_data())
+    review = OrderReview.objects.get(record__process_id=pid)
+    assert review.record.number.startswith("OR-")
+    assert open_steps(pid) == ["review_engineering", "review_materials", "review_production", "review_quality"]
+    review_round(drive, pid)
+    assert open_steps(pid) == ["approve"]
+    assert approve(drive, pid) == 200
+    assert open_steps(pid) == ["write_plan"]
+    assert plan(drive, pid, future) == 200
+    assert open_steps(pid) == []
+    assert Process.objects.get(pk=pid).status == "DONE"
+    review.refresh_from_db()
+    review.record.refresh_from_db()
+    assert review.status == OrderReviewStatus.APPROVED
+    assert LedgerEntry.objects.get(order_review=review).total_amount == 500 * 12.5 + 300 * 8
+    signatures = Signature.objects.filter(record_version__record=review.record)
+    assert sorted(s.meaning for s in signatures) == ["approved", "reviewed", "reviewed", "reviewed", "reviewed"]
+    assert {s.printed_name for s in signatures} == {"王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei",
+                                                   "赵敏 Zhao Min", "张伟 Zhang Wei"}
+    assert RecordFile.objects.filter(record_version=review.record.get_version(), kind="pdf").exists()
+    actions = set(AuditEntry.objects.filter(process_id=pid).values_list("action", flat=True))
+    assert {"record.created", "record.version_created", "esign.signed", "task.completed", "task.assigned",
+            "process.started", "ledger.entered", "record.rendered"} <= actions
+    assert Record.objects.filter(record_type="production_plan", process_id=pid).count() == 1
+
+
+def test_conditions_lead_to_negotiation_change_notice_and_re_review_of_affected_departments(drive, order_data):
+    pid = drive.start("market", order_data())
+    review_round(drive, pid, verdicts={"production": "conditions"})
+    assert open_steps(pid) == ["negotiate"]
+    changed = order_data()["lines"]
+    changed[0]["delivery_date"] = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
+    assert drive.do("market", pid, "negotiate", {
+        "outcome": "change", "notes": "客户同意延期 customer accepts later delivery", "category": "later",
+        "affected_departments": ["production"], "customer_confirmed": True, "lines": changed,
+    }, meaning="authored") == 200
+    assert open_steps(pid) == ["review_production"]
+    review_round(drive, pid, departments=["production"])
+    assert approve(drive, pid) == 200
+    review = OrderReview.objects.get(record__process_id=pid)
+    assert review.rounds.count() == 2
+    notice = review.change_notices.get()
+    assert notice.status == "approved" and notice.record.number.startswith("CCN-")
+    assert str(review.lines.get(position=1).delivery_date) == changed[0]["delivery_date"]
+    assert Signature.objects.filter(record_version__record=notice.record).count() == 2  # issued + approved
+
+
+def test_negotiation_leaving_out_an_objecting_department_is_refused(drive, order_data):
+    pid = drive.start("market", order_data())
+    review_round(drive, pid, verdicts={"production": "conditions"})
+    status = drive.do("market", pid, "negotiate", {
+        "outcome": "change", "notes": "x", "category": "later", "affected_departments": ["quality"],
+        "customer_confirmed": True, "lines": order_data()["lines"]}, meaning="authored")
+    assert status == 400
+    assert OrderReview.objects.get(record__process_id=pid).change_notices.count() == 0
+    assert open_steps(pid) == ["negotiate"]
+
+
+def test_declined_order_closes_with_reason(drive, order_data):
+    pid = drive.start("market", order_data())
+    review_round(drive, pid, verdicts={"engineering": "cannot_meet"})
+    assert drive.do("market", pid, "negotiate", {"outcome": "declined", "notes": "客户不接受 customer refuses"},
+                    meaning="authored") == 200
+    assert Process.objects.get(pk=pid).status == "DONE"
+    review = OrderReview.objects.get(record__process_id=pid)
+    assert review.status == OrderReviewStatus.DECLINED
+    assert review.declined_reason == "客户不接受 customer refuses"
+    assert not LedgerEntry.objects.filter(order_review=review).exists()
+
+
+def test_contract_goes_to_the_general_manager_not_the_market_manager(drive, order_data):
+    pid = drive.start("market", order_data(kind="contract"))
+    review_round(drive, pid)
+    assert approve(drive, pid, who="market_mgr") in (403, 404)
+    assert approve(drive, pid, who="gm") == 200
+    sig = Signature.objects.filter(meaning="approved", record_version__record__process_id=pid).get()
+    assert sig.printed_name == "周强 Zhou Qiang" and "General Manager" in sig.role
+
+
+def test_change_after_approval_is_re_reviewed_approved_and_revises_the_ledger(drive, order_data, future):
+    pid = drive.start("market", order_data())
+    review_round(drive, pid)
+    approve(drive, pid)
+    plan(drive, pid, future)
+    review = OrderReview.objects.get(record__process_id=pid)
+    lines = order_data()["lines"]
+    lines[0]["quantity"] = "800"
+    change_pid = drive.start_change("market2", {
+        "order": review.record.number, "category": "increase", "reason": "客户加量 customer adds 300 pcs",
+        "affected_departments": ["production", "materials"], "customer_confirmed": True, "lines": lines})
+    review.refresh_from_db()
+    assert review.status == OrderReviewStatus.CHANGE_IN_REVIEW
+    assert open_steps(change_pid) == ["review_materials", "review_production"]
+    review_round(drive, change_pid, departments=["production", "materials"])
+    assert approve(drive, change_pid) == 200
+    review.refresh_from_db()
+    assert review.status == OrderReviewStatus.APPROVED and review.revision == 1
+    entry = LedgerEntry.objects.get(order_review=review)
+    assert entry.revision == 1
+    assert [r.revision for r in entry.revisions.all()] == [0, 1]
+    assert entry.total_amount == 800 * 12.5 + 300 * 8
+    assert AuditEntry.objects.filter(action="ledger.revised", record=review.record).exists()
+    # the approved change is an amendment of approved content
+    from core.records import is_amended
+
+    review.record.refresh_from_db()
+    assert is_amended(review.record.get_version())
+
+
+def test_a_rejected_change_after_approval_leaves_the_approved_order_as_it_was(drive, order_data, future):
+    pid = drive.start("market", order_data())
+    review_round(drive, pid)
+    approve(drive, pid)
+    review = OrderReview.objects.get(record__process_id=pid)
+    lines = order_data()["lines"]
+    lines[0]["quantity"] = "900"
+    change_pid = drive.start_change("market2", {
+        "order": review.record.number, "category": "increase", "reason": "加量 more", "customer_confirmed": True,
+        "affected_departments": ["production"], "lines": lines})
+    review_round(drive, change_pid, departments=["production"])
+    assert approve(drive, change_pid, meaning="rejected", reason="产能不足 no capacity") == 200
+    review.refresh_from_db()
+    assert review.status == OrderReviewStatus.APPROVED and review.revision == 0
+    assert review.lines.get(position=1).quantity == 500
+    assert review.change_notices.get().status == "rejected"
+    assert LedgerEntry.objects.get(order_review=review).revision == 0

@@ -1,0 +1,201 @@
+"""N+1 guard: the inbox, the queue and a task completion cost the same number of SQL
+queries with 10 and with 1,000 processes in the database.
+
+The measured user (Quality staff) takes part in MINE processes started through the
+real action; CLAIMED of their quality reviews are in the user's inbox, the rest in
+the Quality queue. Every other process is a bulk clone of a real one (process,
+tasks, record), with its quality review claimed by someone else, so the database
+grows while the measured user's inbox and queue stay the same size.
+
+Each measurement runs in a savepoint that is rolled back, so every measurement
+starts from the same state; a first, discarded run warms Django's caches. Run with
+-s to see the figures.
+"""
+import difflib
+import re
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import STATUS
+
+from accounts.models import User
+from api_driver import client_for, signature
+from core.models import Record
+from p1_driver import act, open_task, sign, start
+from workflows import steps
+from workflows.order_review import OrderReviewFlow
+
+pytestmark = pytest.mark.django_db
+
+USER = "quality"
+MINE = 7  # processes the measured user takes part in (started for real)
+CLAIMED = 5  # of those, the user's claimed quality reviews (the inbox); the rest wait in the queue
+SIZES = (10, 1000)
+REVIEW = {"verdict": "can_meet", "comment": ""}
+
+
+# --- building the database -----------------------------------------------------------------------
+
+
+class World:
+    def __init__(self, people, processes):
+        self.people = people
+        self.processes = processes  # MINE real processes
+        self.template = processes[-1]  # a real process at the four reviews, cloned in bulk
+
+    def inbox_task(self, index):
+        return open_task(self.processes[index], "review_quality")
+
+
+@pytest.fixture
+def world(people, order_data):
+    began = time.perf_counter()
+    processes = [start(people["market"], order_data(number=f"PO-QC-{i:03d}")) for i in range(MINE)]
+    for process in processes[:CLAIMED]:
+        steps.claim_task(open_task(process, "review_quality"), actor=people[USER])
+    # process 1: the other three departments have reviewed, so the quality review fires the Join
+    for department in ("production", "engineering", "materials"):
+        data = dict(REVIEW, material_readiness="ready") if department == "materials" else REVIEW
+        act(processes[1], f"review_{department}", people[department], data, meaning="reviewed")
+    print(f"\n[world] {MINE} real processes started and partly reviewed in {time.perf_counter() - began:.2f} s")
+    return World(people, processes)
+
+
+def add_other_processes(template, count, owner):
+    """`count` more P1 processes like `template` (process, tasks, record), in bulk and
+    without touching the measured user's inbox or queue: their quality review is
+    claimed by `owner`."""
+    if count <= 0:
+        return
+    tasks = list(Task.objects.filter(process=template).order_by("pk"))
+    record = Record.objects.get(process=template)
+    process_fields = [f.attname for f in Process._meta.concrete_fields if f.attname != "id"]
+    task_fields = [f.attname for f in Task._meta.concrete_fields if f.attname not in ("id", "process_id")]
+    record_fields = [f.attname for f in Record._meta.concrete_fields if f.attname not in ("id", "number", "process_id")]
+    clones = Process.objects.bulk_create(
+        [Process(**{f: getattr(template, f) for f in process_fields}) for _ in range(count)], batch_size=500)
+    new_tasks, new_records = [], []
+    for clone in clones:
+        for task in tasks:
+            copy = Task(process=clone, **{f: getattr(task, f) for f in task_fields})
+            if task.flow_task == OrderReviewFlow.review_quality:
+                copy.owner_id, copy.status = owner.pk, STATUS.ASSIGNED
+            new_tasks.append(copy)
+        new_records.append(Record(process=clone, number=f"OR-BULK-{clone.pk:06d}",
+                                  **{f: getattr(record, f) for f in record_fields}))
+    Task.objects.bulk_create(new_tasks, batch_size=1000)
+    Record.objects.bulk_create(new_records, batch_size=500)
+
+
+def measure(world, size, action):
+    """The SQL `action()` runs with `size` processes in the database; rolled back afterwards."""
+    with transaction.atomic():
+        began = time.perf_counter()
+        add_other_processes(world.template, size - MINE, owner=world.people["quality_mgr"])
+        built = time.perf_counter() - began
+        assert Process.objects.count() == size
+        with CaptureQueriesContext(connection) as ctx:
+            began = time.perf_counter()
+            action()
+            took = time.perf_counter() - began
+        transaction.set_rollback(True)
+    print(f"  {size:>5} processes: {len(ctx.captured_queries):>3} queries, {took * 1000:.0f} ms"
+          f" (bulk build {built:.2f} s)")
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def _shape(sql):
+    """A query with its literals blanked out, so the same query on other rows compares equal."""
+    sql = re.sub(r"'[^']*'", "?", sql)
+    return re.sub(r"\b\d+\b", "N", sql)
+
+
+def assert_same_query_count(world, label, action):
+    print(f"\n{label}")
+    measure(world, SIZES[0], action)  # warms Django's caches (content types, templates, ...)
+    small, large = (measure(world, size, action) for size in SIZES)
+    if len(small) != len(large):
+        diff = "\n".join(difflib.unified_diff([_shape(q) for q in small], [_shape(q) for q in large],
+                                              f"{SIZES[0]} processes", f"{SIZES[1]} processes", lineterm=""))
+        print(diff)
+    assert len(small) == len(large), f"{label}: {len(small)} queries with {SIZES[0]} processes, " \
+                                     f"{len(large)} with {SIZES[1]}"
+    return len(small)
+
+
+# --- the inbox and the queue -----------------------------------------------------------------------
+
+
+def test_api_inbox_and_queue_cost_the_same_with_10_and_1000_processes(world):
+    client = client_for(USER)
+
+    def inbox():
+        response = client.get("/api/tasks/")
+        assert response.status_code == 200
+        assert len(response.json()) == CLAIMED
+
+    def queue():
+        response = client.get("/api/tasks/?queue=1")
+        assert response.status_code == 200
+        assert len(response.json()) == MINE - CLAIMED
+
+    assert_same_query_count(world, "GET /api/tasks/ (inbox)", inbox)
+    assert_same_query_count(world, "GET /api/tasks/?queue=1 (queue)", queue)
+
+
+def test_browser_inbox_and_queue_pages_cost_the_same_with_10_and_1000_processes(world):
+    client = Client()
+    client.force_login(world.people[USER])
+    mine = {process.pk for process in world.processes}
+
+    def page(url, expected):
+        def get():
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:500]
+            shown = {int(pid) for pid in re.findall(rb'href="/qms/orderreview/(\d+)/review_quality/\d+/"',
+                                                    response.content)}
+            assert shown <= mine and len(shown) == expected, shown
+        return get
+
+    assert_same_query_count(world, "GET /qms/orderreview/inbox/", page("/qms/orderreview/inbox/", CLAIMED))
+    assert_same_query_count(world, "GET /qms/orderreview/queue/", page("/qms/orderreview/queue/", MINE - CLAIMED))
+
+
+# --- completing a task -------------------------------------------------------------------------------
+
+
+def _complete(task_pk, *, fires_join):
+    def run():
+        user = User.objects.get(username=USER)  # a fresh user, as a request would load
+        task = Task.objects.get(pk=task_pk)
+        node = task.flow_task
+        form = node.make_form(data=REVIEW, api=True, activation=node.activation_class(task), user=user)
+        steps.complete_step(task, actor=user, form=form, signature_input=sign("reviewed"))
+        task.refresh_from_db()
+        assert task.status == STATUS.DONE
+        approve = Task.objects.filter(process_id=task.process_id, flow_task=OrderReviewFlow.approve)
+        assert approve.exists() == fires_join
+    return run
+
+
+def test_completing_a_review_costs_the_same_with_10_and_1000_processes(world):
+    assert_same_query_count(world, "steps.complete_step: first of four reviews",
+                            _complete(world.inbox_task(0).pk, fires_join=False))
+    assert_same_query_count(world, "steps.complete_step: last review (fires Join, route_verdicts, approve)",
+                            _complete(world.inbox_task(1).pk, fires_join=True))
+
+
+def test_completing_a_review_through_the_api_costs_the_same_with_10_and_1000_processes(world):
+    client = client_for(USER)
+    task_pk = world.inbox_task(2).pk
+
+    def post():
+        response = client.post(f"/api/tasks/{task_pk}/complete/",
+                               {"data": REVIEW, "signature": signature(USER, "reviewed")}, format="json")
+        assert response.status_code == 200, response.content
+
+    assert_same_query_count(world, f"POST /api/tasks/<id>/complete/", post)
