@@ -73,7 +73,10 @@ class User(AbstractUser):
 
     @property
     def printed_name(self):
-        return self.display_name or self.get_full_name() or self.username
+        return self.display_name or super().get_full_name() or self.username
+
+    def get_full_name(self):
+        return self.printed_name
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Users are deactivated, never deleted (21 CFR 11.100).")

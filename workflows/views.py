@@ -23,7 +23,7 @@ class SignatureForm(forms.Form):
     of a session, the password alone afterwards; meaning and reason always."""
 
     username = forms.CharField(label=gettext_lazy("user ID"), required=False)
-    password = forms.CharField(label=gettext_lazy("password"), widget=forms.PasswordInput, required=False)
+    password = forms.CharField(label=gettext_lazy("password"), widget=forms.PasswordInput)
     meaning = forms.ChoiceField(label=gettext_lazy("meaning of the signature"), choices=Meaning.choices)
     reason = forms.CharField(label=gettext_lazy("reason / comment"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
@@ -35,7 +35,9 @@ class SignatureForm(forms.Form):
         if len(node.meanings) == 1:
             self.fields["meaning"].initial = node.meanings[0]
         self.first_in_session = first_in_session
-        if not first_in_session:
+        if first_in_session:
+            self.fields["username"].required = True
+        else:
             del self.fields["username"]
         self.needs_acceptance = not esign.has_accepted_accountability(user)
         if not self.needs_acceptance:
