@@ -1,5 +1,6 @@
-"""DRF exception handler that also answers domain errors: 400 with field errors,
-403 not permitted, 409 wrong state."""
+"""One error shape for every API failure: {"detail": "...", "errors": {field: [...]}}.
+Domain errors map to 400 (invalid input), 403 (not permitted), 409 (wrong state)."""
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
@@ -14,4 +15,8 @@ def exception_handler(exc, context):
         if isinstance(exc, WrongState) and exc.current_state:
             body["current_state"] = exc.current_state
         return Response(body, status=exc.status_code)
-    return drf_handler(exc, context)
+    response = drf_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": "Invalid input.", "errors": errors}
+    return response

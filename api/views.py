@@ -1,5 +1,7 @@
 """REST API: thin adapters over the same actions the browser uses
 (workflows.steps.start_process / claim_task / complete_step)."""
+import json
+
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -9,6 +11,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
@@ -47,6 +51,17 @@ def _signature_input(payload):
                                 require_username=True)
 
 
+def _payload(request):
+    """JSON body, or multipart with the JSON in a `payload` part and files beside it."""
+    if request.content_type.startswith("multipart/"):
+        try:
+            data = json.loads(request.data.get("payload") or "{}")
+        except json.JSONDecodeError as error:
+            raise ValidationError({"payload": [f"not valid JSON: {error}"]})
+        return (data if isinstance(data, dict) else {}), request.FILES
+    return dict(request.data), None
+
+
 def _records_by_process(process_ids):
     mapping = {}
     for pid, number in Record.objects.filter(process_id__in=set(process_ids)).values_list("process_id", "number"):
@@ -60,10 +75,12 @@ class StartProcessView(APIView):
 
     node = None
 
+    parser_classes = [JSONParser, MultiPartParser]
+
     def post(self, request):
-        data = dict(request.data)
+        data, files = _payload(request)
         signature_input = _signature_input(data.pop("signature", None))
-        form = self.node.make_form(data=data, api=True, user=request.user)
+        form = self.node.make_form(data=data, files=files, api=True, user=request.user)
         process = steps.start_process(self.node, actor=request.user, form=form, signature_input=signature_input)
         record = Record.objects.filter(process=process).order_by("id").first()
         return Response({"process": process.pk, "record": record.number if record else None},

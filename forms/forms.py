@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from core.stepforms import StepForm
+from core.uploads import MultipleFileField
 
 from .models import (
     REVIEWING_DEPARTMENTS, ChangeCategory, Customer, OrderKind, OrderReview, OrderReviewStatus, Product, Verdict,
@@ -70,6 +71,8 @@ class IntakeForm(StepForm):
     special_requirements = forms.CharField(label=_("special requirements"), required=False,
                                            widget=forms.Textarea(attrs={"rows": 3}))
     sample = forms.ChoiceField(label=_("sample"), choices=SAMPLE_CHOICES, initial="auto", required=False)
+    attachments = MultipleFileField(label=_("attachments"), required=False,
+                                    help_text=_("Customer order, drawings, specifications: PDF, PNG, JPEG, DOCX, XLSX."))
     review_method = forms.ChoiceField(label=_("review method"), initial="relay", required=False,
                                       choices=[("relay", _("Circulation")), ("meeting", _("Meeting"))])
 

@@ -252,3 +252,20 @@ class LedgerRevision(models.Model):
     class Meta:
         ordering = ["revision"]
         constraints = [models.UniqueConstraint(fields=["entry", "revision"], name="unique_ledger_revision")]
+
+
+class Attachment(models.Model):
+    """A file attached to a record's working data (customer PO scan, drawing, spec).
+    Its SHA-256 goes into the record version, so the signature covers the file."""
+
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

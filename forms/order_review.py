@@ -13,7 +13,7 @@ from core.errors import InvalidInput, NotPermitted, WrongState
 
 from . import record_types
 from .models import (
-    VERDICT_ZH, ChangeNotice, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind, OrderLine, OrderReview,
+    VERDICT_ZH, Attachment, ChangeNotice, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind, OrderLine, OrderReview,
     OrderReviewStatus, ProductionPlan, REVIEWING_DEPARTMENTS, ReviewRound, Verdict,
 )
 
@@ -67,6 +67,8 @@ def order_review_snapshot(review):
         "sample_rule": "reviewers" if review.sample_override is not None else "quantity",
         "review_method": review.review_method,
         "lines": [_line(line) for line in lines],
+        "attachments": [{"name": a.original_name, "size": a.size, "sha256": a.sha256}
+                        for a in review.attachments.all()],
         "total_amount": sum(((l.unit_price or 0) * l.quantity for l in lines), 0),
         "revision": review.revision,
         "status": review.status,
@@ -124,6 +126,9 @@ def receive_order(*, process, actor, data):
         started_by=actor,
     )
     _set_lines(review, data["lines"])
+    for upload, content_type, sha256 in data.get("attachments") or []:
+        Attachment.objects.create(order_review=review, file=upload, original_name=upload.name[:255],
+                                  content_type=content_type, size=upload.size, sha256=sha256, uploaded_by=actor)
     ReviewRound.objects.create(order_review=review, number=1, departments=[d.value for d in REVIEWING_DEPARTMENTS],
                                process=process)
     record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines.all())

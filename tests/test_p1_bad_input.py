@@ -191,3 +191,61 @@ def test_the_person_who_started_the_review_cannot_approve_it(api, people, review
     assert market.post(f"/api/tasks/{task['id']}/claim/").status_code == 403
     assert market.get(f"/api/tasks/{task['id']}/").status_code == 200  # visible in the queue, but refused
     assert api["market_mgr"].post(f"/api/tasks/{task['id']}/claim/").status_code == 200
+
+
+# --- attachments (P1.1) -------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def multipart(data, *files):
+    import json
+
+    return {"payload": json.dumps(data), "attachments": list(files)}
+
+
+def upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def test_attachments_are_stored_with_their_hash_inside_the_signed_version(api, order_data):
+    import hashlib
+
+    response = api["market"].post("/api/order-reviews/", multipart(order_data(), upload("PO 采购单.pdf", PDF_BYTES)),
+                                  format="multipart")
+    assert response.status_code == 201, response.content
+    review = OrderReview.objects.get(record__number=response.json()["record"])
+    attachment = review.attachments.get()
+    assert attachment.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
+    assert attachment.file.read() == PDF_BYTES
+    data = review.record.versions.get(version=review.record.current_version).data
+    assert data["attachments"] == [{"name": "PO 采购单.pdf", "size": len(PDF_BYTES), "sha256": attachment.sha256}]
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("run.exe", b"MZ\x90\x00", "type"),
+    ("fake.pdf", b"<html>not a pdf</html>", "content"),
+    ("photo.png", b"\xff\xd8\xff\xe0 jpeg bytes", "content"),
+])
+def test_an_attachment_of_the_wrong_type_is_refused_and_nothing_is_saved(api, order_data, name, content, why):
+    before = counts()
+    response = api["market"].post("/api/order-reviews/", multipart(order_data(), upload(name, content)),
+                                  format="multipart")
+    assert response.status_code == 400 and "attachments" in response.json()["errors"], response.content
+    assert counts() == before
+
+
+def test_an_attachment_over_the_size_limit_is_refused(api, order_data, settings):
+    settings.QMS = {**settings.QMS, "MAX_UPLOAD_MB": 1}
+    big = PDF_BYTES + b"0" * (1024 * 1024 + 1)
+    response = api["market"].post("/api/order-reviews/", multipart(order_data(), upload("big.pdf", big)),
+                                  format="multipart")
+    assert response.status_code == 400 and "attachments" in response.json()["errors"]
+    assert Record.objects.count() == 0
+
+
+def test_a_multipart_payload_that_is_not_json_is_a_clear_error(api):
+    response = api["market"].post("/api/order-reviews/", {"payload": "{not json"}, format="multipart")
+    assert response.status_code == 400 and "payload" in response.json()["errors"]

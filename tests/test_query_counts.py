@@ -198,4 +198,4 @@ def test_completing_a_review_through_the_api_costs_the_same_with_10_and_1000_pro
                                {"data": REVIEW, "signature": signature(USER, "reviewed")}, format="json")
         assert response.status_code == 200, response.content
 
-    assert_same_query_count(world, f"POST /api/tasks/<id>/complete/", post)
+    assert_same_query_count(world, "POST /api/tasks/<id>/complete/", post)

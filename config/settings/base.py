@@ -186,6 +186,7 @@ QMS = {
     # P1 / src 6.2.2: an order whose every line is at most this many pieces is a sample
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
+    "MAX_UPLOAD_MB": int(os.environ.get("QMS_MAX_UPLOAD_MB", "10")),
 }
 
 LOGGING = {
