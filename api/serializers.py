@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.esign import signature_problems
@@ -28,15 +29,19 @@ class TaskSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
     records = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.CharField())
     def get_flow(self, task):
         return task.flow_task.flow_class.__name__
 
+    @extend_schema_field(serializers.CharField())
     def get_step(self, task):
         return task.flow_task.name
 
+    @extend_schema_field(serializers.CharField())
     def get_title(self, task):
         return str(task.flow_task.task_title or task.flow_task.name)
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_records(self, task):
         return self.context.get("records_by_process", {}).get(task.process_id, [])
 
@@ -51,9 +56,11 @@ class SignatureSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "printed_name", "signer_username", "role", "meaning", "reason", "signed_at",
                   "content_hash", "signature_hash", "step", "valid", "problems"]
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_problems(self, signature):
         return signature_problems(signature)
 
+    @extend_schema_field(serializers.BooleanField())
     def get_valid(self, signature):
         return not signature_problems(signature)
 
@@ -73,6 +80,7 @@ class VersionSerializer(serializers.ModelSerializer):
         model = RecordVersion
         fields = ["version", "content_hash", "hash_valid", "reason", "created_by", "created_at", "files"]
 
+    @extend_schema_field(serializers.BooleanField())
     def get_hash_valid(self, version):
         return version.compute_hash() == version.content_hash
 
@@ -97,13 +105,16 @@ class RecordDetailSerializer(RecordListSerializer):
     def _signatures(self, record):
         return [s for v in record.versions.all() for s in v.signatures.all()]
 
+    @extend_schema_field(SignatureSerializer(many=True))
     def get_signatures(self, record):
         return SignatureSerializer(self._signatures(record), many=True).data
 
+    @extend_schema_field(serializers.DictField())
     def get_data(self, record):
         current = [v for v in record.versions.all() if v.version == record.current_version]
         return current[0].data if current else None
 
+    @extend_schema_field(serializers.BooleanField())
     def get_changed_after_first_signature(self, record):
         signed = [s.record_version.version for s in self._signatures(record)]
         return bool(signed) and record.current_version > min(signed)

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("processes", views.ProcessViewSet, basename="process")
 router.register("records", views.RecordViewSet, basename="record")

@@ -143,6 +143,8 @@ class AcceptAccountabilityView(APIView):
 
 
 class TaskViewSet(ViewSet):
+    lookup_value_converter = "int"
+
     @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim")],
                    responses=s.TaskSerializer(many=True))
     def list(self, request):
@@ -198,6 +200,13 @@ class TaskViewSet(ViewSet):
 
 
 class ProcessViewSet(ViewSet):
+    lookup_value_converter = "int"
+
+    @extend_schema(responses=inline_serializer("ProcessDetail", {
+        "id": serializers.IntegerField(), "flow": serializers.CharField(), "status": serializers.CharField(),
+        "created": serializers.DateTimeField(), "finished": serializers.DateTimeField(allow_null=True),
+        "data": serializers.DictField(), "records": serializers.ListField(child=serializers.CharField()),
+        "tasks": serializers.ListField(child=serializers.DictField())}))
     def retrieve(self, request, pk=None):
         if not can_view_processes(request.user):
             raise Http404
@@ -214,6 +223,8 @@ class ProcessViewSet(ViewSet):
 
 
 class RecordViewSet(ViewSet):
+    lookup_value_converter = "int"
+
     @extend_schema(parameters=[
         OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
         OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),

@@ -1,16 +1,23 @@
 """Browser views over records: list, detail (versions, signatures, audit), PDF."""
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.contrib.auth.decorators import login_required
 from django.views.generic import DetailView, ListView
 
-from .access import records_visible_to, can_view_record
+from .access import can_view_processes, can_view_record, records_visible_to
 from .models import Record, RecordFile
 from .records import is_amended
 
 
-class RecordListView(LoginRequiredMixin, ListView):
+class MembersOnlyMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Records are open to people with a department role (SIG-4), closed to others."""
+
+    def test_func(self):
+        return can_view_processes(self.request.user)
+
+
+class RecordListView(MembersOnlyMixin, ListView):
     template_name = "records/list.html"
     paginate_by = 50
 
@@ -32,7 +39,7 @@ class RecordListView(LoginRequiredMixin, ListView):
         return {**super().get_context_data(**kwargs), "record_types": registry.all_types()}
 
 
-class RecordDetailView(LoginRequiredMixin, DetailView):
+class RecordDetailView(MembersOnlyMixin, DetailView):
     template_name = "records/detail.html"
     slug_field = "number"
     slug_url_kwarg = "number"

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+
+# The API answers 401 itself; these need no session.
+OPEN_PREFIXES = ("/accounts/login/", "/accounts/password_reset/", "/accounts/reset/", "/api/", "/static/",
+                 "/i18n/", "/admin/")
+
+
+class LoginRequiredMiddleware:
+    """Every browser page needs a signed-in user: anonymous visitors go to the login
+    page (and come back after it), instead of meeting a bare 403."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES):
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return self.get_response(request)
