@@ -17,3 +17,24 @@ class LoginRequiredMiddleware:
         if not request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES):
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class FlowBusyMiddleware:
+    """viewflow's own task views (assign, release, cancel) take the process lock too;
+    a process still locked after its retries is answered 409 with a clear page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.http import HttpResponse
+        from django.utils.translation import gettext as _
+        from viewflow.workflow.exceptions import FlowLockFailed
+
+        if isinstance(exception, FlowLockFailed):
+            return HttpResponse(_("Someone else is working on this process right now. Please try again."),
+                                status=409, content_type="text/plain; charset=utf-8")
+        return None

@@ -10,6 +10,7 @@
 - `claim_task()` / `release_task()`: queue → inbox and back, audited.
 """
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
 from viewflow.workflow.status import STATUS
@@ -133,6 +135,17 @@ class StartStep(StepMixin, flow.Start):
 # --- actions ------------------------------------------------------------------------
 
 
+@contextmanager
+def flow_lock(flow_class, process_pk):
+    """The flow's lock on the process. A process still locked after viewflow's
+    retries is reported as WrongState (409: try again), not as a server error."""
+    try:
+        with flow_class.lock(process_pk):
+            yield
+    except FlowLockFailed as exc:
+        raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc
+
+
 def _check_signature(node, signature_input, actor):
     if not node.signs:
         return None
@@ -186,7 +199,7 @@ def complete_step(task, *, actor, form, signature_input=None):
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
     flow_class = node.flow_class
-    with acting_as(actor), flow_class.lock(task.process_id), transaction.atomic():
+    with acting_as(actor), flow_lock(flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
         error = task_state_error(task, actor)  # a replay that raced us
         if error:
@@ -222,7 +235,7 @@ def start_process(node, *, actor, form, signature_input=None):
 def claim_task(task, *, actor):
     """Take a task from a department queue into one's inbox."""
     node = task.flow_task
-    with acting_as(actor), node.flow_class.lock(task.process_id), transaction.atomic():
+    with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
         if task.status != STATUS.NEW or task.owner_id:
             if task.owner_id == actor.pk and task.status == STATUS.ASSIGNED:
@@ -240,7 +253,7 @@ def claim_task(task, *, actor):
 def release_task(task, *, actor):
     """Put a claimed task back into its queue."""
     node = task.flow_task
-    with acting_as(actor), node.flow_class.lock(task.process_id), transaction.atomic():
+    with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
         if task.status != STATUS.ASSIGNED:
             raise WrongState(_("Only a claimed task can be released."), current_state=task.status)
@@ -282,18 +295,26 @@ def run_flow_job(self, task_pk):
     if task is None:  # the activating transaction rolled back after all
         return
     node = task.flow_task
-    with node.flow_class.lock(task.process_id):
-        task.refresh_from_db()
-        if task.status not in (STATUS.SCHEDULED, STATUS.STARTED):
-            return  # already done: a redelivered message
-        activation = node.activation_class(task)
-        activation.start()
-        try:
-            with transaction.atomic():
-                node._func(activation)
-        except Exception as exc:  # recorded on the task; an operator revives it from the UI
-            logger.exception("Job %s of process %s failed", node.name, task.process_id)
-            activation.error(exc)
-            audit.log("task.failed", task, process_id=task.process_id, new={"step": node.name, "error": str(exc)})
-            return
-        activation.execute()
+    try:
+        with node.flow_class.lock(task.process_id):
+            _run_job(task, node)
+    except FlowLockFailed as exc:  # the process is busy (a user is completing a step): retry shortly
+        raise self.retry(exc=exc, countdown=5)
+
+
+def _run_job(task, node):
+    task.refresh_from_db()
+    if task.status not in (STATUS.SCHEDULED, STATUS.STARTED):
+        return  # already done: a redelivered message
+    activation = node.activation_class(task)
+    activation.start()
+    try:
+        with transaction.atomic():
+            node._func(activation)
+    except Exception as exc:  # recorded on the task; an operator revives it from the UI
+        logger.exception("Job %s of process %s failed", node.name, task.process_id)
+        activation.error(exc)
+        audit.log("task.failed", task, process_id=task.process_id, new={"step": node.name, "error": str(exc)})
+        return
+    activation.execute()
+

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "viewflow.middleware.HotwireTurboMiddleware",
     "axes.middleware.AxesMiddleware",
     "core.context.ActorMiddleware",
+    "accounts.middleware.FlowBusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
