@@ -1,0 +1,114 @@
+"""Security as a feature: deploy checks, login throttling, audited access changes,
+the two-component signing rule, CSRF."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from accounts.models import Membership
+from core.models import AuditEntry
+from drivers import WebDriver, open_task
+from p1_driver import start
+from workflows.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_settings_pass_check_deploy():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-0123456789",
+           "ALLOWED_HOSTS": "qms.example.com", "DATABASE_URL": "sqlite:////tmp/qms-deploy-check.sqlite3"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_the_account_and_are_audited(people):
+    client = Client()
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"username": "quality", "password": "wrong"})
+    assert AuditEntry.objects.filter(action="auth.login_failed").count() == 5
+    response = client.post("/accounts/login/", {"username": "quality", "password": DEMO_PASSWORD})
+    assert response.status_code in (403, 429), "locked out even with the right password"
+    other = Client()
+    assert other.post("/accounts/login/", {"username": "market", "password": DEMO_PASSWORD}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_api_token_requests_are_locked_out_too(people):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    for _ in range(5):
+        assert client.post("/api/auth/token/", {"username": "quality", "password": "bad"}).status_code in (400, 403, 429)
+    response = client.post("/api/auth/token/", {"username": "quality", "password": DEMO_PASSWORD})
+    assert response.status_code != 200
+
+
+@pytest.mark.django_db
+def test_granting_and_revoking_a_role_is_audited(people):
+    membership = Membership.objects.create(user=people["finance"], department="quality", role="manager")
+    granted = AuditEntry.objects.filter(action="access.granted", object_id=str(membership.pk)).get()
+    assert granted.new_values == {"user": "finance", "department": "quality", "role": "manager"}
+    membership.delete()
+    assert AuditEntry.objects.filter(action="access.revoked", old_values__user="finance").exists()
+
+
+@pytest.mark.django_db
+def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_password(people, order_data):
+    process = start(people["market"], order_data())
+    web = WebDriver()
+    client = web.client("quality")
+    task = open_task(process.pk, "review_quality")
+    client.post(f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
+    url = f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
+    page = client.get(url).content.decode()
+    assert 'name="sig-username"' in page
+    response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
+    assert response.status_code == 200 and "username" in response.context["signature_form"].errors
+    response = client.post(url, {"verdict": "can_meet", "sig-username": "quality", "sig-password": DEMO_PASSWORD,
+                                 "sig-meaning": "reviewed"})
+    assert response.status_code == 302
+    # a second task in the same session: the password alone
+    Membership.objects.create(user=people["quality"], department="production", role="staff")
+    task = open_task(process.pk, "review_production")
+    client.post(f"/qms/orderreview/{process.pk}/review_production/{task.pk}/assign/")
+    url = f"/qms/orderreview/{process.pk}/review_production/{task.pk}/execute/"
+    assert 'name="sig-username"' not in client.get(url).content.decode()
+    response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_browser_posts_without_a_csrf_token_are_refused(people, order_data):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["market"])
+    response = client.post("/qms/orderreview/start/", {"kind": "order"})
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_signing_with_a_wrong_password_in_the_browser_keeps_the_input_and_says_why(people, order_data):
+    process = start(people["market"], order_data())
+    client = WebDriver().client("quality")
+    task = open_task(process.pk, "review_quality")
+    client.post(f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
+    url = f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
+    response = client.post(url, {"verdict": "conditions", "comment": "交期紧 tight lead time",
+                                 "sig-username": "quality", "sig-password": "nope", "sig-meaning": "reviewed"})
+    assert response.status_code == 200
+    assert response.context["signature_form"].errors["password"]
+    assert "交期紧 tight lead time" in response.content.decode()  # nothing the user typed is lost
+    assert AuditEntry.objects.filter(action="esign.failed").count() == 1
