@@ -112,3 +112,22 @@ def test_signing_with_a_wrong_password_in_the_browser_keeps_the_input_and_says_w
     assert response.context["signature_form"].errors["password"]
     assert "交期紧 tight lead time" in response.content.decode()  # nothing the user typed is lost
     assert AuditEntry.objects.filter(action="esign.failed").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_administrator_unlocks_signing_with_an_audit_entry_and_cannot_delete_users(people, admin_client):
+    from accounts.models import User
+
+    User.objects.filter(pk=people["quality"].pk).update(signing_failures=5, signing_locked_at="2026-01-01T00:00Z")
+    admin_client.force_login(people["admin"])
+    response = admin_client.post("/admin/accounts/user/", {"action": "unlock_signing",
+                                                           "_selected_action": [people["quality"].pk]})
+    assert response.status_code == 302
+    people["quality"].refresh_from_db()
+    assert people["quality"].signing_locked_at is None and people["quality"].signing_failures == 0
+    assert AuditEntry.objects.filter(action="esign.unlocked", object_id=str(people["quality"].pk)).exists()
+    assert admin_client.get(f"/admin/accounts/user/{people['quality'].pk}/delete/").status_code == 403
+    admin_client.post("/admin/accounts/user/", {"action": "deactivate", "_selected_action": [people["finance"].pk]})
+    people["finance"].refresh_from_db()
+    assert not people["finance"].is_active
+    assert AuditEntry.objects.filter(action="user.activation_changed", object_id=str(people["finance"].pk)).exists()
