@@ -166,6 +166,7 @@ class Meaning(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     VERIFIED = "verified", _("Verified")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged (read and understood)")
 
 
 MEANING_ZH = {
@@ -174,6 +175,7 @@ MEANING_ZH = {
     Meaning.APPROVED: "批准",
     Meaning.REJECTED: "驳回",
     Meaning.VERIFIED: "验证",
+    Meaning.ACKNOWLEDGED: "签收",
 }
 
 

@@ -70,6 +70,20 @@ class IntakeForm(StepForm):
     transport = forms.CharField(label=_("packaging and transport"), max_length=200, required=False)
     special_requirements = forms.CharField(label=_("special requirements"), required=False,
                                            widget=forms.Textarea(attrs={"rows": 3}))
+    implied_requirements = forms.CharField(
+        label=_("requirements not stated but needed for the intended use"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}))
+    statutory_requirements = forms.CharField(
+        label=_("statutory and regulatory requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("e.g. RoHS, REACH, GB standards, export control"))
+    after_delivery_requirements = forms.CharField(
+        label=_("delivery and after-delivery requirements"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}), help_text=_("warranty, service, returns, spare parts"))
+    quote_reference = forms.CharField(label=_("quotation / earlier order"), max_length=50, required=False)
+    quote_differences = forms.CharField(
+        label=_("differences from the quotation / earlier order"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Terms that differ; they must be resolved before the order is accepted."))
     sample = forms.ChoiceField(label=_("sample"), choices=SAMPLE_CHOICES, initial="auto", required=False)
     attachments = MultipleFileField(label=_("attachments"), required=False,
                                     help_text=_("Customer order, drawings, specifications: PDF, PNG, JPEG, DOCX, XLSX."))
@@ -169,6 +183,21 @@ class ApprovalForm(StepForm):
     """P1.4 — the Market manager (or the General Manager for a contract) approves."""
 
     conclusion = forms.CharField(label=_("review conclusion"), widget=forms.Textarea(attrs={"rows": 3}))
+    differences_resolution = forms.CharField(
+        label=_("how the differences from the quotation were resolved"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        review = _order_review(self.activation)
+        if review is None or not review.quote_differences:
+            del self.fields["differences_resolution"]
+
+
+class AcknowledgeForm(StepForm):
+    """P1.6 / REQ-6 — a department signs for receipt of an approved change (签收)."""
+
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PlanForm(StepForm):

@@ -72,6 +72,14 @@ class OrderReview(models.Model):
     delivery_place = models.CharField(_("delivery place"), max_length=200, blank=True)
     transport = models.CharField(_("packaging and transport"), max_length=200, blank=True)
     special_requirements = models.TextField(_("special requirements"), blank=True)
+    # REQ-2: what the review must cover besides the customer's stated requirements
+    implied_requirements = models.TextField(_("requirements not stated but needed for the intended use"), blank=True)
+    statutory_requirements = models.TextField(_("statutory and regulatory requirements"), blank=True)
+    after_delivery_requirements = models.TextField(_("delivery and after-delivery requirements"), blank=True)
+    # REQ-3: terms that differ from the quotation or an earlier order, resolved before acceptance
+    quote_reference = models.CharField(_("quotation / earlier order"), max_length=50, blank=True)
+    quote_differences = models.TextField(_("differences from the quotation / earlier order"), blank=True)
+    differences_resolution = models.TextField(_("how the differences were resolved"), blank=True)
     sample_override = models.BooleanField(_("reviewers decide: sample"), null=True, blank=True)
     review_method = models.CharField(
         _("review method"), max_length=10, default="relay",
@@ -269,3 +277,18 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class ChangeReceipt(models.Model):
+    """接收人/签收时间 — a department's signed receipt of an approved change (REQ-6)."""
+
+    notice = models.ForeignKey(ChangeNotice, on_delete=models.PROTECT, related_name="receipts")
+    department = models.CharField(max_length=20, choices=Department.choices)
+    receiver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["received_at"]
+        constraints = [models.UniqueConstraint(fields=["notice", "department"], name="one_receipt_per_department")]

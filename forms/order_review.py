@@ -62,6 +62,12 @@ def order_review_snapshot(review):
         "delivery_place": review.delivery_place,
         "transport": review.transport,
         "special_requirements": review.special_requirements,
+        "implied_requirements": review.implied_requirements,
+        "statutory_requirements": review.statutory_requirements,
+        "after_delivery_requirements": review.after_delivery_requirements,
+        "quote_reference": review.quote_reference,
+        "quote_differences": review.quote_differences,
+        "differences_resolution": review.differences_resolution,
         "is_sample": review.sample_override if review.sample_override is not None
         else bool(lines) and all(line.quantity <= limit for line in lines),
         "sample_rule": "reviewers" if review.sample_override is not None else "quantity",
@@ -122,6 +128,10 @@ def receive_order(*, process, actor, data):
         verbal_confirmation=data.get("verbal_confirmation", ""), payment_terms=data.get("payment_terms", ""),
         delivery_place=data.get("delivery_place", ""), transport=data.get("transport", ""),
         special_requirements=data.get("special_requirements", ""),
+        implied_requirements=data.get("implied_requirements", ""),
+        statutory_requirements=data.get("statutory_requirements", ""),
+        after_delivery_requirements=data.get("after_delivery_requirements", ""),
+        quote_reference=data.get("quote_reference", ""), quote_differences=data.get("quote_differences", ""),
         sample_override=_sample_override(data.get("sample")), review_method=data.get("review_method") or "relay",
         started_by=actor,
     )
@@ -301,7 +311,43 @@ def change_notice_snapshot(notice):
         "reason": notice.reason, "before": notice.before, "after": notice.after,
         "affected_departments": notice.affected_departments, "customer_confirmed": notice.customer_confirmed,
         "after_approval": notice.after_approval, "status": notice.status,
+        "receipts": [{"department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
+                      "department_en": str(Department(r.department).label), "receiver": r.receiver.printed_name,
+                      "received_at": r.received_at, "comment": r.comment}
+                     for r in notice.receipts.select_related("receiver")] if notice.pk else [],
     }
+
+
+def departments_to_acknowledge(review, process):
+    """The departments that must sign for an approved change made in `process` (REQ-6)."""
+    notice = review.change_notices.filter(status="approved", record__process=process).first()
+    if notice is None:
+        return []
+    return [{"department": d, "notice": notice.pk} for d in notice.affected_departments]
+
+
+def acknowledge_change(notice, *, department, actor, data, sign):
+    """接收人/签收: the department confirms it has received the approved change."""
+    from .models import ChangeReceipt
+
+    if notice.status != "approved":
+        raise WrongState(_("Only an approved change is signed for."), current_state=notice.status)
+    if department not in notice.affected_departments:
+        raise WrongState(_("This department is not concerned by the change."))
+    if notice.receipts.filter(department=department).exists():
+        raise WrongState(_("This department has already signed for the change."))
+    receipt = ChangeReceipt(notice=notice, department=department, receiver=actor, received_at=timezone.now(),
+                            comment=data.get("comment", ""))
+    snapshot = change_notice_snapshot(notice)
+    snapshot["receipts"].append({"department": department, "department_zh": DEPARTMENT_NAMES_ZH[department],
+                                 "department_en": str(Department(department).label), "receiver": actor.printed_name,
+                                 "received_at": receipt.received_at, "comment": receipt.comment})
+    version = records.add_version(notice.record, actor=actor, data=snapshot, reason=f"received by {department}")
+    receipt.signature = sign(version, role=f"{DEPARTMENT_NAMES_ZH[department]} {Department(department).label}")
+    receipt.save()
+    audit.log("change_notice.acknowledged", receipt, actor=actor, record=notice.record,
+              process_id=notice.record.process_id, new={"department": department})
+    return receipt
 
 
 def request_change(*, process, actor, data, sign):
@@ -344,6 +390,11 @@ def decide_approval(review, *, actor, data, meaning, sign):
         raise NotPermitted(self_approval_reason(review, None, actor))
     review.conclusion = data["conclusion"]
     notice = review.change_notices.filter(status="in_review").first()
+    if meaning == "approved" and review.quote_differences and not (data.get("differences_resolution") or "").strip():
+        raise InvalidInput(_("Record how the differences from the quotation were resolved before accepting (REQ-3)."),
+                           field_errors={"differences_resolution": [_("Required: the order differs from the quotation.")]})
+    if data.get("differences_resolution"):
+        review.differences_resolution = data["differences_resolution"]
     if meaning == "approved":
         review.status = OrderReviewStatus.APPROVED
         review.approved_by, review.approved_at = actor, timezone.now()

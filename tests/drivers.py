@@ -11,9 +11,18 @@ from workflows.demo import DEMO_PASSWORD
 from workflows.order_review import OrderReviewFlow
 
 
-def open_task(pid, step):
-    return Task.objects.filter(process_id=pid, flow_task=getattr(OrderReviewFlow, step)) \
-        .exclude(status__in=[STATUS.DONE, STATUS.CANCELED]).get()
+def open_task(pid, step, username=None):
+    """The open task of `step`; where a step has several (one per department), the one
+    `username` may work on."""
+    tasks = list(Task.objects.filter(process_id=pid, flow_task=getattr(OrderReviewFlow, step))
+                 .exclude(status__in=[STATUS.DONE, STATUS.CANCELED]).order_by("pk"))
+    if len(tasks) > 1 and username:
+        from accounts.models import User
+
+        user = User.objects.get(username=username)
+        tasks = [t for t in tasks if t.owner_id == user.pk or (not t.owner_id and user.has_perm(t.owner_permission))]
+    assert len(tasks) == 1, f"{len(tasks)} open {step} tasks for {username}"
+    return tasks[0]
 
 
 def open_steps(pid):
@@ -45,7 +54,7 @@ class ApiDriver:
 
     def do(self, username, pid, step, data, meaning=None, reason=""):
         client = self.client(username)
-        task = open_task(pid, step)
+        task = open_task(pid, step, username)
         if task.status == STATUS.NEW:
             response = client.post(f"/api/tasks/{task.pk}/claim/")
             if response.status_code != 200:
@@ -131,7 +140,7 @@ class WebDriver:
 
     def do(self, username, pid, step, data, meaning=None, reason=""):
         client = self.client(username)
-        task = open_task(pid, step)
+        task = open_task(pid, step, username)
         if task.status == STATUS.NEW:
             response = client.post(f"{self.base}/{pid}/{step}/{task.pk}/assign/")
             if response.status_code != 302:

@@ -113,6 +113,25 @@ def test_declined_order_closes_with_reason(drive, order_data):
     assert not LedgerEntry.objects.filter(order_review=review).exists()
 
 
+def test_a_quote_difference_must_be_resolved_before_acceptance(drive, order_data):
+    pid = drive.start("market", order_data(quote_reference="QT-2026-018",
+                                           quote_differences="单价由 12.0 改为 12.5 unit price 12.0 → 12.5",
+                                           statutory_requirements="RoHS 2011/65/EU", implied_requirements="防锈包装",
+                                           after_delivery_requirements="质保 12 个月 12-month warranty"))
+    review_round(drive, pid)
+    assert approve(drive, pid) == 400
+    assert open_steps(pid) == ["approve"]
+    assert drive.do("market_mgr", pid, "approve", {"conclusion": "同意 Agreed",
+                                                   "differences_resolution": "客户书面确认新单价 customer confirmed"},
+                    meaning="approved") == 200
+    review = OrderReview.objects.get(record__process_id=pid)
+    review.record.refresh_from_db()
+    data = review.record.get_version().data
+    assert data["differences_resolution"] == "客户书面确认新单价 customer confirmed"
+    assert data["statutory_requirements"] == "RoHS 2011/65/EU"
+    assert data["after_delivery_requirements"] == "质保 12 个月 12-month warranty"
+
+
 def test_contract_goes_to_the_general_manager_not_the_market_manager(drive, order_data):
     pid = drive.start("market", order_data(kind="contract"))
     review_round(drive, pid)
@@ -138,6 +157,20 @@ def test_change_after_approval_is_re_reviewed_approved_and_revises_the_ledger(dr
     assert open_steps(change_pid) == ["review_materials", "review_production"]
     review_round(drive, change_pid, departments=["production", "materials"])
     assert approve(drive, change_pid) == 200
+    # REQ-6: each department concerned signs for the approved change; Materials updates the plan
+    assert open_steps(change_pid) == ["acknowledge_change", "acknowledge_change", "write_plan"]
+    for dept in ["production", "materials"]:
+        assert drive.do(dept, change_pid, "acknowledge_change", {"comment": "已收到 received"},
+                        meaning="acknowledged") == 200
+    assert plan(drive, change_pid, future) == 200
+    assert Process.objects.get(pk=change_pid).status == "DONE"
+    notice = review.change_notices.get()
+    assert sorted(r.department for r in notice.receipts.all()) == ["materials", "production"]
+    notice.record.refresh_from_db()
+    receipts = notice.record.get_version().data["receipts"]
+    assert {r["receiver"] for r in receipts} == {"陈静 Chen Jing", "赵敏 Zhao Min"}
+    assert Signature.objects.filter(record_version__record=notice.record, meaning="acknowledged").count() == 2
+    assert review.plans.order_by("order_revision").last().order_revision == 1
     review.refresh_from_db()
     assert review.status == OrderReviewStatus.APPROVED and review.revision == 1
     entry = LedgerEntry.objects.get(order_review=review)

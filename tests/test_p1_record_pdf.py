@@ -80,3 +80,27 @@ def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, peopl
     wait_until(lambda: Task.objects.get(pk=job.pk).status == "DONE", timeout=30)
     check_record_pdf(RecordFile.objects.get(record_version=version, kind="pdf"))
     assert "workflows.steps.run_flow_job" in real_worker.log()
+
+
+@pytest.mark.django_db
+def test_the_record_prints_the_requirements_the_review_covered_and_the_quote_resolution(people, order_data):
+    from core.pdf import render_pdf_bytes
+
+    process = start(people["market"], order_data(
+        statutory_requirements="RoHS 2011/65/EU 指令", implied_requirements="防锈包装 rust-proof packing",
+        after_delivery_requirements="质保 12 个月 12-month warranty", quote_reference="QT-2026-018",
+        quote_differences="单价变更 unit price changed"))
+    review_all(process, people)
+    act(process, "approve", people["market_mgr"], {"conclusion": "同意", "differences_resolution": "客户确认 confirmed"},
+        meaning="approved")
+    record = order_review_of(process).record
+    record.refresh_from_db()
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "r.pdf"
+    path.write_bytes(render_pdf_bytes(record.get_version()))
+    text = " ".join(pdf_text(path).split())
+    for expected in ["RoHS 2011/65/EU 指令", "防锈包装 rust-proof packing", "质保 12 个月 12-month warranty",
+                     "QT-2026-018", "单价变更 unit price changed", "客户确认 confirmed"]:
+        assert expected in text, expected

@@ -11,12 +11,12 @@ from core.models import Meaning
 from core.pdf import render_version
 from forms import order_review as p1
 from forms.forms import (
-    ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm, ReviewForm,
+    AcknowledgeForm, ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm, ReviewForm,
 )
 
 from .base import QmsFlow
 from .models import OrderReviewProcess, attach_artifact, order_review_of
-from .steps import CeleryJob, Step, StartStep
+from .steps import CeleryJob, FanOut, Step, StartStep
 
 
 def staff(department):
@@ -34,6 +34,15 @@ def asks(department):
 def decided(key, *values):
     """Did the step that stored process.data[key] decide one of `values`?"""
     return lambda activation: activation.process.data.get(key) in values
+
+
+def change_receivers(activation):
+    """One receipt task per department concerned by the change approved in this process."""
+    return p1.departments_to_acknowledge(order_review_of(activation.process), activation.process)
+
+
+def receiver_permission(activation):
+    return staff(activation.task.data["department"])
 
 
 def approver_permission(activation):
@@ -150,10 +159,11 @@ class OrderReviewFlow(QmsFlow):
     # [P1.5 / src 7] The accepted order enters the contract ledger (a change adds a revision).
     enter_ledger = flow.Function(this.ledger).Annotation(title=_("Enter in contract ledger")).Next(this.after_approval)
     after_approval = (
-        flow.Split()
-        .Annotation(title=_("Record and plan"))
+        FanOut()
+        .Annotation(title=_("Record, plan and receipts"))
         .Next(this.render_record)
         .Next(this.write_plan)
+        .Next(this.acknowledge_change, data_source=change_receivers)
     )
     # The signed order review record sheet (订单评审记录表) as PDF, rendered by a Celery worker.
     render_record = CeleryJob(this.render).Annotation(title=_("Render record PDF")).Next(this.finished)
@@ -162,6 +172,13 @@ class OrderReviewFlow(QmsFlow):
         Step(PlanForm, this.plan, meanings=[Meaning.AUTHORED], sign_role="资材部 Materials")
         .Annotation(title=_("Write production / work plan"))
         .Permission(staff(Department.MATERIALS))
+        .Next(this.finished)
+    )
+    # [P1.6, REQ-6] Each department concerned by an approved change signs for it (签收).
+    acknowledge_change = (
+        Step(AcknowledgeForm, this.acknowledge, meanings=[Meaning.ACKNOWLEDGED])
+        .Annotation(title=_("Sign for the approved change"))
+        .Permission(receiver_permission)
         .Next(this.finished)
     )
     finished = flow.Join().Annotation(title=_("Done")).Next(this.end)
@@ -207,6 +224,13 @@ class OrderReviewFlow(QmsFlow):
     def render(self, activation):
         review = order_review_of(activation.process)
         render_version(review.record.get_version())
+
+    def acknowledge(self, ctx):
+        from forms.models import ChangeNotice
+
+        notice = ChangeNotice.objects.select_related("record").get(pk=ctx.task.data["notice"])
+        p1.acknowledge_change(notice, department=ctx.task.data["department"], actor=ctx.actor, data=ctx.data,
+                              sign=ctx.sign)
 
     def plan(self, ctx):
         p1.write_production_plan(order_review_of(ctx.process), actor=ctx.actor, data=ctx.data, process=ctx.process,

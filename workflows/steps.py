@@ -22,7 +22,9 @@ from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
+from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
+from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
 
 from core import audit, esign
@@ -261,6 +263,35 @@ def release_task(task, *, actor):
             raise NotPermitted(_("You may not release this task."))
         node.activation_class(task).unassign()
     return task
+
+
+# --- fan-out split ------------------------------------------------------------------------
+
+
+class FanOutActivation(SplitActivation):
+    @Activation.status.super()
+    def activate(self):
+        for node, case, data_source in self.flow_task._branches:
+            if case and not case(self):
+                continue
+            if data_source is None:
+                self.next_tasks.append((node, None))
+            else:
+                self.next_tasks.extend((node, item) for item in data_source(self))
+        if not self.next_tasks:
+            raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class FanOut(flow.Split):
+    """A parallel split that can start one task of a node per item of
+    `data_source(activation)`, each with `task.data = item` (e.g. one receipt task
+    per department). viewflow's open Split documents data_source but ignores it."""
+
+    activation_class = FanOutActivation
+
+    def Next(self, node, case=None, data_source=None):
+        self._activate_next.append((node, case, data_source))
+        return self
 
 
 # --- Celery job node ------------------------------------------------------------------
