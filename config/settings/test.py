@@ -14,3 +14,5 @@ AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") != "0"
 MEDIA_ROOT = _base.VAR_DIR / "media"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
+STATIC_ROOT = _base.VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder
