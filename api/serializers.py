@@ -89,7 +89,7 @@ class RecordListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Record
         fields = ["id", "number", "record_type", "title", "form_code", "form_revision", "status",
-                  "current_version", "customer_name", "product_text", "process", "created_at"]
+                  "current_version", "customer_name", "product_text", "lot_text", "process", "created_at"]
 
 
 class RecordDetailSerializer(RecordListSerializer):

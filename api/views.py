@@ -228,7 +228,8 @@ class RecordViewSet(ViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
         OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
-        OpenApiParameter("status", str), OpenApiParameter("number", str)],
+        OpenApiParameter("status", str), OpenApiParameter("number", str), OpenApiParameter("lot", str),
+        OpenApiParameter("product", str)],
         responses=s.RecordListSerializer(many=True))
     def list(self, request):
         qs = records_visible_to(request.user)
@@ -239,6 +240,10 @@ class RecordViewSet(ViewSet):
             qs = qs.filter(status=p["status"])
         if p.get("number"):
             qs = qs.filter(number=p["number"])
+        if p.get("lot"):
+            qs = qs.filter(lot_text__icontains=p["lot"])
+        if p.get("product"):
+            qs = qs.filter(product_text__icontains=p["product"])
         if p.get("customer"):
             qs = qs.filter(customer_name__icontains=p["customer"])
         if p.get("date_from"):

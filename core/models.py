@@ -121,6 +121,8 @@ class Record(models.Model):
     current_version = models.PositiveIntegerField(_("version"), default=0)
     customer_name = models.CharField(_("customer"), max_length=200, blank=True, db_index=True)
     product_text = models.CharField(_("products"), max_length=500, blank=True)
+    lot_text = models.CharField(_("lots"), max_length=300, blank=True, db_index=True,
+                                help_text=_("Lot / batch numbers the record concerns, space-separated"))
     search_text = models.TextField(blank=True)
     process = models.ForeignKey(
         "viewflow.Process", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -30,7 +30,7 @@ def next_number(prefix, year=None):
 
 @transaction.atomic
 def create_record(type_code, *, actor, data, status, title="", customer_name="", product_text="",
-                  search_text="", process=None, reason=""):
+                  search_text="", process=None, reason="", lot_text=""):
     rtype = registry.get(type_code)
     record = Record.objects.create(
         number=next_number(rtype.prefix),
@@ -41,6 +41,7 @@ def create_record(type_code, *, actor, data, status, title="", customer_name="",
         status=status,
         customer_name=customer_name,
         product_text=product_text[:500],
+        lot_text=lot_text[:300],
         search_text=search_text,
         process=process,
         created_by=actor,
