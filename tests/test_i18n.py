@@ -173,7 +173,6 @@ def test_pages_speak_chinese_by_default_and_english_on_request(people):
     queue = client.get("/qms/orderreview/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert queue.status_code == 200
     page = queue.content.decode()
-    assert 'lang="zh-hans"' in page or "zh-hans" in page
     assert "订单/合同评审" in page  # the procedure's title in the menu and the page
 
     records = client.get("/qms/records/")  # no Accept-Language at all: LANGUAGE_CODE is zh-hans
