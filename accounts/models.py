@@ -32,6 +32,13 @@ DEPARTMENT_NAMES_ZH = {
 }
 
 
+def department_label(department):
+    """'品质部 Quality' — how records and signature roles name a department, in both languages."""
+    from core.i18n import english
+
+    return f"{DEPARTMENT_NAMES_ZH[department]} {english(Department(department).label)}"
+
+
 class Role(models.TextChoices):
     STAFF = "staff", _("Staff")
     MANAGER = "manager", _("Manager")

@@ -8,6 +8,7 @@ from viewflow.urls import Application, Site
 from viewflow.workflow.flow import FlowAppViewset
 
 from core.viewsets import RecordsViewset
+from workflows.document_control import DocumentControlFlow
 from workflows.order_review import OrderReviewFlow
 
 site = Site(
@@ -20,6 +21,7 @@ site = Site(
             base_template_name="qms/base.html",
             viewsets=[
                 FlowAppViewset(OrderReviewFlow, icon="fact_check"),
+                FlowAppViewset(DocumentControlFlow, icon="description"),
                 RecordsViewset(),
             ],
         ),

@@ -11,7 +11,7 @@ Signing is two steps:
 """
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -20,6 +20,7 @@ from accounts.models import (
 
 from . import audit
 from .errors import InvalidInput, SignatureRefused
+from .i18n import english
 from .models import Meaning, Signature
 
 REASON_REQUIRED = {Meaning.REJECTED}
@@ -34,9 +35,12 @@ def has_accepted_accountability(user):
 @transaction.atomic
 def accept_accountability(user):
     """SIG-18: store the user's acknowledgement of the accountability statement."""
+    with translation.override("zh-hans"):
+        statement = str(ACCOUNTABILITY_STATEMENT)
+    statement = f"{statement}\n{english(ACCOUNTABILITY_STATEMENT)}"  # stored in both languages
     acceptance, created = AccountabilityAcceptance.objects.get_or_create(
         user=user, statement_version=ACCOUNTABILITY_STATEMENT_VERSION,
-        defaults={"statement_text": str(ACCOUNTABILITY_STATEMENT), "accepted_at": timezone.now()},
+        defaults={"statement_text": statement, "accepted_at": timezone.now()},
     )
     if created:
         audit.log("esign.accountability_accepted", acceptance, actor=user,

@@ -32,12 +32,13 @@ def next_number(prefix, year=None):
 def create_record(type_code, *, actor, data, status, title="", customer_name="", product_text="",
                   search_text="", process=None, reason="", lot_text=""):
     rtype = registry.get(type_code)
+    form_code, form_revision = registry.form_in_force(rtype)
     record = Record.objects.create(
         number=next_number(rtype.prefix),
         record_type=rtype.code,
         title=title or rtype.title,
-        form_code=rtype.form_code,
-        form_revision=rtype.form_revision,
+        form_code=form_code,
+        form_revision=form_revision,
         status=status,
         customer_name=customer_name,
         product_text=product_text[:500],
@@ -49,7 +50,7 @@ def create_record(type_code, *, actor, data, status, title="", customer_name="",
     audit.log("record.created", record, actor=actor, record=record,
               process_id=process.pk if process else None,
               new={"number": record.number, "type": rtype.code, "status": status,
-                   "form": f"{rtype.form_code} {rtype.form_revision}"})
+                   "form": f"{form_code} {form_revision}"})
     add_version(record, actor=actor, data=data, reason=reason or "created")
     return record
 

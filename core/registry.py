@@ -38,3 +38,22 @@ def get(code) -> RecordType:
 
 def all_types():
     return list(_REGISTRY.values())
+
+
+# Document control (procedures app) tells which form revision is in force for a
+# record type; without it, the revision declared here is used.
+_form_resolver = None
+
+
+def set_form_resolver(resolver):
+    global _form_resolver
+    _form_resolver = resolver
+
+
+def form_in_force(record_type: RecordType):
+    """(form number, form revision) under which a record of this type is made now."""
+    if _form_resolver is not None:
+        resolved = _form_resolver(record_type)
+        if resolved:
+            return resolved
+    return record_type.form_code, record_type.form_revision

@@ -47,8 +47,16 @@ class LineForm(forms.Form):
         return cleaned
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=0, min_num=1, validate_min=True, max_num=200, validate_max=True)
-LineFormSet.min_num_error = _("Add at least one line item.")
+class BaseLineFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": _("Add at least one line item."),
+        "too_many_forms": _("At most %(num)d line items."),
+    }
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, min_num=1, validate_min=True,
+                                    max_num=200, validate_max=True)
 
 
 class IntakeForm(StepForm):

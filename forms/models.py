@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Department
 
@@ -49,13 +50,13 @@ class OrderKind(models.TextChoices):
 
 
 class OrderReviewStatus(models.TextChoices):
-    IN_REVIEW = "in_review", _("In review")
-    NEGOTIATION = "negotiation", _("Negotiating with customer")
-    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-    APPROVED = "approved", _("Approved")
-    DECLINED = "declined", _("Declined")
-    REJECTED = "rejected", _("Rejected by approver")
-    CHANGE_IN_REVIEW = "change_in_review", _("Change in review")
+    IN_REVIEW = "in_review", pgettext_lazy("order status", "In review")
+    NEGOTIATION = "negotiation", pgettext_lazy("order status", "Negotiating with customer")
+    AWAITING_APPROVAL = "awaiting_approval", pgettext_lazy("order status", "Awaiting approval")
+    APPROVED = "approved", pgettext_lazy("order status", "Approved")
+    DECLINED = "declined", pgettext_lazy("order status", "Declined")
+    REJECTED = "rejected", pgettext_lazy("order status", "Rejected by approver")
+    CHANGE_IN_REVIEW = "change_in_review", pgettext_lazy("order status", "Change in review")
 
 
 class OrderReview(models.Model):

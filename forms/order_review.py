@@ -7,8 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import DEPARTMENT_NAMES_ZH, Department
+from accounts.models import DEPARTMENT_NAMES_ZH, Department, department_label
 from core import audit, records
+from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
 
 from . import record_types
@@ -43,8 +44,8 @@ def order_review_snapshot(review):
             "change_notice": rnd.change_notice.record.number if rnd.change_notice else None,
             "reviews": [{
                 "department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
-                "department_en": str(Department(r.department).label), "verdict": r.verdict,
-                "verdict_zh": VERDICT_ZH[r.verdict], "verdict_en": str(Verdict(r.verdict).label),
+                "department_en": english(Department(r.department).label), "verdict": r.verdict,
+                "verdict_zh": VERDICT_ZH[r.verdict], "verdict_en": english(Verdict(r.verdict).label),
                 "comment": r.comment, "material_readiness": r.material_readiness,
                 "reviewer": r.reviewer.printed_name, "reviewed_at": r.reviewed_at,
             } for r in rnd.reviews.all()],
@@ -180,7 +181,7 @@ def record_department_review(review, *, department, actor, data, sign):
                                   material_readiness=data.get("material_readiness", ""),
                                   reviewer=actor, reviewed_at=timezone.now())
     pending_version = _version_with(review, review_row)
-    signature = sign(pending_version, role=f"{DEPARTMENT_NAMES_ZH[department]} {Department(department).label}")
+    signature = sign(pending_version, role=department_label(department))
     review_row.signature = signature
     review_row.save()
     audit.log("order_review.department_reviewed", review_row, actor=actor, record=review.record,
@@ -197,8 +198,8 @@ def _version_with(review, review_row):
     rnd = snapshot["rounds"][-1]
     rnd["reviews"].append({
         "department": review_row.department, "department_zh": DEPARTMENT_NAMES_ZH[review_row.department],
-        "department_en": str(Department(review_row.department).label), "verdict": review_row.verdict,
-        "verdict_zh": VERDICT_ZH[review_row.verdict], "verdict_en": str(Verdict(review_row.verdict).label),
+        "department_en": english(Department(review_row.department).label), "verdict": review_row.verdict,
+        "verdict_zh": VERDICT_ZH[review_row.verdict], "verdict_en": english(Verdict(review_row.verdict).label),
         "comment": review_row.comment, "material_readiness": review_row.material_readiness,
         "reviewer": review_row.reviewer.printed_name, "reviewed_at": review_row.reviewed_at,
     })
@@ -247,7 +248,7 @@ def record_negotiation(review, *, actor, data, process, sign):
         close_declined_change(review, actor=actor)
         audit.log("order_review.negotiated", review, actor=actor, record=review.record, process_id=process.pk,
                   new={"outcome": outcome, "change_notice": notice.record.number}, reason=data["notes"])
-        sign(review.record.get_version(), role=f"{DEPARTMENT_NAMES_ZH[Department.MARKET]} {Department.MARKET.label}")
+        sign(review.record.get_version(), role=department_label(Department.MARKET))
         return
     if outcome == "conditions_accepted":
         review.status = OrderReviewStatus.AWAITING_APPROVAL
@@ -259,7 +260,7 @@ def record_negotiation(review, *, actor, data, process, sign):
     audit.log("order_review.negotiated", review, actor=actor, record=review.record, process_id=process.pk,
               new={"outcome": outcome}, reason=data["notes"])
     version = _new_version(review, actor, f"negotiation: {outcome}")
-    sign(version, role=f"{DEPARTMENT_NAMES_ZH[Department.MARKET]} {Department.MARKET.label}")
+    sign(version, role=department_label(Department.MARKET))
 
 
 # --- P1.3 / P1.6 change notices -----------------------------------------------------------------------------
@@ -289,7 +290,7 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
     review.save(update_fields=["status"])
     notice_version = records.add_version(notice_record, actor=actor, data=change_notice_snapshot(notice),
                                          reason="change notice issued")
-    sign(notice_version, role=f"{DEPARTMENT_NAMES_ZH[Department.MARKET]} {Department.MARKET.label}")
+    sign(notice_version, role=department_label(Department.MARKET))
     _new_version(review, actor, f"change notice {notice_record.number}: {data['reason']}")
     audit.log("change_notice.issued", notice, actor=actor, record=notice_record, process_id=process.pk,
               new={"order": review.record.number, "category": notice.category,
@@ -305,14 +306,14 @@ def change_notice_snapshot(notice):
         "record_number": notice.record.number, "order_record_number": review.record.number,
         "order_number": review.order_number, "customer": _customer(review.customer),
         "original_order_date": review.order_date, "change_date": notice.issued_at or timezone.now(),
-        "category": notice.category, "category_en": str(ChangeCategory(notice.category).label),
+        "category": notice.category, "category_en": english(ChangeCategory(notice.category).label),
         "category_zh": {"increase": "加量", "earlier": "提前", "later": "延后", "cancel": "取消",
                         "replenish": "补货", "other": "其他"}[notice.category],
         "reason": notice.reason, "before": notice.before, "after": notice.after,
         "affected_departments": notice.affected_departments, "customer_confirmed": notice.customer_confirmed,
         "after_approval": notice.after_approval, "status": notice.status,
         "receipts": [{"department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
-                      "department_en": str(Department(r.department).label), "receiver": r.receiver.printed_name,
+                      "department_en": english(Department(r.department).label), "receiver": r.receiver.printed_name,
                       "received_at": r.received_at, "comment": r.comment}
                      for r in notice.receipts.select_related("receiver")] if notice.pk else [],
     }
@@ -340,10 +341,10 @@ def acknowledge_change(notice, *, department, actor, data, sign):
                             comment=data.get("comment", ""))
     snapshot = change_notice_snapshot(notice)
     snapshot["receipts"].append({"department": department, "department_zh": DEPARTMENT_NAMES_ZH[department],
-                                 "department_en": str(Department(department).label), "receiver": actor.printed_name,
+                                 "department_en": english(Department(department).label), "receiver": actor.printed_name,
                                  "received_at": receipt.received_at, "comment": receipt.comment})
     version = records.add_version(notice.record, actor=actor, data=snapshot, reason=f"received by {department}")
-    receipt.signature = sign(version, role=f"{DEPARTMENT_NAMES_ZH[department]} {Department(department).label}")
+    receipt.signature = sign(version, role=department_label(department))
     receipt.save()
     audit.log("change_notice.acknowledged", receipt, actor=actor, record=notice.record,
               process_id=notice.record.process_id, new={"department": department})
@@ -489,7 +490,7 @@ def write_production_plan(review, *, actor, data, process, sign):
         material_readiness=data["material_readiness"], notes=data.get("notes", ""), author=actor,
     )
     version = records.add_version(plan_record, actor=actor, data=production_plan_snapshot(plan), reason="plan written")
-    sign(version, role=f"{DEPARTMENT_NAMES_ZH[Department.MATERIALS]} {Department.MATERIALS.label}")
+    sign(version, role=department_label(Department.MATERIALS))
     audit.log("production_plan.written", plan, actor=actor, record=plan_record, process_id=process.pk,
               new={"order": review.record.number, "start": plan.planned_start, "finish": plan.planned_finish})
     return plan

@@ -16,6 +16,15 @@ class OrderReviewProcess(Process):
         return order_review_of(self)
 
 
+class DocumentChangeProcess(Process):
+    """P4 process: process.data names the document, revision or periodic review."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Document control")
+        verbose_name_plural = _("Document control")
+
+
 def order_review_of(process):
     from forms.models import OrderReview
 

@@ -170,9 +170,10 @@ def _validated(node, form):
 
 def task_state_error(task, actor):
     """None when `actor` may complete `task` now, else the domain error saying why."""
-    if task.status in (STATUS.DONE, STATUS.CANCELED):
-        return WrongState(_("This task is already %(state)s.") % {"state": task.get_status_display().lower()},
-                          current_state=task.status)
+    if task.status == STATUS.DONE:
+        return WrongState(_("This task has already been completed."), current_state=task.status)
+    if task.status == STATUS.CANCELED:
+        return WrongState(_("This task was cancelled."), current_state=task.status)
     if task.status == STATUS.NEW:
         return WrongState(_("Claim this task before completing it."), current_state=task.status)
     if task.owner_id != actor.pk:

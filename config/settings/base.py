@@ -190,6 +190,9 @@ QMS = {
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
     "MAX_UPLOAD_MB": int(os.environ.get("QMS_MAX_UPLOAD_MB", "10")),
+    # P4 document control
+    "ACKNOWLEDGE_WITHIN_DAYS": int(os.environ.get("QMS_ACKNOWLEDGE_WITHIN_DAYS", "14")),
+    "PERIODIC_REVIEW_LEAD_DAYS": int(os.environ.get("QMS_PERIODIC_REVIEW_LEAD_DAYS", "30")),
 }
 
 LOGGING = {
