@@ -2,12 +2,16 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from procedures import api as documents_api
+
 from . import views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("processes", views.ProcessViewSet, basename="process")
 router.register("records", views.RecordViewSet, basename="record")
+router.register("documents", documents_api.DocumentViewSet, basename="document")
+router.register("approval-rules", documents_api.ApprovalRuleViewSet, basename="approval-rule")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

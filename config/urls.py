@@ -8,6 +8,7 @@ from viewflow.urls import Application, Site
 from viewflow.workflow.flow import FlowAppViewset
 
 from core.viewsets import RecordsViewset
+from procedures.viewsets import DocumentsViewset
 from workflows.document_control import DocumentControlFlow
 from workflows.order_review import OrderReviewFlow
 
@@ -23,6 +24,7 @@ site = Site(
                 FlowAppViewset(OrderReviewFlow, icon="fact_check"),
                 FlowAppViewset(DocumentControlFlow, icon="description"),
                 RecordsViewset(),
+                DocumentsViewset(),
             ],
         ),
     ],

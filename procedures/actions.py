@@ -384,3 +384,34 @@ def conclude_periodic_review(review, *, actor, outcome, comment, sign, process):
                   new={"outcome": outcome, "next_review_due": document.next_review_due}, reason=comment)
         return None
 
+
+
+# --- approval matrix (DOC-4) --------------------------------------------------------------------------------
+
+
+def update_approval_rule(rule, *, actor, reviewing_departments, approver_department, approver_role, reason):
+    """The Quality manager edits the matrix; the change is audited with old and new values."""
+    from .access import can_edit_approval_matrix
+
+    if not can_edit_approval_matrix(actor):
+        raise NotPermitted(_("Only the Quality manager edits the approval matrix."))
+    if not reviewing_departments:
+        raise InvalidInput(_("Name at least one reviewing department."),
+                           field_errors={"reviewing_departments": [_("Required.")]})
+    if not (reason or "").strip():
+        raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    old = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
+           "approver_role": rule.approver_role}
+    rule.reviewing_departments = sorted(set(reviewing_departments))
+    rule.approver_department, rule.approver_role = approver_department, approver_role
+    rule.save()
+    new = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
+           "approver_role": rule.approver_role}
+    audit.log("document.approval_rule_changed", rule, actor=actor, old=old, new=new, reason=reason)
+    return rule
+
+
+def record_download(revision_file, *, user):
+    audit.log("document.downloaded", revision_file, actor=user, record=revision_file.revision.record,
+              new={"document": revision_file.revision.document.number, "revision": revision_file.revision.label,
+                   "status": revision_file.revision.status, "kind": revision_file.kind})

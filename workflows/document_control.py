@@ -21,7 +21,7 @@ from procedures.forms import (
 
 from .base import QmsFlow
 from .models import DocumentChangeProcess
-from .steps import FanOut, Step, StartStep
+from .steps import CeleryJob, FanOut, Step, StartStep
 
 
 def owner_staff(activation):
@@ -142,8 +142,10 @@ class DocumentControlFlow(QmsFlow):
         FanOut()
         .Annotation(title=_("Distribute"))
         .Next(this.acknowledge, data_source=acknowledgement_items)
-        .Next(this.all_acknowledged)
+        .Next(this.render_record)
     )
+    # The signed revision approval record as PDF, rendered by a Celery worker.
+    render_record = CeleryJob(this.render).Annotation(title=_("Render record PDF")).Next(this.all_acknowledged)
     acknowledge = (
         Step(AcknowledgeForm, this.acknowledged, meanings=[Meaning.ACKNOWLEDGED])
         .Annotation(title=_("Read and acknowledge"))
@@ -213,6 +215,13 @@ class DocumentControlFlow(QmsFlow):
 
     def take_effect(self, activation):
         p4.take_effect(revision_of(activation.process))
+
+    def render(self, activation):
+        from core.pdf import render_version
+
+        revision = revision_of(activation.process)
+        revision.record.refresh_from_db()
+        render_version(revision.record.get_version())
 
     def acknowledged(self, ctx):
         from procedures.models import Acknowledgement

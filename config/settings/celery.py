@@ -4,6 +4,8 @@ and CI set CELERY_BROKER_URL=redis://..."""
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
+
 _var = Path(os.environ.get("QMS_VAR_DIR", Path(__file__).resolve().parent.parent.parent / "var"))
 _queue = _var / "celery-queue"
 for _sub in ("out", "processed"):
@@ -32,4 +34,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # fires viewflow's database-backed flow.Timer nodes
     "fire-workflow-timers": {"task": "core.tasks.fire_workflow_timers", "schedule": 60.0},
+    # P4: periodic reviews due within the lead time, daily at 06:00; overdue acknowledgements at 08:00
+    "open-periodic-reviews": {"task": "procedures.tasks.open_periodic_reviews",
+                              "schedule": crontab(hour=6, minute=0)},
+    "remind-overdue-acknowledgements": {"task": "procedures.tasks.remind_overdue_acknowledgements",
+                                        "schedule": crontab(hour=8, minute=0)},
 }

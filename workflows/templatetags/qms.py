@@ -11,3 +11,13 @@ def order_review(process):
         return order_review_of(process)
     except Exception:  # not a P1 process
         return None
+
+
+@register.filter
+def document_revision(process):
+    from procedures.flowdata import revision_of
+
+    try:
+        return revision_of(process)
+    except Exception:  # not a P4 process
+        return None
