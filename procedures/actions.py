@@ -144,6 +144,7 @@ def submit_draft(revision, *, actor, data, sign):
         document.save(update_fields=["distribution"])
     revision.change_summary = data["change_summary"]
     revision.effective_date = data["effective_date"]
+    revision.author = actor  # who prepared the draft (may not approve it)
     revision.status = RevisionStatus.IN_REVIEW
     revision.save()
     version = _version(revision, actor, "submitted for review")
@@ -347,9 +348,13 @@ def documents_due_for_review(today=None):
     that have no review or change under way."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=settings.QMS["PERIODIC_REVIEW_LEAD_DAYS"])
+    from .models import PeriodicReview
+
     busy = Revision.objects.filter(status__in=OPEN_STATUSES).values("document")
     return (Document.objects.filter(next_review_due__lte=horizon, revisions__status=RevisionStatus.EFFECTIVE)
-            .exclude(pk__in=busy).exclude(periodic_reviews__closed_at__isnull=True).distinct())
+            .exclude(pk__in=busy)
+            .exclude(pk__in=PeriodicReview.objects.filter(closed_at__isnull=True).values("document"))
+            .distinct())
 
 
 def open_periodic_review(document):

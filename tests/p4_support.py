@@ -34,3 +34,12 @@ def review_all(process, people, departments):
 
 def register(people, number="QP-MK-01", doc_type="procedure", **extra):
     return start(DocumentControlFlow, "start_new", people["quality"], new_document_data(number, doc_type, **extra))
+
+
+def fire_timers():
+    """Celery beat's timer sweep; jobs it queues run as they would after a commit."""
+    from django.test import TestCase
+    from viewflow.workflow.timers import fire_due_timers
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return fire_due_timers()

@@ -1,0 +1,339 @@
+"""P4 — document control: lifecycle through two revisions with supersession on the
+effective date, watermarks, acknowledgements, periodic review, forms governing
+records, procedures governing processes, bad input."""
+import datetime
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from core.errors import InvalidInput, WrongState
+from core.models import AuditEntry, Signature
+from flow_driver import act, open_tasks, start
+from p4_support import draft, fire_timers, register, review_all
+from procedures import actions
+from procedures.models import Acknowledgement, Document, Revision, RevisionStatus
+from procedures.tasks import open_periodic_reviews
+from workflows.document_control import DocumentControlFlow
+
+pytestmark = pytest.mark.django_db
+
+PROCEDURE_REVIEWERS = ["quality", "market", "production"]  # the default approval matrix for procedures
+
+
+def today(days=0):
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+def issue(people, process, text, effective_in_days=0, author="market"):
+    draft(process, people[author], text, effective_in_days)
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    act(process, "approve", people["gm"], {"effective_date": today(effective_in_days).isoformat()}, meaning="approved")
+
+
+def pdf_text_of(body):
+    path = Path(tempfile.mkdtemp()) / "copy.pdf"
+    path.write_bytes(body)
+    return " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
+
+
+def download(client, document, revision):
+    file = revision.files.get(kind="controlled")
+    return client.get(f"/qms/documents/{document.number}/{revision.label}/files/{file.pk}/")
+
+
+def test_a_procedure_goes_through_two_revisions_and_the_first_is_superseded_on_the_effective_date(people):
+    process = register(people)
+    issue(people, process, "第一版 A/0")
+    fire_timers()
+    document = Document.objects.get(number="QP-MK-01")
+    first = document.effective_revision()
+    assert first.label == "A/0" and first.status == RevisionStatus.EFFECTIVE
+
+    change = start(DocumentControlFlow, "start", people["production"],
+                   {"document": "QP-MK-01", "reason": "增加样品规则 add the sample rule"})
+    issue(people, change, "第二版 A/1", effective_in_days=10)
+    second = Revision.objects.get(document=document, label="A/1")
+    assert second.status == RevisionStatus.APPROVED
+    assert fire_timers() == 0, "not before its effective date"
+    first.refresh_from_db()
+    assert first.status == RevisionStatus.EFFECTIVE
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=10, hours=1), tick=False):
+        assert fire_timers() == 1
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status) == (RevisionStatus.SUPERSEDED, RevisionStatus.EFFECTIVE)
+    assert document.effective_revision() == second
+
+    # only the effective revision is offered for use; the superseded one stays retrievable, watermarked
+    client = Client()
+    client.force_login(people["warehouse"])
+    listing = client.get("/qms/documents/").content.decode()
+    assert f"/qms/documents/QP-MK-01/A/1/files/" in listing and "/A/0/files/" not in listing
+    old = download(client, document, first)
+    assert old.status_code == 200
+    text = pdf_text_of(old.content)
+    assert "已被替代 SUPERSEDED" in text and "第一版 A/0" in text
+    assert "UNCONTROLLED WHEN PRINTED" in text and "朱勇 Zhu Yong" in text
+    current = pdf_text_of(download(client, document, second).content)
+    assert "现行有效 EFFECTIVE" in current and "SUPERSEDED" not in current
+    assert AuditEntry.objects.filter(action="document.downloaded", actor=people["warehouse"]).count() == 2
+    api = APIClient()
+    api.force_authenticate(people["warehouse"])
+    listed = api.get("/api/documents/?status=effective").json()
+    assert [(d["number"], d["effective_revision"]) for d in listed] == [("QP-MK-01", "A/1")]
+
+
+def test_everyone_in_the_distribution_and_no_one_else_is_asked_to_acknowledge(people):
+    process = register(people)  # distribution: market and quality
+    issue(people, process, "A/0")
+    fire_timers()
+    tasks = open_tasks(process, "acknowledge")
+    expected = {"market", "market2", "market_mgr", "quality", "quality_mgr"}
+    assert {t.owner.username for t in tasks} == expected
+    act(process, "acknowledge", people["quality"], {"confirm": True}, meaning="acknowledged")
+    revision = Document.objects.get(number="QP-MK-01").effective_revision()
+    matrix = {a.user.username: a.acknowledged_at is not None for a in actions.acknowledgement_matrix(revision)}
+    assert matrix == {name: name == "quality" for name in expected}
+    sig = Signature.objects.get(meaning="acknowledged")
+    assert sig.printed_name == "王芳 Wang Fang"
+    api = APIClient()
+    api.force_authenticate(people["production"])
+    rows = api.get(f"/api/documents/{revision.document_id}/").json()["acknowledgements"]
+    assert {r["user"]: bool(r["acknowledged_at"]) for r in rows} == matrix
+    for name in expected - {"quality"}:
+        act(process, "acknowledge", people[name], {"confirm": True}, meaning="acknowledged")
+    process.refresh_from_db()
+    assert process.status == "DONE"
+
+
+def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox):
+    from procedures.tasks import remind_overdue_acknowledgements
+
+    process = register(people)
+    issue(people, process, "A/0")
+    fire_timers()
+    assert remind_overdue_acknowledgements() == 0
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=15), tick=False):
+        assert remind_overdue_acknowledgements() == 5
+        assert remind_overdue_acknowledgements() == 0
+    assert len(mailoutbox) == 5 and "QP-MK-01" in mailoutbox[0].subject
+    assert AuditEntry.objects.filter(action="document.acknowledgement_reminded").count() == 5
+
+
+def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_the_next_date(people):
+    process = register(people)
+    issue(people, process, "A/0")
+    fire_timers()
+    document = Document.objects.get(number="QP-MK-01")
+    assert document.next_review_due == today() + datetime.timedelta(days=365) or document.next_review_due.year == today().year + 1
+    due = document.next_review_due
+    with time_machine.travel(datetime.datetime.combine(due - datetime.timedelta(days=31), datetime.time(6),
+                                                       tzinfo=timezone.get_current_timezone()), tick=False):
+        assert open_periodic_reviews() == 0
+    with time_machine.travel(datetime.datetime.combine(due - datetime.timedelta(days=30), datetime.time(6),
+                                                       tzinfo=timezone.get_current_timezone()), tick=False):
+        assert open_periodic_reviews() == 1
+        assert open_periodic_reviews() == 0, "one review at a time"
+        review_process = document.periodic_reviews.get().document and \
+            DocumentControlFlow.process_class.objects.filter(data__periodic_review=document.periodic_reviews.get().pk).get()
+        assert [t.owner_permission for t in open_tasks(review_process, "periodic_review")] == ["accounts.dept_market_staff"]
+        act(review_process, "periodic_review", people["market"], {"outcome": "no_change", "comment": "仍适用 still adequate"},
+            meaning="reviewed")
+        document.refresh_from_db()
+        assert document.next_review_due == timezone.localdate().replace(year=timezone.localdate().year + 1)
+    review_process.refresh_from_db()
+    assert review_process.status == "DONE"
+    assert document.effective_revision().label == "A/0"
+
+
+def test_a_periodic_review_that_finds_a_change_opens_the_next_revision(people):
+    process = register(people)
+    issue(people, process, "A/0")
+    fire_timers()
+    document = Document.objects.get(number="QP-MK-01")
+    with time_machine.travel(datetime.datetime.combine(document.next_review_due - datetime.timedelta(days=10),
+                                                       datetime.time(6), tzinfo=timezone.get_current_timezone()),
+                             tick=False):
+        open_periodic_reviews()
+        review_process = DocumentControlFlow.process_class.objects.exclude(pk=process.pk).get()
+        act(review_process, "periodic_review", people["market"], {"outcome": "change", "comment": "法规更新 new regulation"},
+            meaning="reviewed")
+        assert [t.flow_task.name for t in open_tasks(review_process, "edit")] == ["edit"]
+        assert Revision.objects.get(document=document, label="A/1").status == RevisionStatus.DRAFT
+
+
+def test_a_record_keeps_the_form_revision_it_was_made_under(people, order_data):
+    from p1_driver import start as start_order
+
+    form = register(people, number="QR-MK-001", doc_type="form", governs_record_type="order_review",
+                    title_zh="订单评审记录表", title_en="Order Review Record Sheet")
+    draft(form, people["market"], "表单 A/0")
+    review_all(form, people, ["quality"])
+    act(form, "approve", people["quality_mgr"], {"effective_date": today().isoformat()}, meaning="approved")
+    fire_timers()
+    before = start_order(people["market"], order_data(number="PO-FORM-1")).order_review.record
+    assert (before.form_code, before.form_revision) == ("QR-MK-001", "A/0")
+
+    change = start(DocumentControlFlow, "start", people["market"], {"document": "QR-MK-001", "reason": "加栏位 new column"})
+    draft(change, people["market"], "表单 A/1")
+    review_all(change, people, ["quality"])
+    act(change, "approve", people["quality_mgr"], {"effective_date": today().isoformat()}, meaning="approved")
+    fire_timers()
+    after = start_order(people["market"], order_data(number="PO-FORM-2")).order_review.record
+    before.refresh_from_db()
+    assert before.form_revision == "A/0" and after.form_revision == "A/1"
+
+
+def test_each_process_records_the_procedure_revision_it_runs_under(people, order_data):
+    from p1_driver import start as start_order
+
+    process = register(people, governs_flow="workflows.order_review.OrderReviewFlow")
+    issue(people, process, "A/0")
+    fire_timers()
+    order = start_order(people["market"], order_data())
+    assert order.procedure_revision.revision.label == "A/0"
+    client = Client()
+    client.force_login(people["quality"])
+    page = client.get("/qms/documents/QP-MK-01/").content.decode()
+    assert f"<td>{order.pk}</td>" in page and "/qms/orderreview/chart/" in page
+
+
+# --- bad input ----------------------------------------------------------------------------------------------
+
+def test_a_second_change_while_one_is_open_is_refused(people):
+    register(people)
+    with pytest.raises(WrongState):
+        start(DocumentControlFlow, "start", people["market"], {"document": "QP-MK-01", "reason": "again"})
+    api = APIClient()
+    api.force_authenticate(people["market"])
+    document = Document.objects.get(number="QP-MK-01")
+    response = api.post(f"/api/documents/{document.pk}/change-requests/", {"reason": "again"}, format="json")
+    assert response.status_code == 409 and response.json()["current_state"] == "draft"
+    assert document.revisions.count() == 1
+
+
+def test_a_revision_cannot_take_effect_without_its_approval(people):
+    process = register(people)
+    draft(process, people["market"], "A/0")
+    revision = Revision.objects.get()
+    with pytest.raises(WrongState):
+        actions.take_effect(revision)
+    assert Revision.objects.get().status == RevisionStatus.IN_REVIEW
+
+
+def test_an_effective_date_in_the_past_is_refused(people):
+    process = register(people)
+    with pytest.raises(InvalidInput) as error:
+        draft(process, people["market"], "A/0", effective_in_days=-1)
+    assert "effective_date" in error.value.field_errors
+    draft(process, people["market"], "A/0")
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    with pytest.raises(InvalidInput) as error:
+        act(process, "approve", people["gm"], {"effective_date": today(-2).isoformat()}, meaning="approved")
+    assert "effective_date" in error.value.field_errors
+    assert Revision.objects.get().status == RevisionStatus.IN_REVIEW
+
+
+@pytest.mark.parametrize("name, content, field", [
+    ("procedure.docx", b"PK\x03\x04 docx", "pdf"),
+    ("fake.pdf", b"<html>", "pdf"),
+])
+def test_an_upload_that_is_not_an_allowed_type_is_refused(people, name, content, field):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    process = register(people)
+    with pytest.raises(InvalidInput) as error:
+        act(process, "edit", people["market"], {"outcome": "submit", "change_summary": "x",
+                                                 "effective_date": today().isoformat()},
+            files={"pdf": [SimpleUploadedFile(name, content)]}, meaning="authored")
+    assert field in error.value.field_errors
+    assert Revision.objects.get().files.count() == 0
+
+
+def test_an_upload_over_the_size_limit_is_refused(people, settings):
+    settings.QMS = {**settings.QMS, "MAX_UPLOAD_MB": 0}
+    process = register(people)
+    with pytest.raises(InvalidInput) as error:
+        draft(process, people["market"], "A/0")
+    assert "pdf" in error.value.field_errors
+
+
+def test_the_author_cannot_approve_their_own_revision_and_rejection_returns_it_to_the_author(people):
+    from accounts.models import Membership
+    from core.errors import NotPermitted
+
+    Membership.objects.create(user=people["market"], department="management", role="manager")
+    process = register(people)
+    issue_steps = draft(process, people["market"], "A/0")
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    from workflows import steps
+
+    task = open_tasks(process, "approve")[0]
+    with pytest.raises(NotPermitted):
+        steps.claim_task(task, actor=people["market"])
+    act(process, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="rejected",
+        reason="范围不清 scope unclear")
+    assert Revision.objects.get().status == RevisionStatus.DRAFT
+    assert [t.flow_task.name for t in open_tasks(process, "edit")] == ["edit"]
+    assert issue_steps is not None
+
+
+def test_a_department_asking_for_changes_sends_the_draft_back(people):
+    process = register(people)
+    draft(process, people["market"], "A/0")
+    act(process, "review", people["quality"], {"accepted": "no", "comment": "缺少记录清单 records list missing"},
+        meaning="reviewed")
+    act(process, "review", people["market"], {"accepted": "yes"}, meaning="reviewed")
+    act(process, "review", people["production"], {"accepted": "yes"}, meaning="reviewed")
+    assert [t.flow_task.name for t in open_tasks(process, "edit")] == ["edit"]
+    assert not open_tasks(process, "approve")
+    draft(process, people["market"], "A/0 fixed")
+    assert len(open_tasks(process, "review")) == 3, "a new review round"
+
+
+def test_the_quality_manager_edits_the_approval_matrix_and_the_change_is_audited(people):
+    client = Client()
+    client.force_login(people["quality"])
+    from procedures.models import ApprovalRule
+
+    rule = ApprovalRule.objects.get(document_type="form")
+    body = {"rule": rule.pk, f"r{rule.pk}-reviewing_departments": ["quality", "production"],
+            f"r{rule.pk}-approver_department": "quality", f"r{rule.pk}-approver_role": "manager",
+            f"r{rule.pk}-reason": "生产参与表单评审 production reviews forms"}
+    assert client.post("/qms/documents/rules/approval-matrix/", body).status_code == 403
+    client.force_login(people["quality_mgr"])
+    assert client.post("/qms/documents/rules/approval-matrix/", body).status_code == 302
+    rule.refresh_from_db()
+    assert rule.reviewing_departments == ["production", "quality"]
+    entry = AuditEntry.objects.get(action="document.approval_rule_changed")
+    assert entry.old_values["reviewing_departments"] == ["quality"] and entry.reason.startswith("生产")
+    # enforced by the flow: a new form is now reviewed by production too
+    process = register(people, number="QR-TEST-1", doc_type="form")
+    draft(process, people["market"], "A/0")
+    assert sorted(t.data["department"] for t in open_tasks(process, "review")) == ["production", "quality"]
+
+
+def test_a_withdrawn_document_becomes_obsolete_and_stays_retrievable_marked(people):
+    process = register(people)
+    issue(people, process, "A/0")
+    fire_timers()
+    withdraw = start(DocumentControlFlow, "start", people["market"],
+                     {"document": "QP-MK-01", "withdrawal": True, "reason": "并入 QP-MK-02 merged"})
+    act(withdraw, "edit", people["market"], {"outcome": "submit", "change_summary": "作废 withdrawn",
+                                              "effective_date": today().isoformat()}, meaning="authored")
+    review_all(withdraw, people, PROCEDURE_REVIEWERS)
+    act(withdraw, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="approved")
+    fire_timers()
+    document = Document.objects.get(number="QP-MK-01")
+    assert document.effective_revision() is None
+    first = document.revisions.get(label="A/0")
+    assert first.status == RevisionStatus.OBSOLETE
+    client = Client()
+    client.force_login(people["production"])
+    assert "已作废 OBSOLETE" in pdf_text_of(download(client, document, first).content)
