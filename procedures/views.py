@@ -32,7 +32,7 @@ class DocumentListView(MembersOnly, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = Document.objects.prefetch_related("revisions").order_by("number")
+        qs = Document.objects.prefetch_related("revisions__files").order_by("number")
         params = self.request.GET
         if params.get("type"):
             qs = qs.filter(doc_type=params["type"])
@@ -44,7 +44,10 @@ class DocumentListView(MembersOnly, ListView):
         return qs
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "types": DocumentType.choices, "departments": Department.choices}
+        context = super().get_context_data(**kwargs)
+        for document in context["object_list"]:  # from the prefetched revisions: no query per row
+            document.in_force = next((r for r in document.revisions.all() if r.status == RevisionStatus.EFFECTIVE), None)
+        return {**context, "types": DocumentType.choices, "departments": Department.choices}
 
 
 class DocumentDetailView(MembersOnly, DetailView):

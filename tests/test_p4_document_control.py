@@ -337,3 +337,27 @@ def test_a_withdrawn_document_becomes_obsolete_and_stays_retrievable_marked(peop
     client = Client()
     client.force_login(people["production"])
     assert "已作废 OBSOLETE" in pdf_text_of(download(client, document, first).content)
+
+
+def test_the_document_list_costs_the_same_number_of_queries_for_3_and_30_documents(people, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(people["quality"])
+
+    def make(n, start_at):
+        for i in range(start_at, start_at + n):
+            process = register(people, number=f"WI-{i:03d}", doc_type="work_instruction")
+            draft(process, people["market"], f"WI {i}")
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/qms/documents/").status_code == 200
+        return len(ctx.captured_queries)
+
+    make(3, 0)
+    few = count()
+    make(27, 3)
+    many = count()
+    assert few == many, (few, many)
