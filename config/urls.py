@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
-from viewflow.urls import Application, Site
-from viewflow.workflow.flow import FlowAppViewset
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Site
+from viewflow.workflow.flow import FlowViewset, WorkflowAppViewset
 
 from core.viewsets import RecordsViewset
 from procedures.viewsets import DocumentsViewset
@@ -15,17 +15,17 @@ from workflows.order_review import OrderReviewFlow
 site = Site(
     title=settings.QMS["COMPANY_NAME_ZH"],
     viewsets=[
-        Application(
-            title="QMS",
+        # One inbox, queue and archive across every procedure; each flow listed in the menu.
+        WorkflowAppViewset(
+            title=_("Quality management"),
             icon="assignment",
             app_name="qms",
             base_template_name="qms/base.html",
-            viewsets=[
-                FlowAppViewset(OrderReviewFlow, icon="fact_check"),
-                FlowAppViewset(DocumentControlFlow, icon="description"),
-                RecordsViewset(),
-                DocumentsViewset(),
+            flow_viewsets=[
+                FlowViewset(OrderReviewFlow, icon="fact_check"),
+                FlowViewset(DocumentControlFlow, icon="description"),
             ],
+            viewsets=[RecordsViewset(), DocumentsViewset()],
         ),
     ],
 )

@@ -56,7 +56,7 @@ class Person:
     def claim_and_open(self, pid, step):
         """From the department queue: open the task, claim it, and land on its form."""
         page = self.page
-        page.goto(f"{self.base}/qms/orderreview/queue/")
+        page.goto(f"{self.base}/qms/queue/")
         page.click(f"a[href*='/{pid}/{step}/']")
         page.wait_for_load_state()
         page.click("button[name=_continue]")  # viewflow's "Assign and continue"
@@ -80,7 +80,7 @@ def test_market_starts_four_departments_review_and_the_manager_approves_in_a_rea
     # Market: fill the intake form with two line items
     market = Person(browser, live_server, "market")
     page = market.page
-    page.goto(f"{live_server.url}/qms/orderreview/start/")
+    page.goto(f"{live_server.url}/qms/flows/orderreview/start/")
     page.select_option("#id_kind", "order")
     page.select_option("#id_customer", "C002")
     page.fill("#id_order_number", "PO-BROWSER-1")

@@ -170,7 +170,7 @@ def test_pages_speak_chinese_by_default_and_english_on_request(people):
     client = Client()
     client.force_login(people["quality"])
 
-    queue = client.get("/qms/orderreview/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    queue = client.get("/qms/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert queue.status_code == 200
     page = queue.content.decode()
     assert "订单/合同评审" in page  # the procedure's title in the menu and the page
@@ -220,7 +220,7 @@ def test_step_form_labels_are_translated(people):
     client = Client()
     client.force_login(people["market"])
 
-    response = client.get("/qms/orderreview/start/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get("/qms/flows/orderreview/start/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
     page = response.content.decode()
     for chinese in ["接收订单/合同", "客户", "订单号/合同号", "订单日期", "付款条件", "产品明细", "交货日期",
@@ -229,5 +229,5 @@ def test_step_form_labels_are_translated(people):
     for english in ["Order / contract number", "Line items", "Add line", "Delivery date"]:
         assert english not in page, f"untranslated {english!r} on the Chinese start form"
 
-    in_english = client.get("/qms/orderreview/start/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    in_english = client.get("/qms/flows/orderreview/start/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Order / contract number" in in_english and "Line items" in in_english

@@ -201,7 +201,7 @@ def test_each_process_records_the_procedure_revision_it_runs_under(people, order
     client = Client()
     client.force_login(people["quality"])
     page = client.get("/qms/documents/QP-MK-01/").content.decode()
-    assert f"<td>{order.pk}</td>" in page and "/qms/orderreview/chart/" in page
+    assert f"<td>{order.pk}</td>" in page and "/qms/flows/orderreview/chart/" in page
 
 
 # --- bad input ----------------------------------------------------------------------------------------------

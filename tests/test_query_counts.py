@@ -156,13 +156,13 @@ def test_browser_inbox_and_queue_pages_cost_the_same_with_10_and_1000_processes(
         def get():
             response = client.get(url)
             assert response.status_code == 200, response.content[:500]
-            shown = {int(pid) for pid in re.findall(rb'href="/qms/orderreview/(\d+)/review_quality/\d+/"',
+            shown = {int(pid) for pid in re.findall(rb'href="/qms/flows/orderreview/(\d+)/review_quality/\d+/"',
                                                     response.content)}
             assert shown <= mine and len(shown) == expected, shown
         return get
 
-    assert_same_query_count(world, "GET /qms/orderreview/inbox/", page("/qms/orderreview/inbox/", CLAIMED))
-    assert_same_query_count(world, "GET /qms/orderreview/queue/", page("/qms/orderreview/queue/", MINE - CLAIMED))
+    assert_same_query_count(world, "GET /qms/inbox/", page("/qms/inbox/", CLAIMED))
+    assert_same_query_count(world, "GET /qms/queue/", page("/qms/queue/", MINE - CLAIMED))
 
 
 # --- completing a task -------------------------------------------------------------------------------

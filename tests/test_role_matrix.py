@@ -125,37 +125,37 @@ LOGIN = 302
 
 
 def test_web_start_page_only_market(world):
-    check(web_client, lambda c: c.get("/qms/orderreview/start/"),
+    check(web_client, lambda c: c.get("/qms/flows/orderreview/start/"),
           {"*": 403, "anonymous": LOGIN, "market": 200, "market_mgr": 200})
 
 
 def test_web_inbox_queue_archive_dashboard_for_members(world):
-    for url in ["/qms/orderreview/inbox/", "/qms/orderreview/queue/", "/qms/orderreview/archive/",
-                "/qms/orderreview/", f"/qms/orderreview/{world['pid']}/", "/qms/orderreview/chart/",
+    for url in ["/qms/inbox/", "/qms/queue/", "/qms/archive/",
+                "/qms/flows/orderreview/", f"/qms/flows/orderreview/{world['pid']}/", "/qms/flows/orderreview/chart/",
                 "/qms/records/", f"/qms/records/{world['record'].number}/"]:
         check(web_client, lambda c: c.get(url), {**ALL_MEMBERS, "*": 403, "anonymous": LOGIN})
 
 
 def test_web_claim_page_only_for_the_department(world):
     task = world["quality_task"]
-    url = f"/qms/orderreview/{task.process_id}/review_quality/{task.pk}/assign/"
+    url = f"/qms/flows/orderreview/{task.process_id}/review_quality/{task.pk}/assign/"
     check(web_client, lambda c: c.get(url),
           {"*": 403, "anonymous": LOGIN, "outsider": 403, "quality": 200, "quality_mgr": 200})
 
 
 def test_web_execute_page_refused_until_claimed(world):
     task = world["quality_task"]
-    url = f"/qms/orderreview/{task.process_id}/review_quality/{task.pk}/execute/"
+    url = f"/qms/flows/orderreview/{task.process_id}/review_quality/{task.pk}/execute/"
     check(web_client, lambda c: c.get(url), {"*": 403, "anonymous": LOGIN})
     check(web_client, lambda c: c.post(url, {"verdict": "can_meet"}), {"*": 403, "anonymous": LOGIN})
 
 
 def test_web_contract_approval_claim_only_for_the_general_manager(world):
     task = world["approve_task"]
-    url = f"/qms/orderreview/{task.process_id}/approve/{task.pk}/assign/"
+    url = f"/qms/flows/orderreview/{task.process_id}/approve/{task.pk}/assign/"
     check(web_client, lambda c: c.post(url), {"*": 403, "anonymous": LOGIN, "gm": 302})
 
 
 def test_web_process_cancel_only_for_administrators(world):
-    url = f"/qms/orderreview/{world['pid']}/cancel/"
+    url = f"/qms/flows/orderreview/{world['pid']}/cancel/"
     check(web_client, lambda c: c.post(url), {"*": 403, "anonymous": LOGIN})

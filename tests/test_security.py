@@ -72,8 +72,8 @@ def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_
     web = WebDriver()
     client = web.client("quality")
     task = open_task(process.pk, "review_quality")
-    client.post(f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
-    url = f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
+    client.post(f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
+    url = f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
     page = client.get(url).content.decode()
     assert 'name="sig-username"' in page
     response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
@@ -84,8 +84,8 @@ def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_
     # a second task in the same session: the password alone
     Membership.objects.create(user=people["quality"], department="production", role="staff")
     task = open_task(process.pk, "review_production")
-    client.post(f"/qms/orderreview/{process.pk}/review_production/{task.pk}/assign/")
-    url = f"/qms/orderreview/{process.pk}/review_production/{task.pk}/execute/"
+    client.post(f"/qms/flows/orderreview/{process.pk}/review_production/{task.pk}/assign/")
+    url = f"/qms/flows/orderreview/{process.pk}/review_production/{task.pk}/execute/"
     assert 'name="sig-username"' not in client.get(url).content.decode()
     response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
     assert response.status_code == 302
@@ -95,7 +95,7 @@ def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_
 def test_browser_posts_without_a_csrf_token_are_refused(people, order_data):
     client = Client(enforce_csrf_checks=True)
     client.force_login(people["market"])
-    response = client.post("/qms/orderreview/start/", {"kind": "order"})
+    response = client.post("/qms/flows/orderreview/start/", {"kind": "order"})
     assert response.status_code == 403
 
 
@@ -104,8 +104,8 @@ def test_signing_with_a_wrong_password_in_the_browser_keeps_the_input_and_says_w
     process = start(people["market"], order_data())
     client = WebDriver().client("quality")
     task = open_task(process.pk, "review_quality")
-    client.post(f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
-    url = f"/qms/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
+    client.post(f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
+    url = f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
     response = client.post(url, {"verdict": "conditions", "comment": "交期紧 tight lead time",
                                  "sig-username": "quality", "sig-password": "nope", "sig-meaning": "reviewed"})
     assert response.status_code == 200
