@@ -40,6 +40,7 @@ def revision_snapshot(revision):
         "status": revision.status,
         "withdrawal": revision.withdrawal,
         "change_reason": revision.change_reason,
+        "raised_from": revision.raised_from.number if revision.raised_from_id else None,
         "change_summary": revision.change_summary,
         "effective_date": revision.effective_date,
         "author": revision.author.printed_name if revision.author_id else "",
@@ -97,11 +98,19 @@ def _open_revision(document, *, actor, reason, withdrawal, process):
     return revision
 
 
-def request_change(document, *, actor, reason, withdrawal=False, process):
-    """A change request with its reason opens the next revision as a draft (DOC-10)."""
+def request_change(document, *, actor, reason, withdrawal=False, process, raised_from=None):
+    """A change request with its reason opens the next revision as a draft (DOC-10).
+    `raised_from` is the record that asked for it (a CAPA's D7), linked both ways."""
     if not reason or not reason.strip():
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
-    return _open_revision(document, actor=actor, reason=reason, withdrawal=withdrawal, process=process)
+    revision = _open_revision(document, actor=actor, reason=reason, withdrawal=withdrawal, process=process)
+    if raised_from is not None:
+        revision.raised_from = raised_from
+        revision.save(update_fields=["raised_from"])
+        _version(revision, actor, f"raised from {raised_from.number}")
+        audit.log("document.change_raised_from", revision, actor=actor, record=raised_from,
+                  new={"document": document.number, "revision": revision.label, "from": raised_from.number})
+    return revision
 
 
 def register_document(*, actor, data, process):

@@ -105,6 +105,9 @@ class Revision(models.Model):
     ended_at = models.DateTimeField(_("superseded / withdrawn at"), null=True, blank=True)
     record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="document_revision")
     process = models.ForeignKey("viewflow.Process", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The record that asked for this change (e.g. a CAPA report's D7), linked both ways.
+    raised_from = models.ForeignKey("core.Record", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="document_changes_raised")
 
     class Meta:
         ordering = ["document", "sequence"]

@@ -376,3 +376,26 @@ def test_seed_demo_issues_the_source_procedures_and_their_forms_in_force(db, cap
     assert record.process.procedure_revision.revision.document.number == "QP-MK-01"
     call_command("seed_demo")  # idempotent
     assert Document.objects.count() == len(numbers) or Document.objects.count() >= 13
+
+
+def test_a_change_raised_by_another_record_is_linked_both_ways(people, order_data):
+    from core.models import Record
+    from p1_driver import start as start_order
+
+    process = register(people)
+    issue(people, process, "A/0")
+    fire_timers()
+    source = start_order(people["market"], order_data()).order_review.record  # stands in for a CAPA report
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        revision = DocumentControlFlow.start_raised.run(document=Document.objects.get(number="QP-MK-01"),
+                                                        actor=people["quality_mgr"], reason="8D D7: 增加检验步骤",
+                                                        source_record=source)
+    assert revision.raised_from == source
+    assert list(Record.objects.get(pk=source.pk).document_changes_raised.all()) == [revision]
+    revision.record.refresh_from_db()
+    assert revision.record.get_version().data["raised_from"] == source.number
+    change_process = revision.process
+    assert [t.flow_task.name for t in open_tasks(change_process, "edit")] == ["edit"]
+    assert AuditEntry.objects.filter(action="document.change_raised_from", record=source).exists()

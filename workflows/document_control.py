@@ -74,6 +74,8 @@ class DocumentControlFlow(QmsFlow):
         .Permission(department_permission(Department.QUALITY, Role.STAFF))
         .Next(this.edit)
     )
+    # [P3 step 5, CA-4] A corrective action (8D D7) raises a change request from code, linked both ways.
+    start_raised = flow.StartHandle(this.raised).Annotation(title=_("Change raised by another record")).Next(this.edit)
     # [DOC-14] Celery beat opens the periodic review ahead of the due date.
     start_periodic_review = flow.StartHandle(this.periodic_review_opened).Next(this.periodic_review)
     # Owner department: still adequate, or a change is needed?
@@ -165,6 +167,16 @@ class DocumentControlFlow(QmsFlow):
                                      withdrawal=ctx.data.get("withdrawal", False), process=ctx.process)
         remember(ctx.process, revision=revision.pk, document=revision.document_id,
                  summary=f"{revision.document.number} {revision.label}")
+
+    def raised(self, activation, document, actor, reason, source_record):
+        """Started from code, e.g. `DocumentControlFlow.start_raised.run(document=..., actor=..., reason=...,
+        source_record=capa_record)`; returns the draft revision."""
+        activation.process.save()
+        revision = p4.request_change(document, actor=actor, reason=reason, process=activation.process,
+                                     raised_from=source_record)
+        activation.process.data = {"revision": revision.pk, "document": document.pk,
+                                   "summary": f"{document.number} {revision.label}"}
+        return revision
 
     def registered(self, ctx):
         revision = p4.register_document(actor=ctx.actor, data=ctx.data, process=ctx.process)
