@@ -19,6 +19,27 @@ class LoginRequiredMiddleware:
         return self.get_response(request)
 
 
+class PasswordExpiryMiddleware:
+    """SIG-12: a signed-in user whose password has expired can only change it (or sign out)."""
+
+    ALLOWED = ("/accounts/password_change/", "/accounts/logout/", "/static/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated and getattr(user, "password_expired", False)
+                and not request.path.startswith(self.ALLOWED + ("/api/",))):
+            from django.contrib import messages
+            from django.shortcuts import redirect
+            from django.utils.translation import gettext as _
+
+            messages.warning(request, _("Your password has expired. Choose a new one to continue."))
+            return redirect("/accounts/password_change/")
+        return self.get_response(request)
+
+
 class FlowBusyMiddleware:
     """viewflow's own task views (assign, release, cancel) take the process lock too;
     a process still locked after its retries is answered 409 with a clear page."""

@@ -3,7 +3,11 @@
 Users are deactivated, never deleted (SIG-10): `User.delete()` refuses, and a
 username is never reused because the row stays forever.
 """
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.utils import timezone
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +91,19 @@ class User(AbstractUser):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Users are deactivated, never deleted (21 CFR 11.100).")
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def password_expired(self):
+        """SIG-12: a password older than QMS["PASSWORD_MAX_AGE_DAYS"] (0 = never) must be changed."""
+        max_age = settings.QMS.get("PASSWORD_MAX_AGE_DAYS", 0)
+        if not max_age or not self.has_usable_password():
+            return False
+        changed = self.password_changed_at or self.date_joined
+        return timezone.now() - changed > datetime.timedelta(days=max_age)
 
 
 class Membership(models.Model):

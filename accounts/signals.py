@@ -33,7 +33,10 @@ def user_saved(sender, instance, created, update_fields=None, **kwargs):
             audit.log("user.created", instance, actor=getattr(instance, "_actor", None),
                       new={"username": instance.username, "printed_name": instance.printed_name,
                            "is_active": instance.is_active, "is_superuser": instance.is_superuser})
-    elif update_fields and "is_active" in update_fields:
+    elif getattr(instance, "_password", None) is not None:  # set_password() then save()
+        with transaction.atomic():
+            audit.log("user.password_changed", instance, actor=getattr(instance, "_actor", instance))
+    if not created and update_fields and "is_active" in update_fields:
         with transaction.atomic():
             audit.log("user.activation_changed", instance, actor=getattr(instance, "_actor", None),
                       new={"is_active": instance.is_active})

@@ -131,3 +131,42 @@ def test_an_administrator_unlocks_signing_with_an_audit_entry_and_cannot_delete_
     people["finance"].refresh_from_db()
     assert not people["finance"].is_active
     assert AuditEntry.objects.filter(action="user.activation_changed", object_id=str(people["finance"].pk)).exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_password_must_be_changed_before_anything_else(people, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    settings.QMS = {**settings.QMS, "PASSWORD_MAX_AGE_DAYS": 90}
+    User.objects.filter(pk=people["quality"].pk).update(password_changed_at=timezone.now() - datetime.timedelta(days=91))
+    client = Client()
+    assert client.post("/accounts/login/", {"username": "quality", "password": DEMO_PASSWORD}).status_code == 302
+    response = client.get("/qms/inbox/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password_change/"
+    assert client.get("/accounts/password_change/").status_code == 200
+    new = "Another-pass-2027!"
+    response = client.post("/accounts/password_change/", {"old_password": DEMO_PASSWORD, "new_password1": new,
+                                                          "new_password2": new})
+    assert response.status_code == 302
+    assert client.get("/qms/inbox/").status_code == 200
+    assert AuditEntry.objects.filter(action="user.password_changed", object_id=str(people["quality"].pk)).exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_password_gets_no_api_token(people, settings):
+    import datetime
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+
+    settings.QMS = {**settings.QMS, "PASSWORD_MAX_AGE_DAYS": 90}
+    User.objects.filter(pk=people["market"].pk).update(password_changed_at=timezone.now() - datetime.timedelta(days=91))
+    response = APIClient().post("/api/auth/token/", {"username": "market", "password": DEMO_PASSWORD})
+    assert response.status_code == 403
+    assert APIClient().post("/api/auth/token/", {"username": "quality", "password": DEMO_PASSWORD}).status_code == 200

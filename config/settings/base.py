@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
@@ -190,6 +191,8 @@ QMS = {
     "COMPANY_NAME_EN": os.environ.get("QMS_COMPANY_NAME_EN", "Demo Precision Manufacturing Co., Ltd."),
     # SIG-12: consecutive wrong signing passwords before signing is locked for the user
     "SIGNING_FAILURE_LIMIT": int(os.environ.get("QMS_SIGNING_FAILURE_LIMIT", "5")),
+    # SIG-12: passwords expire after this many days (0: never)
+    "PASSWORD_MAX_AGE_DAYS": int(os.environ.get("QMS_PASSWORD_MAX_AGE_DAYS", "180")),
     # P1 / src 6.2.2: an order whose every line is at most this many pieces is a sample
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
