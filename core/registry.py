@@ -57,3 +57,16 @@ def form_in_force(record_type: RecordType):
         if resolved:
             return resolved
     return record_type.form_code, record_type.form_revision
+
+
+# Status labels for the record pages: each app registers the TextChoices its records use.
+_STATUS_LABELS = {}
+
+
+def register_status_labels(choices):
+    for value, label in choices.choices:
+        _STATUS_LABELS.setdefault(value, label)
+
+
+def status_label(code):
+    return _STATUS_LABELS.get(code, code)

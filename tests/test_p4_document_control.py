@@ -399,3 +399,31 @@ def test_a_change_raised_by_another_record_is_linked_both_ways(people, order_dat
     change_process = revision.process
     assert [t.flow_task.name for t in open_tasks(change_process, "edit")] == ["edit"]
     assert AuditEntry.objects.filter(action="document.change_raised_from", record=source).exists()
+
+
+def test_every_document_control_step_page_opens_in_the_browser(people):
+    """Each human step of P4 renders its form page for the person who does it."""
+    from viewflow.workflow.status import STATUS
+
+    from workflows import steps
+
+    def page_of(process, step, user):
+        task = open_tasks(process, step)[0] if step != "acknowledge" else next(
+            t for t in open_tasks(process, step) if t.owner_id == user.pk)
+        if task.status == STATUS.NEW:
+            steps.claim_task(task, actor=user)
+        client = Client()
+        client.force_login(user)
+        response = client.get(f"/qms/flows/documentcontrol/{process.pk}/{step}/{task.pk}/execute/")
+        assert response.status_code == 200, (step, response.content[:300])
+        assert "QP-MK-01" in response.content.decode()
+
+    process = register(people)
+    page_of(process, "edit", people["market"])
+    draft(process, people["market"], "A/0")
+    page_of(process, "review", people["quality"])
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    page_of(process, "approve", people["gm"])
+    act(process, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="approved")
+    fire_timers()
+    page_of(process, "acknowledge", people["quality"])

@@ -1,0 +1,18 @@
+from django import template
+
+from accounts.models import Department
+from core import registry
+
+register = template.Library()
+
+
+@register.filter
+def status_label(code):
+    """The translated label of a record's status code."""
+    return registry.status_label(code)
+
+
+@register.filter
+def department_names(codes):
+    """['market', 'quality'] → '市场部（业务部）, 品质部' in the request language."""
+    return ", ".join(str(Department(code).label) for code in codes or [] if code in Department.values)
