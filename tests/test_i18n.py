@@ -7,9 +7,14 @@ who marks a new string without translating it gets a failure listing the msgids.
 Fix it with
 
     .venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var \\
-        --ignore=node_modules --add-location=file
+        --ignore=node_modules --ignore=locale_vendor --add-location=file
     # translate the new entries in locale/zh_Hans/LC_MESSAGES/django.po (no "#, fuzzy" left)
     .venv/bin/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+viewflow's own zh_Hans catalogue is empty, so its messages (menu, task and process pages) are
+translated in locale_vendor/zh_Hans (second in LOCALE_PATHS: ours wins on a clash). That folder is
+never extracted into: makemessages gets --ignore=locale_vendor and the completeness check reads
+locale/ only.
 """
 import ast
 import gettext
@@ -31,9 +36,10 @@ MO = CATALOGUE_DIR / "django.mo"
 
 # what makemessages reads for the `django` domain, and where it must not look
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}
-SKIP_DIRS = {".venv", "var", "node_modules", ".git", "__pycache__", "staticfiles", ".pytest_cache"}
+SKIP_DIRS = {".venv", "var", "node_modules", ".git", "__pycache__", "staticfiles", ".pytest_cache", "locale_vendor"}
 MAKEMESSAGES = ["makemessages", "-l", "zh_Hans", "--ignore=.venv", "--ignore=var", "--ignore=node_modules",
-                "--add-location=file", "-v", "0"]
+                "--ignore=locale_vendor", "--add-location=file", "-v", "0"]
+VENDOR_DIR = BASE_DIR / "locale_vendor" / "zh_Hans" / "LC_MESSAGES"
 
 
 # --- a tiny PO reader (no polib dependency) ---------------------------------------------------------
@@ -162,6 +168,31 @@ def test_the_zh_hans_catalogue_is_complete(tmp_path):
     assert not stale, f"{MO.relative_to(BASE_DIR)} is older than django.po: run compilemessages -l zh_Hans"
 
 
+def test_viewflow_messages_are_translated_in_locale_vendor(tmp_path):
+    """viewflow ships an empty zh_Hans catalogue; ours (locale_vendor) is complete, compiled and
+    loaded after locale/ so that the project's own translation wins on a shared msgid."""
+    paths = [Path(p) for p in settings.LOCALE_PATHS]
+    assert paths[:2] == [BASE_DIR / "locale", BASE_DIR / "locale_vendor"], settings.LOCALE_PATHS
+    vendor_po, vendor_mo = VENDOR_DIR / "django.po", VENDOR_DIR / "django.mo"
+    entries = read_po(vendor_po)
+    assert len(entries) >= 148, "locale_vendor lost viewflow's msgids"
+    bad = untranslated(entries) + fuzzy(entries)
+    assert not bad, "untranslated or fuzzy entries in locale_vendor:\n" + describe(bad)
+    check = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "vendor.mo"), str(vendor_po)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    with open(tmp_path / "vendor.mo", "rb") as expected, open(vendor_mo, "rb") as actual:
+        assert gettext.GNUTranslations(expected)._catalog == gettext.GNUTranslations(actual)._catalog, \
+            f"{vendor_mo.relative_to(BASE_DIR)} is older than its .po: msgfmt -o django.mo django.po"
+
+    from django.utils import translation
+    plain, in_context = translation.gettext, translation.pgettext  # aliases: makemessages must not extract these
+    with translation.override("zh-hans"):
+        assert plain("Inbox") == "待办任务"
+        assert plain("Assign and continue") == "认领并继续"
+        assert in_context("STATUS", "Done") == "已完成"
+
+
 # --- the language the user gets ---------------------------------------------------------------------
 
 
@@ -173,7 +204,12 @@ def test_pages_speak_chinese_by_default_and_english_on_request(people):
     queue = client.get("/qms/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert queue.status_code == 200
     page = queue.content.decode()
-    assert "订单/合同评审" in page  # the procedure's title in the menu and the page
+    assert "任务队列" in page and "待办任务" in page  # viewflow's menu, from locale_vendor
+
+    # the procedures are listed under /qms/flows/ (one inbox, queue and archive for all of them)
+    flows = client.get("/qms/flows/orderreview/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert flows.status_code == 200
+    assert "订单/合同评审" in flows.content.decode()  # the procedure's title in the menu and the page
 
     records = client.get("/qms/records/")  # no Accept-Language at all: LANGUAGE_CODE is zh-hans
     assert records.status_code == 200
