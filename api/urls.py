@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from evidence import api as evidence_api
 from procedures import api as documents_api
 
 from . import views
@@ -10,13 +11,17 @@ router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("processes", views.ProcessViewSet, basename="process")
 router.register("records", views.RecordViewSet, basename="record")
+router.register("lots", views.LotViewSet, basename="lot")
 router.register("documents", documents_api.DocumentViewSet, basename="document")
 router.register("approval-rules", documents_api.ApprovalRuleViewSet, basename="approval-rule")
+router.register("evidence/bundles", evidence_api.EvidenceBundleViewSet, basename="evidence-bundle")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("order-reviews/", views.OrderReviewStartView.as_view(), name="api-order-review-start"),
     path("order-reviews/change/", views.OrderChangeStartView.as_view(), name="api-order-change-start"),
+    path("complaints/", views.ComplaintStartView.as_view(), name="api-complaint-start"),
+    path("complaint-analyses/", views.ComplaintAnalysisStartView.as_view(), name="api-complaint-analysis-start"),
     path("me/accept-accountability/", views.AcceptAccountabilityView.as_view(), name="api-accept-accountability"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

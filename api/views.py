@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -26,6 +26,7 @@ from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.pdf import queue_render
 from workflows import steps
+from workflows.complaints import ComplaintFlow
 from workflows.order_review import OrderReviewFlow
 from workflows.registry import FLOWS
 
@@ -192,12 +193,13 @@ class TaskViewSet(ViewSet):
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         task = access_task(request.user, pk)
-        payload = s.CompleteTaskSerializer(data=request.data)
+        body, files = _payload(request)  # JSON, or multipart: {"data", "signature"} in `payload`, files beside
+        payload = s.CompleteTaskSerializer(data=body)
         payload.is_valid(raise_exception=True)
         node = task.flow_task
         if not hasattr(node, "form_class"):
             raise Http404("Not a human task")
-        form = node.make_form(data=payload.validated_data["data"], api=True,
+        form = node.make_form(data=payload.validated_data["data"], files=files, api=True,
                               activation=node.activation_class(task), user=request.user)
         steps.complete_step(task, actor=request.user, form=form,
                             signature_input=_signature_input(payload.validated_data.get("signature")))
@@ -238,32 +240,14 @@ class RecordViewSet(ViewSet):
         OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
         OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
         OpenApiParameter("status", str), OpenApiParameter("number", str), OpenApiParameter("lot", str),
-        OpenApiParameter("product", str)],
+        OpenApiParameter("product", str), OpenApiParameter("signer", str),
+        OpenApiParameter("sort", str, enum=["number", "-number", "created", "-created", "type", "-type",
+                                            "status", "-status", "customer", "-customer"])],
         responses=s.RecordListSerializer(many=True))
     def list(self, request):
-        qs = records_visible_to(request.user)
-        p = request.query_params
-        if p.get("type"):
-            qs = qs.filter(record_type=p["type"])
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
-        if p.get("number"):
-            qs = qs.filter(number=p["number"])
-        if p.get("lot"):
-            qs = qs.filter(lot_text__icontains=p["lot"])
-        if p.get("product"):
-            qs = qs.filter(product_text__icontains=p["product"])
-        if p.get("customer"):
-            qs = qs.filter(customer_name__icontains=p["customer"])
-        if p.get("date_from"):
-            qs = qs.filter(created_at__date__gte=p["date_from"])
-        if p.get("date_to"):
-            qs = qs.filter(created_at__date__lte=p["date_to"])
-        if p.get("q"):
-            q = p["q"]
-            qs = qs.filter(Q(number__icontains=q) | Q(search_text__icontains=q) | Q(customer_name__icontains=q)
-                           | Q(product_text__icontains=q))
-        qs = qs.order_by("-created_at", "-id")
+        from core.search import search_records
+
+        qs = search_records(records_visible_to(request.user), request.query_params)
         from rest_framework.pagination import PageNumberPagination
 
         paginator = PageNumberPagination()
@@ -304,6 +288,29 @@ class RecordViewSet(ViewSet):
         response["X-Content-SHA256"] = file.sha256
         return response
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Field-level changes between consecutive versions, the process steps (who, when) and
+        whether the record changed after its first signature (SIG-16)."""
+        from core.views import process_steps, version_diffs
+
+        record = self._record(request, pk)
+        versions = list(record.versions.prefetch_related("signatures"))
+        first_signed = min((v.version for v in versions if v.signatures.all()), default=None)
+        return Response({
+            "number": record.number,
+            "changed_after_first_signature": first_signed is not None and record.current_version > first_signed,
+            "versions": [{"version": v.version, "content_hash": v.content_hash, "reason": v.reason,
+                          "created_at": v.created_at} for v in versions],
+            "diffs": [{"from": v.version - 1, "to": v.version,
+                       "changes": [{"field": f, "old": old, "new": new} for f, old, new in changes]}
+                      for v, changes in ([] if hasattr(record, "tombstone") else version_diffs(versions))],
+            "steps": [{"step": t.flow_task.name if t.flow_task else "", "status": t.status,
+                       "owner": t.owner.printed_name if t.owner else "", "created": t.created, "finished": t.finished}
+                      for t in process_steps(record)],
+        })
+
     @extend_schema(responses=s.AuditEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
     def audit(self, request, pk=None):
@@ -315,3 +322,105 @@ class RecordViewSet(ViewSet):
                 AuditEntry.objects.filter(process_id=record.process_id, record__isnull=True).order_by("seq"))
         merged = sorted(list(entries) + process_entries, key=lambda e: e.seq)
         return Response(s.AuditEntrySerializer(merged, many=True).data)
+
+
+# --- P2 complaints and returns ---------------------------------------------------------------------------
+
+
+class ComplaintStartView(StartProcessView):
+    """P2.1: JSON, or multipart with the JSON in a `payload` part and the `photos` files beside it."""
+
+    node = ComplaintFlow.start
+
+    @extend_schema(
+        summary="Register a customer complaint, return or both (P2.1, quality information feedback form)",
+        request={
+            "application/json": inline_serializer("ComplaintStart", {
+                "kind": serializers.ChoiceField(choices=["complaint", "return", "both"]),
+                "customer": serializers.CharField(), "product": serializers.CharField(),
+                "lot_number": serializers.CharField(required=False),
+                "received_on": serializers.DateField(), "order_reference": serializers.CharField(required=False),
+                "quantity_delivered": serializers.DecimalField(max_digits=12, decimal_places=3),
+                "quantity_affected": serializers.DecimalField(max_digits=12, decimal_places=3),
+                "defect_category": serializers.CharField(), "description": serializers.CharField(),
+                "customer_request": serializers.CharField(),
+            }),
+            "multipart/form-data": inline_serializer("ComplaintStartMultipart", {
+                "payload": serializers.CharField(help_text="the JSON body"),
+                "photos": serializers.ListField(child=serializers.FileField(), required=False),
+            }),
+        },
+        responses={201: _started},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class ComplaintAnalysisStartView(StartProcessView):
+    """P2.7 on demand: compile the complaint and return analysis of a period (Market manager)."""
+
+    node = ComplaintFlow.start_analysis
+
+    @extend_schema(
+        summary="Compile the complaint and return analysis of a period (P2.7)",
+        request=inline_serializer("ComplaintAnalysisStart", {"period_start": serializers.DateField(),
+                                                             "period_end": serializers.DateField()}),
+        responses={201: _started},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class LotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.CharField(source="product.code")
+    number = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    status = serializers.CharField()
+    on_hold = serializers.BooleanField()
+    hold_reason = serializers.CharField()
+    held_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField()
+    cases = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_cases(self, lot):
+        return [case.record.number for case in lot.cases.all()]
+
+
+class LotViewSet(ViewSet):
+    """NC-1: lots and their hold status (a held lot may not be used or shipped)."""
+
+    lookup_value_converter = "int"
+
+    def _lots(self, request):
+        from forms.models import Lot
+
+        if not can_view_processes(request.user):
+            return Lot.objects.none()
+        return Lot.objects.select_related("product").prefetch_related("cases__record").order_by("product__code",
+                                                                                                 "number")
+
+    @extend_schema(parameters=[OpenApiParameter("number", str), OpenApiParameter("product", str),
+                               OpenApiParameter("status", str, enum=["on_hold", "released"])],
+                   responses=LotSerializer(many=True))
+    def list(self, request):
+        lots, p = self._lots(request), request.query_params
+        if p.get("number"):
+            lots = lots.filter(number=p["number"])
+        if p.get("product"):
+            lots = lots.filter(product__code=p["product"])
+        if p.get("status"):
+            lots = lots.filter(status=p["status"])
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(lots, request, view=self)
+        return paginator.get_paginated_response(LotSerializer(page, many=True).data)
+
+    @extend_schema(responses=LotSerializer)
+    def retrieve(self, request, pk=None):
+        lot = self._lots(request).filter(pk=pk).first()
+        if lot is None:
+            raise Http404("No such lot")
+        return Response(LotSerializer(lot).data)

@@ -5,10 +5,12 @@ from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
-from viewflow.workflow.flow import FlowViewset, WorkflowAppViewset
+from viewflow.workflow.flow import FlowViewset
 
 from core.viewsets import RecordsViewset
+from evidence.viewsets import AuditorAwareWorkflowAppViewset, EvidenceViewset
 from procedures.viewsets import DocumentsViewset
+from workflows.complaints import ComplaintFlow
 from workflows.document_control import DocumentControlFlow
 from workflows.order_review import OrderReviewFlow
 
@@ -16,16 +18,17 @@ site = Site(
     title=settings.QMS["COMPANY_NAME_ZH"],
     viewsets=[
         # One inbox, queue and archive across every procedure; each flow listed in the menu.
-        WorkflowAppViewset(
+        AuditorAwareWorkflowAppViewset(
             title=_("Quality management"),
             icon="assignment",
             app_name="qms",
             base_template_name="qms/base.html",
             flow_viewsets=[
                 FlowViewset(OrderReviewFlow, icon="fact_check"),
+                FlowViewset(ComplaintFlow, icon="report_problem"),
                 FlowViewset(DocumentControlFlow, icon="description"),
             ],
-            viewsets=[RecordsViewset(), DocumentsViewset()],
+            viewsets=[RecordsViewset(), DocumentsViewset(), EvidenceViewset()],
         ),
     ],
 )

@@ -51,6 +51,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one field, each validated with validate_upload()."""
 
+    check_upload = staticmethod(validate_upload)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
@@ -61,7 +63,7 @@ class MultipleFileField(forms.FileField):
         for upload in files:
             try:
                 upload = super().clean(upload, initial)
-                content_type, sha256 = validate_upload(upload)
+                content_type, sha256 = self.check_upload(upload)
                 cleaned.append((upload, content_type, sha256))
             except forms.ValidationError as error:
                 errors.extend(error.messages)
@@ -70,3 +72,25 @@ class MultipleFileField(forms.FileField):
         if self.required and not cleaned:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         return cleaned
+
+
+IMAGE_TYPES = ("png", "jpg", "jpeg")
+
+
+def validate_image(upload):
+    """validate_upload() for photos: PNG or JPEG only (by extension and content)."""
+    name = upload.name or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in IMAGE_TYPES:
+        raise forms.ValidationError(_("%(name)s is not a photo (allowed: PNG, JPEG).") % {"name": name})
+    return validate_upload(upload)
+
+
+class MultipleImageField(MultipleFileField):
+    """Several photos in one field, each a real PNG or JPEG within the size limit."""
+
+    check_upload = staticmethod(validate_image)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg"}))
+        super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.contrib.auth.decorators import login_required
 from django.views.generic import DetailView, ListView
 
-from .access import can_view_processes, can_view_record, records_visible_to
+from .access import can_view_record, can_view_records, records_visible_to
 from .models import Record, RecordFile
 from .records import is_amended
 
@@ -14,7 +14,7 @@ class MembersOnlyMixin(LoginRequiredMixin, UserPassesTestMixin):
     """Records are open to people with a department role (SIG-4), closed to others."""
 
     def test_func(self):
-        return can_view_processes(self.request.user)
+        return can_view_records(self.request.user)
 
 
 class RecordListView(MembersOnlyMixin, ListView):
@@ -22,21 +22,22 @@ class RecordListView(MembersOnlyMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = records_visible_to(self.request.user).select_related("created_by")
-        q = self.request.GET.get("q", "").strip()
-        if q:
-            from django.db.models import Q
+        from .search import search_records
 
-            qs = qs.filter(Q(number__icontains=q) | Q(search_text__icontains=q) | Q(customer_name__icontains=q))
-        record_type = self.request.GET.get("type")
-        if record_type:
-            qs = qs.filter(record_type=record_type)
-        return qs.order_by("-created_at", "-id")
+        return search_records(records_visible_to(self.request.user), self.request.GET)
 
     def get_context_data(self, **kwargs):
         from . import registry
+        from .search import FILTERS
 
-        return {**super().get_context_data(**kwargs), "record_types": registry.all_types()}
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        without_sort = params.copy()
+        without_sort.pop("sort", None)
+        return {**super().get_context_data(**kwargs), "record_types": registry.all_types(),
+                "filters": {name: self.request.GET.get(name, "") for name in FILTERS},
+                "sort": self.request.GET.get("sort", "-created"),
+                "query_string": params.urlencode(), "query_without_sort": without_sort.urlencode()}
 
 
 class RecordDetailView(MembersOnlyMixin, DetailView):
@@ -54,10 +55,17 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
         context = super().get_context_data(**kwargs)
         record = self.object
         versions = list(record.versions.select_related("created_by").prefetch_related("files", "signatures"))
-        signatures = [(s, signature_problems(s)) for v in versions for s in v.signatures.all()]
+        destroyed = hasattr(record, "tombstone")
+        signatures = [(s, [p for p in signature_problems(s)  # a destroyed record's data is blanked on purpose
+                           if not (destroyed and p == "the signed record version's data was altered")])
+                      for v in versions for s in v.signatures.all()]
         first_signed = min((s.record_version.version for s, _ in signatures), default=None)
+        diffs = [] if destroyed else version_diffs(versions)
         context.update(
             versions=versions,
+            diffs=diffs,
+            steps=process_steps(record),
+            tombstone=record.tombstone if destroyed else None,
             signatures=signatures,
             audit_entries=record.audit_entries.select_related("actor").order_by("seq"),
             changed_after_signing=first_signed is not None and record.current_version > first_signed,
@@ -83,3 +91,28 @@ def record_pdf(request, number, version):
                   new={"version": version, "kind": kind, "sha256": file.sha256})
     return FileResponse(file.file.open("rb"), content_type="application/pdf", as_attachment=False,
                         filename=f"{record.number}-v{version}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
+
+
+def version_diffs(versions):
+    """[(version, [(field, old, new), …]), …] between each version and the one before
+    it (field-level: nested JSON flattened to paths such as lines[0].quantity)."""
+    from .records import _flatten
+
+    diffs, before = [], {}
+    for version in versions:
+        after = _flatten(version.data) if isinstance(version.data, dict) else {}
+        keys = sorted(set(before) | set(after))
+        changes = [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        if version.version > 1:
+            diffs.append((version, changes))
+        before = after
+    return diffs
+
+
+def process_steps(record):
+    """The workflow steps of the record's process: step, who, when, status."""
+    if not record.process_id:
+        return []
+    from viewflow.workflow.models import Task
+
+    return list(Task.objects.filter(process_id=record.process_id).select_related("owner").order_by("created", "pk"))

@@ -13,9 +13,9 @@ class RecordsViewset(AppMenuMixin, Viewset):
     icon = "folder_open"
 
     def has_view_permission(self, user, obj=None):
-        from .access import can_view_processes
+        from .access import can_view_records
 
-        return can_view_processes(user)
+        return can_view_records(user)
 
     @property
     def index_path(self):

@@ -53,15 +53,16 @@ class ApiDriver:
     def post_start(self, username, data, files=None, url=None):
         """POST a start endpoint: JSON, or multipart with the JSON in `payload` and the files beside it."""
         client, url = self.client(username), url or self.start_url
-        if files:
-            body = {"payload": json.dumps(data)}
-            for name, uploads in files.items():
-                for upload in uploads:
-                    upload.seek(0)
-                body[name] = uploads
-            response = client.post(url, body, format="multipart")
-        else:
-            response = client.post(url, data, format="json")
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            if files:
+                body = {"payload": json.dumps(data)}
+                for name, uploads in files.items():
+                    for upload in uploads:
+                        upload.seek(0)
+                    body[name] = uploads
+                response = client.post(url, body, format="multipart")
+            else:
+                response = client.post(url, data, format="json")
         self.last_response = response
         return response
 

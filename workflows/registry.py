@@ -1,5 +1,6 @@
 """The flows the engine runs, one per procedure."""
+from .complaints import ComplaintFlow
 from .document_control import DocumentControlFlow
 from .order_review import OrderReviewFlow
 
-FLOWS = [OrderReviewFlow, DocumentControlFlow]
+FLOWS = [OrderReviewFlow, DocumentControlFlow, ComplaintFlow]

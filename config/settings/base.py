@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "procedures",
     "workflows",
     "api",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
+    "evidence.middleware.AuditorReadOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -40,3 +40,16 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-acknowledgements": {"task": "procedures.tasks.remind_overdue_acknowledgements",
                                         "schedule": crontab(hour=8, minute=0)},
 }
+
+# P2.7: the complaint and return analysis of the previous month(s), to the Market manager for signing.
+# A crontab "minute hour day-of-month month day-of-week"; default 07:00 on the 1st of every month.
+_analysis = os.environ.get("QMS_COMPLAINT_ANALYSIS_CRONTAB", "0 7 1 * *").split()
+CELERY_BEAT_SCHEDULE["complaint-analysis"] = {
+    "task": "forms.tasks.compile_periodic_complaint_analysis",
+    "schedule": crontab(minute=_analysis[0], hour=_analysis[1], day_of_month=_analysis[2],
+                        month_of_year=_analysis[3], day_of_week=_analysis[4]),
+}
+
+# SIG-1: recompute every hash nightly at 02:30; the quality managers are e-mailed on failure
+CELERY_BEAT_SCHEDULE["nightly-system-verification"] = {"task": "evidence.tasks.nightly_verification",
+                                                       "schedule": crontab(hour=2, minute=30)}

@@ -34,6 +34,10 @@ class Command(BaseCommand):
         issued = seed_documents(users, DEMO_PASSWORD)
         if issued:
             self.stdout.write(f"Issued {issued} controlled documents (procedures and forms), revision A/0.")
+        from workflows.demo import seed_complaints
+
+        if seed_complaints(users):
+            self.stdout.write("Seeded complaint / return cases (P2) in different states and an analysis to sign.")
         if OrderReview.objects.exists():
             self.stdout.write("Demo processes already exist; people and catalogue checked.")
             return

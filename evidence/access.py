@@ -1,0 +1,52 @@
+"""Auditor access: who is an auditor, what an auditor may see (SIG-4).
+
+An auditor is a user with an AuditorGrant. Auditors are read-only everywhere
+(evidence.middleware.AuditorReadOnlyMiddleware refuses every other method) and see
+only the records their *active* grant covers: inside its time window, of its record
+types, created in its date range. Outside the window they see nothing."""
+from django.db.models import Q
+from django.utils import timezone
+
+_CACHE = "_qms_auditor_grants"
+
+
+def _grants(user):
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE, None)
+    if cached is None:
+        from .models import AuditorGrant
+
+        cached = list(AuditorGrant.objects.filter(user=user, revoked_at__isnull=True))
+        setattr(user, _CACHE, cached)
+    return cached
+
+
+def is_auditor(user):
+    """Has (or had) auditor access: read-only, whether or not the grant is current."""
+    return bool(_grants(user))
+
+
+def active_grants(user, now=None):
+    now = now or timezone.now()
+    return [g for g in _grants(user) if g.is_active(now)]
+
+
+def grant_filter(grants):
+    """A Q over core.Record selecting what any of the grants covers (none: nothing)."""
+    combined = Q(pk__in=[])
+    for grant in grants:
+        q = Q(pk__isnull=False)  # a grant without scope covers every record
+        if grant.record_types:
+            q &= Q(record_type__in=grant.record_types)
+        if grant.date_from:
+            q &= Q(created_at__date__gte=grant.date_from)
+        if grant.date_to:
+            q &= Q(created_at__date__lte=grant.date_to)
+        combined |= q
+    return combined
+
+
+def forget(user):
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)

@@ -1,0 +1,268 @@
+"""Evidence bundles (SIG-2): a signed ZIP of records for an auditor.
+
+`request_bundle()` stores the request and queues `build_bundle()` on commit; the
+Celery task writes the ZIP member by member straight to disk (each PDF copied in
+64 KiB chunks), so memory stays bounded whatever the number of records. Every
+member's SHA-256 is computed while it is written and listed in manifest.json;
+manifest.sig is the organisation's Ed25519 signature of manifest.json's exact
+bytes, and signer.pub.pem the public key to check it with (README.txt inside the
+bundle explains the check with openssl and sha256sum only)."""
+import csv
+import hashlib
+import html
+import io
+import json
+import logging
+import os
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import audit
+from core.canonical import canonical_json, jsonable
+from core.errors import InvalidInput
+from core.models import AuditEntry, Record, RecordFile
+
+from . import signing
+from .models import EvidenceBundle
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 16
+MAX_RECORDS = 5000
+
+README = """Evidence bundle {id} — {company}
+Built {built} for {user}. {count} record(s).
+
+Offline verification (standard tools only, OpenSSL 3 or later):
+
+  1. The manifest's signature (organisation key, Ed25519):
+       openssl pkeyutl -verify -pubin -inkey signer.pub.pem -rawin -in manifest.json -sigfile manifest.sig
+     prints "Signature Verified Successfully".
+     Compare the key with the one published by the organisation:
+       {fingerprint}  (SHA-256 of signer.pub.pem)
+  2. Every file against the signed manifest:
+       sha256sum -c SHA256SUMS
+     and SHA256SUMS itself is listed in manifest.json:
+       sha256sum SHA256SUMS
+
+Or, with the QMS engine installed:  python manage.py verify_bundle THIS.zip
+"""
+
+
+def bundle_dir() -> Path:
+    path = Path(getattr(settings, "QMS_BUNDLE_DIR", None) or Path(settings.VAR_DIR) / "bundles")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@transaction.atomic
+def request_bundle(*, actor, records, title="", query=None):
+    """Queue a bundle of `records` (already limited to what `actor` may see)."""
+    ids = list(records.order_by("number").values_list("pk", flat=True)[:MAX_RECORDS + 1])
+    if not ids:
+        raise InvalidInput(_("Select at least one record."), field_errors={"record": [_("Required.")]})
+    if len(ids) > MAX_RECORDS:
+        raise InvalidInput(_("At most %(n)d records per bundle.") % {"n": MAX_RECORDS})
+    bundle = EvidenceBundle.objects.create(created_by=actor, record_ids=ids, title=title[:200], query=query or {})
+    audit.log("evidence.bundle_requested", bundle, actor=actor,
+              new={"records": len(ids), "query": query or {}, "numbers": list(
+                  Record.objects.filter(pk__in=ids[:200]).order_by("number").values_list("number", flat=True))})
+    from .tasks import build_evidence_bundle
+
+    transaction.on_commit(lambda: build_evidence_bundle.delay(bundle.pk))
+    return bundle
+
+
+class _Writer:
+    """Writes members into the ZIP and records each one's SHA-256."""
+
+    def __init__(self, zf):
+        self.zf, self.hashes = zf, {}
+
+    def write_bytes(self, name, data: bytes):
+        self.zf.writestr(name, data)
+        self.hashes[name] = hashlib.sha256(data).hexdigest()
+
+    def write_stream(self, name, handle):
+        digest = hashlib.sha256()
+        with self.zf.open(name, "w", force_zip64=True) as out:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        self.hashes[name] = digest.hexdigest()
+
+
+def _json(data):
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+AUDIT_COLUMNS = ["seq", "timestamp", "actor", "action", "object_type", "object_id", "object", "old", "new",
+                 "reason", "entry_hash"]
+
+
+def _audit_rows(record):
+    qs = AuditEntry.objects.filter(record=record)
+    if record.process_id:
+        qs = AuditEntry.objects.filter(record=record) | AuditEntry.objects.filter(
+            process_id=record.process_id, record__isnull=True)
+    for e in qs.order_by("seq").iterator(chunk_size=500):
+        yield {"seq": e.seq, "timestamp": e.timestamp.isoformat(), "actor": e.actor_name, "action": e.action,
+               "object_type": e.object_type, "object_id": e.object_id, "object": e.object_repr,
+               "old": e.old_values, "new": e.new_values, "reason": e.reason, "entry_hash": e.entry_hash}
+
+
+def _write_record(w, record):
+    from core.pdf import render_version
+    from core.esign import signature_problems
+
+    base = f"records/{record.number}"
+    tombstone = getattr(record, "tombstone", None)
+    if tombstone is not None:
+        w.write_bytes(f"{base}/tombstone.json", _json(jsonable({
+            "number": tombstone.number, "record_type": tombstone.record_type, "destroyed_at": tombstone.destroyed_at,
+            "approved_by": tombstone.approved_by.printed_name, "reason": tombstone.reason,
+            "version_hashes": tombstone.version_hashes, "file_hashes": tombstone.file_hashes})))
+    signatures = []
+    for version in record.versions.order_by("version"):
+        if tombstone is None:
+            w.write_bytes(f"{base}/v{version.version}.json", canonical_json(version.data))
+            for file in render_version(version):
+                suffix = "-pdfa" if file.kind == RecordFile.Kind.ARCHIVE else ""
+                with file.file.open("rb") as handle:
+                    w.write_stream(f"{base}/v{version.version}{suffix}.pdf", handle)
+        for sig in version.signatures.all():
+            signatures.append({"version": version.version, "content_hash": sig.content_hash,
+                               "printed_name": sig.printed_name, "username": sig.signer_username,
+                               "role": sig.role, "meaning": sig.meaning, "reason": sig.reason,
+                               "signed_at": sig.signed_at.isoformat(), "signature_hash": sig.signature_hash,
+                               "problems": [] if tombstone else signature_problems(sig)})
+    w.write_bytes(f"{base}/signatures.json", _json(signatures))
+    rows = list(_audit_rows(record))  # one record's trail: bounded by the record, not by the bundle
+    w.write_bytes(f"{base}/audit.json", _json(rows))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "old": json.dumps(row["old"], ensure_ascii=False) if row["old"] is not None else "",
+                         "new": json.dumps(row["new"], ensure_ascii=False) if row["new"] is not None else ""})
+    w.write_bytes(f"{base}/audit.csv", buffer.getvalue().encode("utf-8-sig"))
+    return {"number": record.number, "type": record.record_type, "title": record.title,
+            "form": f"{record.form_code} {record.form_revision}", "status": record.status,
+            "customer": record.customer_name, "versions": record.current_version,
+            "created_at": record.created_at.isoformat(), "signatures": len(signatures),
+            "destroyed": tombstone is not None}
+
+
+INDEX_COLUMNS = ["number", "type", "title", "form", "status", "customer", "versions", "signatures",
+                 "created_at", "destroyed"]
+
+
+def _index_html(bundle, rows):
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in INDEX_COLUMNS)
+    body = "".join("<tr>" + "".join(
+        f'<td><a href="records/{html.escape(r["number"])}/">{html.escape(r["number"])}</a></td>' if c == "number"
+        else f"<td>{html.escape(str(r[c]))}</td>" for c in INDEX_COLUMNS) + "</tr>" for r in rows)
+    return (f'<!doctype html><html lang="zh-Hans"><meta charset="utf-8"><title>Evidence bundle {bundle.pk}</title>'
+            f"<h1>{html.escape(settings.QMS['COMPANY_NAME_ZH'])} — Evidence bundle {bundle.pk}</h1>"
+            f"<table border=1><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></html>").encode("utf-8")
+
+
+def build_bundle(bundle_id):
+    """Build the ZIP of one bundle (idempotent: a finished bundle is left alone)."""
+    bundle = EvidenceBundle.objects.select_related("created_by").get(pk=bundle_id)
+    if bundle.status == EvidenceBundle.Status.DONE:
+        return bundle
+    EvidenceBundle.objects.filter(pk=bundle.pk).update(status=EvidenceBundle.Status.BUILDING, percent=0)
+    final = bundle_dir() / bundle.filename
+    partial = final.with_suffix(".part")
+    try:
+        records = Record.objects.filter(pk__in=bundle.record_ids).order_by("number")
+        total = len(bundle.record_ids) or 1
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            w = _Writer(zf)
+            rows = []
+            for index, record in enumerate(records.iterator(chunk_size=100), start=1):
+                rows.append(_write_record(w, record))
+                if index % 5 == 0 or index == total:
+                    EvidenceBundle.objects.filter(pk=bundle.pk).update(percent=min(95, index * 95 // total))
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=INDEX_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+            w.write_bytes("index.csv", buffer.getvalue().encode("utf-8-sig"))
+            w.write_bytes("index.html", _index_html(bundle, rows))
+            public = signing.public_key_pem()
+            fingerprint = hashlib.sha256(public).hexdigest()
+            w.write_bytes("README.txt", README.format(
+                id=bundle.pk, company=settings.QMS["COMPANY_NAME_ZH"], built=timezone.now().isoformat(),
+                user=bundle.created_by.printed_name, count=len(rows), fingerprint=fingerprint).encode("utf-8"))
+            sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(w.hashes.items()))
+            w.write_bytes("SHA256SUMS", sums.encode("utf-8"))
+            manifest = _json({"bundle": bundle.pk, "organisation": settings.QMS["COMPANY_NAME_EN"],
+                              "built_at": timezone.now().isoformat(), "built_for": bundle.created_by.get_username(),
+                              "algorithm": "sha256", "signature": "ed25519 over the bytes of manifest.json",
+                              "public_key_sha256": fingerprint, "records": [r["number"] for r in rows],
+                              "files": dict(sorted(w.hashes.items()))})
+            zf.writestr("manifest.json", manifest)
+            zf.writestr("manifest.sig", signing.sign(manifest))
+            zf.writestr("signer.pub.pem", public)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+        os.replace(partial, final)
+        with transaction.atomic():
+            EvidenceBundle.objects.filter(pk=bundle.pk).update(
+                status=EvidenceBundle.Status.DONE, percent=100, file_path=str(final), sha256=digest.hexdigest(),
+                size=final.stat().st_size, manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+                finished_at=timezone.now())
+            bundle.refresh_from_db()
+            audit.log("evidence.bundle_built", bundle, new={"records": len(rows), "files": len(w.hashes),
+                                                            "sha256": bundle.sha256, "size": bundle.size,
+                                                            "manifest_sha256": bundle.manifest_sha256})
+        return bundle
+    except Exception as error:
+        logger.exception("evidence bundle %s failed", bundle.pk)
+        partial.unlink(missing_ok=True)
+        EvidenceBundle.objects.filter(pk=bundle.pk).update(status=EvidenceBundle.Status.FAILED, error=str(error)[:2000])
+        raise
+
+
+# --- verification --------------------------------------------------------------------------------
+
+
+def verify_bundle_file(path):
+    """([problem, …], manifest) for a bundle ZIP: every file against the manifest,
+    files missing from or not listed in it, and the manifest's signature."""
+    problems = []
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        for required in ("manifest.json", "manifest.sig", "signer.pub.pem"):
+            if required not in names:
+                return [f"{required}: missing"], None
+        manifest_bytes = zf.read("manifest.json")
+        if not signing.verify(zf.read("signer.pub.pem"), zf.read("manifest.sig"), manifest_bytes):
+            problems.append("manifest.json: the signature does not verify (manifest.sig)")
+        try:
+            manifest = json.loads(manifest_bytes)
+            listed = manifest["files"]
+        except (ValueError, KeyError, TypeError):
+            return problems + ["manifest.json: not a valid manifest"], None
+        for name, expected in sorted(listed.items()):
+            if name not in names:
+                problems.append(f"{name}: missing")
+                continue
+            digest = hashlib.sha256()
+            with zf.open(name) as handle:
+                for chunk in iter(lambda: handle.read(CHUNK), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() != expected:
+                problems.append(f"{name}: SHA-256 does not match the manifest")
+        for name in sorted(names - set(listed) - {"manifest.json", "manifest.sig", "signer.pub.pem"}):
+            problems.append(f"{name}: not listed in the manifest")
+    return problems, manifest

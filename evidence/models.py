@@ -1,0 +1,93 @@
+"""Auditor access, evidence bundles and record disposition (tombstones)."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditorGrant(models.Model):
+    """Makes a user an auditor: read-only everywhere, limited in time (valid_from …
+    valid_until) and optionally in scope (record types, records created between
+    date_from and date_to). Granting and revoking are audited (SIG-14)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="auditor_grants")
+    valid_from = models.DateTimeField(_("access from"), default=timezone.now)
+    valid_until = models.DateTimeField(_("access until"), null=True, blank=True)
+    record_types = models.JSONField(_("record types (empty: all)"), default=list, blank=True)
+    date_from = models.DateField(_("records created from"), null=True, blank=True)
+    date_to = models.DateField(_("records created until"), null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("auditor access")
+        ordering = ["-valid_from"]
+
+    def __str__(self):
+        return f"{self.user} {self.valid_from:%Y-%m-%d}…{self.valid_until or ''}"
+
+    def is_active(self, now=None):
+        now = now or timezone.now()
+        return (self.revoked_at is None and self.valid_from <= now
+                and (self.valid_until is None or now < self.valid_until))
+
+
+class EvidenceBundle(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Building")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    record_ids = models.JSONField(default=list)
+    query = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("evidence bundle")
+
+    def __str__(self):
+        return f"EB-{self.pk}"
+
+    @property
+    def filename(self):
+        return f"evidence-bundle-{self.pk}.zip"
+
+
+class Tombstone(models.Model):
+    """What remains of a destroyed record (DOC-11): its number, type, the hash of
+    every version, who approved the destruction (a signature), when and why."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="tombstone")
+    number = models.CharField(max_length=32, unique=True)
+    record_type = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    created_at_original = models.DateTimeField()
+    last_content_hash = models.CharField(max_length=64)
+    version_hashes = models.JSONField(default=dict)  # {"1": hash, ...}
+    file_hashes = models.JSONField(default=dict)  # {"v1 pdf": sha256, ...}
+    retention_years = models.PositiveSmallIntegerField()
+    approval = models.ForeignKey("core.Signature", on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    destroyed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-destroyed_at"]
+        verbose_name = _("tombstone of a destroyed record")
+
+    def __str__(self):
+        return f"† {self.number}"

@@ -1,0 +1,127 @@
+"""SIG-15: `manage.py backup` writes database + stored files + manifest; `restore`
+into a fresh, empty database reproduces every record hash and verifies clean, and
+refuses a database that is not empty."""
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from core.models import RecordFile, RecordVersion
+from evidence_support import approved_order
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def manage(env, *args):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture
+def backed_up(people, order_data, tmp_path, capsys):
+    first = approved_order(people, order_data, number="PO-BK-001")
+    approved_order(people, order_data, number="PO-BK-002", customer="C002")
+    archive = tmp_path / "qms-backup.tar.gz"
+    call_command("backup", str(archive))
+    assert "OK: backup written" in capsys.readouterr().out
+    return archive, first
+
+
+def test_the_backup_holds_the_database_every_stored_file_and_a_manifest(backed_up):
+    archive, record = backed_up
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("manifest.json"))
+    files = RecordFile.objects.all()
+    assert files and {f"media/{f.file.name}" for f in files} <= names
+    assert {"database.xml", "manifest.json"} <= names
+    assert manifest["record_hashes"][record.number] == {
+        str(v.version): v.content_hash for v in RecordVersion.objects.filter(record=record)}
+    assert set(manifest["files"]) == names - {"manifest.json"}
+
+
+def test_backup_then_restore_into_a_fresh_database_reproduces_every_hash(backed_up, tmp_path):
+    archive, _record = backed_up
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
+    migrated = manage(env, "migrate", "--noinput")
+    assert migrated.returncode == 0, migrated.stderr
+    restored = manage(env, "restore", str(archive))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "record version hashes reproduced and every hash and link verifies" in restored.stdout
+    hashes = sum(1 for _ in RecordVersion.objects.all())
+    assert f"OK: restored; {hashes} record version hashes" in restored.stdout
+    check = manage(env, "verify_audit")
+    assert check.returncode == 0 and "OK: every hash and link verifies" in check.stdout
+    for f in RecordFile.objects.all():
+        assert (tmp_path / "var" / "media" / f.file.name).exists()
+    again = manage(env, "restore", str(archive))
+    assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def test_restore_refuses_a_database_that_is_not_empty(backed_up):
+    archive, _record = backed_up
+    with pytest.raises(CommandError, match="not empty"):
+        call_command("restore", str(archive))
+
+
+def test_a_backup_altered_after_it_was_written_is_refused(backed_up, tmp_path):
+    archive, _record = backed_up
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    dump = unpacked / "database.xml"
+    dump.write_text(dump.read_text("utf-8").replace("PO-BK-001", "PO-BK-00X"), "utf-8")
+    forged = tmp_path / "forged.tar.gz"
+    with tarfile.open(forged, "w:gz") as tar:
+        for path in sorted(unpacked.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=str(path.relative_to(unpacked)))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'forged.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    result = manage(env, "restore", str(forged))
+    assert result.returncode != 0 and "database.xml: SHA-256 does not match the backup manifest" in result.stderr
+
+
+@pytest.fixture
+def fresh_postgres_url():
+    """A new, empty PostgreSQL database beside the test database (dropped afterwards)."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.settings_dict
+    name = f"qms_restore_{os.getpid()}"
+    conninfo = dict(host=params["HOST"] or "127.0.0.1", port=params["PORT"] or 5432, user=params["USER"],
+                    password=params["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    with psycopg.connect(**conninfo) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+    yield f"postgres://{auth}@{conninfo['host']}:{conninfo['port']}/{name}"
+    with psycopg.connect(**conninfo) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(__import__("django.db").db.connection.vendor != "postgresql",
+                    reason="a PostgreSQL to PostgreSQL restore needs PostgreSQL")
+def test_backup_then_restore_into_a_fresh_postgresql_database(backed_up, tmp_path, fresh_postgres_url):
+    archive, _record = backed_up
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": fresh_postgres_url, "CELERY_TASK_ALWAYS_EAGER": "1"}
+    migrated = manage(env, "migrate", "--noinput")
+    assert migrated.returncode == 0, migrated.stderr
+    restored = manage(env, "restore", str(archive))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "every hash and link verifies" in restored.stdout
+    check = manage(env, "verify_audit")
+    assert check.returncode == 0 and "OK: every hash and link verifies" in check.stdout

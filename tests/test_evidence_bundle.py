@@ -1,0 +1,171 @@
+"""SIG-2: an evidence bundle (every version's PDF and data, signatures, audit trail
+as CSV and JSON, an index, a manifest of SHA-256 signed with the organisation's
+Ed25519 key) verifies; one changed byte in one file is named; an edited manifest
+fails its signature check — with manage.py verify_bundle and with openssl/sha256sum."""
+import csv
+import io
+import json
+import subprocess
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from core.models import AuditEntry
+from evidence.models import EvidenceBundle
+from evidence_support import auditor, record  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_bundle", str(path))
+        raise SystemExit(0)
+    return exit_info.value.code, capsys.readouterr().out
+
+
+@pytest.fixture
+def bundle_zip(record, auditor, tmp_path, django_capture_on_commit_callbacks):
+    api = APIClient()
+    api.force_authenticate(auditor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/evidence/bundles/", {"search": {"number": record.number}}, format="json")
+    assert response.status_code == 202, response.content
+    bundle = api.get(f"/api/evidence/bundles/{response.json()['id']}/").json()
+    assert bundle["status"] == "done" and bundle["percent"] == 100 and bundle["records"] == 1
+    download = api.get(bundle["download"])
+    assert download.status_code == 200
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(b"".join(download.streaming_content))
+    return path
+
+
+def rewrite(src, dst, change):
+    """Copy the ZIP, passing each member's bytes through change(name, data)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, change(item.filename, zin.read(item.filename)))
+
+
+def test_a_bundle_holds_every_version_its_trail_an_index_and_a_signed_manifest(bundle_zip, record):
+    with zipfile.ZipFile(bundle_zip) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+        base = f"records/{record.number}"
+        for v in range(1, record.current_version + 1):
+            assert {f"{base}/v{v}.json", f"{base}/v{v}.pdf", f"{base}/v{v}-pdfa.pdf"} <= names
+            assert zf.read(f"{base}/v{v}.pdf").startswith(b"%PDF")
+        assert {f"{base}/audit.csv", f"{base}/audit.json", f"{base}/signatures.json", "index.csv", "index.html",
+                "README.txt", "SHA256SUMS", "manifest.sig", "signer.pub.pem"} <= names
+        assert set(manifest["files"]) == names - {"manifest.json", "manifest.sig", "signer.pub.pem"}
+        trail = list(csv.DictReader(io.StringIO(zf.read(f"{base}/audit.csv").decode("utf-8-sig"))))
+        assert any(row["action"] == "esign.signed" for row in trail)
+        index = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        assert [row["number"] for row in index] == [record.number]
+        signatures = json.loads(zf.read(f"{base}/signatures.json"))
+        assert signatures and all(s["problems"] == [] for s in signatures)
+
+
+def test_a_bundle_verifies(bundle_zip, capsys):
+    code, out = verify(bundle_zip, capsys)
+    assert code == 0 and "OK:" in out and "FAIL" not in out
+
+
+def test_one_changed_byte_in_one_file_is_named(bundle_zip, record, tmp_path, capsys):
+    target = f"records/{record.number}/v1.pdf"
+
+    def flip(name, data):
+        return data[:300] + bytes([data[300] ^ 1]) + data[301:] if name == target else data
+
+    rewrite(bundle_zip, tmp_path / "tampered.zip", flip)
+    code, out = verify(tmp_path / "tampered.zip", capsys)
+    assert code == 1
+    assert f"FAIL {target}: SHA-256 does not match the manifest" in out
+    assert out.count("FAIL ") == 1 and "problem(s) found" in out
+
+
+def test_an_edited_manifest_fails_the_signature_check(bundle_zip, tmp_path, capsys):
+    rewrite(bundle_zip, tmp_path / "edited.zip",
+            lambda name, data: data.replace(b'"organisation": "', b'"organisation": "X') if name == "manifest.json"
+            else data)
+    code, out = verify(tmp_path / "edited.zip", capsys)
+    assert code == 1 and "FAIL manifest.json: the signature does not verify" in out
+
+
+def test_the_documented_offline_check_with_openssl_and_sha256sum(bundle_zip, record, tmp_path):
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(bundle_zip) as zf:
+        zf.extractall(folder)
+    openssl = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "signer.pub.pem", "-rawin", "-in",
+               "manifest.json", "-sigfile", "manifest.sig"]
+    ok = subprocess.run(openssl, cwd=folder, capture_output=True, text=True)
+    assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout
+    assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder).returncode == 0
+    (folder / "manifest.json").write_bytes((folder / "manifest.json").read_bytes().replace(b"sha256", b"sha257", 1))
+    assert subprocess.run(openssl, cwd=folder, capture_output=True).returncode != 0
+    pdf = folder / "records" / record.number / "v1.pdf"
+    pdf.write_bytes(pdf.read_bytes() + b"\n")
+    failed = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
+    assert failed.returncode != 0 and f"records/{record.number}/v1.pdf: FAILED" in failed.stdout
+
+
+def test_bundle_request_progress_and_download_in_the_browser_are_audited(record, auditor,
+                                                                        django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(auditor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/qms/evidence/bundles/new/", {"scope": "selected", "record": [record.pk]})
+    bundle = EvidenceBundle.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/qms/evidence/bundles/{bundle.pk}/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and b'id="bundle-download"' in page.content and b"100%" in page.content
+    download = client.get(f"/qms/evidence/bundles/{bundle.pk}/download/")
+    assert download.status_code == 200 and download["X-Content-SHA256"] == bundle.sha256
+    actions = list(AuditEntry.objects.filter(object_type="evidence.evidencebundle").values_list("action", flat=True))
+    assert actions == ["evidence.bundle_requested", "evidence.bundle_built", "evidence.bundle_downloaded"]
+    assert AuditEntry.objects.filter(action="auditor.viewed", actor=auditor,
+                                     new_values__path=f"/qms/evidence/bundles/{bundle.pk}/download/").exists()
+
+
+def test_a_bundle_holds_only_records_the_requester_may_see(record, people, django_capture_on_commit_callbacks):
+    from evidence_support import make_auditor
+
+    narrow = make_auditor(people, "auditor_narrow", record_types=["no_such_type"])
+    api = APIClient()
+    api.force_authenticate(narrow)
+    response = api.post("/api/evidence/bundles/", {"records": [record.pk]}, format="json")
+    assert response.status_code == 400
+    assert not EvidenceBundle.objects.exists()
+
+
+def test_someone_else_s_bundle_is_not_found(bundle_zip, people):
+    api = APIClient()
+    api.force_authenticate(people["quality"])
+    bundle = EvidenceBundle.objects.get()
+    assert api.get(f"/api/evidence/bundles/{bundle.pk}/download/").status_code == 404
+
+
+def test_the_evidence_page_and_the_api_show_the_organisation_s_public_key(auditor, people):
+    import hashlib
+
+    from evidence.signing import public_key_pem
+
+    fingerprint = hashlib.sha256(public_key_pem()).hexdigest()
+    client = Client()
+    client.force_login(auditor)
+    page = client.get("/qms/evidence/")
+    assert page.status_code == 200 and fingerprint.encode() in page.content
+    assert b"disposition-link" not in page.content
+    assert client.get("/qms/evidence/public-key.pem").content == public_key_pem()
+    manager = Client()
+    manager.force_login(people["quality_mgr"])
+    assert b"disposition-link" in manager.get("/qms/evidence/").content
+    api = APIClient()
+    api.force_authenticate(auditor)
+    assert api.get("/api/evidence/bundles/public-key/").json()["sha256"] == fingerprint
+    outsider = type(auditor).objects.create_user("outsider", password="Outsider-pass-1")
+    client.force_login(outsider)
+    assert client.get("/qms/evidence/").status_code == 403

@@ -1,0 +1,150 @@
+"""P2 rules tested on the actions directly (the ones the views, the API and the
+scheduler call): the lot hold (NC-1), a lot shared by two cases, the CAPA hook,
+the record filters and the working data matching the last record versions."""
+import pytest
+from django.db import transaction
+
+from api_driver import client_for
+from core.canonical import jsonable
+from core.errors import WrongState
+from core.models import AuditEntry, Record
+from flow_driver import act, start
+from forms import complaints as p2
+from forms.models import ComplaintCase, Lot, LotStatus, Product
+from p2_support import FLOW, capa, disposition, inspection, intake, judgement, receipt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_pdfs(monkeypatch):
+    from p2_support import skip_rendering
+
+    skip_rendering(monkeypatch)
+
+
+def to_disposition(people, **extra):
+    process = start(FLOW, "start", people["market"], intake(**extra))
+    act(process, "inspect", people["quality"], inspection(), meaning="authored")
+    act(process, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
+    act(process, "hand_over", people["market"], {})
+    act(process, "receive", people["materials"], receipt(), meaning="authored")
+    return process
+
+
+def case_of(process):
+    return ComplaintCase.objects.select_related("lot").get(record__process=process)
+
+
+def test_a_held_lot_may_not_be_used_or_shipped_until_its_disposition_is_complete(people):
+    product = Product.objects.get(code="P-1001")
+    p2.assert_lot_usable(product, "L2026-0815")  # unknown lot: not held
+    process = to_disposition(people)
+    with pytest.raises(WrongState) as refused:
+        p2.assert_lot_usable(product, "L2026-0815")
+    assert refused.value.current_state == LotStatus.ON_HOLD and "L2026-0815" in refused.value.message
+    case = case_of(process)
+    with pytest.raises(WrongState), transaction.atomic():  # the hold is not released before the disposition
+        p2.release_after_disposition(case, actor=people["quality_mgr"])
+    act(process, "dispose", people["quality_mgr"], disposition(("scrap", "120")), meaning="approved")
+    p2.assert_lot_usable(product, "L2026-0815")
+    held = AuditEntry.objects.get(action="lot.held")
+    released = AuditEntry.objects.get(action="lot.released")
+    assert held.actor == people["quality"] and released.actor == people["quality_mgr"]
+    assert held.new_values["status"] == "on_hold" and released.old_values == {"status": "on_hold"}
+    assert held.record == case.record and "QAR-" in released.reason
+
+
+def test_a_lot_held_by_two_cases_stays_on_hold_until_both_are_disposed(people):
+    first, second = to_disposition(people), to_disposition(people)
+    assert Lot.objects.count() == 1
+    act(first, "dispose", people["quality_mgr"], disposition(("scrap", "120")), meaning="approved")
+    lot = Lot.objects.get()
+    assert lot.status == LotStatus.ON_HOLD, "the other case still holds it"
+    assert AuditEntry.objects.filter(action="lot.hold_kept").exists()
+    act(second, "dispose", people["quality_mgr"], disposition(("regrade", "120")), meaning="approved")
+    lot.refresh_from_db()
+    assert lot.status == LotStatus.RELEASED
+    # the release shows on every record naming the lot
+    for case in (case_of(first), case_of(second)):
+        case.record.refresh_from_db()
+        assert case.record.get_version().data["lot"]["status"] == "released"
+
+
+def test_the_api_shows_held_lots_and_filters_p2_records_by_lot_product_customer_and_status(people):
+    to_disposition(people)
+    other = start(FLOW, "start", people["market"], intake(customer="C002", product="P-2001", lot="L-OTHER"))
+    client = client_for("quality")
+    lots = client.get("/api/lots/?status=on_hold").json()
+    assert [(l["number"], l["status"], l["on_hold"]) for l in lots["results"]] == [("L2026-0815", "on_hold", True)]
+    assert lots["results"][0]["cases"] == [case_of(Record.objects.filter(record_type="quality_feedback")
+                                                   .order_by("id").first().process).record.number]
+
+    def numbers(query):
+        return sorted(r["number"][:3] for r in client.get(f"/api/records/?{query}").json()["results"])
+
+    assert numbers("lot=L2026-0815") == ["MR-", "QAR", "QF-"]
+    assert numbers("lot=L-OTHER") == ["QF-"]
+    assert numbers("product=P-2001") == ["QF-"]
+    assert numbers("customer=North&type=quality_feedback") == ["QF-"]
+    assert numbers("status=inspection") == ["QF-"]
+    assert numbers("status=disposition&type=anomaly_report") == ["QAR"]
+    record = client.get(f"/api/records/{case_of(other).record.pk}/").json()
+    assert record["data"]["lot"] == {**record["data"]["lot"], "number": "L-OTHER", "on_hold": False}
+
+
+def test_yes_to_corrective_action_calls_the_capa_hook_and_links_its_record(people, monkeypatch):
+    calls = []
+
+    def fake_request_capa(case, *, actor):
+        calls.append((case.record.number, actor.username))
+        return "CA-2026-0007"
+
+    monkeypatch.setattr(p2, "request_capa", fake_request_capa)
+    process = to_disposition(people)
+    act(process, "dispose", people["quality_mgr"], disposition(("scrap", "120")), meaning="approved")
+    act(process, "decide_capa", people["quality_mgr"], capa(True), meaning="reviewed")
+    case = case_of(process)
+    assert calls == [(case.record.number, "quality_mgr")]
+    assert case.capa_reference == "CA-2026-0007"
+    entry = AuditEntry.objects.get(action="complaint.capa_decided")
+    assert entry.new_values == {"capa_required": True, "capa_reference": "CA-2026-0007"}
+
+
+def test_no_to_corrective_action_records_the_reason_and_does_not_call_the_hook(people, monkeypatch):
+    monkeypatch.setattr(p2, "request_capa", lambda case, actor: pytest.fail("no CAPA was asked for"))
+    process = to_disposition(people)
+    act(process, "dispose", people["quality_mgr"], disposition(("scrap", "120")), meaning="approved")
+    act(process, "decide_capa", people["quality_mgr"], capa(False, "偶发运输损坏 one-off transport damage"),
+        meaning="reviewed")
+    case = case_of(process)
+    assert case.capa_required is False and case.capa_reference == ""
+    assert AuditEntry.objects.get(action="complaint.capa_decided").reason == "偶发运输损坏 one-off transport damage"
+    assert case.record.get_version().data["capa"]["required"] is False
+
+
+def test_the_working_data_rebuilds_every_p2_record_exactly_as_last_signed_or_stored(people):
+    process = to_disposition(people, contract_requires_acceptance=True)
+    act(process, "dispose", people["quality_mgr"], disposition(("concession", "120")), meaning="approved")
+    act(process, "sign_disposition", people["gm"], {}, meaning="approved")
+    act(process, "customer_acceptance", people["market"], {
+        "accepted": "yes", "customer_person": "Mr. Chen", "accepted_on": "2026-01-05", "reference": "mail"},
+        meaning="authored")
+    act(process, "decide_capa", people["quality_mgr"], capa(True), meaning="reviewed")
+    records = Record.objects.filter(process=process)
+    assert records.count() == 3
+    for record in records:
+        assert jsonable(p2.snapshot_for_record(record)) == record.get_version().data, record.number
+
+
+def test_the_default_rules_apply_where_none_is_stored_and_a_stored_rule_overrides_them(db):
+    from forms.models import DispositionRule
+
+    DispositionRule.objects.all().delete()
+    rules = p2.rules_for(["concession", "rework", "return_to_supplier"])
+    assert rules["concession"].signers == ["management:manager"] and rules["concession"].customer_acceptance
+    assert rules["rework"].reinspection and rules["return_to_supplier"].signers == ["materials:staff"]
+    DispositionRule.objects.create(code="concession", signers=["management:manager", "quality:manager"])
+    assert p2.required_signers(["concession", "return_to_supplier"]) == [
+        "management:manager", "materials:staff", "quality:manager"]
+    assert p2.rules_for(["concession"])["concession"].customer_acceptance is False
