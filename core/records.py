@@ -103,12 +103,21 @@ def set_status(record, status, *, actor, reason=""):
 
 def is_amended(version):
     """SIG-16: this version changes content that an earlier version had approved
-    (e.g. an order changed after approval). The versions written while a record is
-    first filled in and signed are not amendments."""
-    return Signature.objects.filter(
+    (e.g. an order changed after approval). Versions written while the record's own
+    procedure is still running (a report filled in after an approval step) are not
+    amendments; once that process has finished, any new version is."""
+    approved_before = Signature.objects.filter(
         record_version__record_id=version.record_id, record_version__version__lt=version.version,
         meaning=Meaning.APPROVED,
     ).exists()
+    if not approved_before:
+        return False
+    process = version.record.process
+    if process is None:
+        return True
+    if process.finished is None:
+        return False
+    return version.created_at > process.finished
 
 
 def _flatten(data, prefix=""):
