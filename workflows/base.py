@@ -1,6 +1,21 @@
 from viewflow.workflow import flow, lock
 
+from accounts.models import Role, department_permission
 from core.access import can_view_processes
+
+
+def staff(department):
+    """The permission that routes a task to a department's queue."""
+    return department_permission(department, Role.STAFF)
+
+
+def manager(department):
+    return department_permission(department, Role.MANAGER)
+
+
+def decided(key, *values):
+    """Gateway predicate: did the step that stored process.data[key] decide one of `values`?"""
+    return lambda activation: (activation.process.data or {}).get(key) in values
 
 
 class QmsFlow(flow.Flow):

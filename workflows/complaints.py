@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.models import Department, Role, User, department_permission
+from accounts.models import Department, Role, User
 from core.models import Meaning
 from core.pdf import render_version
 from forms import complaints as p2
@@ -27,17 +27,13 @@ from forms.complaint_forms import (
 )
 from forms.models import Disposition
 
-from .base import QmsFlow
+from .base import QmsFlow, decided, manager, staff
 from .models import ComplaintProcess, attach_artifact, complaint_analysis_of, complaint_case_of
 from .steps import CeleryJob, FanOut, Step, StartStep
 
 
-def staff(department):
-    return department_permission(department, Role.STAFF)
 
 
-def manager(department):
-    return department_permission(department, Role.MANAGER)
 
 
 # --- predicates the gateways ask (activation → bool) -------------------------------------------
@@ -50,9 +46,6 @@ def case_of(activation):
     return case
 
 
-def decided(key, *values):
-    """Did the step that stored process.data[key] decide one of `values`?"""
-    return lambda activation: (activation.process.data or {}).get(key) in values
 
 
 def goods_returned(activation):

@@ -19,7 +19,7 @@ from procedures.forms import (
     PeriodicReviewForm,
 )
 
-from .base import QmsFlow
+from .base import QmsFlow, decided
 from .models import DocumentChangeProcess
 from .steps import CeleryJob, FanOut, Step, StartStep
 
@@ -41,8 +41,6 @@ def addressee(activation):
     return User.objects.get(pk=activation.task.data["user"])
 
 
-def decided(key, *values):
-    return lambda activation: (activation.process.data or {}).get(key) in values
 
 
 def reviewing_departments(activation):

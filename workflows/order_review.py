@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.models import Department, Role, department_permission
+from accounts.models import Department
 from core.models import Meaning
 from core.pdf import render_version
 from forms import order_review as p1
@@ -14,13 +14,11 @@ from forms.forms import (
     AcknowledgeForm, ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm, ReviewForm,
 )
 
-from .base import QmsFlow
+from .base import QmsFlow, decided, staff
 from .models import OrderReviewProcess, attach_artifact, order_review_of
 from .steps import CeleryJob, FanOut, Step, StartStep
 
 
-def staff(department):
-    return department_permission(department, Role.STAFF)
 
 
 # --- predicates the gateways ask (activation → bool) -------------------------------------------
@@ -31,9 +29,6 @@ def asks(department):
     return lambda activation: p1.department_in_round(order_review_of(activation.process), department)
 
 
-def decided(key, *values):
-    """Did the step that stored process.data[key] decide one of `values`?"""
-    return lambda activation: activation.process.data.get(key) in values
 
 
 def change_receivers(activation):
