@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,3 +13,7 @@ class ProceduresConfig(AppConfig):
         from . import binding, record_types, signals  # noqa: F401
 
         registry.set_form_resolver(binding.form_in_force)
+
+        from .defaults import seed_default_approval_rules
+
+        post_migrate.connect(seed_default_approval_rules, sender=self, dispatch_uid="procedures.seed_default_approval_rules")

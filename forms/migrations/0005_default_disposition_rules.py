@@ -2,22 +2,10 @@
 disposition; these are the further ones). Edited afterwards in the admin."""
 from django.db import migrations
 
-DEFAULTS = [
-    # code, further signers (department:role), customer's acceptance where the contract requires it, re-inspection
-    ("concession", ["management:manager"], True, False),
-    ("rework", [], False, True),
-    ("repair", [], False, True),
-    ("regrade", [], False, False),
-    ("scrap", [], False, False),
-    ("return_to_supplier", ["materials:staff"], False, False),
-]
-
-
-def forwards(apps, schema_editor):
-    DispositionRule = apps.get_model("forms", "DispositionRule")
-    for code, signers, acceptance, reinspection in DEFAULTS:
-        DispositionRule.objects.get_or_create(code=code, defaults={
-            "signers": signers, "customer_acceptance": acceptance, "reinspection": reinspection})
+# The defaults are entered by forms.defaults.seed_default_disposition_rules on post_migrate (a new database,
+# and again after a test flush), so that they have one definition. This migration used to
+# enter them itself; it is kept, doing nothing, because databases have it applied.
+forwards = migrations.RunPython.noop
 
 
 class Migration(migrations.Migration):

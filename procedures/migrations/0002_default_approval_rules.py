@@ -1,20 +1,10 @@
 """The default approval matrix (DOC-4); the Quality manager edits it afterwards."""
 from django.db import migrations
 
-DEFAULTS = [
-    # document type, reviewing departments, approver's department, approver's role
-    ("procedure", ["quality", "market", "production"], "management", "manager"),
-    ("work_instruction", ["quality", "production"], "quality", "manager"),
-    ("form", ["quality"], "quality", "manager"),
-    ("external", ["quality", "engineering"], "quality", "manager"),
-]
-
-
-def forwards(apps, schema_editor):
-    ApprovalRule = apps.get_model("procedures", "ApprovalRule")
-    for doc_type, reviewers, department, role in DEFAULTS:
-        ApprovalRule.objects.get_or_create(document_type=doc_type, defaults={
-            "reviewing_departments": reviewers, "approver_department": department, "approver_role": role})
+# The defaults are entered by procedures.defaults.seed_default_approval_rules on post_migrate (a new database,
+# and again after a test flush), so that they have one definition. This migration used to
+# enter them itself; it is kept, doing nothing, because databases have it applied.
+forwards = migrations.RunPython.noop
 
 
 class Migration(migrations.Migration):
