@@ -14,6 +14,12 @@ cd "$ROOT"
 bash scripts/setup.sh --quiet
 
 export PATH="$ROOT/.venv/bin:$PATH"
+# The whole suite runs on every core (pytest-xdist, one test file per worker process;
+# each worker has its own test database, files folder and Redis database). With
+# arguments (a file, -k, -m benchmark …) pytest runs them as given, in one process.
+if [ "$#" -eq 0 ]; then
+  set -- -n "${QMS_TEST_WORKERS:-auto}" --dist loadfile
+fi
 set +e
 "$ROOT/.venv/bin/python" -m pytest "$@"
 rc=$?
