@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import esign
 
-from .models import AccountabilityAcceptance, Membership, User
+from .models import AccountabilityAcceptance, Delegation, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,6 +54,28 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(AccountabilityAcceptance)
 class AccountabilityAcceptanceAdmin(admin.ModelAdmin):
     list_display = ["user", "statement_version", "accepted_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    """Every absence, for administrators. Read-only: absences are recorded and cancelled
+    through the Absences and delegation page or the API, where the rules and the audit
+    trail apply (accounts.delegation)."""
+
+    list_display = ["delegator", "substitute", "starts_on", "ends_on", "reason", "created_by", "cancelled_at"]
+    list_filter = ["starts_on", "cancelled_at", "delegator__memberships__department"]
+    search_fields = ["delegator__username", "delegator__display_name", "substitute__username",
+                     "substitute__display_name", "reason"]
+    date_hierarchy = "starts_on"
 
     def has_add_permission(self, request):
         return False

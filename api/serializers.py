@@ -28,6 +28,20 @@ class TaskSerializer(serializers.Serializer):
     queue = serializers.CharField(source="owner_permission", default=None)
     created = serializers.DateTimeField()
     records = serializers.SerializerMethodField()
+    due = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_due(self, task):
+        deadline = getattr(task, "deadline", None)  # a human task's due date (inbox.TaskDeadline)
+        return deadline.due_date.isoformat() if deadline is not None else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, task):
+        from django.utils import timezone
+
+        deadline = getattr(task, "deadline", None)
+        return deadline is not None and timezone.now() >= deadline.due_at
 
     @extend_schema_field(serializers.CharField())
     def get_flow(self, task):
@@ -48,13 +62,15 @@ class TaskSerializer(serializers.Serializer):
 
 class SignatureSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="record_version.version")
+    on_behalf_of = serializers.CharField(source="on_behalf_of.username", default=None, read_only=True,
+                                         help_text="username of the absent person a substitute signed for")
     valid = serializers.SerializerMethodField()
     problems = serializers.SerializerMethodField()
 
     class Meta:
         model = Signature
-        fields = ["id", "version", "printed_name", "signer_username", "role", "meaning", "reason", "signed_at",
-                  "content_hash", "signature_hash", "step", "valid", "problems"]
+        fields = ["id", "version", "printed_name", "signer_username", "on_behalf_of", "on_behalf_of_name", "role",
+                  "meaning", "reason", "signed_at", "content_hash", "signature_hash", "step", "valid", "problems"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_problems(self, signature):

@@ -30,6 +30,7 @@ from workflows.complaints import ComplaintFlow
 from workflows.order_review import OrderReviewFlow
 from workflows.registry import FLOWS
 
+from . import inbox as inbox_api
 from . import serializers as s
 from .access import access_task, inbox, queue
 
@@ -155,11 +156,13 @@ class AcceptAccountabilityView(APIView):
 class TaskViewSet(ViewSet):
     lookup_value_converter = "int"
 
-    @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim")],
+    @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim"),
+                               *inbox_api.TASK_DUE_PARAMETERS],
                    responses=s.TaskSerializer(many=True))
     def list(self, request):
         tasks = queue(request.user) if request.query_params.get("queue") in ("1", "true") else inbox(request.user)
-        tasks = list(tasks.select_related("owner").order_by("created", "pk")[:500])
+        tasks = tasks.select_related("owner", "deadline").order_by("created", "pk")
+        tasks = list(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
         context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
         return Response(s.TaskSerializer(tasks, many=True, context=context).data)
 
@@ -264,6 +267,7 @@ class RecordViewSet(ViewSet):
     def retrieve(self, request, pk=None):
         record = self._record(request, pk)
         record = Record.objects.prefetch_related("versions__signatures__record_version__record",
+                                                 "versions__signatures__on_behalf_of",
                                                  "versions__files", "versions__created_by").get(pk=record.pk)
         return Response(s.RecordDetailSerializer(record).data)
 

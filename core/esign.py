@@ -114,14 +114,18 @@ def unlock_signing(user, *, actor, reason):
     audit.log("esign.unlocked", user, actor=actor, reason=reason)
 
 
-def apply_signature(version, *, signer, meaning, role, reason="", task=None, step=""):
+def apply_signature(version, *, signer, meaning, role, reason="", task=None, step="", on_behalf_of=None):
     """Sign `version` (inside the caller's transaction). The signature binds the
-    version's content hash; `verify_signature` detects any later alteration."""
+    version's content hash; `verify_signature` detects any later alteration.
+    `on_behalf_of`: the absent person a substitute signs for (accounts.delegation);
+    it is part of the signature's hashed content."""
     signature = Signature(
         record_version=version,
         signer=signer,
         signer_username=signer.get_username(),
         printed_name=signer.printed_name,
+        on_behalf_of=on_behalf_of,
+        on_behalf_of_name=on_behalf_of.printed_name if on_behalf_of is not None else "",
         role=role,
         meaning=meaning,
         reason=reason or "",
@@ -133,9 +137,10 @@ def apply_signature(version, *, signer, meaning, role, reason="", task=None, ste
     signature.signature_hash = signature.compute_hash()
     signature.save()
     audit.log("esign.signed", signature, actor=signer, record=version.record,
-              process_id=version.record.process_id, reason=reason,
+              process_id=version.record.process_id, reason=reason, on_behalf_of=on_behalf_of,
               new={"version": version.version, "meaning": meaning, "role": role,
-                   "content_hash": version.content_hash, "signature_hash": signature.signature_hash})
+                   "content_hash": version.content_hash, "signature_hash": signature.signature_hash,
+                   **({"on_behalf_of": on_behalf_of.username} if on_behalf_of is not None else {})})
     return signature
 
 

@@ -188,6 +188,11 @@ class Signature(AppendOnlyModel):
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     signer_username = models.CharField(max_length=150)
     printed_name = models.CharField(max_length=150)
+    # A substitute signing for an absent person (accounts.delegation): who, and their
+    # printed name at the time of signing.
+    on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    on_behalf_of_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=150)
     meaning = models.CharField(max_length=16, choices=Meaning.choices)
     reason = models.TextField(blank=True)
@@ -201,7 +206,7 @@ class Signature(AppendOnlyModel):
         ordering = ["signed_at", "id"]
 
     def hashed_content(self):
-        return {
+        content = {
             "record": self.record_version.record.number,
             "version": self.record_version.version,
             "content_hash": self.content_hash,
@@ -215,6 +220,11 @@ class Signature(AppendOnlyModel):
             "task": self.task_id,
             "step": self.step,
         }
+        # Only when present, so signatures made before delegation existed hash as they did.
+        if self.on_behalf_of_id is not None or self.on_behalf_of_name:
+            content["on_behalf_of"] = self.on_behalf_of_id
+            content["on_behalf_of_name"] = self.on_behalf_of_name
+        return content
 
     def compute_hash(self):
         return sha256_hex(self.hashed_content())

@@ -321,6 +321,7 @@ class SignatureLine:
 
     def __init__(self, signature: Signature):
         self.printed_name = signature.printed_name
+        self.on_behalf_of_name = signature.on_behalf_of_name  # a substitute signed for an absent person
         self.role = signature.role
         self.meaning = signature.meaning
         with translation.override("en"):

@@ -138,6 +138,7 @@ def _write_record(w, record):
         for sig in version.signatures.all():
             signatures.append({"version": version.version, "content_hash": sig.content_hash,
                                "printed_name": sig.printed_name, "username": sig.signer_username,
+                               "on_behalf_of_name": sig.on_behalf_of_name,
                                "role": sig.role, "meaning": sig.meaning, "reason": sig.reason,
                                "signed_at": sig.signed_at.isoformat(), "signature_hash": sig.signature_hash,
                                "problems": [] if tombstone else signature_problems(sig)})

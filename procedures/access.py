@@ -12,6 +12,8 @@ def involved_departments(revision):
     departments = {revision.document.owner_department, "quality"}
     if rule is not None:
         departments |= set(rule.reviewing_departments) | {rule.approver_department}
+        if rule.approver_group == "distribution_managers":  # the managers who approve it
+            departments |= set(revision.document.distribution)
     return departments
 
 

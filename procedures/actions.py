@@ -15,8 +15,8 @@ from core.i18n import english
 
 from . import record_types
 from .models import (
-    DOCUMENT_TYPE_ZH, OPEN_STATUSES, Acknowledgement, ApprovalRule, DepartmentReview, Document, Revision,
-    RevisionFile, RevisionStatus,
+    DOCUMENT_TYPE_ZH, OPEN_STATUSES, Acknowledgement, ApprovalRule, ApproverGroup, DepartmentReview, Document,
+    Revision, RevisionApproval, RevisionFile, RevisionStatus,
 )
 
 
@@ -53,6 +53,12 @@ def revision_snapshot(revision):
         "approved_at": revision.approved_at,
         "effective_at": revision.effective_at,
         "ended_at": revision.ended_at,
+        # a group approval (quorum rule): every approver's signed decision; absent for a single approver
+        **({"approvals": [{"round": a.round, "approver": a.approver.printed_name,
+                           "decision": "approved" if a.approved else "rejected",
+                           "effective_date": a.effective_date, "comment": a.comment, "signed_at": a.signed_at}
+                          for a in revision.approvals.select_related("approver")]}
+           if revision.approvals.exists() else {}),
     }
 
 
@@ -227,6 +233,31 @@ def approver_permission(revision):
     return department_permission(rule.approver_department, rule.approver_role)
 
 
+def approver_seats(revision):
+    """DOC-3/DOC-4: who is asked to approve, per the approval matrix — one queue seat (a
+    single approver holding the role), or one seat per person of the group (the members
+    holding the role, or the managers of every department in the distribution). The
+    author is never asked (no self-approval). Returns (seats, approvals needed or None
+    for all, whether a rejection ends it)."""
+    rule = approval_rule(revision.document)
+    if rule.approver_group == ApproverGroup.ROLE:
+        return [{"permission": approver_permission(revision), "label": department_label(rule.approver_department)}], \
+            None, True
+    if rule.approver_group == ApproverGroup.MEMBERS:
+        pairs = [(rule.approver_department, rule.approver_role)]
+    else:
+        pairs = [(department, Role.MANAGER) for department in revision.document.distribution]
+    seats, seen = [], {revision.author_id}
+    for department, role in pairs:
+        for user in User.objects.filter(is_active=True, memberships__department=department,
+                                        memberships__role=role).distinct().order_by("pk"):
+            if user.pk not in seen:
+                seen.add(user.pk)
+                seats.append({"user": user.pk, "label": user.printed_name, "department": department,
+                              "permission": department_permission(department, role)})
+    return seats, rule.approvals_needed, rule.rejection_ends
+
+
 def self_approval_reason(revision, user):
     if revision.author_id == user.pk:
         return _("You wrote this revision; another approver must sign it.")
@@ -256,6 +287,52 @@ def decide(revision, *, actor, meaning, reason, effective_date, sign):
         sign(_version(revision, actor, f"rejected: {reason}"), role=role)
     audit.log("document.decided", revision, actor=actor, record=revision.record, process_id=revision.process_id,
               new={"decision": meaning, "effective_date": revision.effective_date}, reason=reason)
+
+
+def sign_group_approval(revision, *, actor, meaning, reason, effective_date, sign, outcome, department):
+    """DOC-3 with a group rule: one approver of the group signs their decision. The
+    signature is bound to a version that already shows it. `outcome` is the quorum's
+    state counting this signature (workflows/quorum.py): when it settles the approval,
+    the revision is approved (effective on the latest date the approvers chose) or goes
+    back to its author, in the same version."""
+    if revision.status != RevisionStatus.IN_REVIEW:
+        raise WrongState(_("The revision is not in review."), current_state=revision.status)
+    if self_approval_reason(revision, actor):
+        raise NotPermitted(self_approval_reason(revision, actor))
+    approved = meaning == "approved"
+    if approved and effective_date < timezone.localdate():
+        raise InvalidInput(_("The effective date is in the past."),
+                           field_errors={"effective_date": [_("Choose today or a later date.")]})
+    rnd = review_round(revision)
+    if revision.approvals.filter(round=rnd, approver=actor).exists():
+        raise WrongState(_("You have already signed this approval."))
+    approval = RevisionApproval.objects.create(
+        revision=revision, round=rnd, approver=actor, approved=approved,
+        effective_date=effective_date if approved else None, comment=reason or "", signed_at=timezone.now())
+    version_reason = f"{meaning} by {actor.printed_name} ({len(outcome.approvers)} of {outcome.policy.needed(outcome.n)})"
+    if outcome.approved:
+        dates = revision.approvals.filter(round=rnd, approved=True).values_list("effective_date", flat=True)
+        revision.status = RevisionStatus.APPROVED
+        revision.effective_date = max(d for d in dates if d)
+        revision.approved_by, revision.approved_at = actor, timezone.now()
+        revision.save()
+        version_reason = "approved"
+    elif outcome.rejected:
+        revision.status = RevisionStatus.DRAFT
+        revision.save(update_fields=["status"])
+        version_reason = f"rejected: {reason}"
+    role = department_label(department)
+    approval.signature = sign(_version(revision, actor, version_reason), role=role)
+    approval.save(update_fields=["signature"])
+    audit.log("document.approval_signed", approval, actor=actor, record=revision.record,
+              process_id=revision.process_id,
+              new={"decision": meaning, "round": rnd, "effective_date": approval.effective_date,
+                   "quorum": outcome.status}, reason=reason)
+    if outcome.decided:
+        audit.log("document.decided", revision, actor=actor, record=revision.record, process_id=revision.process_id,
+                  new={"decision": outcome.status, "effective_date": revision.effective_date,
+                       "approvers": [s["name"] for s in outcome.approvers]}, reason=reason)
+    return approval
 
 
 def effective_moment(revision):
@@ -403,8 +480,16 @@ def conclude_periodic_review(review, *, actor, outcome, comment, sign, process):
 # --- approval matrix (DOC-4) --------------------------------------------------------------------------------
 
 
-def update_approval_rule(rule, *, actor, reviewing_departments, approver_department, approver_role, reason):
-    """The Quality manager edits the matrix; the change is audited with old and new values."""
+RULE_FIELDS = ["reviewing_departments", "approver_department", "approver_role", "approver_group", "approvals_needed",
+               "rejection_ends"]
+
+
+def update_approval_rule(rule, *, actor, reviewing_departments, approver_department, approver_role, reason,
+                         approver_group=None, approvals_needed=None, rejection_ends=None):
+    """The Quality manager edits the matrix; the change is audited with old and new values.
+    A rule names one approver holding a role (the default) or a group with a quorum:
+    every member holding the role, or the managers of the distribution; all of them or
+    `approvals_needed` of them must approve (workflows/quorum.py)."""
     from .access import can_edit_approval_matrix
 
     if not can_edit_approval_matrix(actor):
@@ -414,13 +499,37 @@ def update_approval_rule(rule, *, actor, reviewing_departments, approver_departm
                            field_errors={"reviewing_departments": [_("Required.")]})
     if not (reason or "").strip():
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
-    old = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
-           "approver_role": rule.approver_role}
+    group = approver_group or rule.approver_group
+    if group not in ApproverGroup.values:
+        raise InvalidInput(_("Choose who approves."), field_errors={"approver_group": [_("Not a valid choice.")]})
+    if approvals_needed in ("", None) or group == ApproverGroup.ROLE:
+        approvals_needed = None
+    else:
+        try:
+            approvals_needed = int(approvals_needed)
+        except (TypeError, ValueError):
+            approvals_needed = 0
+        if approvals_needed < 1:
+            raise InvalidInput(_("Approvals needed must be a whole number of at least 1 (empty: all)."),
+                               field_errors={"approvals_needed": [_("At least 1, or empty for all.")]})
+        if group == ApproverGroup.MEMBERS:
+            size = User.objects.filter(is_active=True, memberships__department=approver_department,
+                                       memberships__role=approver_role).distinct().count()
+            if approvals_needed > size:
+                raise InvalidInput(
+                    _("Only %(n)s people hold this role: %(k)s approvals can never be reached.")
+                    % {"n": size, "k": approvals_needed},
+                    field_errors={"approvals_needed": [_("At most %(n)s.") % {"n": size}]})
+    old = {name: getattr(rule, name) for name in RULE_FIELDS}
     rule.reviewing_departments = sorted(set(reviewing_departments))
     rule.approver_department, rule.approver_role = approver_department, approver_role
+    rule.approver_group, rule.approvals_needed = group, approvals_needed
+    if rejection_ends is not None and not isinstance(rejection_ends, bool):
+        raise InvalidInput(_("Say yes or no."), field_errors={"rejection_ends": [_("Must be true or false.")]})
+    if rejection_ends is not None:
+        rule.rejection_ends = rejection_ends
     rule.save()
-    new = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
-           "approver_role": rule.approver_role}
+    new = {name: getattr(rule, name) for name in RULE_FIELDS}
     audit.log("document.approval_rule_changed", rule, actor=actor, old=old, new=new, reason=reason)
     return rule
 

@@ -169,7 +169,8 @@ class ApprovalRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApprovalRule
-        fields = ["id", "document_type", "reviewing_departments", "approver_department", "approver_role", "reason"]
+        fields = ["id", "document_type", "reviewing_departments", "approver_department", "approver_role",
+                  "approver_group", "approvals_needed", "rejection_ends", "reason"]
         read_only_fields = ["document_type"]
 
 
@@ -186,9 +187,13 @@ class ApprovalRuleViewSet(ViewSet):
         _members_only(request)
         rule = get_object_or_404(ApprovalRule, pk=pk)
         data = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
-                "approver_role": rule.approver_role, **request.data}
+                "approver_role": rule.approver_role, "approver_group": rule.approver_group,
+                "approvals_needed": rule.approvals_needed, "rejection_ends": rule.rejection_ends, **request.data}
         with transaction.atomic():
             actions.update_approval_rule(rule, actor=request.user, reviewing_departments=data["reviewing_departments"],
                                          approver_department=data["approver_department"],
-                                         approver_role=data["approver_role"], reason=data.get("reason", ""))
+                                         approver_role=data["approver_role"], reason=data.get("reason", ""),
+                                         approver_group=data["approver_group"],
+                                         approvals_needed=data["approvals_needed"],
+                                         rejection_ends=data["rejection_ends"])
         return Response(ApprovalRuleSerializer(rule).data)

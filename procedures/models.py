@@ -36,6 +36,12 @@ OPEN_STATUSES = [RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.
 RETRIEVABLE_ONLY = [RevisionStatus.SUPERSEDED, RevisionStatus.OBSOLETE]
 
 
+class ApproverGroup(models.TextChoices):
+    ROLE = "role", _("One person holding the role (from the queue)")
+    MEMBERS = "members", _("Every person holding the role in the department")
+    DISTRIBUTION_MANAGERS = "distribution_managers", _("The managers of every department in the distribution")
+
+
 class ApprovalRule(models.Model):
     """DOC-4: document type → reviewing departments and approving role; edited by the
     Quality manager, enforced by the document-change flow."""
@@ -44,6 +50,13 @@ class ApprovalRule(models.Model):
     reviewing_departments = models.JSONField(_("reviewing departments"), default=list)
     approver_department = models.CharField(_("approver's department"), max_length=20, choices=Department.choices)
     approver_role = models.CharField(_("approver's role"), max_length=10, choices=Role.choices, default=Role.MANAGER)
+    # Who signs the approval, and how many of them must approve (workflows/quorum.py).
+    approver_group = models.CharField(_("who approves"), max_length=24, choices=ApproverGroup.choices,
+                                      default=ApproverGroup.ROLE)
+    approvals_needed = models.PositiveSmallIntegerField(
+        _("approvals needed"), null=True, blank=True,
+        help_text=_("Empty: every approver in the group must approve."))
+    rejection_ends = models.BooleanField(_("a rejection ends the approval"), default=True)
 
     class Meta:
         verbose_name = _("approval rule")
@@ -51,6 +64,23 @@ class ApprovalRule(models.Model):
 
     def __str__(self):
         return f"{self.get_document_type_display()}"
+
+    @property
+    def is_group(self):
+        return self.approver_group != ApproverGroup.ROLE
+
+    def quorum_summary(self):
+        """'Every person holding the role in the department · 2 must approve · a rejection ends it'; '' for one approver."""
+        if not self.is_group:
+            return ""
+        parts = [str(self.get_approver_group_display())]
+        if self.approvals_needed:
+            parts.append(_("%(k)s must approve") % {"k": self.approvals_needed})
+        else:
+            parts.append(str(_("all must approve")))
+        if self.rejection_ends:
+            parts.append(str(_("a rejection ends it")))
+        return " · ".join(parts)
 
 
 class Document(models.Model):
@@ -126,6 +156,25 @@ class Revision(models.Model):
     @property
     def main_file(self):
         return self.files.filter(kind=RevisionFile.Kind.CONTROLLED).first()
+
+
+class RevisionApproval(models.Model):
+    """One approver's signed decision when a group approves (DOC-3 with a quorum rule)."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="approvals")
+    round = models.PositiveSmallIntegerField()
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved = models.BooleanField()
+    effective_date = models.DateField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    signed_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["revision", "round", "signed_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["revision", "round", "approver"],
+                                               name="one_approval_per_approver_and_round")]
 
 
 class RevisionFile(models.Model):

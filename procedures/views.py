@@ -18,7 +18,7 @@ from core.errors import DomainError
 
 from . import actions
 from .access import can_download, can_edit_approval_matrix
-from .models import ApprovalRule, Document, DocumentType, RevisionFile, RevisionStatus
+from .models import ApprovalRule, ApproverGroup, Document, DocumentType, RevisionFile, RevisionStatus
 from .stamping import stamped_copy
 
 
@@ -112,6 +112,12 @@ class RuleForm(forms.Form):
                                                       choices=Department.choices, widget=forms.CheckboxSelectMultiple)
     approver_department = forms.ChoiceField(label=gettext_lazy("approver's department"), choices=Department.choices)
     approver_role = forms.ChoiceField(label=gettext_lazy("approver's role"), choices=Role.choices)
+    approver_group = forms.ChoiceField(label=gettext_lazy("who approves"), choices=ApproverGroup.choices,
+                                       required=False, widget=forms.RadioSelect)
+    approvals_needed = forms.IntegerField(
+        label=gettext_lazy("approvals needed"), required=False, min_value=1,
+        help_text=gettext_lazy("For a group: how many must approve (K of N). Empty: every one of them."))
+    rejection_ends = forms.BooleanField(label=gettext_lazy("a rejection ends the approval at once"), required=False)
     reason = forms.CharField(label=gettext_lazy("reason for the change"), widget=forms.TextInput)
 
 
@@ -126,7 +132,8 @@ class ApprovalMatrixView(MembersOnly, TemplateView):
         forms_by_rule = kwargs.pop("forms", None) or {
             rule.pk: RuleForm(prefix=f"r{rule.pk}", initial={
                 "reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
-                "approver_role": rule.approver_role}) for rule in rules}
+                "approver_role": rule.approver_role, "approver_group": rule.approver_group,
+                "approvals_needed": rule.approvals_needed, "rejection_ends": rule.rejection_ends}) for rule in rules}
         rows = [(rule, forms_by_rule.get(rule.pk)) for rule in rules]
         return {**super().get_context_data(**kwargs), "rows": rows, "editable": editable}
 

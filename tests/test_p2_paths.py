@@ -158,6 +158,8 @@ def test_a_rejected_disposition_goes_back_to_the_quality_manager_and_cancels_ope
                     meaning="approved") == 200
     assert drive.do("gm", pid, "sign_disposition", {}, meaning="rejected", reason="外观不可接受 not acceptable") == 200
     assert open_steps(pid) == ["dispose"], "the procurement signature still open is cancelled"
+    cancelled = AuditEntry.objects.get(action="task.cancelled", process_id=pid)
+    assert cancelled.reason == "quorum reached" and cancelled.new_values["outcome"] == "rejected"
     case = case_of(pid)
     assert case.lot.status == LotStatus.ON_HOLD and case.status == ComplaintStatus.DISPOSITION
     assert drive.do("quality_mgr", pid, "dispose", disposition(("scrap", "120")), meaning="approved") == 200

@@ -5,6 +5,7 @@ import datetime
 import json
 
 import pytest
+from django.utils import translation
 from django.test import TestCase
 from django.utils import timezone
 
@@ -91,3 +92,47 @@ def test_an_external_document_needs_its_issuer(people):
         "reason": "客户要求 customer requirement"}, format="json")
     assert response.status_code == 400 and "external_issuer" in response.json()["errors"]
     assert not Document.objects.exists()
+
+
+def test_the_approval_matrix_api_shows_and_edits_a_group_rule_and_the_flow_asks_the_group(people):
+    """DOC-3/DOC-4 with a quorum: a work instruction approved by 2 of the 3 Engineering
+    managers; each is asked at once, the second approval settles it and the third seat
+    is cancelled."""
+    from accounts.models import Membership
+    from procedures.models import ApprovalRule
+
+    for name in ["production_mgr", "materials_mgr"]:
+        Membership.objects.create(user=people[name], department="engineering", role="manager")
+    quality_mgr = client_for("quality_mgr")
+    rule = next(r for r in quality_mgr.get("/api/approval-rules/").json() if r["document_type"] == "work_instruction")
+    assert (rule["approver_group"], rule["approvals_needed"], rule["rejection_ends"]) == ("role", None, True)
+    response = quality_mgr.patch(f"/api/approval-rules/{rule['id']}/", {
+        "approver_department": "engineering", "approver_role": "manager", "approver_group": "members",
+        "approvals_needed": 2, "reason": "工程经理会签 engineering managers co-sign"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["approver_group"], response.json()["approvals_needed"]) == ("members", 2)
+    with translation.override("en"):
+        assert ApprovalRule.objects.get(pk=rule["id"]).quorum_summary().startswith("Every person holding the role")
+    bad = quality_mgr.patch(f"/api/approval-rules/{rule['id']}/", {"approver_group": "everyone", "reason": "x"},
+                            format="json")
+    assert bad.status_code == 400 and "approver_group" in bad.json()["errors"]
+
+    response = client_for("quality").post("/api/documents/", {
+        "number": "WI-EN-020", "title_zh": "模具保养作业指导书", "title_en": "Mould maintenance work instruction",
+        "doc_type": "work_instruction", "owner_department": "production", "review_interval_months": 24,
+        "retention_years": 5, "distribution": ["production"], "reason": "新模具 new moulds"}, format="json")
+    process = response.json()["process"]
+    today = timezone.localdate().isoformat()
+    complete(client_for("production"), process, "edit", {"outcome": "submit", "change_summary": "首版 first issue",
+                                                          "effective_date": today}, "authored",
+             files={"pdf": pdf_upload("模具 WI-EN-020")})
+    for department in ["quality", "production"]:
+        complete(client_for(department), process, "review", {"accepted": "yes"}, "reviewed")
+    seats = {name: tasks_of(client_for(name), process, "approve", False)
+             for name in ["engineering_mgr", "production_mgr", "materials_mgr"]}
+    assert all(len(tasks) == 1 and tasks[0]["status"] == "ASSIGNED" for tasks in seats.values()), seats
+    complete(client_for("engineering_mgr"), process, "approve", {"effective_date": today}, "approved")
+    assert Document.objects.get(number="WI-EN-020").revisions.get().status == RevisionStatus.IN_REVIEW
+    complete(client_for("production_mgr"), process, "approve", {"effective_date": today}, "approved")
+    assert Document.objects.get(number="WI-EN-020").revisions.get().status == RevisionStatus.APPROVED
+    assert tasks_of(client_for("materials_mgr"), process, "approve", False) == [], "the third seat is cancelled"

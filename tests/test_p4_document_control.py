@@ -122,7 +122,8 @@ def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox):
     with time_machine.travel(timezone.now() + datetime.timedelta(days=15), tick=False):
         assert remind_overdue_acknowledgements() == 5
         assert remind_overdue_acknowledgements() == 0
-    assert len(mailoutbox) == 5 and "QP-MK-01" in mailoutbox[0].subject
+    reminders = [mail for mail in mailoutbox if "QP-MK-01" in mail.subject]  # not the "new task" mails
+    assert len(reminders) == 5
     assert AuditEntry.objects.filter(action="document.acknowledgement_reminded").count() == 5
 
 
@@ -427,3 +428,44 @@ def test_every_document_control_step_page_opens_in_the_browser(people):
     act(process, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="approved")
     fire_timers()
     page_of(process, "acknowledge", people["quality"])
+
+
+def test_the_quality_manager_sets_a_group_rule_on_the_matrix_page_and_all_distribution_managers_must_approve(people):
+    """DOC-4 with a quorum: a procedure approved by the managers of every department in
+    its distribution (all of them); the page shows the rule; a rejection by one of them
+    returns the draft to its author and cancels the other seat."""
+    from procedures.models import ApprovalRule
+
+    rule = ApprovalRule.objects.get(document_type="procedure")
+    client = Client()
+    client.force_login(people["quality_mgr"])
+    body = {"rule": rule.pk, f"r{rule.pk}-reviewing_departments": PROCEDURE_REVIEWERS,
+            f"r{rule.pk}-approver_department": "management", f"r{rule.pk}-approver_role": "manager",
+            f"r{rule.pk}-approver_group": "distribution_managers", f"r{rule.pk}-approvals_needed": "",
+            f"r{rule.pk}-rejection_ends": "on", f"r{rule.pk}-reason": "分发部门经理会签 distribution managers co-sign"}
+    assert client.post("/qms/documents/rules/approval-matrix/", body).status_code == 302
+    rule.refresh_from_db()
+    assert (rule.approver_group, rule.approvals_needed, rule.rejection_ends) == ("distribution_managers", None, True)
+    page = client.get("/qms/documents/rules/approval-matrix/").content.decode()
+    assert rule.quorum_summary() in page.replace("&#x27;", "'")
+    entry = AuditEntry.objects.get(action="document.approval_rule_changed")
+    assert entry.old_values["approver_group"] == "role" and entry.new_values["approver_group"] == "distribution_managers"
+    bad = {**body, f"r{rule.pk}-approvals_needed": "0"}
+    assert client.post("/qms/documents/rules/approval-matrix/", bad).status_code == 200  # the form shows the error
+
+    process = register(people)  # distribution: market and quality
+    draft(process, people["market"], "A/0")
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    assert sorted(t.owner.username for t in open_tasks(process, "approve")) == ["market_mgr", "quality_mgr"]
+    act(process, "approve", people["quality_mgr"], {"effective_date": today().isoformat()}, meaning="rejected",
+        reason="缺少流程图 flowchart missing")
+    assert Revision.objects.get().status == RevisionStatus.DRAFT
+    assert open_tasks(process, "approve") == [] and [t.flow_task.name for t in open_tasks(process, "edit")] == ["edit"]
+    draft(process, people["market"], "A/0 with flowchart")
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    for name in ["market_mgr", "quality_mgr"]:
+        act(process, "approve", people[name], {"effective_date": today().isoformat()}, meaning="approved")
+    revision = Revision.objects.get()
+    assert revision.status == RevisionStatus.APPROVED
+    assert [(a.round, a.approver.username, a.approved) for a in revision.approvals.order_by("round", "pk")] == [
+        (1, "quality_mgr", False), (2, "market_mgr", True), (2, "quality_mgr", True)]

@@ -27,6 +27,7 @@ from forms.complaint_forms import (
 )
 from forms.models import Disposition
 
+from . import quorum
 from .base import QmsFlow, decided, manager, staff
 from .models import ComplaintProcess, attach_artifact, complaint_analysis_of, complaint_case_of
 from .steps import CeleryJob, FanOut, Step, StartStep
@@ -56,9 +57,16 @@ def needs_signoffs(activation):
     return bool(p2.current_disposition(case_of(activation)).required_signers)
 
 
+# NC-8: every further signer must approve; the first rejection ends the round.
+SIGNOFF_QUORUM = quorum.Quorum(first_rejection=True)
+
+
 def signers(activation):
-    """One signing task per further signer the disposition's codes need (NC-8)."""
-    return p2.signoffs_to_collect(case_of(activation))
+    """One signing task (a quorum seat in that signer's queue) per further signer the
+    disposition's codes need (NC-8)."""
+    return quorum.seats(activation, SIGNOFF_QUORUM, [
+        quorum.queue_seat(p2.signer_permission(item["signer"]), p2.signer_label(item["signer"]), **item)
+        for item in p2.signoffs_to_collect(case_of(activation))])
 
 
 def signer_permission(activation):
@@ -176,14 +184,16 @@ class ComplaintFlow(QmsFlow):
     # Manager for a concession, procurement for a return to supplier, …).
     signoffs = FanOut().Annotation(title=_("Further signatures")).Next(this.sign_disposition, data_source=signers)
     sign_disposition = (
-        Step(SignoffForm, this.signoff, meanings=[Meaning.APPROVED, Meaning.REJECTED], forbid=this.own_disposition)
+        quorum.QuorumStep(SignoffForm, this.signoff, meanings=[Meaning.APPROVED, Meaning.REJECTED],
+                          forbid=this.own_disposition)
         .Annotation(title=_("Sign the disposition"))
         .Permission(signer_permission)
         .Next(this.signoffs_done)
     )
-    # A rejection cancels the signatures still open: the Quality manager disposes again.
+    # A rejection cancels the signatures still open (audited, "quorum reached"): the
+    # Quality manager disposes again.
     signoffs_done = (
-        flow.Join(continue_on_condition=this.rejected).Annotation(title=_("Signatures in")).Next(this.after_signoffs)
+        quorum.QuorumJoin().Annotation(title=_("Signatures in")).Next(this.after_signoffs)
     )
     after_signoffs = (
         flow.Switch().Annotation(title=_("Disposition approved?"))
@@ -294,9 +304,6 @@ class ComplaintFlow(QmsFlow):
 
     def own_disposition(self, task, user):
         return p2.signoff_forbidden_reason(Disposition.objects.get(pk=task.data["disposition"]), user)
-
-    def rejected(self, activation, active_tasks):
-        return p2.signoffs_rejected(case_of(activation))
 
     def acceptance(self, ctx):
         p2.record_customer_acceptance(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)

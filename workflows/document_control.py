@@ -19,6 +19,7 @@ from procedures.forms import (
     PeriodicReviewForm,
 )
 
+from . import quorum
 from .base import QmsFlow, decided
 from .models import DocumentChangeProcess
 from .steps import CeleryJob, FanOut, Step, StartStep
@@ -33,14 +34,26 @@ def department_of_task(activation):
     return department_permission(activation.task.data["department"], Role.STAFF)
 
 
-def approver(activation):
-    return p4.approver_permission(revision_of(activation.process))
+def approvers(activation):
+    """The approval seats the approval matrix names: one approver holding the role (a
+    queue), or each person of a group with its quorum (all, or K of N)."""
+    items, needed, rejection_ends = p4.approver_seats(revision_of(activation.process))
+    return quorum.seats(activation, quorum.Quorum(needed, rejection_ends), items)
 
 
 def addressee(activation):
     return User.objects.get(pk=activation.task.data["user"])
 
 
+
+
+def approval_granted(activation):
+    """Did the approval round end approved? (A task from before quorum seats existed
+    carries its decision on the process instead.)"""
+    result = quorum.outcome(activation.process, "approve")
+    if result is None:
+        return decided("decision", Meaning.APPROVED)(activation)
+    return result.approved
 
 
 def reviewing_departments(activation):
@@ -113,21 +126,24 @@ class DocumentControlFlow(QmsFlow):
     reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.review_outcome)
     review_outcome = (
         flow.If(this.all_agree).Annotation(title=_("All agree?"))
-        .Then(this.approve)
+        .Then(this.approvals)
         .Else(this.send_back)
     )
     send_back = flow.Function(this.back_to_author).Annotation(title=_("Back to the author")).Next(this.edit)
 
-    # [DOC-3] The role the approval matrix names approves (signed); the author may not.
+    # [DOC-3] The role the approval matrix names approves (signed); the author may not. A
+    # rule naming a group asks each of them at once (quorum: all, or K of N; a rejection
+    # or K out of reach ends it and cancels the signatures still open).
+    approvals = FanOut().Annotation(title=_("Approvers")).Next(this.approve, data_source=approvers)
     approve = (
-        Step(DocumentApprovalForm, this.decided, meanings=[Meaning.APPROVED, Meaning.REJECTED],
-             forbid=this.self_approval)
+        quorum.QuorumStep(DocumentApprovalForm, this.decided, meanings=[Meaning.APPROVED, Meaning.REJECTED],
+                          forbid=this.self_approval)
         .Annotation(title=_("Approve the revision"))
-        .Permission(approver)
-        .Next(this.approval_outcome)
+        .Next(this.approvals_done)
     )
+    approvals_done = quorum.QuorumJoin().Annotation(title=_("Approvals in")).Next(this.approval_outcome)
     approval_outcome = (
-        flow.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
+        flow.If(approval_granted).Annotation(title=_("Approved?"))
         .Then(this.wait_until_effective)
         .Else(this.edit)
     )
@@ -147,7 +163,8 @@ class DocumentControlFlow(QmsFlow):
     # The signed revision approval record as PDF, rendered by a Celery worker.
     render_record = CeleryJob(this.render).Annotation(title=_("Render record PDF")).Next(this.all_acknowledged)
     acknowledge = (
-        Step(AcknowledgeForm, this.acknowledged, meanings=[Meaning.ACKNOWLEDGED])
+        Step(AcknowledgeForm, this.acknowledged, meanings=[Meaning.ACKNOWLEDGED], delegable=False,  # personal
+             due=this.acknowledgement_due)
         .Annotation(title=_("Read and acknowledge"))
         .Assign(addressee)
         .Next(this.all_acknowledged)
@@ -213,9 +230,16 @@ class DocumentControlFlow(QmsFlow):
         p4.back_to_draft(revision_of(activation.process))
 
     def decided(self, ctx):
-        p4.decide(revision_of(ctx.process), actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
-                  effective_date=ctx.data["effective_date"], sign=ctx.sign)
-        remember(ctx.process, decision=ctx.meaning)
+        revision = revision_of(ctx.process)
+        if "user" in ctx.task.data:  # one of a group (quorum rule)
+            p4.sign_group_approval(revision, actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
+                                   effective_date=ctx.data["effective_date"], sign=ctx.sign, outcome=ctx.quorum,
+                                   department=ctx.task.data["department"])
+        else:
+            p4.decide(revision, actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
+                      effective_date=ctx.data["effective_date"], sign=ctx.sign)
+        if ctx.quorum is None or ctx.quorum.decided:
+            remember(ctx.process, decision=ctx.meaning if ctx.quorum is None else ctx.quorum.status)
 
     def self_approval(self, task, user):
         return p4.self_approval_reason(revision_of(task.process), user)
@@ -232,6 +256,14 @@ class DocumentControlFlow(QmsFlow):
         revision = revision_of(activation.process)
         revision.record.refresh_from_db()
         render_version(revision.record.get_version())
+
+    def acknowledgement_due(self, task):
+        """A read-and-acknowledge task is due when its acknowledgement is (DOC-7), not after
+        the default step target."""
+        from procedures.models import Acknowledgement
+
+        return Acknowledgement.objects.filter(pk=task.data.get("acknowledgement")).values_list(
+            "due_date", flat=True).first()
 
     def acknowledged(self, ctx):
         from procedures.models import Acknowledgement

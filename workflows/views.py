@@ -14,6 +14,8 @@ from core import esign
 from core.errors import DomainError, InvalidInput, SignatureRefused
 from core.models import Meaning
 
+from inbox import drafts
+
 from . import steps
 
 SESSION_SIGNED = "esign_session_signed"
@@ -130,6 +132,35 @@ class StepView(_StepViewMixin, View):
 
     def success_url(self, request, node, task):
         return reverse("qms:inbox")  # the one inbox across every procedure
+
+    # --- drafts (inbox/drafts.py): saved without validation, action or signature; reopening pre-fills
+
+    def render(self, request, node, form, signature_form, error=None, status=200):
+        task = request.activation.task
+        draft = drafts.load_draft(task, request.user)
+        if draft is not None and not form.is_bound:
+            drafts.prefill(form, draft.data)
+        response = super().render(request, node, form, signature_form, error, status)
+        response.context_data.update(draft=draft, can_save_draft=drafts.draft_error(task, request.user) is None)
+        return response
+
+    def post(self, request, *args, **kwargs):
+        if "save_draft" in request.POST or "discard_draft" in request.POST:
+            return self.keep_draft(request)
+        return super().post(request, *args, **kwargs)
+
+    def keep_draft(self, request):
+        node, task = self.node(request), request.activation.task
+        try:
+            if "discard_draft" in request.POST:
+                drafts.discard_draft(task, actor=request.user)
+                messages.success(request, _("Draft discarded."))
+            else:
+                drafts.save_draft(task, actor=request.user, data=drafts.data_from_post(node.form_class, request.POST))
+                messages.success(request, _("Draft saved. Nothing was signed or submitted."))
+        except DomainError as error:
+            messages.error(request, error.message)
+        return HttpResponseRedirect(request.get_full_path())
 
 
 class StartStepView(_StepViewMixin, View):

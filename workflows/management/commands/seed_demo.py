@@ -29,6 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = create_people()
         create_catalog()
+        from inbox.calendar_seed import seed_2026
+
+        if seed_2026():  # before any task exists, so the demo's due dates skip the holidays
+            self.stdout.write("Seeded the 2026 company calendar (public holidays and make-up working days).")
         from procedures.seed import seed_documents
 
         issued = seed_documents(users, DEMO_PASSWORD)

@@ -1,0 +1,169 @@
+"""Queries and actions behind the inbox pages and the API: a person's dashboard, the
+due/overdue filters of task lists, and editing step targets and the calendar (Quality
+manager only, audited)."""
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import STATUS
+
+from accounts.models import Department, Role, department_permission
+from core import audit
+from core.errors import InvalidInput, NotPermitted
+from workflows.registry import FLOWS
+
+from .deadlines import target_for
+from .models import CalendarDay, StepTarget
+
+OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+TARGET_FIELDS = ("working_days", "reminder_hours", "l1_after_hours", "l2_after_working_days",
+                 "l3_after_working_days")
+
+
+# --- due and overdue filters -------------------------------------------------------------------------
+
+
+def filter_due(tasks, *, overdue=None, due_before=None, ordering=None, now=None):
+    """Task queryset filtered and ordered by its deadline (one LEFT JOIN; tasks without a
+    due date sort last). overdue: True/False; due_before: a date (due on or before it);
+    ordering: "due" or "-due"."""
+    now = now or timezone.now()
+    if overdue is True:
+        tasks = tasks.filter(deadline__due_at__lte=now)
+    elif overdue is False:
+        tasks = tasks.exclude(deadline__due_at__lte=now)
+    if due_before is not None:
+        tasks = tasks.filter(deadline__due_date__lte=due_before)
+    if ordering == "due":
+        tasks = tasks.order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
+    elif ordering == "-due":
+        tasks = tasks.order_by(F("deadline__due_at").desc(nulls_last=True), "-pk")
+    return tasks
+
+
+def parse_date(value, field):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Enter a date as YYYY-MM-DD."), field_errors={field: [_("Enter a date as YYYY-MM-DD.")]})
+
+
+# --- the dashboard -----------------------------------------------------------------------------------
+
+
+def _with_deadline(tasks):
+    return tasks.select_related("deadline", "process").order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
+
+
+def dashboard(user, *, limit=50, now=None):
+    """Everything on a person's dashboard, in a fixed number of queries."""
+    now = now or timezone.now()
+    mine = list(_with_deadline(Task.objects.inbox(FLOWS, user).filter(status__in=OPEN))[:limit])
+    queued = list(_with_deadline(Task.objects.queue(FLOWS, user))[:limit])
+    overdue = list(_with_deadline(
+        (Task.objects.inbox(FLOWS, user) | Task.objects.queue(FLOWS, user))
+        .filter(deadline__due_at__lte=now))[:limit])
+    completed = list(Task.objects.filter(owner=user, status=STATUS.DONE, process__flow_class__in=FLOWS)
+                     .select_related("process").order_by("-finished", "-pk")[:10])
+    started_ids = (Task.objects.filter(owner=user, flow_task_type="HUMAN_START", process__flow_class__in=FLOWS)
+                   .values("process_id"))
+    processes = list(Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")[:20])
+    open_steps = {}
+    for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN,
+                                     flow_task_type="HUMAN").select_related("owner", "deadline").order_by("pk")):
+        open_steps.setdefault(task.process_id, []).append(task)
+    for process in processes:
+        process.open_steps = open_steps.get(process.pk, [])
+    return {"mine": mine, "queued": queued, "overdue": overdue, "completed": completed,
+            "processes": processes, "now": now}
+
+
+# --- step targets and the calendar (Quality manager) ---------------------------------------------------
+
+
+def can_edit_targets(user):
+    return user.is_authenticated and (
+        user.is_superuser or user.has_perm(department_permission(Department.QUALITY, Role.MANAGER)))
+
+
+def human_steps():
+    """(flow name, node) of every human step of every flow."""
+    for flow_class in FLOWS:
+        for node in flow_class.instance.nodes():
+            if getattr(node, "task_type", "") == "HUMAN":
+                yield flow_class.__name__, node
+
+
+def target_table():
+    rows = {(t.flow, t.step): t for t in StepTarget.objects.all()}
+    table = []
+    for flow, node in human_steps():
+        table.append({"flow": flow, "step": node.name, "title": node.task_title or node.name,
+                      "process_title": node.flow_class.process_title,
+                      "row": rows.get((flow, node.name)), "effective": target_for(node, rows)})
+    return table
+
+
+def _require_editor(actor):
+    if not can_edit_targets(actor):
+        raise NotPermitted(_("Only the Quality manager changes step targets and the company calendar."))
+
+
+def set_step_target(*, actor, flow, step, values, reason=""):
+    """Set (or clear, with None) the timing of one step. Values are whole numbers >= 0."""
+    _require_editor(actor)
+    if (flow, step) not in {(f, n.name) for f, n in human_steps()}:
+        raise InvalidInput(_("No such step: %(step)s") % {"step": f"{flow}.{step}"})
+    errors, clean = {}, {}
+    for field in TARGET_FIELDS:
+        value = values.get(field)
+        if value in (None, ""):
+            clean[field] = None
+            continue
+        try:
+            number = int(value)
+            if number < 0 or number > 365:
+                raise ValueError
+            clean[field] = number
+        except (TypeError, ValueError):
+            errors[field] = [_("Enter a whole number from 0 to 365, or leave it empty for the default.")]
+    if errors:
+        raise InvalidInput(_("Please correct the errors below."), field_errors=errors)
+    with transaction.atomic():
+        target, _created = StepTarget.objects.select_for_update().get_or_create(flow=flow, step=step)
+        old = {f: getattr(target, f) for f in TARGET_FIELDS}
+        for field, value in clean.items():
+            setattr(target, field, value)
+        target.full_clean()
+        target.save()
+        audit.log("inbox.step_target_changed", target, actor=actor, old=old, new=clean, reason=reason)
+    return target
+
+
+def add_calendar_day(*, actor, date, kind, name_zh="", name_en=""):
+    _require_editor(actor)
+    if kind not in CalendarDay.Kind.values:
+        raise InvalidInput(_("Choose holiday or make-up working day."), field_errors={"kind": [_("Choose holiday or make-up working day.")]})
+    with transaction.atomic():
+        if CalendarDay.objects.filter(date=date).exists():
+            raise InvalidInput(_("%(date)s is already in the calendar.") % {"date": date})
+        day = CalendarDay(date=date, kind=kind, name_zh=name_zh.strip(), name_en=name_en.strip())
+        day.full_clean()
+        day.save()
+        audit.log("inbox.calendar_day_added", day, actor=actor,
+                  new={"date": date, "kind": kind, "name_zh": day.name_zh, "name_en": day.name_en})
+    return day
+
+
+def remove_calendar_day(*, actor, pk):
+    _require_editor(actor)
+    with transaction.atomic():
+        day = CalendarDay.objects.select_for_update().filter(pk=pk).first()
+        if day is None:
+            raise InvalidInput(_("No such calendar day."))
+        audit.log("inbox.calendar_day_removed", day, actor=actor,
+                  old={"date": day.date, "kind": day.kind, "name_zh": day.name_zh, "name_en": day.name_en})
+        day.delete()

@@ -1,0 +1,177 @@
+"""Browser pages of the inbox: the task lists with their due dates, the personal
+dashboard, notifications and their preferences, step targets and the company
+calendar. Thin adapters over services.py and notify.py."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_filters import BooleanFilter, DateFilter
+from viewflow.workflow.flow.views import filters
+from viewflow.workflow.flow.views.list import WorkflowInboxListView, WorkflowQueueListView
+
+from viewflow.workflow.models import Process, Task
+
+from core.errors import DomainError
+
+from . import notify, services
+from .escalation import task_link
+from .signals import process_link
+from .models import CalendarDay, Notification, NotificationKind
+
+
+# --- inbox and queue with the due date ---------------------------------------------------------------
+
+
+class DueTaskListFilter(filters.FlowUserTaskListFilter):
+    overdue = BooleanFilter(label=gettext_lazy("Overdue"), method="filter_overdue")
+    due_before = DateFilter(label=gettext_lazy("Due on or before"), field_name="deadline__due_date",
+                            lookup_expr="lte")
+
+    def filter_overdue(self, queryset, name, value):
+        return services.filter_due(queryset, overdue=value)
+
+
+class DueColumnMixin:
+    """A sortable "Due" column (?_orderby=due / -due) with an overdue badge, and the
+    overdue / due-on-or-before filters; the deadline comes in the list's one query."""
+
+    filterset_class = DueTaskListFilter
+
+    def due(self, task):
+        deadline = getattr(task, "deadline", None) if hasattr(task, "deadline") else None
+        if deadline is None:
+            return ""
+        if timezone.now() >= deadline.due_at:
+            return format_html('{} <span class="qms-badge qms-badge--bad">{}</span>',
+                               deadline.due_date.isoformat(), _("Overdue"))
+        return deadline.due_date.isoformat()
+
+    due.short_description = gettext_lazy("Due")
+    due.orderby_column = F("deadline__due_at")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("deadline")
+
+
+class DueInboxListView(DueColumnMixin, WorkflowInboxListView):
+    columns = ("task_id", "flow_task", "brief", "process_brief", "due", "created")
+
+
+class DueQueueListView(DueColumnMixin, WorkflowQueueListView):
+    columns = ("task_id", "process_brief", "flow_task", "brief", "due", "created")
+
+
+# --- dashboard ---------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    return render(request, "inbox/dashboard.html", services.dashboard(request.user))
+
+
+@login_required
+def open_task(request, pk):
+    """Redirect to a task's page (which checks the user's access itself)."""
+    task = get_object_or_404(Task, pk=pk)
+    url = task_link(task)
+    if not url:
+        raise Http404
+    return redirect(url)
+
+
+@login_required
+def open_process(request, pk):
+    process = get_object_or_404(Process, pk=pk)
+    url = process_link(process)
+    if not url:
+        raise Http404
+    return redirect(url)
+
+
+# --- notifications -----------------------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request):
+    rows = Notification.objects.filter(recipient=request.user)
+    if request.GET.get("unread") in ("1", "true"):
+        rows = rows.filter(read_at__isnull=True)
+    rows = rows.order_by(F("read_at").asc(nulls_first=True), "-created", "-pk")[:200]
+    return render(request, "inbox/notifications.html", {"notifications": rows,
+                                                         "unread": notify.unread_count(request.user)})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    if not notify.mark_read(request.user, pk) and not Notification.objects.filter(recipient=request.user,
+                                                                                  pk=pk).exists():
+        raise PermissionDenied  # someone else's, or none at all: the same answer
+    target = Notification.objects.filter(recipient=request.user, pk=pk).values_list("link", flat=True).first()
+    if request.POST.get("open") and target:
+        return redirect(target)
+    return redirect("qms:notifications:index")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = notify.mark_read(request.user)
+    messages.success(request, _("%(count)s notifications marked read.") % {"count": count})
+    return redirect("qms:notifications:index")
+
+
+@login_required
+def preferences(request):
+    if request.method == "POST":
+        changes = {kind: {"email": f"{kind}-email" in request.POST, "in_app": f"{kind}-in_app" in request.POST}
+                   for kind in NotificationKind.values}
+        notify.set_preferences(request.user, changes)
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("qms:notifications:preferences")
+    prefs = notify.preferences_of(request.user)
+    rows = [{"kind": kind, "label": label, **prefs[kind]} for kind, label in NotificationKind.choices]
+    return render(request, "inbox/preferences.html", {"rows": rows})
+
+
+# --- step targets and calendar (Quality manager) ------------------------------------------------------
+
+
+def _require_editor(user):
+    if not services.can_edit_targets(user):
+        raise PermissionDenied
+
+
+@login_required
+def targets(request):
+    _require_editor(request.user)
+    errors, error = {}, None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "target":
+                flow, step = request.POST.get("flow", ""), request.POST.get("step", "")
+                services.set_step_target(actor=request.user, flow=flow, step=step,
+                                         values={f: request.POST.get(f, "") for f in services.TARGET_FIELDS},
+                                         reason=request.POST.get("reason", ""))
+            elif request.POST.get("action") == "add_day":
+                services.add_calendar_day(actor=request.user,
+                                          date=services.parse_date(request.POST.get("date"), "date"),
+                                          kind=request.POST.get("kind", ""), name_zh=request.POST.get("name_zh", ""),
+                                          name_en=request.POST.get("name_en", ""))
+            elif request.POST.get("action") == "remove_day":
+                services.remove_calendar_day(actor=request.user, pk=int(request.POST.get("pk") or 0))
+            messages.success(request, _("Saved."))
+            return redirect("qms:targets:index")
+        except DomainError as problem:
+            error, errors = problem.message, problem.field_errors
+    return render(request, "inbox/targets.html", {
+        "table": services.target_table(), "days": CalendarDay.objects.order_by("date"),
+        "kinds": CalendarDay.Kind.choices, "error": error, "errors": errors,
+    }, status=400 if error else 200)

@@ -1,0 +1,68 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import AppMenuMixin, Viewset
+
+from . import services, views
+
+
+class DashboardViewset(AppMenuMixin, Viewset):
+    """My tasks, my queues, overdue, recently completed, the processes I started."""
+
+    app_name = "dashboard"
+    title = _("My dashboard")
+    icon = "dashboard"
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated
+
+    @property
+    def index_path(self):
+        return path("", views.dashboard, name="index")
+
+    @property
+    def task_path(self):
+        return path("task/<int:pk>/", views.open_task, name="task")
+
+    @property
+    def process_path(self):
+        return path("process/<int:pk>/", views.open_process, name="process")
+
+
+class NotificationsViewset(AppMenuMixin, Viewset):
+    app_name = "notifications"
+    title = _("Notifications")
+    icon = "notifications"
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated
+
+    @property
+    def index_path(self):
+        return path("", views.notification_list, name="index")
+
+    @property
+    def read_path(self):
+        return path("<int:pk>/read/", views.notification_read, name="read")
+
+    @property
+    def read_all_path(self):
+        return path("read-all/", views.notification_read_all, name="read_all")
+
+    @property
+    def preferences_path(self):
+        return path("preferences/", views.preferences, name="preferences")
+
+
+class StepTargetsViewset(AppMenuMixin, Viewset):
+    """Target durations, reminder and escalation timing, and the company calendar."""
+
+    app_name = "targets"
+    title = _("Due dates and calendar")
+    icon = "event"
+
+    def has_view_permission(self, user, obj=None):
+        return services.can_edit_targets(user)
+
+    @property
+    def index_path(self):
+        return path("", views.targets, name="index")

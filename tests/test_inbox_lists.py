@@ -1,0 +1,173 @@
+"""Due dates in the task lists (API and browser): sort and filter by due and overdue;
+the dashboard; step targets and the calendar edited by the Quality manager only;
+query counts that do not grow with the number of tasks or notifications."""
+import datetime
+import re
+import zoneinfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from api_driver import client_for
+from core.models import AuditEntry
+from inbox.models import CalendarDay, StepTarget, TaskDeadline
+from inbox.notify import notify
+from p1_driver import open_task, start
+from workflows import steps
+
+pytestmark = pytest.mark.django_db
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def at(day, hour=10):
+    return time_machine.travel(datetime.datetime(2026, 11, day, hour, tzinfo=TZ), tick=False)
+
+
+@pytest.fixture
+def three(people, order_data):
+    """Three P1 processes whose quality reviews are due on Thu 26, Fri 27 and Mon 30 Nov
+    (started Mon 23, Tue 24, Wed 25); the middle one claimed by `quality`."""
+    processes = []
+    for day in (23, 24, 25):
+        with at(day):
+            processes.append(start(people["market"], order_data(number=f"PO-{day}")))
+    with at(25, 11):
+        steps.claim_task(open_task(processes[1], "review_quality"), actor=people["quality"])
+    return processes
+
+
+def test_api_tasks_carry_due_and_overdue_and_sort_and_filter_by_them(people, three):
+    client = client_for("quality")
+    with at(27, 9):  # the first is overdue (due Thu 26), the others are not
+        queue = client.get("/api/tasks/?queue=1&ordering=due").json()
+        assert [t["due"] for t in queue] == ["2026-11-26", "2026-11-30"]
+        assert [t["overdue"] for t in queue] == [True, False]
+        assert [t["due"] for t in client.get("/api/tasks/?queue=1&ordering=-due").json()] == \
+            ["2026-11-30", "2026-11-26"]
+        overdue = client.get("/api/tasks/?queue=1&overdue=1").json()
+        assert [t["process"] for t in overdue] == [three[0].pk]
+        assert [t["process"] for t in client.get("/api/tasks/?queue=1&overdue=0").json()] == [three[2].pk]
+        assert [t["process"] for t in client.get("/api/tasks/?queue=1&due_before=2026-11-27").json()] == \
+            [three[0].pk]
+        mine = client.get("/api/tasks/").json()
+        assert [(t["process"], t["due"], t["overdue"]) for t in mine] == [(three[1].pk, "2026-11-27", False)]
+        assert client.get(f"/api/tasks/{mine[0]['id']}/").json()["due"] == "2026-11-27"
+    with at(28, 9):
+        assert [t["process"] for t in client.get("/api/tasks/?overdue=1").json()] == [three[1].pk]
+
+
+def test_api_task_filters_refuse_bad_values(people, three):
+    client = client_for("quality")
+    for query in ("overdue=maybe", "due_before=27.11.2026", "ordering=owner"):
+        response = client.get(f"/api/tasks/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["errors"], query
+
+
+def test_browser_queue_shows_due_dates_with_an_overdue_badge_sorts_and_filters(people, three):
+    web = Client()
+    with at(27, 9):
+        web.force_login(people["quality"])
+        page = web.get("/qms/queue/?_orderby=due").content.decode()
+        assert page.index("2026-11-26") < page.index("2026-11-30")
+        assert page.count("qms-badge--bad") == 1
+        page = web.get("/qms/queue/?_orderby=-due").content.decode()
+        assert page.index("2026-11-30") < page.index("2026-11-26")
+        filtered = web.get("/qms/queue/?overdue=true").content.decode()
+        assert "2026-11-26" in filtered and "2026-11-30" not in filtered
+        assert "2026-11-27" in web.get("/qms/inbox/").content.decode()
+
+
+def test_dashboard_shows_my_tasks_queues_overdue_completed_and_my_processes(people, three):
+    web = Client()
+    with at(27, 9):
+        web.force_login(people["quality"])
+        page = web.get("/qms/dashboard/").content.decode()
+        overdue = page[page.index('id="overdue"'):page.index('id="my-tasks"')]
+        assert f"#{three[0].pk}/" in overdue and f"#{three[2].pk}/" not in overdue
+        mine = page[page.index('id="my-tasks"'):page.index('id="my-queues"')]
+        assert f"#{three[1].pk}/" in mine
+        web.force_login(people["market"])
+        started = web.get("/qms/dashboard/").content.decode()
+        started = started[started.index('id="started"'):]
+        assert all(f"#{p.pk}<" in started for p in three)
+        assert "2026-11-26" in started  # where it stands: open steps with their due dates
+    body = client_for("market").get("/api/dashboard/").json()
+    assert {p["id"] for p in body["processes_started"]} == {p.pk for p in three}
+    assert all(len(p["open_steps"]) == 4 for p in body["processes_started"])
+
+
+def test_only_the_quality_manager_edits_step_targets_and_the_calendar_and_it_is_audited(people, order_data):
+    staff = Client()
+    staff.force_login(people["quality"])
+    assert staff.get("/qms/targets/").status_code == 403
+    assert staff.post("/qms/targets/", {"action": "target", "flow": "OrderReviewFlow", "step": "review_quality",
+                                        "working_days": "1"}).status_code == 403
+    assert not StepTarget.objects.exists()
+    manager = Client()
+    manager.force_login(people["quality_mgr"])
+    assert manager.get("/qms/targets/").status_code == 200
+    bad = manager.post("/qms/targets/", {"action": "target", "flow": "OrderReviewFlow", "step": "review_quality",
+                                         "working_days": "-2"})
+    assert bad.status_code == 400 and not StepTarget.objects.exists()
+    manager.post("/qms/targets/", {"action": "target", "flow": "OrderReviewFlow", "step": "review_quality",
+                                   "working_days": "1", "l2_after_working_days": "4"})
+    target = StepTarget.objects.get()
+    assert (target.working_days, target.l2_after_working_days, target.reminder_hours) == (1, 4, None)
+    assert AuditEntry.objects.filter(action="inbox.step_target_changed", actor=people["quality_mgr"]).count() == 1
+    manager.post("/qms/targets/", {"action": "add_day", "date": "2026-11-24", "kind": "holiday",
+                                   "name_zh": "厂休", "name_en": "Company holiday"})
+    assert CalendarDay.objects.get().date == datetime.date(2026, 11, 24)
+    assert AuditEntry.objects.filter(action="inbox.calendar_day_added").count() == 1
+    with at(23):
+        process = start(people["market"], order_data())
+    # one working day after Mon 23, Tue 24 being a holiday → Wed 25
+    assert TaskDeadline.objects.get(task=open_task(process, "review_quality")).due_date == datetime.date(2026, 11, 25)
+    manager.post("/qms/targets/", {"action": "remove_day", "pk": CalendarDay.objects.get().pk})
+    assert not CalendarDay.objects.exists()
+    assert AuditEntry.objects.filter(action="inbox.calendar_day_removed").count() == 1
+
+
+# --- query counts ----------------------------------------------------------------------------------------
+
+
+def _count(action):
+    with CaptureQueriesContext(connection) as ctx:
+        action()
+    return len(ctx.captured_queries)
+
+
+def _grow(people, order_data, upto, have):
+    for i in range(have, upto):
+        process = start(people["market"], order_data(number=f"PO-Q-{i:03d}"))
+        steps.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+        notify(people["quality"], "reminder", "n")
+
+
+def test_dashboard_notifications_and_overdue_tasks_cost_the_same_with_5_and_50_tasks(people, order_data):
+    web = Client()
+    api = client_for("quality")
+    with at(23):
+        _grow(people, order_data, 5, 0)
+    pages = {"dashboard": lambda: web.get("/qms/dashboard/"),
+             "notifications": lambda: web.get("/qms/notifications/"),
+             "api overdue": lambda: api.get("/api/tasks/?overdue=1"),
+             "api dashboard": lambda: api.get("/api/dashboard/"),
+             "api notifications": lambda: api.get("/api/notifications/")}
+    with at(30):
+        web.force_login(people["quality"])
+        for page in pages.values():
+            page()  # warm caches
+        small = {name: _count(page) for name, page in pages.items()}
+        assert len(api.get("/api/tasks/?overdue=1").json()) == 5
+    with at(23, 12):
+        _grow(people, order_data, 50, 5)
+    with at(30, 1):
+        web.force_login(people["quality"])
+        large = {name: _count(page) for name, page in pages.items()}
+        assert len(api.get("/api/tasks/?overdue=1").json()) == 50
+        assert len(re.findall(r'id="unread-count">50<', web.get("/qms/notifications/").content.decode())) == 1
+    assert small == large
