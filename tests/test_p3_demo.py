@@ -1,0 +1,24 @@
+"""The demo seeds P3 corrective actions in different states, made on form QR-QA-004 and
+run under procedure QP-QA-05 (the documents the seed issues)."""
+import pytest
+from django.core.management import call_command
+
+from forms.capa_models import CapaCase, CapaStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_adds_corrective_actions_bound_to_their_form_and_procedure(db, monkeypatch):
+    from p3_support import skip_rendering
+
+    skip_rendering(monkeypatch)
+    call_command("seed_demo")
+    cases = {c.source: c for c in CapaCase.objects.select_related("record__process")}
+    assert cases["audit_finding"].status == CapaStatus.DESCRIBE
+    assert cases["internal_nc"].status == CapaStatus.IMPLEMENTATION
+    assert sorted(a.owner.username for a in cases["internal_nc"].actions.all()) == ["engineering", "production"]
+    record = cases["internal_nc"].record
+    assert (record.form_code, record.form_revision) == ("QR-QA-004", "A/0")
+    assert record.process.procedure_revision.revision.document.number == "QP-QA-05"
+    call_command("seed_demo")  # idempotent
+    assert CapaCase.objects.count() == 2

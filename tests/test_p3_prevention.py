@@ -1,0 +1,65 @@
+"""D7 / CA-4: a prevention item raises a document change request (P4) linked both ways;
+a needed QMS change can then close the corrective action."""
+import pytest
+
+from core.models import AuditEntry, Record
+from flow_driver import act, open_tasks, start
+from forms.capa_models import CapaCase, CapaStatus
+from p3_support import (
+    FLOW, closure_data, containment_data, day, describe_data, plan_data, prevention_data, raise_data, root_cause_data,
+    skip_rendering, validation_data, verification_data,
+)
+from p4_support import fire_timers, register
+from procedures.models import Document
+from test_p3_paths import fire_on
+from test_p4_document_control import issue
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_d7_item_raises_a_document_change_linked_both_ways_and_closes_with_qms_change(people, monkeypatch):
+    skip_rendering(monkeypatch)
+    issue(people, register(people), "A/0")
+    fire_timers()
+    process = start(FLOW, "start", people["quality_mgr"], raise_data(source="audit_finding", reference="IA-2026-07"))
+    for step, who, data, meaning in [
+        ("describe", "quality", describe_data(), None), ("contain", "engineering", containment_data(), None),
+        ("analyse", "engineering", root_cause_data(), None), ("plan", "engineering", plan_data("production"), None),
+        ("approve_plan", "quality_mgr", {}, "approved"),
+        ("do_action", "production", {"outcome": "done", "evidence": "完成 done"}, None),
+        ("validate", "quality_mgr", validation_data(30), "approved"),
+    ]:
+        act(process, step, people[who], data, meaning=meaning)
+    fire_on(day(30))
+    act(process, "verify", people["quality"], verification_data(True), meaning="verified")
+    act(process, "prevent", people["engineering"], prevention_data(document="QP-MK-01"))
+
+    case = CapaCase.objects.get(record__process=process)
+    item = case.prevention_items.get(kind="document")
+    revision = item.change_revision
+    assert revision is not None and revision.document == Document.objects.get(number="QP-MK-01")
+    assert revision.raised_from_id == case.record_id  # P4 → P3
+    assert list(Record.objects.get(pk=case.record_id).document_changes_raised.all()) == [revision]
+    assert [t.flow_task.name for t in open_tasks(revision.process, "edit")] == ["edit"]
+    assert AuditEntry.objects.filter(action="document.change_raised_from", record=case.record).exists()
+
+    act(process, "close", people["quality_mgr"], closure_data(qms="yes"), meaning="approved")
+    case.refresh_from_db()
+    assert case.status == CapaStatus.CLOSED and case.qms_change_needed is True
+    assert revision.record.number in case.record.get_version().data["prevention"][1]["change_request"]
+
+
+def test_a_document_item_that_raises_a_change_must_name_the_document(people, monkeypatch):
+    from core.errors import InvalidInput
+
+    skip_rendering(monkeypatch)
+    process = start(FLOW, "start", people["quality"], raise_data())
+    case = CapaCase.objects.get(record__process=process)
+    CapaCase.objects.filter(pk=case.pk).update(status=CapaStatus.PREVENTION)
+    from forms import capa as p3
+
+    with pytest.raises(InvalidInput) as refused:
+        p3.record_prevention(case, actor=people["engineering"], data={"prevention": [
+            {"kind": "document", "description": "改 change", "document": None, "raise_change": True}]})
+    assert "prevention[0].document" in refused.value.field_errors
+    assert not case.prevention_items.exists()
