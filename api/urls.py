@@ -5,7 +5,8 @@ from rest_framework.routers import SimpleRouter
 from evidence import api as evidence_api
 from procedures import api as documents_api
 
-from . import views
+from . import capa, delegation, drafts, views
+from . import inbox as inbox_api
 
 router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
@@ -21,8 +22,20 @@ urlpatterns = [
     path("order-reviews/", views.OrderReviewStartView.as_view(), name="api-order-review-start"),
     path("order-reviews/change/", views.OrderChangeStartView.as_view(), name="api-order-change-start"),
     path("complaints/", views.ComplaintStartView.as_view(), name="api-complaint-start"),
+    path("capas/", capa.CapaListStartView.as_view(), name="api-capa-start"),
+    path("capas/<str:number>/", capa.CapaDetailView.as_view(), name="api-capa-detail"),
     path("complaint-analyses/", views.ComplaintAnalysisStartView.as_view(), name="api-complaint-analysis-start"),
     path("me/accept-accountability/", views.AcceptAccountabilityView.as_view(), name="api-accept-accountability"),
+    path("notifications/", inbox_api.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read-all/", inbox_api.NotificationReadAllView.as_view(), name="api-notifications-read-all"),
+    path("notifications/<int:pk>/read/", inbox_api.NotificationReadView.as_view(), name="api-notification-read"),
+    path("me/notification-preferences/", inbox_api.NotificationPreferencesView.as_view(),
+         name="api-notification-preferences"),
+    path("dashboard/", inbox_api.DashboardView.as_view(), name="api-dashboard"),
+    path("me/delegations/", delegation.MyDelegationsView.as_view(), name="api-my-delegations"),
+    path("me/delegations/<int:pk>/", delegation.MyDelegationView.as_view(), name="api-my-delegation"),
+    path("tasks/<int:pk>/reassign/", delegation.ReassignTaskView.as_view(), name="api-task-reassign"),
+    path("tasks/<int:pk>/draft/", drafts.TaskDraftView.as_view(), name="api-task-draft"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,

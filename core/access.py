@@ -16,7 +16,15 @@ def can_view_records(user):
         return False
     if is_auditor(user) and not user.is_superuser:
         return bool(active_grants(user))
-    return can_view_processes(user)
+    return can_view_processes(user) or _team_records(user).exists()
+
+
+def _team_records(user):
+    """P3 / 8D D1: the CAPA reports whose team a user is on, visible to them even
+    without a department membership."""
+    from forms.capa import records_of_teams
+
+    return records_of_teams(user)
 
 
 def records_visible_to(user):
@@ -34,7 +42,7 @@ def records_visible_to(user):
         return Record.objects.filter(grant_filter(grants)) if grants else Record.objects.none()
     if can_view_processes(user):
         return Record.objects.all()
-    return Record.objects.none()
+    return Record.objects.filter(pk__in=_team_records(user))
 
 
 def can_view_record(user, record):

@@ -880,11 +880,6 @@ def sign_disposition(disposition, *, signer_role, actor, data, meaning, sign, re
     return row
 
 
-def signoffs_rejected(case):
-    disposition = current_disposition(case)
-    return disposition is not None and disposition.signoffs.filter(approved=False).exists()
-
-
 def record_customer_acceptance(case, *, actor, data, sign):
     """NC-4: Market records the customer's acceptance of a concession (who, when,
     reference) where the contract requires it; a refusal sends the lot back to
@@ -1023,9 +1018,10 @@ def request_capa(case, *, actor):
     link both ways (set case.capa_reference to the CAPA record number; the CAPA flow
     sets case.capa_closed_at when it closes) and return the CAPA record number.
 
-    Until P3 exists the request stays recorded on the case (capa_required=True with an
-    empty capa_reference), counted as an open CAPA request in the analysis."""
-    return None
+    The CAPA (P3, forms/capa.py) names the case as its source and links back to it."""
+    from .capa import request_capa as start_capa
+
+    return start_capa(case, actor=actor)
 
 
 def decide_capa(case, *, actor, data, sign):

@@ -734,3 +734,7 @@ class ComplaintAnalysis(models.Model):
     class Meta:
         verbose_name = _("complaint and return analysis")
         ordering = ["-period_end", "-id"]
+
+
+# P3 corrective and preventive action (8D): its models live in their own module.
+from .capa_models import *  # noqa: E402,F401,F403

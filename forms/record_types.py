@@ -41,11 +41,26 @@ COMPLAINT_ANALYSIS = register(RecordType(
     form_code="QR-MK-004", form_revision="A/0", pdf_template="forms/pdf/complaint_analysis.html", snapshot=_p2_snapshot,
 ))
 
+# P3 — corrective and preventive action (8D)
+
+
+def _capa_snapshot(record):
+    from .capa import snapshot_for_record
+
+    return snapshot_for_record(record)
+
+
+CAPA_REPORT = register(RecordType(
+    code="capa_report", prefix="CA", title_zh="纠正预防措施报告", title_en="Corrective / Preventive Action Report (8D)",
+    form_code="QR-QA-004", form_revision="A/0", pdf_template="forms/pdf/capa_report.html", snapshot=_capa_snapshot,
+))
+
 
 def _register_statuses():
-    from .models import OrderReviewStatus
+    from .models import CapaStatus, OrderReviewStatus
 
     register_status_labels(OrderReviewStatus)
+    register_status_labels(CapaStatus)
 
 
 _register_statuses()

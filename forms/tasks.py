@@ -30,3 +30,5 @@ def compile_periodic_complaint_analysis(today=None):
         process = ComplaintFlow.start_scheduled_analysis.run(period_start=period_start, period_end=period_end,
                                                              actor=actor)
     return p2.complaint_analysis_number(process)
+
+from .capa_tasks import remind_overdue_capa_actions  # noqa: E402,F401  (P3: registered with Celery)

@@ -164,4 +164,73 @@ def seed_complaints(users, password=DEMO_PASSWORD):
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
     start("start_analysis", "market_mgr", {"period_start": last_month.replace(day=1).isoformat(),
                                            "period_end": month_end.isoformat()})
+    seed_capas(users, password)
     return 6
+
+
+# --- P3: corrective actions in different states --------------------------------------------------------------
+
+
+def seed_capas(users, password=DEMO_PASSWORD):
+    """Two P3 corrective actions (idempotent: nothing if any exists): one raised from an
+    audit finding, waiting for D0–D2 in the Quality queue; one from an internal NC with
+    its approved plan, each action in its owner's inbox. Returns the number started."""
+    import datetime
+
+    from django.utils import timezone
+
+    from forms.capa_models import CapaCase
+
+    from . import steps
+    from .capa import CapaFlow as flow
+
+    if CapaCase.objects.exists():
+        return 0
+
+    def day(n):
+        return (timezone.localdate() + datetime.timedelta(days=n)).isoformat()
+
+    def start(username, data):
+        return steps.start_process(flow.start, actor=users[username], form=flow.start.make_form(data=data, api=True))
+
+    def act(process, step, username, data, meaning=None):
+        task = process.task_set.filter(flow_task=getattr(flow, step), status__in=["NEW", "ASSIGNED"]) \
+            .order_by("pk").first()
+        user = users[username]
+        if task.status == "NEW":
+            steps.claim_task(task, actor=user)
+            task.refresh_from_db()
+        node = task.flow_task
+        form = node.make_form(data=data, api=True, activation=node.activation_class(task), user=user)
+        signature = steps.SignatureInput(password=password, meaning=meaning, username=username,
+                                         require_username=True) if meaning else None
+        steps.complete_step(task, actor=user, form=form, signature_input=signature)
+
+    # 1. an internal audit finding, just raised: D0–D2 wait in the Quality queue
+    start("quality_mgr", {"source": "audit_finding", "source_reference": "IA-2026-07 #3",
+                          "title": "校准记录不全 calibration records incomplete", "severity": "C"})
+    # 2. an internal NC: team, containment, 5-Why, fishbone, plan approved; two actions in the owners' inboxes
+    p2 = start("quality", {"source": "internal_nc", "source_reference": "IPQC-2026-031",
+                           "title": "端盖毛刺 burrs on the end cover", "product_text": "P-1002 L2026-1102",
+                           "quantity_defective": "35", "severity": "B"})
+    act(p2, "describe", "quality", {
+        "emergency_response": "停线并隔离在制品 line stopped, WIP quarantined", "champion": "quality_mgr",
+        "leader": "engineering", "members": ["production", "quality"], "what": "端盖去毛刺不净 burrs remain",
+        "where": "CNC-3 工位 station CNC-3", "when": "2026-11 夜班 night shift", "how_many": "35 / 500 (7 %)",
+        "is_text": "CNC-3 夜班 night shift on CNC-3", "is_not_text": "CNC-1/2，白班 CNC-1/2, day shift"})
+    act(p2, "contain", "engineering", {"containment": "在制品 100% 检验 100 % inspection of WIP",
+                                       "verification": "抽检 200 件 0 不良 200 sampled, 0 defects"})
+    act(p2, "analyse", "engineering", {
+        "whys": [{"question": "为什么有毛刺? why burrs?", "answer": "刀具磨损 the tool was worn"},
+                 {"question": "为什么刀具磨损? why worn?", "answer": "超寿命使用 used beyond its life"},
+                 {"question": "为什么超寿命? why beyond life?", "answer": "夜班无换刀记录 no tool log on the night shift"}],
+        "causes": [{"category": "machine", "cause": "刀具磨损 worn tool", "is_root": False},
+                   {"category": "method", "cause": "无换刀规定 no tool-change rule", "is_root": True},
+                   {"category": "man", "cause": "夜班新员工 new night-shift operator", "is_root": False}],
+        "root_cause": "换刀无规定、无记录 no tool-change rule or log",
+        "escape_point": "首件检验未查毛刺 first-article check skips burrs"})
+    act(p2, "plan", "engineering", {"actions": [
+        {"description": "制定换刀寿命与记录表 tool life and change log", "owner": "engineering", "due_date": day(14)},
+        {"description": "培训夜班员工 train the night shift", "owner": "production", "due_date": day(7)}]})
+    act(p2, "approve_plan", "quality_mgr", {"comment": "同意 agreed"}, meaning="approved")
+    return 2

@@ -41,7 +41,7 @@ def attach_artifact(process, obj):
     process.artifact_content_type = ContentType.objects.get_for_model(obj)
     process.artifact_object_id = obj.pk
     setattr(process, {"orderreview": "_order_review", "complaintcase": "_complaint_case",
-                      "complaintanalysis": "_complaint_analysis"}.get(obj._meta.model_name, "_artifact"), obj)
+                      "complaintanalysis": "_complaint_analysis", "capacase": "_capa_case"}.get(obj._meta.model_name, "_artifact"), obj)
     process.save(update_fields=["artifact_content_type", "artifact_object_id"])
 
 
@@ -102,4 +102,38 @@ def complaint_analysis_of(process):
     if cached is None and process.artifact_object_id and _artifact_is(process, "complaintanalysis"):
         cached = ComplaintAnalysis.objects.select_related("record").get(pk=process.artifact_object_id)
         process._complaint_analysis = cached
+    return cached
+
+
+class CapaProcess(Process):
+    """P3 process: the corrective action (CapaCase) is its artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Corrective / preventive action")
+        verbose_name_plural = _("Corrective and preventive actions")
+
+    @property
+    def capa_case(self):
+        return capa_case_of(self)
+
+    @property
+    def summary_text(self):
+        """One line for the process lists: the report, its state and overdue actions."""
+        case = self.capa_case
+        if case is None:
+            return ""
+        overdue = sum(1 for a in case.actions.all() if a.overdue)
+        late = f" · {overdue} overdue" if overdue else ""
+        return f"{case.record.number} · {case.get_status_display()}{late} · {case.title}"
+
+
+def capa_case_of(process):
+    from forms.models import CapaCase
+
+    cached = getattr(process, "_capa_case", None)
+    if cached is None and process.artifact_object_id and _artifact_is(process, "capacase"):
+        cached = CapaCase.objects.select_related("record", "leader", "champion", "complaint_case__record") \
+            .get(pk=process.artifact_object_id)
+        process._capa_case = cached
     return cached

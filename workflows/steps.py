@@ -30,6 +30,7 @@ from viewflow.workflow.status import STATUS
 from core import audit, esign
 from core.context import acting_as
 from core.errors import InvalidInput, NotPermitted, WrongState
+from inbox import drafts
 
 logger = logging.getLogger(__name__)
 
@@ -70,29 +71,46 @@ class StepContext:
     def reason(self):
         return self.signature_input.reason if self.signature_input else ""
 
+    @property
+    def on_behalf_of(self):
+        """The absent person the actor works for on this task (accounts.delegation), or None."""
+        if not hasattr(self, "_on_behalf_of"):
+            from accounts.delegation import acting_for
+
+            self._on_behalf_of = acting_for(self.task, self.actor) if self.task.pk else None
+        return self._on_behalf_of
+
     def sign(self, version, role=None):
         if self.signature_input is None:
             raise RuntimeError(f"step {self.node.name} signs but was not given a signature")
         return esign.apply_signature(
             version, signer=self.actor, meaning=self.signature_input.meaning, reason=self.signature_input.reason,
             role=role or self.node.sign_role, task=self.task if self.task.pk else None, step=self.node.name,
+            on_behalf_of=self.on_behalf_of,
         )
 
 
 class StepMixin:
     """Configuration shared by Step and StartStep."""
 
-    def configure(self, form_class, action, meanings=(), sign_role="", forbid=None):
+    def configure(self, form_class, action, meanings=(), sign_role="", forbid=None, due=None):
         self.form_class = form_class
         self._action = action
         self.meanings = tuple(meanings)
         self.sign_role = sign_role
         self._forbid = forbid
+        self._due = due
 
     def _resolve(self, instance):
         super()._resolve(instance)
         self._action = this.resolve(instance, self._action)
         self._forbid = this.resolve(instance, self._forbid)
+        self._due = this.resolve(instance, self._due)
+
+    def due_date_for(self, task):
+        """The due date the step itself sets for `task` (e.g. a CAPA action's own due
+        date), or None: then the configured target duration of the step applies."""
+        return self._due(task) if self._due is not None else None
 
     @property
     def signs(self):
@@ -115,11 +133,32 @@ class Step(StepMixin, flow.View):
     # A signed step is never undone: the record keeps its versions and the flow
     # moves on by its own paths (SIG-6).
     undo_view_class = None
-    def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, **kwargs):
+    def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, due=None, delegable=True,
+                 **kwargs):
         from .views import StepView
 
         super().__init__(StepView.as_view(), **kwargs)
-        self.configure(form_class, action, meanings, sign_role, forbid)
+        self.configure(form_class, action, meanings, sign_role, forbid, due)
+        # False for a personal step (e.g. read and acknowledge): never delegated or reassigned.
+        self.delegable = delegable
+
+    def calc_owner(self, activation):
+        """A task the flow assigns directly (`.Assign(...)`) to someone who is absent goes
+        to their substitute, before it is saved (accounts.delegation.route_new_task)."""
+        owner = super().calc_owner(activation)
+        if owner is not None and self.delegable:
+            from accounts.delegation import route_new_task
+
+            owner = route_new_task(self, activation.task, owner)
+        return owner
+
+    def _create(self, prev_activation, token, data=None, seed=None):
+        activation = super()._create(prev_activation, token, data=data, seed=seed)
+        if self.delegable:
+            from accounts.delegation import audit_routing
+
+            audit_routing(activation.task)
+        return activation
 
     def can_assign(self, user, task):
         return super().can_assign(user, task) and self.forbidden_reason(user, task) is None
@@ -209,11 +248,15 @@ def complete_step(task, *, actor, form, signature_input=None):
             raise error
         activation = node.activation_class(task)
         activation.start(_RequestStub(actor))
-        node._action(StepContext(node, activation, actor, data, signature_input))
-        audit.log("task.completed", task, actor=actor, process_id=task.process_id,
+        context = StepContext(node, activation, actor, data, signature_input)
+        node._action(context)
+        on_behalf_of = context.on_behalf_of
+        audit.log("task.completed", task, actor=actor, process_id=task.process_id, on_behalf_of=on_behalf_of,
                   new={"step": node.name, "signed": bool(signature_input),
-                       "meaning": signature_input.meaning if signature_input else None})
+                       "meaning": signature_input.meaning if signature_input else None,
+                       **({"on_behalf_of": on_behalf_of.username} if on_behalf_of else {})})
         activation.execute()
+        drafts.drafts_completed(task)  # the step is done: its saved drafts go (inbox/drafts.py)
     return task
 
 

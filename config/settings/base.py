@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "workflows",
     "api",
     "evidence",
+    "inbox",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,17 @@ QMS = {
     # P4 document control
     "ACKNOWLEDGE_WITHIN_DAYS": int(os.environ.get("QMS_ACKNOWLEDGE_WITHIN_DAYS", "14")),
     "PERIODIC_REVIEW_LEAD_DAYS": int(os.environ.get("QMS_PERIODIC_REVIEW_LEAD_DAYS", "30")),
+    # P3: the effectiveness check falls this many days after the last action's due date (CA-3)
+    "CAPA_VERIFICATION_DAYS": int(os.environ.get("QMS_CAPA_VERIFICATION_DAYS", "30")),
+    # Inbox: due dates and escalations (defaults of every step; per step in the admin, "Step targets")
+    "WORKING_WEEKDAYS": [int(d) for d in os.environ.get("QMS_WORKING_WEEKDAYS", "0,1,2,3,4").split(",")],  # Mon=0
+    "DEFAULT_STEP_WORKING_DAYS": int(os.environ.get("QMS_DEFAULT_STEP_WORKING_DAYS", "3")),
+    "REMINDER_BEFORE_HOURS": int(os.environ.get("QMS_REMINDER_BEFORE_HOURS", "24")),
+    "ESCALATION_L1_AFTER_HOURS": int(os.environ.get("QMS_ESCALATION_L1_AFTER_HOURS", "0")),
+    "ESCALATION_L2_AFTER_WORKING_DAYS": int(os.environ.get("QMS_ESCALATION_L2_AFTER_WORKING_DAYS", "2")),
+    "ESCALATION_L3_AFTER_WORKING_DAYS": int(os.environ.get("QMS_ESCALATION_L3_AFTER_WORKING_DAYS", "5")),
+    # links in notification e-mails start with this address
+    "SITE_URL": os.environ.get("QMS_SITE_URL", "http://127.0.0.1:8000"),
 }
 
 LOGGING = {

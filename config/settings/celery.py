@@ -50,6 +50,16 @@ CELERY_BEAT_SCHEDULE["complaint-analysis"] = {
                         month_of_year=_analysis[3], day_of_week=_analysis[4]),
 }
 
+# P3 / CA-5: one reminder per overdue corrective action (owner + Quality manager), daily at 08:15
+CELERY_BEAT_SCHEDULE["remind-overdue-capa-actions"] = {"task": "forms.capa_tasks.remind_overdue_capa_actions",
+                                                       "schedule": crontab(hour=8, minute=15)}
+
 # SIG-1: recompute every hash nightly at 02:30; the quality managers are e-mailed on failure
 CELERY_BEAT_SCHEDULE["nightly-system-verification"] = {"task": "evidence.tasks.nightly_verification",
                                                        "schedule": crontab(hour=2, minute=30)}
+
+# Inbox: reminders before due and escalations of overdue tasks, every 15 minutes
+CELERY_BEAT_SCHEDULE["inbox-reminders-and-escalations"] = {
+    "task": "inbox.tasks.send_reminders_and_escalations",
+    "schedule": float(os.environ.get("QMS_ESCALATION_CHECK_SECONDS", "900")),
+}
