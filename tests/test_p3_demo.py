@@ -22,3 +22,23 @@ def test_seed_demo_adds_corrective_actions_bound_to_their_form_and_procedure(db,
     assert record.process.procedure_revision.revision.document.number == "QP-QA-05"
     call_command("seed_demo")  # idempotent
     assert CapaCase.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as in `manage.py seed_demo`: notifications go out on commit
+def test_seeding_keeps_the_in_app_notifications_and_prints_no_mail(monkeypatch, settings, capsys):
+    from django.core import mail
+
+    from inbox.models import Notification
+    from p3_support import skip_rendering
+
+    skip_rendering(monkeypatch)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # as in the demo
+    outbox = mail.outbox
+
+    call_command("seed_demo")
+
+    out = capsys.readouterr().out
+    assert "Subject:" not in out
+    assert "notification e-mails were composed while seeding and not sent" in out
+    assert Notification.objects.filter(recipient__username="production").exists()
+    assert mail.outbox is outbox and outbox == []  # the test runner's outbox is given back untouched
