@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from core import esign
+from core.admin import ReadOnlyAdmin
 
 from .models import AccountabilityAcceptance, Delegation, Membership, User
 
@@ -52,21 +53,12 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AccountabilityAcceptance)
-class AccountabilityAcceptanceAdmin(admin.ModelAdmin):
+class AccountabilityAcceptanceAdmin(ReadOnlyAdmin):
     list_display = ["user", "statement_version", "accepted_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(ReadOnlyAdmin):
     """Every absence, for administrators. Read-only: absences are recorded and cancelled
     through the Absences and delegation page or the API, where the rules and the audit
     trail apply (accounts.delegation)."""
@@ -76,12 +68,3 @@ class DelegationAdmin(admin.ModelAdmin):
     search_fields = ["delegator__username", "delegator__display_name", "substitute__username",
                      "substitute__display_name", "reason"]
     date_hierarchy = "starts_on"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from core import audit
+from core.admin import ReadOnlyAdmin
 
 from .models import CalendarDay, Escalation, Notification, StepTarget
 from .services import TARGET_FIELDS
@@ -49,18 +50,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(ReadOnlyAdmin):
     list_display = ("task", "level", "sent_at")
     list_filter = ("level",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
