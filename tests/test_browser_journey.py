@@ -33,6 +33,12 @@ def browser():
             "--disable-component-update", "--disable-sync"])
         yield browser
         browser.close()
+        # The test's database connection was opened while Playwright's event loop ran in
+        # this thread, and the session's teardown no longer finds it: close it here, or
+        # PostgreSQL refuses to drop the test database ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
