@@ -34,6 +34,10 @@ from django.utils import timezone
 from core.models import AuditEntry, AuditHead, Record, RecordVersion
 
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
+# Rows that `migrate` enters into a new database (procedures.defaults, forms.defaults, on
+# post_migrate). The backup holds the rules as they were, under their own keys: restore
+# deletes the defaults first, so the backup's rows replace them instead of colliding.
+SEEDED_BY_MIGRATE = ["procedures.ApprovalRule", "forms.DispositionRule"]
 CHUNK = 1 << 16
 
 
@@ -198,6 +202,8 @@ def restore_backup(in_path, *, stdout=None):
         try:
             with transaction.atomic():
                 with _model_signals_muted():
+                    for label in SEEDED_BY_MIGRATE:
+                        apps.get_model(label).objects.all().delete()
                     call_command("loaddata", str(root / "database.xml"), verbosity=0)
                 for name in manifest["files"]:
                     if not name.startswith("media/"):

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core.models import RecordFile, RecordVersion
+from forms.models import DispositionRule
+from procedures.models import ApprovalRule
 from evidence_support import approved_order
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,10 @@ def manage(env, *args):
 def backed_up(people, order_data, tmp_path, capsys):
     first = approved_order(people, order_data, number="PO-BK-001")
     approved_order(people, order_data, number="PO-BK-002", customer="C002")
+    # Rules as an administrator left them: one edited, one entered again under a new key.
+    ApprovalRule.objects.filter(document_type="form").update(approver_department="engineering")
+    DispositionRule.objects.filter(code="scrap").delete()
+    DispositionRule.objects.create(code="scrap", signers=["finance:manager"])
     archive = tmp_path / "qms-backup.tar.gz"
     call_command("backup", str(archive))
     assert "OK: backup written" in capsys.readouterr().out
@@ -66,6 +72,12 @@ def test_backup_then_restore_into_a_fresh_database_reproduces_every_hash(backed_
         assert (tmp_path / "var" / "media" / f.file.name).exists()
     again = manage(env, "restore", str(archive))
     assert again.returncode != 0 and "not empty" in again.stderr
+    rules = manage(env, "shell", "-c", "from forms.models import DispositionRule as D; "
+                   "from procedures.models import ApprovalRule as A; "
+                   "print(A.objects.get(document_type='form').approver_department, A.objects.count(), "
+                   "D.objects.get(code='scrap').signers, D.objects.count())")
+    # the backup's rules, not the defaults `migrate` entered into the new database
+    assert rules.stdout.strip().splitlines()[-1].split() == ["engineering", "4", "['finance:manager']", "6"], rules.stdout + rules.stderr
 
 
 def test_restore_refuses_a_database_that_is_not_empty(backed_up):
