@@ -1,15 +1,16 @@
 """API of the inbox: notifications (unread first, mark read), notification preferences,
-the personal dashboard, and the due/overdue filters of GET /api/tasks/."""
+the personal dashboard, the due/overdue filters of GET /api/tasks/, and the step targets
+and company calendar the Quality manager keeps."""
 from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox import notify, services
-from inbox.models import Notification, NotificationKind
+from inbox.models import CalendarDay, Notification, NotificationKind
 
 TASK_DUE_PARAMETERS = [
     OpenApiParameter("overdue", OpenApiTypes.BOOL, description="only overdue tasks (1) or only tasks not overdue (0)"),
@@ -130,3 +131,95 @@ class DashboardView(APIView):
                                    "open_steps": [_task_row(t, now) for t in p.open_steps]}
                                   for p in data["processes"]],
         })
+
+
+# --- step targets and the company calendar (the Quality manager; as on "Due dates and calendar") ----------
+
+
+def _require_target_editor(request):
+    if not services.can_edit_targets(request.user):
+        raise PermissionDenied("Only the Quality manager changes step targets and the company calendar.")
+
+
+def _target_row(row):
+    set_values = {f: getattr(row["row"], f) if row["row"] is not None else None for f in services.TARGET_FIELDS}
+    return {"flow": row["flow"], "step": row["step"], "title": str(row["title"]),
+            "process_title": str(row["process_title"]), "set": set_values, "effective": row["effective"]}
+
+
+class StepTargetSerializer(serializers.Serializer):  # for the schema; rows come from _target_row
+    flow = serializers.CharField()
+    step = serializers.CharField()
+    title = serializers.CharField()
+    process_title = serializers.CharField()
+    set = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+    effective = serializers.DictField(child=serializers.IntegerField())
+
+
+class StepTargetListView(APIView):
+    """Every human step of every flow: the timing set for it ("set", empty = default) and the
+    timing in force ("effective"): target in working days, reminder, escalation levels 1-3."""
+
+    @extend_schema(responses=StepTargetSerializer(many=True))
+    def get(self, request):
+        _require_target_editor(request)
+        return Response([_target_row(row) for row in services.target_table()])
+
+
+class StepTargetView(APIView):
+    """PUT the whole timing of one step ({"working_days": 5, …, "reason": "…"}); a field left
+    out or null falls back to the default. Applies to tasks created afterwards; audited."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=StepTargetSerializer)
+    def put(self, request, flow, step):
+        _require_target_editor(request)
+        body = request.data if isinstance(request.data, dict) else {}
+        services.set_step_target(actor=request.user, flow=flow, step=step,
+                                 values={f: body.get(f) for f in services.TARGET_FIELDS},
+                                 reason=str(body.get("reason") or ""))
+        row = next(r for r in services.target_table() if (r["flow"], r["step"]) == (flow, step))
+        return Response(_target_row(row))
+
+
+class CalendarDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarDay
+        fields = ["id", "date", "kind", "name_zh", "name_en"]
+
+
+class CalendarView(APIView):
+    """The company calendar: holidays on working weekdays and make-up working days (调休).
+    GET ?year=YYYY (default: every day); "missing_years" names this year and, near its end,
+    next year when no holiday of theirs is entered. POST adds a day (audited)."""
+
+    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)],
+                   responses=inline_serializer("Calendar", {
+                       "days": CalendarDaySerializer(many=True), "missing_years": serializers.ListField(
+                           child=serializers.IntegerField())}))
+    def get(self, request):
+        _require_target_editor(request)
+        days = CalendarDay.objects.order_by("date")
+        year = request.query_params.get("year")
+        if year:
+            if not year.isdigit():
+                raise ValidationError({"year": ["Enter a year, e.g. 2027."]})
+            days = days.filter(date__year=int(year))
+        return Response({"days": CalendarDaySerializer(days, many=True).data,
+                         "missing_years": services.calendar_gaps()})
+
+    @extend_schema(request=CalendarDaySerializer, responses={201: CalendarDaySerializer})
+    def post(self, request):
+        _require_target_editor(request)
+        body = request.data if isinstance(request.data, dict) else {}
+        day = services.add_calendar_day(actor=request.user, date=services.parse_date(body.get("date"), "date"),
+                                        kind=str(body.get("kind") or ""), name_zh=str(body.get("name_zh") or ""),
+                                        name_en=str(body.get("name_en") or ""))
+        return Response(CalendarDaySerializer(day).data, status=201)
+
+
+class CalendarDayView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        _require_target_editor(request)
+        services.remove_calendar_day(actor=request.user, pk=pk)
+        return Response(status=204)

@@ -136,6 +136,7 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("Task overdue (escalation)")
     REJECTED = "rejected", _("Rejection of my process or my record")
     PROCESS_COMPLETED = "process_completed", _("Process I started completed")
+    CALENDAR = "calendar", _("Company calendar needs a year's holidays")
 
 
 class Notification(models.Model):

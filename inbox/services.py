@@ -3,10 +3,13 @@ due/overdue filters of task lists, and editing step targets and the calendar (Qu
 manager only, audited)."""
 import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
@@ -16,7 +19,7 @@ from core.errors import InvalidInput, NotPermitted
 from workflows.registry import FLOWS
 
 from .deadlines import target_for
-from .models import CalendarDay, StepTarget
+from .models import CalendarDay, NotificationKind, StepTarget
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 TARGET_FIELDS = ("working_days", "reminder_hours", "l1_after_hours", "l2_after_working_days",
@@ -156,6 +159,46 @@ def add_calendar_day(*, actor, date, kind, name_zh="", name_en=""):
         audit.log("inbox.calendar_day_added", day, actor=actor,
                   new={"date": date, "kind": kind, "name_zh": day.name_zh, "name_en": day.name_en})
     return day
+
+
+def calendar_gaps(today=None):
+    """Years in which due dates may fall but no holiday is entered: this year, and next year
+    from QMS["CALENDAR_WARN_DAYS"] days before it begins. Due dates in such a year count the
+    plain working week, so 春节 or 国庆 would count as working days."""
+    today = today or timezone.localdate()
+    years = [today.year]
+    if (datetime.date(today.year + 1, 1, 1) - today).days <= settings.QMS["CALENDAR_WARN_DAYS"]:
+        years.append(today.year + 1)
+    entered = {day.year for day in CalendarDay.objects.filter(
+        kind=CalendarDay.Kind.HOLIDAY, date__year__in=years).dates("date", "year")}
+    return [year for year in years if year not in entered]
+
+
+def warn_about_calendar_gaps(today=None):
+    """Notify the Quality managers once per year missing from the calendar (audited, which is
+    also how "once" is known). Returns the years warned about now."""
+    from core.models import AuditEntry
+
+    from .escalation import _members
+    from .notify import notify
+
+    warned = []
+    for year in calendar_gaps(today):
+        with transaction.atomic():
+            if AuditEntry.objects.filter(action="inbox.calendar_gap_warned", new_values__year=year).exists():
+                continue
+            recipients = _members(department=Department.QUALITY, role=Role.MANAGER)
+            for user in recipients:
+                notify(user, NotificationKind.CALENDAR,
+                       gettext_lazy("Enter the holidays of %(year)s in the company calendar"),
+                       gettext_lazy("No public holiday of %(year)s is in the company calendar, so due dates in "
+                                    "%(year)s count every working weekday. Enter the holidays and make-up working "
+                                    "days of the State Council's notice on the Due dates and calendar page."),
+                       {"year": year}, link=reverse("qms:targets:index"))
+            audit.log("inbox.calendar_gap_warned", ("calendar", str(year), f"company calendar {year}"),
+                      new={"year": year, "recipients": [u.username for u in recipients]})
+            warned.append(year)
+    return warned
 
 
 def remove_calendar_day(*, actor, pk):

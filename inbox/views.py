@@ -73,7 +73,10 @@ class DueQueueListView(DueColumnMixin, WorkflowQueueListView):
 
 @login_required
 def dashboard(request):
-    return render(request, "inbox/dashboard.html", services.dashboard(request.user))
+    context = services.dashboard(request.user)
+    if services.can_edit_targets(request.user):
+        context["calendar_gaps"] = services.calendar_gaps()
+    return render(request, "inbox/dashboard.html", context)
 
 
 @login_required
@@ -174,4 +177,5 @@ def targets(request):
     return render(request, "inbox/targets.html", {
         "table": services.target_table(), "days": CalendarDay.objects.order_by("date"),
         "kinds": CalendarDay.Kind.choices, "error": error, "errors": errors,
+        "calendar_gaps": services.calendar_gaps(),
     }, status=400 if error else 200)

@@ -217,6 +217,8 @@ QMS = {
     "ESCALATION_L1_AFTER_HOURS": int(os.environ.get("QMS_ESCALATION_L1_AFTER_HOURS", "0")),
     "ESCALATION_L2_AFTER_WORKING_DAYS": int(os.environ.get("QMS_ESCALATION_L2_AFTER_WORKING_DAYS", "2")),
     "ESCALATION_L3_AFTER_WORKING_DAYS": int(os.environ.get("QMS_ESCALATION_L3_AFTER_WORKING_DAYS", "5")),
+    # Warn the Quality manager this many days before a year begins whose holidays are not entered
+    "CALENDAR_WARN_DAYS": int(os.environ.get("QMS_CALENDAR_WARN_DAYS", "45")),
     # links in notification e-mails start with this address
     "SITE_URL": os.environ.get("QMS_SITE_URL", "http://127.0.0.1:8000"),
 }

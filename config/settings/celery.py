@@ -63,3 +63,7 @@ CELERY_BEAT_SCHEDULE["inbox-reminders-and-escalations"] = {
     "task": "inbox.tasks.send_reminders_and_escalations",
     "schedule": float(os.environ.get("QMS_ESCALATION_CHECK_SECONDS", "900")),
 }
+
+# Inbox: once a day, tell the Quality manager when next year's holidays are not in the company calendar
+CELERY_BEAT_SCHEDULE["inbox-calendar-coverage"] = {"task": "inbox.tasks.warn_about_calendar_gaps",
+                                                   "schedule": crontab(hour=7, minute=30)}
