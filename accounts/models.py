@@ -134,6 +134,18 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_department_display()} · {self.get_role_display()}"
 
 
+def active_members(**membership_filters):
+    """Active people holding a membership that matches the filters (department=, role=,
+    department__in=, role__in=), each once; unordered, callers order as they need."""
+    return User.objects.filter(is_active=True,
+                               memberships__in=Membership.objects.filter(**membership_filters)).distinct()
+
+
+def quality_managers():
+    """The Quality managers (active), by username."""
+    return active_members(department=Department.QUALITY, role=Role.MANAGER).order_by("username")
+
+
 ACCOUNTABILITY_STATEMENT_VERSION = "1"
 ACCOUNTABILITY_STATEMENT = _(
     "I understand that my electronic signature in this system is the legally binding "

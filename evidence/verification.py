@@ -3,14 +3,9 @@ e-mail to the quality managers when anything fails. Both outcomes are audited.""
 from django.core.mail import send_mail
 from django.db import transaction
 
-from accounts.models import Department, Role, User
+from accounts.models import quality_managers
 from core import audit
 from core.verification import verify_all
-
-
-def quality_managers():
-    return User.objects.filter(is_active=True, memberships__department=Department.QUALITY,
-                               memberships__role=Role.MANAGER).distinct()
 
 
 def run_system_verification():

@@ -15,7 +15,6 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Department, Role, User
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 
@@ -681,11 +680,6 @@ def close_capa(case, *, actor, data, sign):
 
 
 # --- who may see and act ----------------------------------------------------------------------------------------------
-
-
-def quality_managers():
-    return User.objects.filter(is_active=True, memberships__department=Department.QUALITY,
-                               memberships__role=Role.MANAGER).distinct()
 
 
 def capa_of_process(process):

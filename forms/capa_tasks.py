@@ -5,6 +5,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import quality_managers
 from core import audit
 
 from . import capa as p3
@@ -23,7 +24,7 @@ def remind_overdue_capa_actions():
     from inbox.notify import notify
     from inbox.signals import process_link
 
-    managers = list(p3.quality_managers())
+    managers = list(quality_managers())
     reminded = 0
     for action in p3.overdue_actions():
         if action.reminded_for == action.due_date:

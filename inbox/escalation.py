@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
-from accounts.models import Department, Membership, Role, User, parse_department_permission
+from accounts.models import Department, Membership, Role, active_members, parse_department_permission
 from core import audit
 
 from .models import Escalation, NotificationKind, TaskDeadline
@@ -29,8 +29,7 @@ parse_permission = parse_department_permission  # (department, role) of a queue 
 
 
 def _members(**filters):
-    return list(User.objects.filter(is_active=True, memberships__in=Membership.objects.filter(**filters))
-                .distinct().order_by("username"))
+    return list(active_members(**filters).order_by("username"))
 
 
 def queue_members(task):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
-from accounts.models import Department, Role, department_permission
+from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
 from core.errors import InvalidInput, NotPermitted
 from workflows.registry import FLOWS
@@ -179,7 +179,6 @@ def warn_about_calendar_gaps(today=None):
     also how "once" is known). Returns the years warned about now."""
     from core.models import AuditEntry
 
-    from .escalation import _members
     from .notify import notify
 
     warned = []
@@ -187,7 +186,7 @@ def warn_about_calendar_gaps(today=None):
         with transaction.atomic():
             if AuditEntry.objects.filter(action="inbox.calendar_gap_warned", new_values__year=year).exists():
                 continue
-            recipients = _members(department=Department.QUALITY, role=Role.MANAGER)
+            recipients = list(quality_managers())
             for user in recipients:
                 notify(user, NotificationKind.CALENDAR,
                        gettext_lazy("Enter the holidays of %(year)s in the company calendar"),

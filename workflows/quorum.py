@@ -62,7 +62,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.status import STATUS
 
-from accounts.models import User, department_permission
+from accounts.models import User, active_members, department_permission
 from core import audit
 from core.errors import NotPermitted, WrongState
 from inbox import drafts
@@ -147,8 +147,7 @@ def user_seats(users, **extra):
 
 def members(department, role):
     """Active people holding `role` in `department`, in a stable order."""
-    return list(User.objects.filter(is_active=True, memberships__department=department,
-                                    memberships__role=role).distinct().order_by("pk"))
+    return list(active_members(department=department, role=role).order_by("pk"))
 
 
 def member_seats(department, role, exclude=(), **extra):
