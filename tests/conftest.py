@@ -16,6 +16,17 @@ def people(db):
 
 
 @pytest.fixture
+def english(settings):
+    """For tests that read the English messages (the UI's default language is zh-Hans):
+    pytestmark = [..., pytest.mark.usefixtures("english")]."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def future():
     return lambda days=30: (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 

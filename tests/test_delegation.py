@@ -32,17 +32,7 @@ from forms import complaints as p2
 from forms.models import ComplaintAnalysis
 from workflows.complaints import ComplaintFlow
 
-pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    """These tests read the English messages (the UI's default language is zh-Hans)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def day(offset=0):

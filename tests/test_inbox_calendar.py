@@ -15,14 +15,9 @@ from inbox.calendar_seed import seed_2026
 from inbox.models import CalendarDay, Notification, NotificationKind, StepTarget
 from inbox.tasks import warn_about_calendar_gaps
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 D = datetime.date
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
 
 
 def on(day):

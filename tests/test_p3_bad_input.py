@@ -10,17 +10,7 @@ from p3_support import (
     validation_data, walk_to_actions,
 )
 
-pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    """These tests read the English messages (the UI's default language is zh-Hans)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(params=["api", "web"])

@@ -17,17 +17,7 @@ from flow_driver import act, open_tasks, start
 from p2_support import FLOW, inspection, intake
 from workflows import steps
 
-pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    """These tests read the English messages (the UI's default language is zh-Hans)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def colleague(username, printed, department=Department.QUALITY, role=Role.STAFF):
