@@ -41,6 +41,29 @@ PRODUCTS = [
 
 
 @transaction.atomic
+def act_as(user, process, step, data, *, files=None, meaning=None, reason="", password=DEMO_PASSWORD):
+    """Seeding: `user` completes the open task of `step` in `process` that is theirs or that they
+    may claim (the oldest), through the same actions as the browser and the API; `meaning`
+    signs it with `password` (user ID re-entered, as on a first signature)."""
+    from django.utils.datastructures import MultiValueDict
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from workflows import steps
+
+    task = next(t for t in Task.objects.filter(process=process, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+                .order_by("pk") if t.flow_task.name == step and (t.owner_id in (None, user.pk))
+                and (t.owner_id == user.pk or t.flow_task.can_assign(user, t)))
+    if task.status == STATUS.NEW:
+        steps.claim_task(task, actor=user)
+    task.refresh_from_db()
+    form = task.flow_task.make_form(data=data, files=MultiValueDict(files or {}), api=True,
+                                    activation=task.flow_task.activation_class(task), user=user)
+    signature = steps.SignatureInput(password=password, meaning=meaning, reason=reason, username=user.username,
+                                     require_username=True) if meaning else None
+    steps.complete_step(task, actor=user, form=form, signature_input=signature)
+
+
 def create_people(password=DEMO_PASSWORD, accept_accountability=True):
     users = {}
     for username, printed, roles in PEOPLE:
@@ -91,25 +114,12 @@ def seed_complaints(users, password=DEMO_PASSWORD):
     today = timezone.localdate()
     last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=10)
 
-    def sign(username, meaning, reason=""):
-        return steps.SignatureInput(password=password, meaning=meaning, reason=reason, username=username,
-                                    require_username=True)
-
     def start(node, username, data):
         node = getattr(flow, node)
         return steps.start_process(node, actor=users[username], form=node.make_form(data=data, api=True))
 
     def act(process, step, username, data, meaning=None, reason=""):
-        task = process.task_set.filter(flow_task=getattr(flow, step), status__in=["NEW", "ASSIGNED"]) \
-            .order_by("pk").first()
-        user = users[username]
-        if task.status == "NEW":
-            steps.claim_task(task, actor=user)
-            task.refresh_from_db()
-        node = task.flow_task
-        form = node.make_form(data=data, api=True, activation=node.activation_class(task), user=user)
-        steps.complete_step(task, actor=user, form=form,
-                            signature_input=sign(username, meaning, reason) if meaning else None)
+        act_as(users[username], process, step, data, meaning=meaning, reason=reason, password=password)
 
     def intake(kind, customer, product, lot, quantity, defect, description, received=today, **extra):
         return {"kind": kind, "customer": customer, "product": product, "lot_number": lot, "received_on": received,
@@ -194,17 +204,7 @@ def seed_capas(users, password=DEMO_PASSWORD):
         return steps.start_process(flow.start, actor=users[username], form=flow.start.make_form(data=data, api=True))
 
     def act(process, step, username, data, meaning=None):
-        task = process.task_set.filter(flow_task=getattr(flow, step), status__in=["NEW", "ASSIGNED"]) \
-            .order_by("pk").first()
-        user = users[username]
-        if task.status == "NEW":
-            steps.claim_task(task, actor=user)
-            task.refresh_from_db()
-        node = task.flow_task
-        form = node.make_form(data=data, api=True, activation=node.activation_class(task), user=user)
-        signature = steps.SignatureInput(password=password, meaning=meaning, username=username,
-                                         require_username=True) if meaning else None
-        steps.complete_step(task, actor=user, form=form, signature_input=signature)
+        act_as(users[username], process, step, data, meaning=meaning, password=password)
 
     # 1. an internal audit finding, just raised: D0–D2 wait in the Quality queue
     start("quality_mgr", {"source": "audit_finding", "source_reference": "IA-2026-07 #3",
