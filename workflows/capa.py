@@ -21,7 +21,8 @@ from forms.capa_models import CapaAction
 
 from .base import QmsFlow, decided, manager, staff
 from .models import CapaProcess, attach_artifact, capa_case_of
-from .steps import CeleryJob, FanOut, Step, StartStep
+from .jobs import CeleryJob
+from .steps import FanOut, Step, StartStep
 
 
 def remember(process, **decisions):

@@ -30,7 +30,8 @@ from forms.models import Disposition
 from . import quorum
 from .base import QmsFlow, decided, manager, staff
 from .models import ComplaintProcess, attach_artifact, complaint_analysis_of, complaint_case_of
-from .steps import CeleryJob, FanOut, Step, StartStep
+from .jobs import CeleryJob
+from .steps import FanOut, Step, StartStep
 
 
 

@@ -22,7 +22,8 @@ from procedures.forms import (
 from . import quorum
 from .base import QmsFlow, decided
 from .models import DocumentChangeProcess
-from .steps import CeleryJob, FanOut, Step, StartStep
+from .jobs import CeleryJob
+from .steps import FanOut, Step, StartStep
 
 
 def owner_staff(activation):

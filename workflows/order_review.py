@@ -16,7 +16,8 @@ from forms.forms import (
 
 from .base import QmsFlow, decided, staff
 from .models import OrderReviewProcess, attach_artifact, order_review_of
-from .steps import CeleryJob, FanOut, Step, StartStep
+from .jobs import CeleryJob
+from .steps import FanOut, Step, StartStep
 
 
 
