@@ -1,6 +1,22 @@
 from .models import Membership, Role, department_permission
 
 
+def department_permissions(user):
+    """The department permissions `user` holds through memberships (cached on the user
+    object for the request). Being an administrator adds none: a superuser works in a
+    department queue only through a membership of that department."""
+    if user is None or not user.is_active or user.is_anonymous:
+        return frozenset()
+    if not hasattr(user, "_department_perm_cache"):
+        perms = set()
+        for department, role in Membership.objects.filter(user=user).values_list("department", "role"):
+            perms.add(department_permission(department, role))
+            if role == Role.MANAGER:
+                perms.add(department_permission(department, Role.STAFF))
+        user._department_perm_cache = frozenset(perms)
+    return user._department_perm_cache
+
+
 class DepartmentRoleBackend:
     """Grants `accounts.dept_<department>_<role>` permissions from memberships.
 
@@ -14,16 +30,7 @@ class DepartmentRoleBackend:
         return None
 
     def _department_perms(self, user):
-        if not user.is_active or user.is_anonymous:
-            return set()
-        if not hasattr(user, "_department_perm_cache"):
-            perms = set()
-            for department, role in Membership.objects.filter(user=user).values_list("department", "role"):
-                perms.add(department_permission(department, role))
-                if role == Role.MANAGER:
-                    perms.add(department_permission(department, Role.STAFF))
-            user._department_perm_cache = perms
-        return user._department_perm_cache
+        return department_permissions(user)
 
     def get_all_permissions(self, user_obj, obj=None):
         return self._department_perms(user_obj)

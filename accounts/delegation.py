@@ -38,6 +38,7 @@ from viewflow.workflow.status import STATUS
 from core import audit
 from core.errors import InvalidInput, NotPermitted, WrongState
 
+from .backends import department_permissions
 from .models import Delegation, Membership, Role, User, department_permission, parse_department_permission
 
 MAX_CHAIN = 10  # substitutes of substitutes followed at most (cycles are refused anyway)
@@ -142,12 +143,17 @@ def substitute_for(user, at=None):
     return chain[-1].substitute if chain else None
 
 
+def holds_permission(user, permission):
+    """Whether `user` holds a queue permission through a department membership."""
+    return bool(permission) and permission in department_permissions(user)
+
+
 def may_act_reason(user, node, task):
     """None when `user` may work on `task`, else a sentence saying why not: deactivated,
     lacking the role the task's queue needs, or the step's own rule (e.g. self-approval)."""
     if not user.is_active:
         return _("%(name)s is deactivated.") % {"name": user.printed_name}
-    if task.owner_permission and not user.has_perm(task.owner_permission):
+    if task.owner_permission and not holds_permission(user, task.owner_permission):
         return _("%(name)s does not hold the role this task needs.") % {"name": user.printed_name}
     forbidden = node.forbidden_reason(user, task) if hasattr(node, "forbidden_reason") else None
     if forbidden:
@@ -434,8 +440,13 @@ def reassign_task(task, *, actor, new_owner, reason):
         if errors:
             raise InvalidInput(_("The task was not reassigned."), field_errors=errors)
         old_owner = task.owner
-        if isinstance(task.data, dict):  # the new owner acts in their own name
-            task.data = {k: v for k, v in task.data.items() if k not in DELEGATION_KEYS}
+        data = {k: v for k, v in (task.data if isinstance(task.data, dict) else {}).items()
+                if k not in DELEGATION_KEYS}  # the new owner acts in their own name
+        if node.bound_person(task) is not None or not task.owner_permission:
+            data["assignee"] = new_owner.pk  # a task bound to a person is bound to the new one
+            if data.get("user"):
+                data["user"] = new_owner.pk  # a named quorum seat (workflows.quorum)
+        task.data = data
         activation = node.activation_class(task)
         if task.status == STATUS.NEW:
             activation.assign(new_owner)

@@ -17,6 +17,7 @@ from accounts.models import Department, Role, department_permission, quality_man
 from core import audit
 from core.errors import InvalidInput, NotPermitted
 from workflows.registry import FLOWS
+from workflows.steps import queue_for
 
 from .deadlines import target_for
 from .models import CalendarDay, NotificationKind, StepTarget
@@ -65,9 +66,9 @@ def dashboard(user, *, limit=50, now=None):
     """Everything on a person's dashboard, in a fixed number of queries."""
     now = now or timezone.now()
     mine = list(_with_deadline(Task.objects.inbox(FLOWS, user).filter(status__in=OPEN))[:limit])
-    queued = list(_with_deadline(Task.objects.queue(FLOWS, user))[:limit])
+    queued = list(_with_deadline(queue_for(user, FLOWS))[:limit])
     overdue = list(_with_deadline(
-        (Task.objects.inbox(FLOWS, user) | Task.objects.queue(FLOWS, user))
+        (Task.objects.inbox(FLOWS, user) | queue_for(user, FLOWS))
         .filter(deadline__due_at__lte=now))[:limit])
     completed = list(Task.objects.filter(owner=user, status=STATUS.DONE, process__flow_class__in=FLOWS)
                      .select_related("process").order_by("-finished", "-pk")[:10])

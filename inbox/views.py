@@ -16,9 +16,11 @@ from django_filters import BooleanFilter, DateFilter
 from viewflow.workflow.flow.views import filters
 from viewflow.workflow.flow.views.list import WorkflowInboxListView, WorkflowQueueListView
 
+from viewflow.utils import viewprop
 from viewflow.workflow.models import Process, Task
 
 from core.errors import DomainError
+from workflows.steps import queue_for
 
 from . import notify, services
 from .escalation import task_link
@@ -66,6 +68,12 @@ class DueInboxListView(DueColumnMixin, WorkflowInboxListView):
 
 class DueQueueListView(DueColumnMixin, WorkflowQueueListView):
     columns = ("task_id", "process_brief", "flow_task", "brief", "due", "created")
+
+    @viewprop
+    def queryset(self):
+        """The tasks the user may claim: the engine's one rule (workflows.steps.queue_for)."""
+        return queue_for(self.request.user, self.flow_classes,
+                         tasks=self.model._default_manager.filter_available(self.flow_classes, self.request.user))
 
 
 # --- dashboard ---------------------------------------------------------------------------------------

@@ -32,6 +32,17 @@ def review_all(process, people, departments):
         act(process, "review", people[department], {"accepted": "yes"}, meaning="reviewed")
 
 
+PROCEDURE_REVIEWERS = ["quality", "market", "production"]  # the default approval matrix for procedures
+
+
+def issue(people, process, text, effective_in_days=0, author="market"):
+    """Draft, review and approve a revision of the document `process` registers."""
+    draft(process, people[author], text, effective_in_days)
+    review_all(process, people, PROCEDURE_REVIEWERS)
+    date = (timezone.localdate() + datetime.timedelta(days=effective_in_days)).isoformat()
+    act(process, "approve", people["gm"], {"effective_date": date}, meaning="approved")
+
+
 def register(people, number="QP-MK-01", doc_type="procedure", **extra):
     return start(DocumentControlFlow, "start_new", people["quality"], new_document_data(number, doc_type, **extra))
 

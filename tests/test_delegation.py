@@ -4,9 +4,10 @@ on the signature, in the audit trail and on the record's PDF. The rules (not to
 oneself, no cycles, no overlaps, ...) refuse with a clear error and save nothing.
 
 The task used is the complaint analysis sign-off (P2.7), which the flow assigns
-directly to the one Market manager (`.Assign(analysis_signer)`). It needs the Market
-manager role, so a substitute who signs it must hold that role: the administrator
-(a superuser) does; `market2` (Market staff) does not."""
+directly to the Market manager who compiled it (`.Assign(analysis_signer)`). It needs the
+Market manager role, so a substitute who signs it must hold that role through a membership:
+the deputy Market manager does; `market2` (Market staff) does not, and neither does the
+administrator (being a superuser grants no department role)."""
 import datetime
 import shutil
 import subprocess
@@ -41,10 +42,11 @@ def day(offset=0):
 
 @pytest.fixture
 def deputy(people):
-    """The substitute who holds the Market manager role: the administrator."""
-    admin = people["admin"]
-    esign.accept_accountability(admin)
-    return admin
+    """The substitute who holds the Market manager role: a deputy Market manager."""
+    user = User.objects.create_user("market_deputy", password="Demo-pass-2026", display_name="副经理 Deputy")
+    Membership.objects.create(user=user, department="market", role="manager")
+    esign.accept_accountability(user)
+    return user
 
 
 def absent(people, username, substitute, start=0, end=2, reason="年假 annual leave"):
@@ -73,8 +75,8 @@ def test_in_the_absence_window_a_directly_assigned_task_goes_to_the_substitute(p
     assert service.acting_for(task, people["market_mgr"]) is None
     entry = AuditEntry.objects.get(action="task.delegated", object_id=str(task.pk))
     assert entry.on_behalf_of == people["market_mgr"]
-    assert entry.old_values["owner"] == "market_mgr" and entry.new_values["owner"] == "admin"
-    assert entry.new_values["chain"] == [{"delegation": delegation.pk, "from": "market_mgr", "to": "admin"}]
+    assert entry.old_values["owner"] == "market_mgr" and entry.new_values["owner"] == "market_deputy"
+    assert entry.new_values["chain"] == [{"delegation": delegation.pk, "from": "market_mgr", "to": "market_deputy"}]
 
 
 @pytest.mark.parametrize("when", ["before the start", "after the end", "cancelled"])
@@ -120,7 +122,7 @@ def test_a_substitute_who_is_absent_too_passes_the_task_on(people, deputy):
     process, task = request_analysis(people)
     assert task.owner == deputy and task.data["on_behalf_of"] == people["market_mgr"].pk
     entry = AuditEntry.objects.get(action="task.delegated", object_id=str(task.pk))
-    assert [hop["to"] for hop in entry.new_values["chain"]] == ["market2", "admin"]
+    assert [hop["to"] for hop in entry.new_values["chain"]] == ["market2", "market_deputy"]
 
 
 # --- signing on behalf --------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ def test_the_substitute_signs_on_behalf_and_the_signature_audit_and_pdf_say_so(p
     version = analysis.record.get_version()
     signature = Signature.objects.get(record_version__record=analysis.record)
     assert (signature.signer, signature.on_behalf_of) == (deputy, people["market_mgr"])
-    assert (signature.printed_name, signature.on_behalf_of_name) == ("系统管理员 Administrator", "张伟 Zhang Wei")
+    assert (signature.printed_name, signature.on_behalf_of_name) == ("副经理 Deputy", "张伟 Zhang Wei")
     assert esign.signature_problems(signature) == []
     completed = AuditEntry.objects.get(action="task.completed", object_id=str(task.pk))
     assert completed.actor == deputy and completed.on_behalf_of == people["market_mgr"]
@@ -150,8 +152,8 @@ def test_the_substitute_signs_on_behalf_and_the_signature_audit_and_pdf_say_so(p
     pdf = RecordFile.objects.get(record_version=version, kind="pdf")
     text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", pdf.file.path, "-"], check=True,
                                    capture_output=True, text=True).stdout.split())
-    assert "Signed by 系统管理员 Administrator on behalf of 张伟 Zhang Wei" in text
-    assert "签署人 系统管理员 Administrator 代 张伟 Zhang Wei 签署" in text
+    assert "Signed by 副经理 Deputy on behalf of 张伟 Zhang Wei" in text
+    assert "签署人 副经理 Deputy 代 张伟 Zhang Wei 签署" in text
 
     counts, problems, _warnings = verify_all()
     assert problems == [] and counts["signatures"] == 1
@@ -171,7 +173,7 @@ def test_the_record_page_and_the_api_show_on_behalf_of(people, deputy):
     body = client_for("market").get(f"/api/records/{record.pk}/").json()
     (sig,) = body["signatures"]
     assert (sig["signer_username"], sig["on_behalf_of"], sig["on_behalf_of_name"]) == (
-        "admin", "market_mgr", "张伟 Zhang Wei")
+        "market_deputy", "market_mgr", "张伟 Zhang Wei")
     assert sig["valid"] is True
 
 

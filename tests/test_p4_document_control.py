@@ -15,25 +15,16 @@ from rest_framework.test import APIClient
 from core.errors import InvalidInput, WrongState
 from core.models import AuditEntry, Signature
 from flow_driver import act, open_tasks, start
-from p4_support import draft, fire_timers, register, review_all
+from p4_support import PROCEDURE_REVIEWERS, draft, fire_timers, issue, register, review_all
 from procedures import actions
-from procedures.models import Acknowledgement, Document, Revision, RevisionStatus
+from procedures.models import Document, Revision, RevisionStatus
 from procedures.tasks import open_periodic_reviews
 from workflows.document_control import DocumentControlFlow
 
 pytestmark = pytest.mark.django_db
 
-PROCEDURE_REVIEWERS = ["quality", "market", "production"]  # the default approval matrix for procedures
-
-
 def today(days=0):
     return timezone.localdate() + datetime.timedelta(days=days)
-
-
-def issue(people, process, text, effective_in_days=0, author="market"):
-    draft(process, people[author], text, effective_in_days)
-    review_all(process, people, PROCEDURE_REVIEWERS)
-    act(process, "approve", people["gm"], {"effective_date": today(effective_in_days).isoformat()}, meaning="approved")
 
 
 def pdf_text_of(body):
@@ -74,7 +65,7 @@ def test_a_procedure_goes_through_two_revisions_and_the_first_is_superseded_on_t
     client = Client()
     client.force_login(people["warehouse"])
     listing = client.get("/qms/documents/").content.decode()
-    assert f"/qms/documents/QP-MK-01/A/1/files/" in listing and "/A/0/files/" not in listing
+    assert "/qms/documents/QP-MK-01/A/1/files/" in listing and "/A/0/files/" not in listing
     old = download(client, document, first)
     assert old.status_code == 200
     text = pdf_text_of(old.content)
@@ -127,7 +118,8 @@ def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox):
     assert AuditEntry.objects.filter(action="document.acknowledgement_reminded").count() == 5
 
 
-def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_the_next_date(people):
+def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_the_next_date(
+        people, credentials_kept_fresh):
     process = register(people)
     issue(people, process, "A/0")
     fire_timers()
@@ -153,7 +145,7 @@ def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_t
     assert document.effective_revision().label == "A/0"
 
 
-def test_a_periodic_review_that_finds_a_change_opens_the_next_revision(people):
+def test_a_periodic_review_that_finds_a_change_opens_the_next_revision(people, credentials_kept_fresh):
     process = register(people)
     issue(people, process, "A/0")
     fire_timers()

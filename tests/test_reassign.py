@@ -175,16 +175,17 @@ def test_a_completed_task_cannot_be_reassigned(people, claimed):
 def test_a_reassigned_delegated_task_is_no_longer_signed_on_behalf(people):
     """A task that came to a substitute and is then reassigned: the new owner acts in their own name."""
     admin = people["admin"]
-    esign.accept_accountability(admin)
+    deputy = colleague("market_deputy", "副经理 Deputy", Department.MARKET, Role.MANAGER)
+    esign.accept_accountability(deputy)
     from forms import complaints as p2
 
-    service.create_delegation(delegator=people["market_mgr"], substitute=admin, starts_on=service.company_day(),
+    service.create_delegation(delegator=people["market_mgr"], substitute=deputy, starts_on=service.company_day(),
                               ends_on=service.company_day(), reason="出差 business trip", actor=people["market_mgr"])
     period_start, period_end = p2.previous_period()
     process = start(FLOW, "start_analysis", people["market_mgr"],
                     {"period_start": period_start.isoformat(), "period_end": period_end.isoformat()})
     (task,) = open_tasks(process, "approve_analysis")
-    assert service.acting_for(task, admin) == people["market_mgr"]
+    assert service.acting_for(task, deputy) == people["market_mgr"]
     market_mgr2 = colleague("market_mgr2", "钱进 Qian Jin", Department.MARKET, Role.MANAGER)
     service.reassign_task(task, actor=admin, new_owner=market_mgr2, reason="本部门处理 handled in the department")
     task.refresh_from_db()

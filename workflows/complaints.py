@@ -80,7 +80,11 @@ def next_is(status):
 
 
 def analysis_signer(activation):
-    """The Market manager's inbox when there is exactly one; otherwise their queue."""
+    """The Market manager who compiled the analysis on demand signs it; a scheduled one goes
+    to the Market manager's inbox when there is exactly one, otherwise to their queue."""
+    analysis = complaint_analysis_of(activation.process)
+    if analysis is not None and analysis.trigger == "on_demand":
+        return analysis.compiled_by
     managers = list(User.objects.filter(is_active=True, memberships__department=Department.MARKET,
                                         memberships__role=Role.MANAGER).distinct()[:2])
     return managers[0] if len(managers) == 1 else None

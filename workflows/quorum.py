@@ -337,11 +337,9 @@ class QuorumStep(Step):
     def forbidden_reason(self, user, task):
         return super().forbidden_reason(user, task) or self.second_signature_reason(user, task)
 
-    def can_assign(self, user, task):
-        seat_user = (task.data or {}).get("user")
-        if seat_user and (user is None or user.pk != seat_user):
-            return False  # a named seat is only ever that person's
-        return super().can_assign(user, task)
+    def bound_person(self, task):
+        """A named seat is only ever that person's (or their substitute's)."""
+        return (task.data or {}).get("user") or super().bound_person(task)
 
 
 # --- the join ---------------------------------------------------------------------------------------------------

@@ -17,11 +17,14 @@ from django.utils.translation import gettext as _
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
-from viewflow.workflow.exceptions import FlowLockFailed
-from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
+from viewflow.workflow.models import Task
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
 
+from accounts.backends import department_permissions
+from accounts.delegation import DELEGATION_KEYS, acting_for, audit_routing, holds_permission, route_new_task
+from accounts.models import User
 from core import audit, esign
 from core.context import acting_as
 from core.errors import InvalidInput, NotPermitted, WrongState
@@ -70,8 +73,6 @@ class StepContext:
     def on_behalf_of(self):
         """The absent person the actor works for on this task (accounts.delegation), or None."""
         if not hasattr(self, "_on_behalf_of"):
-            from accounts.delegation import acting_for
-
             self._on_behalf_of = acting_for(self.task, self.actor) if self.task.pk else None
         return self._on_behalf_of
 
@@ -83,6 +84,31 @@ class StepContext:
             role=role or self.node.sign_role, task=self.task if self.task.pk else None, step=self.node.name,
             on_behalf_of=self.on_behalf_of,
         )
+
+
+ASSIGNEE = "assignee"  # task.data: the person the flow (or a manager's reassignment) named
+QUEUE = "queue"  # release_target(): back to the task's queue
+
+
+def assignee_of(task):
+    data = task.data if isinstance(task.data, dict) else {}
+    return data.get(ASSIGNEE)
+
+
+def delegated_to(task):
+    """The substitute a bound task was routed to during its assignee's absence, or None."""
+    data = task.data if isinstance(task.data, dict) else {}
+    return data.get("delegated_to") if data.get("on_behalf_of") else None
+
+
+def queue_for(user, flow_classes, tasks=None):
+    """The tasks `user` may claim (of `tasks`, default all): open, unclaimed, in a queue
+    whose permission they hold through a membership. A task without a queue is never in
+    anyone's queue."""
+    tasks = Task.objects.all() if tasks is None else tasks
+    return tasks.filter(flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True,
+                               owner_permission__in=sorted(department_permissions(user)),
+                               process__flow_class__in=flow_classes)
 
 
 class StepMixin:
@@ -125,9 +151,24 @@ class StepMixin:
 
 
 class Step(StepMixin, flow.View):
+    """A human task. Who may claim, work on and release it is decided by one rule,
+    `refusal()` and `release_target()` below, for every human node of every flow:
+
+    - A task routed to a queue (`.Permission(...)`) may be claimed by whoever holds that
+      department permission through a membership, unless the step's own rule forbids it
+      (e.g. self-approval); they may work on it while they still hold it.
+    - A task bound to a person (`.Assign(...)` without a queue, or a named quorum seat) may
+      be held only by that person, or by the substitute it was routed to during their
+      absence; a manager's reassignment binds it to the new person.
+    - Releasing returns a queue task to its queue, and a bound task to the person it is
+      bound to (when a substitute holds it); a person's own bound task cannot be released
+      (a manager reassigns it). Nothing ever goes to "everyone".
+    """
+
     # A signed step is never undone: the record keeps its versions and the flow
     # moves on by its own paths (SIG-6).
     undo_view_class = None
+
     def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, due=None, delegable=True,
                  **kwargs):
         from .views import StepView
@@ -138,25 +179,73 @@ class Step(StepMixin, flow.View):
         self.delegable = delegable
 
     def calc_owner(self, activation):
-        """A task the flow assigns directly (`.Assign(...)`) to someone who is absent goes
-        to their substitute, before it is saved (accounts.delegation.route_new_task)."""
+        """The person the flow assigns the new task to (`.Assign(...)`) is recorded as its
+        assignee; if they are absent, the task goes to their substitute before it is saved
+        (accounts.delegation.route_new_task)."""
         owner = super().calc_owner(activation)
-        if owner is not None and self.delegable:
-            from accounts.delegation import route_new_task
-
-            owner = route_new_task(self, activation.task, owner)
+        if owner is not None:
+            task = activation.task
+            task.data = {**(task.data if isinstance(task.data, dict) else {}), ASSIGNEE: owner.pk}
+            if self.delegable:
+                owner = route_new_task(self, task, owner)
         return owner
 
     def _create(self, prev_activation, token, data=None, seed=None):
         activation = super()._create(prev_activation, token, data=data, seed=seed)
         if self.delegable:
-            from accounts.delegation import audit_routing
-
             audit_routing(activation.task)
         return activation
 
+    # --- the one rule ------------------------------------------------------------------------
+
+    def bound_person(self, task):
+        """The pk of the person `task` belongs to by name, or None for a queue task."""
+        if task.owner_permission:
+            return None
+        return assignee_of(task)
+
+    def role_refusal(self, user, task):
+        """None when `user` may do this kind of work (active, holds the task's queue role,
+        not barred by the step's rule), else a sentence saying why not."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return _("Only an active, signed-in user may work on a task.")
+        if task.owner_permission and not holds_permission(user, task.owner_permission):
+            return _("This task is not in one of your queues.")
+        return self.forbidden_reason(user, task)
+
+    def refusal(self, user, task):
+        """None when `user` may hold and work on this very task, else a sentence saying why not."""
+        bound = self.bound_person(task)
+        if (bound is not None or not task.owner_permission) and (
+                user is None or user.pk not in (bound, delegated_to(task))):
+            return _("This task is assigned personally to someone else.")
+        return self.role_refusal(user, task)
+
+    def release_target(self, task):
+        """Where releasing `task` sends it: QUEUE, the person it is bound to, or None when it
+        cannot be released (a person's own bound task: a manager reassigns it)."""
+        bound = self.bound_person(task)
+        if bound is None:
+            return QUEUE if task.owner_permission else None
+        if bound != task.owner_id:
+            return User.objects.filter(pk=bound, is_active=True).first()
+        return None
+
+    # viewflow asks these (its task pages, buttons and transitions): the same rule.
     def can_assign(self, user, task):
-        return super().can_assign(user, task) and self.forbidden_reason(user, task) is None
+        return task.owner_id is None and task.status == STATUS.NEW and self.refusal(user, task) is None
+
+    def can_execute(self, user, task):
+        return user is not None and task.owner_id == user.pk and self.refusal(user, task) is None
+
+    def can_unassign(self, user, task):
+        """viewflow's release page puts a task back in its queue: offered only for queue tasks
+        (bound tasks go back to their person through release_task())."""
+        if task.owner_id is None or user is None or user.is_anonymous:
+            return False
+        if self.release_target(task) is not QUEUE:
+            return False
+        return task.owner_id == user.pk or self.flow_class.instance.has_manage_permission(user)
 
 
 class StartStep(StepMixin, flow.Start):
@@ -218,6 +307,11 @@ def task_state_error(task, actor):
     return None
 
 
+def _refusal(node, actor, task):
+    reason = node.refusal(actor, task)
+    return NotPermitted(reason) if reason else None
+
+
 def complete_step(task, *, actor, form, signature_input=None):
     """Complete a human task: validate the form and the signature, run the step's
     action and advance the flow, all in one transaction under the flow lock.
@@ -227,18 +321,15 @@ def complete_step(task, *, actor, form, signature_input=None):
     field errors and changes nothing; a wrong password raises SignatureRefused
     after the failure has been counted and audited."""
     node = task.flow_task
-    error = task_state_error(task, actor)
+    error = task_state_error(task, actor) or _refusal(node, actor, task)
     if error:
         raise error
-    reason = node.forbidden_reason(actor, task)
-    if reason:
-        raise NotPermitted(reason)
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
     flow_class = node.flow_class
     with acting_as(actor), flow_lock(flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
-        error = task_state_error(task, actor)  # a replay that raced us
+        error = task_state_error(task, actor) or _refusal(node, actor, task)  # a replay that raced us
         if error:
             raise error
         activation = node.activation_class(task)
@@ -274,7 +365,7 @@ def start_process(node, *, actor, form, signature_input=None):
 
 
 def claim_task(task, *, actor):
-    """Take a task from a department queue into one's inbox."""
+    """Take a task from a department queue into one's inbox (Step.refusal decides who may)."""
     node = task.flow_task
     with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
@@ -282,25 +373,34 @@ def claim_task(task, *, actor):
             if task.owner_id == actor.pk and task.status == STATUS.ASSIGNED:
                 return task
             raise WrongState(_("This task has already been claimed or completed."), current_state=task.status)
-        reason = node.forbidden_reason(actor, task) if hasattr(node, "forbidden_reason") else None
+        reason = node.refusal(actor, task) if isinstance(node, Step) else _("This task cannot be claimed.")
         if reason:
             raise NotPermitted(reason)
-        if not node.can_assign(actor, task):
-            raise NotPermitted(_("This task is not in one of your queues."))
         node.activation_class(task).assign(actor)
     return task
 
 
 def release_task(task, *, actor):
-    """Put a claimed task back into its queue."""
+    """Give back a claimed task: a queue task to its queue, a task bound to a person to that
+    person (e.g. a substitute hands it back). A person's own bound task has nowhere to go
+    and is refused: their department manager reassigns it (accounts.delegation)."""
     node = task.flow_task
     with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()
         if task.status != STATUS.ASSIGNED:
             raise WrongState(_("Only a claimed task can be released."), current_state=task.status)
-        if not node.can_unassign(actor, task):
+        if not (task.owner_id == actor.pk or node.flow_class.instance.has_manage_permission(actor)):
             raise NotPermitted(_("You may not release this task."))
-        node.activation_class(task).unassign()
+        target = node.release_target(task) if isinstance(node, Step) else None
+        if target is None:
+            raise WrongState(_("This task is assigned to you personally and has no queue to return to; "
+                               "ask your department manager to reassign it."), current_state=task.status)
+        activation = node.activation_class(task)
+        task.data = {k: v for k, v in (task.data or {}).items() if k not in DELEGATION_KEYS}
+        if target == QUEUE:
+            activation.unassign()
+        else:
+            activation.reassign(user=target)
     return task
 
 
