@@ -1,9 +1,13 @@
 """Auditor access: who is an auditor, what an auditor may see (SIG-4).
 
-An auditor is a user with an AuditorGrant. Auditors are read-only everywhere
-(evidence.middleware.AuditorReadOnlyMiddleware refuses every other method) and see
-only the records their *active* grant covers: inside its time window, of its record
-types, created in its date range. Outside the window they see nothing."""
+An auditor is a user who holds or held an AuditorGrant: revoking or outliving a grant
+takes away what the auditor may see, never the read-only mode; only an administrator's
+explicit end of the auditor role (evidence.grants.end_auditor_role) does. Auditors are
+read-only everywhere — browser pages through evidence.middleware, the API through
+evidence.permissions.AuditorsReadOnly once DRF has authenticated the request, whatever
+the Authorization header looks like — and see only the records their *active* grant
+covers: inside its time window, of its record types, created in its date range.
+Outside the window they see nothing."""
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,14 +21,15 @@ def _grants(user):
     if cached is None:
         from .models import AuditorGrant
 
-        cached = list(AuditorGrant.objects.filter(user=user, revoked_at__isnull=True))
+        cached = list(AuditorGrant.objects.filter(user=user, role_ended_at__isnull=True))
         setattr(user, _CACHE, cached)
     return cached
 
 
 def is_auditor(user):
-    """Has (or had) auditor access: read-only, whether or not the grant is current."""
-    return bool(_grants(user))
+    """Holds or held auditor access (revoked and expired grants count): read-only, whether or
+    not a grant is current, until the auditor role is ended."""
+    return bool(_grants(user)) and not user.is_superuser
 
 
 def active_grants(user, now=None):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.errors import InvalidInput
 
+from .access import forget
 from .models import AuditorGrant
 
 
@@ -33,3 +34,21 @@ def revoke_auditor_access(grant, *, revoked_by, reason):
     audit.log("access.auditor_revoked", grant, actor=revoked_by, reason=reason,
               new={"user": grant.user.get_username(), "revoked_at": grant.revoked_at})
     return grant
+
+
+@transaction.atomic
+def end_auditor_role(user, *, actor, reason):
+    """End `user`'s auditor role: every grant they hold is revoked and no longer makes them
+    read-only (e.g. an auditor who joins the company as staff). Audited (SIG-14)."""
+    if not (reason or "").strip():
+        raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    now = timezone.now()
+    grants = list(AuditorGrant.objects.select_for_update().filter(user=user, role_ended_at__isnull=True))
+    if not grants:
+        raise InvalidInput(_("%(name)s is not an auditor.") % {"name": user.printed_name},
+                           field_errors={"user": [_("Not an auditor.")]})
+    AuditorGrant.objects.filter(pk__in=[g.pk for g in grants], revoked_at__isnull=True).update(revoked_at=now)
+    AuditorGrant.objects.filter(pk__in=[g.pk for g in grants]).update(role_ended_at=now)
+    audit.log("access.auditor_role_ended", ("auditor", str(user.pk), user.get_username()), actor=actor,
+              reason=reason, new={"user": user.get_username(), "grants": [g.pk for g in grants]})
+    forget(user)

@@ -20,6 +20,9 @@ class AuditorGrant(models.Model):
     reason = models.TextField(_("reason"))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A user who ever held a grant stays an auditor (read-only) — also once a grant is
+    # revoked or expired — until an administrator ends the auditor role (grants.end_auditor_role).
+    role_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("auditor access")

@@ -13,13 +13,16 @@ from rest_framework.test import APIClient
 
 from core.access import records_visible_to
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
+from accounts.models import Delegation, User
+from evidence import grants
 from evidence.middleware import ALLOWED_WRITES
 from evidence.models import AuditorGrant
+from inbox.models import NotificationPreference
 from evidence_support import auditor, make_auditor, record  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-CONVERTERS = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
+CONVERTERS = {"int": "1", "id": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
 def _route(pattern):
@@ -67,7 +70,44 @@ def test_the_auditor_cannot_change_anything_anywhere(record, auditor):
 
 def test_only_sign_out_language_and_bundle_requests_are_writable_for_auditors():
     assert ALLOWED_WRITES == ("/accounts/logout/", "/i18n/setlang/", "/qms/evidence/bundles/new/",
-                              "/api/evidence/bundles/")
+                              "/api/evidence/bundles/", "/api/auth/token/", "/accounts/password_change/")
+
+
+@pytest.mark.parametrize("scheme", ["Token", "token", "TOKEN", "Token\t"])
+def test_the_auditor_is_read_only_and_audited_whatever_the_spelling_of_the_token_header(auditor, scheme):
+    """DRF accepts the keyword in any case and any whitespace; read-only mode and the access
+    log follow the user DRF authenticated, not the header's text."""
+    key = Token.objects.create(user=auditor).key
+    api = APIClient()
+    separator = "" if scheme.endswith("\t") else " "
+    api.credentials(HTTP_AUTHORIZATION=f"{scheme}{separator}{key}")
+    viewed = AuditEntry.objects.filter(action="auditor.viewed").count()
+    assert api.get("/api/records/").status_code == 200
+    assert AuditEntry.objects.filter(action="auditor.viewed").count() == viewed + 1
+    before = (Delegation.objects.count(), NotificationPreference.objects.count())
+    put = api.put("/api/me/notification-preferences/", {"reminder": {"email": False, "in_app": True}}, format="json")
+    post = api.post("/api/me/delegations/", {"substitute": "quality", "starts_on": "2027-01-04",
+                                             "ends_on": "2027-01-05", "reason": "x"}, format="json")
+    assert (put.status_code, post.status_code) == (403, 403)
+    assert (Delegation.objects.count(), NotificationPreference.objects.count()) == before
+    refused = AuditEntry.objects.filter(action="auditor.refused", actor=auditor).order_by("-seq")[:2]
+    assert {e.new_values["path"] for e in refused} == {"/api/me/notification-preferences/", "/api/me/delegations/"}
+
+
+def test_a_revoked_or_expired_grant_leaves_the_user_read_only_until_the_role_is_ended(auditor, people):
+    grant = AuditorGrant.objects.get(user=auditor)
+    grants.revoke_auditor_access(grant, revoked_by=people["admin"], reason="审核结束 audit over")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+    listed = api.get("/api/records/")
+    assert listed.status_code == 200 and listed.json()["count"] == 0  # the grant no longer shows anything
+    put = api.put("/api/me/notification-preferences/", {"reminder": {"email": False, "in_app": True}}, format="json")
+    assert put.status_code == 403
+    auditor = User.objects.get(pk=auditor.pk)
+    grants.end_auditor_role(auditor, actor=people["admin"], reason="转为员工 joins as staff")
+    assert AuditEntry.objects.filter(action="access.auditor_role_ended").count() == 1
+    put = api.put("/api/me/notification-preferences/", {"reminder": {"email": False, "in_app": True}}, format="json")
+    assert put.status_code == 200
 
 
 def test_a_department_member_is_not_held_by_the_auditor_guard(record, people):
@@ -146,3 +186,27 @@ def test_a_revoked_grant_gives_no_access_and_granting_is_audited(record, people)
     actions = list(AuditEntry.objects.filter(object_type="evidence.auditorgrant", object_id=str(grant.pk))
                    .values_list("action", flat=True))
     assert actions == ["access.auditor_granted", "access.auditor_revoked"]
+
+
+def _drf_views(resolver=None):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _drf_views(entry)
+        elif isinstance(entry, URLPattern):
+            view = getattr(entry.callback, "cls", None)
+            if view is not None and hasattr(view, "permission_classes"):
+                yield entry, view
+
+
+def test_every_api_view_asks_the_auditor_guard_after_authentication():
+    from evidence.permissions import AuditorsReadOnly
+
+    checked = 0
+    for entry, view in _drf_views():
+        permissions = list(getattr(entry.callback, "initkwargs", {}).get("permission_classes", view.permission_classes))
+        if view.__name__ == "TokenView":  # signing in
+            continue
+        assert AuditorsReadOnly in permissions, entry.pattern
+        checked += 1
+    assert checked > 30
