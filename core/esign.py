@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.authentication import access_refusal
 from accounts.models import (
     ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, User,
 )
@@ -70,6 +71,9 @@ def verify_signer(user, password, *, username=None, require_username=False):
     limit = settings.QMS["SIGNING_FAILURE_LIMIT"]
     if not user.is_active:
         raise SignatureRefused(_("This account is deactivated."), field_errors={"password": [_("Account deactivated.")]})
+    refusal = access_refusal(user)  # expired password, login lock-out: whatever authenticated the request
+    if refusal:
+        raise SignatureRefused(refusal, field_errors={"password": [refusal]})
     if user.signing_locked_at:
         raise SignatureRefused(
             _("Signing is locked for this account after repeated failures; ask an administrator."),

@@ -17,7 +17,7 @@ from evidence.models import Tombstone
 from evidence_support import record  # noqa: F401  (fixture)
 from workflows.demo import DEMO_PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("credentials_kept_fresh")]  # years pass
 
 
 def later(record, years=11):

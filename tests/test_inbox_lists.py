@@ -147,7 +147,8 @@ def _grow(people, order_data, upto, have):
         notify(people["quality"], "reminder", "n")
 
 
-def test_dashboard_notifications_and_overdue_tasks_cost_the_same_with_5_and_50_tasks(people, order_data):
+def test_dashboard_notifications_and_overdue_tasks_cost_the_same_with_5_and_50_tasks(people, order_data,
+                                                                                    credentials_kept_fresh):
     web = Client()
     api = client_for("quality")
     with at(23):

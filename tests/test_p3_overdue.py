@@ -14,7 +14,7 @@ from forms.capa_tasks import remind_overdue_capa_actions
 from p3_support import day, raise_data, skip_rendering, walk_to_actions
 from workflows.models import CapaProcess
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("credentials_kept_fresh")]  # weeks pass
 
 
 def later(days):
