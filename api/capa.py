@@ -7,13 +7,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.access import records_visible_to
 from forms import capa as p3
-from forms.capa_models import CapaCase, CapaSource, Severity
+from forms.capa_models import CapaCase, CapaSource, CapaStatus, Severity
 from workflows.capa import CapaFlow
 
+from . import params
+from .base import APIView
 from .views import StartProcessView, _started
 
 
@@ -62,12 +63,14 @@ class CapaListStartView(StartProcessView):
                    responses=OpenApiTypes.OBJECT)
     def get(self, request):
         cases, p = visible_cases(request.user), request.query_params
-        if p.get("status"):
-            cases = cases.filter(status=p["status"])
-        if p.get("complaint"):
-            cases = cases.filter(complaint_case__record__number=p["complaint"])
+        state, complaint = params.choice(p, "status", CapaStatus.values), params.text(p, "complaint", max_length=40)
+        overdue = params.boolean(p, "overdue")
+        if state:
+            cases = cases.filter(status=state)
+        if complaint:
+            cases = cases.filter(complaint_case__record__number=complaint)
         rows = [_summary(c) for c in cases.order_by("-pk")[:500]]
-        if p.get("overdue") in ("1", "true"):
+        if overdue:
             rows = [r for r in rows if r["overdue_actions"]]
         return Response(rows)
 

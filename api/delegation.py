@@ -2,21 +2,24 @@
 reassignment (`/api/tasks/{id}/reassign/`): thin adapters over accounts.delegation."""
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from viewflow.workflow.models import Task
 
 from accounts import delegation as service
 from accounts.models import Delegation, User
 from workflows.registry import FLOWS
 
+from . import params
 from . import serializers as s
+from .base import APIView, json_object
 
 
-class DelegationSerializer(serializers.ModelSerializer):
+class DelegationSerializer(s.StrictMixin, serializers.ModelSerializer):
     delegator = serializers.CharField(source="delegator.username", read_only=True)
     delegator_name = serializers.CharField(source="delegator.printed_name", read_only=True)
     substitute = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(),
@@ -51,7 +54,7 @@ class MyDelegationsView(APIView):
 
     @extend_schema(request=DelegationSerializer, responses={201: DelegationSerializer})
     def post(self, request):
-        payload = DelegationSerializer(data=request.data)
+        payload = DelegationSerializer(data=json_object(request, allow_multipart=False)[0])
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         delegation = service.create_delegation(delegator=request.user, substitute=data["substitute"],
@@ -69,13 +72,15 @@ class MyDelegationView(APIView):
         delegation = service.delegations_visible_to(request.user).filter(pk=pk).first()
         if delegation is None:
             raise Http404("No such absence")
-        reason = request.query_params.get("reason") or (request.data.get("reason", "") if hasattr(request.data, "get")
-                                                         else "")
+        body = request.data if isinstance(request.data, dict) else {}
+        reason = params.text(request.query_params, "reason", max_length=300) or body.get("reason") or ""
+        if not isinstance(reason, str) or len(reason) > 300:
+            raise ValidationError({"reason": [_("A reason is text of at most %(n)s characters.") % {"n": 300}]})
         delegation = service.cancel_delegation(delegation, actor=request.user, reason=reason)
         return Response(DelegationSerializer(delegation).data)
 
 
-class ReassignSerializer(serializers.Serializer):
+class ReassignSerializer(s.StrictMixin, serializers.Serializer):
     user = serializers.CharField(help_text="username of the new owner")
     reason = serializers.CharField(allow_blank=True, help_text="why (mandatory)")
 
@@ -89,7 +94,7 @@ class ReassignTaskView(APIView):
         task = Task.objects.select_related("process", "owner").filter(pk=pk).first()
         if task is None or task.process.flow_class not in FLOWS or not hasattr(task.flow_task, "form_class"):
             raise Http404("No such task")
-        payload = ReassignSerializer(data=request.data)
+        payload = ReassignSerializer(data=json_object(request, allow_multipart=False)[0])
         payload.is_valid(raise_exception=True)
         new_owner = User.objects.filter(username=payload.validated_data["user"]).first()
         service.reassign_task(task, actor=request.user, new_owner=new_owner,

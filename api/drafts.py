@@ -7,12 +7,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from viewflow.workflow.models import Task
 
 from core.errors import NotPermitted
 from inbox import drafts
 from workflows.registry import FLOWS
+
+from .base import APIView, json_object
 
 DraftBody = inline_serializer("TaskDraftBody", {
     "data": serializers.DictField(help_text="the step's fields as /complete/ takes them (formsets as lists of "
@@ -47,7 +48,7 @@ class TaskDraftView(APIView):
     @extend_schema(request=DraftBody, responses=DraftOut)
     def put(self, request, pk):
         task = _task(pk)
-        payload = request.data if isinstance(request.data, dict) else {}
+        payload, _files = json_object(request, allow_multipart=False)
         data = payload.get("data", payload)
         draft = drafts.save_draft(task, actor=request.user, data=data)
         return Response(_body(draft))

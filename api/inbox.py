@@ -1,16 +1,21 @@
 """API of the inbox: notifications (unread first, mark read), notification preferences,
 the personal dashboard, the due/overdue filters of GET /api/tasks/, and the step targets
 and company calendar the Quality manager keeps."""
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.stepforms import BusinessDateValidator
 from inbox import notify, services
 from inbox.models import CalendarDay, Notification, NotificationKind
+
+from . import params as query
+from .base import APIView, json_object, reject_unknown
+from .serializers import StrictMixin
 
 TASK_DUE_PARAMETERS = [
     OpenApiParameter("overdue", OpenApiTypes.BOOL, description="only overdue tasks (1) or only tasks not overdue (0)"),
@@ -21,20 +26,9 @@ TASK_DUE_PARAMETERS = [
 
 def filter_tasks_by_due(tasks, params):
     """Apply ?overdue=, ?due_before= and ?ordering= of GET /api/tasks/ to a task queryset."""
-    overdue = params.get("overdue")
-    if overdue not in (None, ""):
-        if overdue not in ("1", "true", "0", "false"):
-            raise ValidationError({"overdue": ["Use 1 or 0."]})
-        overdue = overdue in ("1", "true")
-    else:
-        overdue = None
-    due_before = params.get("due_before")
-    if due_before:
-        due_before = services.parse_date(due_before, "due_before")
-    ordering = params.get("ordering")
-    if ordering not in (None, "", "due", "-due"):
-        raise ValidationError({"ordering": ["Use due or -due."]})
-    return services.filter_due(tasks, overdue=overdue, due_before=due_before or None, ordering=ordering or None)
+    return services.filter_due(tasks, overdue=query.boolean(params, "overdue"),
+                               due_before=query.date(params, "due_before"),
+                               ordering=query.choice(params, "ordering", ["due", "-due"]))
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -56,7 +50,7 @@ class NotificationListView(APIView):
                        "unread": serializers.IntegerField(), "results": NotificationSerializer(many=True)}))
     def get(self, request):
         rows = Notification.objects.filter(recipient=request.user)
-        if request.query_params.get("unread") in ("1", "true"):
+        if query.boolean(request.query_params, "unread"):
             rows = rows.filter(read_at__isnull=True)
         rows = rows.order_by(F("read_at").asc(nulls_first=True), "-created", "-pk")[:200]
         return Response({"unread": notify.unread_count(request.user),
@@ -91,9 +85,11 @@ class NotificationPreferencesView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def put(self, request):
-        body = request.data if isinstance(request.data, dict) else None
-        if body is None or any(not isinstance(v, dict) for v in body.values()):
+        body, _files = json_object(request, allow_multipart=False)
+        if any(not isinstance(v, dict) for v in body.values()):
             raise ValidationError({"detail": ['Send {"<kind>": {"email": true|false, "in_app": true|false}}.']})
+        for kind, channels in body.items():
+            reject_unknown(channels, ("email", "in_app"), prefix=f"{kind}.")
         unknown = sorted(set(body) - set(NotificationKind.values))
         if unknown:
             raise ValidationError({kind: [f"Unknown kind; use one of {', '.join(NotificationKind.values)}."]
@@ -156,6 +152,18 @@ class StepTargetSerializer(serializers.Serializer):  # for the schema; rows come
     effective = serializers.DictField(child=serializers.IntegerField())
 
 
+class StepTargetInput(StrictMixin, serializers.Serializer):
+    """The body of PUT /api/step-targets/{flow}/{step}/: each timing a whole number or
+    null (the default); inbox.services checks the range (0–365)."""
+
+    working_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    l1_after_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    l2_after_working_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    l3_after_working_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class StepTargetListView(APIView):
     """Every human step of every flow: the timing set for it ("set", empty = default) and the
     timing in force ("effective"): target in working days, reminder, escalation levels 1-3."""
@@ -170,13 +178,15 @@ class StepTargetView(APIView):
     """PUT the whole timing of one step ({"working_days": 5, …, "reason": "…"}); a field left
     out or null falls back to the default. Applies to tasks created afterwards; audited."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=StepTargetSerializer)
+    @extend_schema(request=StepTargetInput, responses=StepTargetSerializer)
     def put(self, request, flow, step):
         _require_target_editor(request)
-        body = request.data if isinstance(request.data, dict) else {}
+        payload = StepTargetInput(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        body = payload.validated_data
         services.set_step_target(actor=request.user, flow=flow, step=step,
                                  values={f: body.get(f) for f in services.TARGET_FIELDS},
-                                 reason=str(body.get("reason") or ""))
+                                 reason=body.get("reason", ""))
         row = next(r for r in services.target_table() if (r["flow"], r["step"]) == (flow, step))
         return Response(_target_row(row))
 
@@ -185,6 +195,16 @@ class CalendarDaySerializer(serializers.ModelSerializer):
     class Meta:
         model = CalendarDay
         fields = ["id", "date", "kind", "name_zh", "name_en"]
+
+
+class CalendarDayInput(StrictMixin, serializers.Serializer):
+    """The body of POST /api/calendar/: its shape and lengths; the date and the kind are
+    read by inbox.services (as on the calendar page)."""
+
+    date = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    kind = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    name_zh = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    name_en = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
 class CalendarView(APIView):
@@ -199,21 +219,25 @@ class CalendarView(APIView):
     def get(self, request):
         _require_target_editor(request)
         days = CalendarDay.objects.order_by("date")
-        year = request.query_params.get("year")
+        year = query.integer(request.query_params, "year", min_value=1, max_value=9999)
         if year:
-            if not year.isdigit():
-                raise ValidationError({"year": ["Enter a year, e.g. 2027."]})
-            days = days.filter(date__year=int(year))
+            days = days.filter(date__year=year)
         return Response({"days": CalendarDaySerializer(days, many=True).data,
                          "missing_years": services.calendar_gaps()})
 
-    @extend_schema(request=CalendarDaySerializer, responses={201: CalendarDaySerializer})
+    @extend_schema(request=CalendarDayInput, responses={201: CalendarDaySerializer})
     def post(self, request):
         _require_target_editor(request)
-        body = request.data if isinstance(request.data, dict) else {}
-        day = services.add_calendar_day(actor=request.user, date=services.parse_date(body.get("date"), "date"),
-                                        kind=str(body.get("kind") or ""), name_zh=str(body.get("name_zh") or ""),
-                                        name_en=str(body.get("name_en") or ""))
+        payload = CalendarDayInput(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        body = payload.validated_data
+        date = services.parse_date(body.get("date"), "date")
+        try:
+            BusinessDateValidator()(date)
+        except DjangoValidationError as error:
+            raise ValidationError({"date": error.messages})
+        day = services.add_calendar_day(actor=request.user, date=date, kind=body.get("kind", ""),
+                                        name_zh=body.get("name_zh", ""), name_en=body.get("name_en", ""))
         return Response(CalendarDaySerializer(day).data, status=201)
 
 

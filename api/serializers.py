@@ -1,18 +1,47 @@
+from django.core.validators import MaxLengthValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.esign import signature_problems
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
+from core.stepforms import TEXT_MAX_LENGTH, BusinessDateValidator, unknown_field_errors
 
 
-class SignatureInputSerializer(serializers.Serializer):
+class StrictMixin:
+    """For every input serializer of the API, the bounds the step forms have
+    (core.stepforms): a field it does not take is a 400 naming it (not silently
+    ignored), free text is at most TEXT_MAX_LENGTH characters unless the field says
+    otherwise, and a date is a business date."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if field.read_only:
+                continue
+            if isinstance(field, serializers.CharField) and field.max_length is None:
+                field.max_length = TEXT_MAX_LENGTH
+                field.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH))
+            elif isinstance(field, serializers.DateField) and not isinstance(field, serializers.DateTimeField):
+                field.validators.append(BusinessDateValidator())
+        return fields
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) or hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            errors = unknown_field_errors(data, writable)
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class SignatureInputSerializer(StrictMixin, serializers.Serializer):
     username = serializers.CharField(required=False, help_text="Your user ID (21 CFR 11.200: required with the password)")
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     meaning = serializers.CharField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CompleteTaskSerializer(serializers.Serializer):
+class CompleteTaskSerializer(StrictMixin, serializers.Serializer):
     data = serializers.DictField(default=dict)
     signature = SignatureInputSerializer(required=False)
 

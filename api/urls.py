@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import path, register_converter
+from drf_spectacular.types import DJANGO_PATH_CONVERTER_MAPPING, OpenApiTypes
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -7,6 +8,11 @@ from procedures import api as documents_api
 
 from . import capa, delegation, drafts, views
 from . import inbox as inbox_api
+from .base import IdConverter
+
+register_converter(IdConverter, "id")  # before the router builds its paths (lookup_value_converter = "id")
+# …and described in the OpenAPI schema as the integer it is (like Django's own "int"), not as a string
+DJANGO_PATH_CONVERTER_MAPPING.setdefault("id", OpenApiTypes.INT)
 
 router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
@@ -28,18 +34,18 @@ urlpatterns = [
     path("me/accept-accountability/", views.AcceptAccountabilityView.as_view(), name="api-accept-accountability"),
     path("notifications/", inbox_api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read-all/", inbox_api.NotificationReadAllView.as_view(), name="api-notifications-read-all"),
-    path("notifications/<int:pk>/read/", inbox_api.NotificationReadView.as_view(), name="api-notification-read"),
+    path("notifications/<id:pk>/read/", inbox_api.NotificationReadView.as_view(), name="api-notification-read"),
     path("me/notification-preferences/", inbox_api.NotificationPreferencesView.as_view(),
          name="api-notification-preferences"),
     path("dashboard/", inbox_api.DashboardView.as_view(), name="api-dashboard"),
     path("step-targets/", inbox_api.StepTargetListView.as_view(), name="api-step-targets"),
     path("step-targets/<str:flow>/<str:step>/", inbox_api.StepTargetView.as_view(), name="api-step-target"),
     path("calendar/", inbox_api.CalendarView.as_view(), name="api-calendar"),
-    path("calendar/<int:pk>/", inbox_api.CalendarDayView.as_view(), name="api-calendar-day"),
+    path("calendar/<id:pk>/", inbox_api.CalendarDayView.as_view(), name="api-calendar-day"),
     path("me/delegations/", delegation.MyDelegationsView.as_view(), name="api-my-delegations"),
-    path("me/delegations/<int:pk>/", delegation.MyDelegationView.as_view(), name="api-my-delegation"),
-    path("tasks/<int:pk>/reassign/", delegation.ReassignTaskView.as_view(), name="api-task-reassign"),
-    path("tasks/<int:pk>/draft/", drafts.TaskDraftView.as_view(), name="api-task-draft"),
+    path("me/delegations/<id:pk>/", delegation.MyDelegationView.as_view(), name="api-my-delegation"),
+    path("tasks/<id:pk>/reassign/", delegation.ReassignTaskView.as_view(), name="api-task-reassign"),
+    path("tasks/<id:pk>/draft/", drafts.TaskDraftView.as_view(), name="api-task-draft"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,

@@ -1,29 +1,27 @@
 """REST API: thin adapters over the same actions the browser uses
 (workflows.steps.start_process / claim_task / complete_step)."""
-import json
-
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework.viewsets import ViewSet
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from viewflow.workflow.models import Process
 
+from accounts.authentication import access_refusal, issue_token
+from accounts.lockout import lock_message, locked_until
 from accounts.models import ACCOUNTABILITY_STATEMENT
 from core import audit, esign
 from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
+from core.downloads import attach_filename
 from core.pdf import queue_render
 from workflows import steps
 from workflows.complaints import ComplaintFlow
@@ -31,46 +29,70 @@ from workflows.order_review import OrderReviewFlow
 from workflows.registry import FLOWS
 
 from . import inbox as inbox_api
+from . import params
 from . import serializers as s
 from .access import access_task, inbox, queue
+from .base import APIView, InputGuard, ViewSet, json_object
 
 
-class TokenView(ObtainAuthToken):
-    """POST {username, password} → {token}. Failed logins are throttled and locked by django-axes."""
+class AuthRateThrottle(ScopedRateThrottle):
+    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] (default 20/min per client address),
+    read when the request comes rather than when the class is imported, so that a changed
+    setting applies. Counts every attempt, good or bad; the cache is Django's default."""
 
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class TokenRequestSerializer(s.StrictMixin, AuthTokenSerializer):
+    pass
+
+
+class TokenView(InputGuard, ObtainAuthToken):
+    """POST {username, password} → {token}. Attempts are throttled (the "auth" rate;
+    ObtainAuthToken itself has no throttle) and failed logins locked by django-axes."""
+
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
+    serializer_class = TokenRequestSerializer
 
     @extend_schema(request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
                                                               "password": serializers.CharField()}),
                    responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # a locked user name is told when the lock ends (the right password is refused too)
+            username = request.data.get("username") if isinstance(request.data, dict) else None
+            until = locked_until(username) if isinstance(username, str) else None
+            if until is not None:
+                return Response({"detail": lock_message(until), "locked_until": until.isoformat()},
+                                status=status.HTTP_403_FORBIDDEN)
+            raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
-        if user.password_expired:
-            return Response({"detail": _("Your password has expired. Choose a new one to continue.")},
-                            status=status.HTTP_403_FORBIDDEN)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        refusal = access_refusal(user)  # expired password, lock-out: as the sign-in page
+        if refusal:
+            return Response({"detail": refusal}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"token": issue_token(user).key})
 
 
 def _signature_input(payload):
-    if not payload:
+    """The `signature` object of a start or a completion, checked (an object with the
+    signature's fields, each a string), or None when none was sent."""
+    if payload in (None, {}):
         return None
+    checked = s.SignatureInputSerializer(data=payload)
+    if not checked.is_valid():
+        raise ValidationError({"signature": checked.errors})
+    payload = checked.validated_data
     return steps.SignatureInput(password=payload.get("password", ""), meaning=payload.get("meaning", ""),
                                 reason=payload.get("reason", ""), username=payload.get("username") or "",
                                 require_username=True)
 
 
 def _payload(request):
-    """JSON body, or multipart with the JSON in a `payload` part and files beside it."""
-    if request.content_type.startswith("multipart/"):
-        try:
-            data = json.loads(request.data.get("payload") or "{}")
-        except json.JSONDecodeError as error:
-            raise ValidationError({"payload": [f"not valid JSON: {error}"]})
-        return (data if isinstance(data, dict) else {}), request.FILES
-    return dict(request.data), None
+    """JSON object body, or multipart with the JSON object in a `payload` part and files beside it."""
+    return json_object(request)
 
 
 def _records_by_process(process_ids):
@@ -85,8 +107,6 @@ class StartProcessView(APIView):
     `signature` where the start step signs."""
 
     node = None
-
-    parser_classes = [JSONParser, MultiPartParser]
 
     def post(self, request):
         data, files = _payload(request)
@@ -154,13 +174,13 @@ class AcceptAccountabilityView(APIView):
 
 
 class TaskViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim"),
                                *inbox_api.TASK_DUE_PARAMETERS],
                    responses=s.TaskSerializer(many=True))
     def list(self, request):
-        tasks = queue(request.user) if request.query_params.get("queue") in ("1", "true") else inbox(request.user)
+        tasks = queue(request.user) if params.boolean(request.query_params, "queue") else inbox(request.user)
         tasks = tasks.select_related("owner", "deadline").order_by("created", "pk")
         tasks = list(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
         context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
@@ -214,7 +234,7 @@ class TaskViewSet(ViewSet):
 
 
 class ProcessViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     @extend_schema(responses=inline_serializer("ProcessDetail", {
         "id": serializers.IntegerField(), "flow": serializers.CharField(), "status": serializers.CharField(),
@@ -237,7 +257,7 @@ class ProcessViewSet(ViewSet):
 
 
 class RecordViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     @extend_schema(parameters=[
         OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
@@ -250,7 +270,7 @@ class RecordViewSet(ViewSet):
     def list(self, request):
         from core.search import search_records
 
-        qs = search_records(records_visible_to(request.user), request.query_params)
+        qs = search_records(records_visible_to(request.user), params.registry_search(request.query_params))
         from rest_framework.pagination import PageNumberPagination
 
         paginator = PageNumberPagination()
@@ -276,9 +296,10 @@ class RecordViewSet(ViewSet):
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         record = self._record(request, pk)
-        number = int(request.query_params.get("version") or record.current_version)
+        kind = params.choice(request.query_params, "kind", RecordFile.Kind.values) or RecordFile.Kind.PDF
+        number = params.integer(request.query_params, "version", min_value=1, max_value=2**31 - 1)
+        number = number or record.current_version
         version = get_object_or_404(record.versions, version=number)
-        kind = request.query_params.get("kind", RecordFile.Kind.PDF)
         file = version.files.filter(kind=kind).first()
         if file is None:
             queue_render(version)
@@ -287,8 +308,8 @@ class RecordViewSet(ViewSet):
         with transaction.atomic():
             audit.log("record.downloaded", file, actor=request.user, record=record,
                       new={"version": number, "kind": kind, "sha256": file.sha256})
-        response = FileResponse(file.file.open("rb"), content_type="application/pdf",
-                                filename=f"{record.number}-v{number}.pdf")
+        response = FileResponse(file.file.open("rb"), content_type="application/pdf")
+        attach_filename(response, f"{record.number}-v{number}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
         response["X-Content-SHA256"] = file.sha256
         return response
 
@@ -395,7 +416,7 @@ class LotSerializer(serializers.Serializer):
 class LotViewSet(ViewSet):
     """NC-1: lots and their hold status (a held lot may not be used or shipped)."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def _lots(self, request):
         from forms.models import Lot
@@ -409,13 +430,17 @@ class LotViewSet(ViewSet):
                                OpenApiParameter("status", str, enum=["on_hold", "released"])],
                    responses=LotSerializer(many=True))
     def list(self, request):
+        from forms.models import LotStatus
+
         lots, p = self._lots(request), request.query_params
-        if p.get("number"):
-            lots = lots.filter(number=p["number"])
-        if p.get("product"):
-            lots = lots.filter(product__code=p["product"])
-        if p.get("status"):
-            lots = lots.filter(status=p["status"])
+        number, product = params.text(p, "number", max_length=60), params.text(p, "product", max_length=40)
+        state = params.choice(p, "status", LotStatus.values)
+        if number:
+            lots = lots.filter(number=number)
+        if product:
+            lots = lots.filter(product__code=product)
+        if state:
+            lots = lots.filter(status=state)
         from rest_framework.pagination import PageNumberPagination
 
         paginator = PageNumberPagination()

@@ -36,3 +36,30 @@ class WrongState(DomainError):
 
 class SignatureRefused(DomainError):
     status_code = 400
+
+
+class Duplicate(DomainError):
+    """A unique constraint refused a write: someone saved the same thing a moment
+    earlier (two people entering one order number at once). 409 naming the fields."""
+
+    status_code = 409
+
+    @classmethod
+    def from_integrity_error(cls, error):
+        """The Duplicate for a unique violation (SQLite or PostgreSQL), else None."""
+        import re
+
+        from django.utils.translation import gettext as _
+
+        cause = error.__cause__
+        text = str(error)
+        if getattr(cause, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+            match = re.search(r"Key \((.+?)\)=", text)
+            columns = match.group(1).split(", ") if match else []
+        elif text.startswith("UNIQUE constraint failed: "):  # SQLite
+            columns = [c.strip().rsplit(".", 1)[-1] for c in text.split(": ", 1)[1].split(",")]
+        else:
+            return None
+        fields = [c[:-3] if c.endswith("_id") else c for c in columns if c.strip()] or ["non_field_errors"]
+        message = _("This has just been saved by someone else; it is already recorded.")
+        return cls(message, field_errors={field: [_("Already recorded.")] for field in fields})

@@ -26,7 +26,8 @@ def _date(value):
 
 def search_records(qs, params):
     """Filter `qs` (records the user may see) by the registry's query parameters."""
-    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    # a NUL can match nothing stored (PostgreSQL cannot even compare one): dropped, never sent to the database
+    get = lambda name: (params.get(name) or "").replace("\x00", "").strip()  # noqa: E731
     if get("type"):
         qs = qs.filter(record_type=get("type"))
     if get("status"):

@@ -1,8 +1,119 @@
 """StepForm: one Django form class validates a workflow step's input from the
 browser (POST with formsets) and from the API (nested JSON), and describes its
-fields so an API client can render it."""
+fields so an API client can render it.
+
+Every step form, and every item form of its line groups, gets the same input bounds
+here (apply_input_bounds): a business date lies between QMS["EARLIEST_DATE"]
+(2000-01-01) and today + QMS["MAX_FUTURE_YEARS"] (5) years, free text is at most
+TEXT_MAX_LENGTH characters unless the field sets its own max_length, whole numbers fit
+a database integer, and a NUL character is refused before any field looks at it. From
+the API, a field the step does not have is refused by name (from_api)."""
+import datetime
+
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+#: free text of a step (a Textarea without max_length): at most this many characters
+TEXT_MAX_LENGTH = 4000
+#: the smallest and largest whole number a field without its own bounds accepts (a database integer)
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
+DEFAULT_EARLIEST_DATE = "2000-01-01"
+DEFAULT_MAX_FUTURE_YEARS = 5
+
+
+def earliest_business_date():
+    """QMS["EARLIEST_DATE"] (ISO date, default 2000-01-01): no business date lies before it."""
+    value = settings.QMS.get("EARLIEST_DATE", DEFAULT_EARLIEST_DATE)
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+def latest_business_date(today=None):
+    """Today + QMS["MAX_FUTURE_YEARS"] years (default 5): no business date lies after it."""
+    today = today or timezone.localdate()
+    year = min(today.year + int(settings.QMS.get("MAX_FUTURE_YEARS", DEFAULT_MAX_FUTURE_YEARS)), 9999)
+    return today.replace(year=year, day=28) if (today.month, today.day) == (2, 29) else today.replace(year=year)
+
+
+@deconstructible
+class BusinessDateValidator:
+    """Refuses a date outside [earliest_business_date(), latest_business_date()]: an order
+    dated 1800 or an absence in 9999 is a typing error, not a business fact."""
+
+    code = "date_out_of_range"
+
+    def __call__(self, value):
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        earliest, latest = earliest_business_date(), latest_business_date()
+        if not earliest <= value <= latest:
+            raise ValidationError(_("Enter a date from %(earliest)s to %(latest)s."), code=self.code,
+                                  params={"earliest": earliest.isoformat(), "latest": latest.isoformat()})
+
+    def __eq__(self, other):
+        return isinstance(other, BusinessDateValidator)
+
+
+NULL_CHARACTER_MESSAGE = _("Null characters are not allowed.")
+
+
+def unknown_field_errors(data, known, prefix=""):
+    """{"<prefix>name": ["Unknown field: name."]} for each key of `data` not in `known`."""
+    return {f"{prefix}{key}": [str(_("Unknown field: %(name)s.") % {"name": key})]
+            for key in data if key not in known}
+
+
+def apply_input_bounds(form):
+    """Give `form`'s fields the bounds every step shares (see the module docstring).
+    A field's own, stricter bounds stay; applying twice changes nothing."""
+    for field in form.fields.values():
+        if isinstance(field, (forms.DateField, forms.DateTimeField)):
+            if not any(isinstance(v, BusinessDateValidator) for v in field.validators):
+                field.validators.append(BusinessDateValidator())
+        elif isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = TEXT_MAX_LENGTH
+            field.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH))
+            field.widget.attrs.setdefault("maxlength", str(TEXT_MAX_LENGTH))
+        elif isinstance(field, forms.IntegerField):
+            if field.max_value is None:
+                field.max_value = INTEGER_MAX
+                field.validators.append(MaxValueValidator(INTEGER_MAX))
+            if field.min_value is None:
+                field.min_value = INTEGER_MIN
+                field.validators.append(MinValueValidator(INTEGER_MIN))
+    return form
+
+
+def _without_nul(data):
+    """(data with NUL characters removed, the keys that had one). A NUL never reaches a
+    field: PostgreSQL can neither store nor compare it, so even a lookup by it would fail."""
+    values = {key: data.getlist(key) if isinstance(data, QueryDict) else [data[key]] for key in data}
+    keys = [key for key, items in values.items() if any(isinstance(v, str) and "\x00" in v for v in items)]
+    if not keys:
+        return data, []
+    data = data.copy()
+    for key in keys:
+        cleaned = [v.replace("\x00", "") if isinstance(v, str) else v for v in values[key]]
+        if isinstance(data, QueryDict):
+            data.setlist(key, cleaned)
+        else:
+            data[key] = cleaned[0]
+    return data, keys
+
+
+def _error_key(key, formsets):
+    """A POST key ("lines-0-product") as the API names it ("lines[0].product")."""
+    for name in formsets:
+        if key.startswith(f"{name}-"):
+            index, _sep, field = key[len(name) + 1:].partition("-")
+            if index.isdigit() and field:
+                return f"{name}[{index}].{field}"
+    return key
 
 
 class StepForm(forms.Form):
@@ -10,7 +121,14 @@ class StepForm(forms.Form):
     formsets: dict = {}
 
     def __init__(self, data=None, files=None, *, activation=None, user=None, **kwargs):
+        #: {field: [messages]} found before the fields validate (a NUL character, an unknown field)
+        self.input_errors = {}
+        if data is not None:
+            data, nul_keys = _without_nul(data)
+            for key in nul_keys:
+                self.input_errors[_error_key(key, self.formsets)] = [str(NULL_CHARACTER_MESSAGE)]
         super().__init__(data, files, **kwargs)
+        apply_input_bounds(self)
         self.activation = activation
         self.user = user
         self.nested = {
@@ -22,8 +140,11 @@ class StepForm(forms.Form):
         return None
 
     def is_valid(self):
+        apply_input_bounds(self)  # again: a subclass may add fields after StepForm.__init__
         valid = super().is_valid()
         for formset in self.nested.values():
+            for item_form in formset.forms:
+                apply_input_bounds(item_form)
             valid = formset.is_valid() and valid
         if valid:
             for name, formset in self.nested.items():
@@ -36,7 +157,7 @@ class StepForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(None, error)
                 valid = False
-        return valid and not self.errors
+        return valid and not self.errors and not self.input_errors
 
     def clean_step(self):
         """Validation that needs the fields and the nested groups together."""
@@ -55,39 +176,76 @@ class StepForm(forms.Form):
                     errors[key] = [str(m) for m in messages]
             if formset.non_form_errors():
                 errors[name] = [str(m) for m in formset.non_form_errors()]
+        for key, messages in self.input_errors.items():
+            errors[key] = messages + [m for m in errors.get(key, []) if m not in messages]
         return errors
 
     @classmethod
     def from_api(cls, data, files=None, **kwargs):
-        """Build the bound form from nested JSON (`{"lines": [{...}, ...]}`)."""
+        """Build the bound form from nested JSON (`{"lines": [{...}, ...]}`). A field the
+        step does not have, an object where a value belongs, a list for a single-value
+        field or a line item that is not an object is an error naming the field."""
         if not isinstance(data, dict):
             data = {}
+        shape_errors = {}
         flat = QueryDict(mutable=True)
         for key, value in data.items():
             if key in cls.formsets:
-                items = value if isinstance(value, list) else []
-                flat[f"{key}-TOTAL_FORMS"] = str(len(items))
+                if not isinstance(value, list):
+                    shape_errors[key] = [str(_("Expected a list of line items."))]
+                    value = []
+                flat[f"{key}-TOTAL_FORMS"] = str(len(value))
                 flat[f"{key}-INITIAL_FORMS"] = "0"
-                for index, item in enumerate(items):
-                    for sub_key, sub_value in (item or {}).items() if isinstance(item, dict) else []:
-                        if sub_value is not None:
+                for index, item in enumerate(value):
+                    if not isinstance(item, dict):
+                        shape_errors[f"{key}[{index}]"] = [str(_("Expected an object."))]
+                        continue
+                    for sub_key, sub_value in item.items():
+                        if isinstance(sub_value, (dict, list)):
+                            shape_errors[f"{key}[{index}].{sub_key}"] = [str(_("Expected a single value."))]
+                        elif sub_value is not None:
                             flat[f"{key}-{index}-{sub_key}"] = _as_text(sub_value)
+            elif isinstance(value, dict):
+                shape_errors[key] = [str(_("Expected a single value, not an object."))]
             elif isinstance(value, list):
-                flat.setlist(key, [_as_text(v) for v in value])
+                if any(isinstance(v, (dict, list)) for v in value):
+                    shape_errors[key] = [str(_("Expected a list of values."))]
+                else:
+                    flat.setlist(key, [_as_text(v) for v in value if v is not None])
             elif value is not None:
                 flat[key] = _as_text(value)
         for key in cls.formsets:
             if f"{key}-TOTAL_FORMS" not in flat:
                 flat[f"{key}-TOTAL_FORMS"] = "0"
                 flat[f"{key}-INITIAL_FORMS"] = "0"
-        return cls(flat, files, **kwargs)
+        form = cls(flat, files, **kwargs)
+        form.input_errors.update(form._api_shape_errors(data, files))
+        form.input_errors.update(shape_errors)
+        return form
+
+    def _api_shape_errors(self, data, files):
+        """Unknown fields, and lists sent to single-value fields, of an API payload."""
+        errors = unknown_field_errors(data, set(self.fields) | set(self.formsets))
+        errors.update(unknown_field_errors(files or {}, set(self.fields)))
+        for key, value in data.items():
+            field = self.fields.get(key)
+            if field is not None and isinstance(value, list) and not getattr(field.widget, "allow_multiple_selected",
+                                                                             False):
+                errors[key] = [str(_("Expected a single value, not a list."))]
+        for name, formset in self.nested.items():
+            known = set(formset.empty_form.fields)
+            items = data.get(name)
+            for index, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, dict):
+                    errors.update(unknown_field_errors(item, known, prefix=f"{name}[{index}]."))
+        return errors
 
     @classmethod
     def describe(cls, **kwargs):
         form = cls(**kwargs)
         fields = [_describe_field(name, field) for name, field in form.fields.items()]
         for name, formset_class in cls.formsets.items():
-            item_form = formset_class.form()
+            item_form = apply_input_bounds(formset_class.form())
             fields.append({
                 "name": name, "type": "list", "required": bool(getattr(formset_class, "min_num", 0)),
                 "min": getattr(formset_class, "min_num", 0), "max": getattr(formset_class, "max_num", None),
@@ -118,6 +276,11 @@ def _describe_field(name, field):
     description = {"name": name, "type": kind, "required": field.required, "label": str(field.label or name)}
     if field.help_text:
         description["help_text"] = str(field.help_text)
+    if getattr(field, "max_length", None):
+        description["max_length"] = field.max_length
+    if kind == "date":
+        description["earliest"], description["latest"] = (earliest_business_date().isoformat(),
+                                                           latest_business_date().isoformat())
     if hasattr(field, "choices"):
         description["choices"] = [
             {"value": str(value.value if hasattr(value, "value") else value), "label": str(label)}

@@ -80,6 +80,8 @@ def record_pdf(request, number, version):
     if not can_view_record(request.user, record):
         raise Http404
     kind = request.GET.get("kind", RecordFile.Kind.PDF)
+    if kind not in RecordFile.Kind.values:
+        raise Http404("No such kind of file")
     file = RecordFile.objects.filter(record_version__record=record, record_version__version=version, kind=kind).first()
     if file is None:
         raise Http404("Not rendered yet")
@@ -89,8 +91,10 @@ def record_pdf(request, number, version):
     with transaction.atomic():
         audit.log("record.downloaded", file, actor=request.user, record=record,
                   new={"version": version, "kind": kind, "sha256": file.sha256})
-    return FileResponse(file.file.open("rb"), content_type="application/pdf", as_attachment=False,
-                        filename=f"{record.number}-v{version}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
+    from .downloads import attach_filename
+
+    return attach_filename(FileResponse(file.file.open("rb"), content_type="application/pdf"),
+                           f"{record.number}-v{version}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
 
 
 def version_diffs(versions):

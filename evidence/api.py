@@ -3,16 +3,20 @@ import hashlib
 
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.viewsets import ViewSet
 
+from api import params
+from api.base import ViewSet, json_object
+from api.serializers import StrictMixin
 from core import audit
 from core.access import can_view_records, records_visible_to
+from core.downloads import attach_filename
 from core.search import FILTERS, search_records
 
 from . import bundles, signing
@@ -35,19 +39,28 @@ class BundleSerializer(serializers.ModelSerializer):
         return f"/api/evidence/bundles/{obj.pk}/download/" if obj.status == EvidenceBundle.Status.DONE else ""
 
 
-class BundleRequestSerializer(serializers.Serializer):
-    records = serializers.ListField(child=serializers.IntegerField(), required=False)
-    search = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    title = serializers.CharField(required=False, allow_blank=True)
+class BundleRequestSerializer(StrictMixin, serializers.Serializer):
+    records = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+                                    required=False, max_length=10000)
+    search = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=200), required=False,
+                                   help_text="the records registry's filters, as GET /api/records/ takes them")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_search(self, search):
+        unknown = sorted(set(search) - set(FILTERS) - {"sort"})
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown filter: %(name)s.") % {"name": name}]
+                                               for name in unknown})
+        return params.registry_search(search)
 
     def validate(self, attrs):
-        if not attrs.get("records") and not attrs.get("search"):
-            raise serializers.ValidationError("Give `records` (ids) or `search` (registry filters).")
+        if not attrs.get("records") and not (self.initial_data.get("search") and "search" in attrs):
+            raise serializers.ValidationError(_("Give `records` (ids) or `search` (registry filters)."))
         return attrs
 
 
 class EvidenceBundleViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def _check(self, request):
         if not can_view_records(request.user):
@@ -65,7 +78,7 @@ class EvidenceBundleViewSet(ViewSet):
     @extend_schema(request=BundleRequestSerializer, responses={202: BundleSerializer})
     def create(self, request):
         self._check(request)
-        payload = BundleRequestSerializer(data=request.data)
+        payload = BundleRequestSerializer(data=json_object(request, allow_multipart=False)[0])
         payload.is_valid(raise_exception=True)
         visible = records_visible_to(request.user)
         if payload.validated_data.get("records"):
@@ -97,8 +110,8 @@ class EvidenceBundleViewSet(ViewSet):
         with transaction.atomic():
             audit.log("evidence.bundle_downloaded", bundle, actor=request.user,
                       new={"sha256": bundle.sha256, "size": bundle.size})
-        response = FileResponse(open(bundle.file_path, "rb"), as_attachment=True, filename=bundle.filename,
-                                content_type="application/zip")
+        response = FileResponse(open(bundle.file_path, "rb"), content_type="application/zip")
+        attach_filename(response, bundle.filename, attachment=True)
         response["X-Content-SHA256"] = bundle.sha256
         return response
 

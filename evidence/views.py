@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.access import can_view_records, records_visible_to
+from core.downloads import attach_filename
 from core.errors import DomainError
 from core.models import Record
 from core.search import search_records
@@ -85,7 +86,7 @@ def bundle_download(request, pk):
         handle = open(bundle.file_path, "rb")
     except OSError:
         raise Http404(_("The bundle file is no longer available."))
-    response = FileResponse(handle, as_attachment=True, filename=bundle.filename, content_type="application/zip")
+    response = attach_filename(FileResponse(handle, content_type="application/zip"), bundle.filename, attachment=True)
     response["X-Content-SHA256"] = bundle.sha256
     return response
 

@@ -4,19 +4,25 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.viewsets import ViewSet
 
+from accounts.models import Department
+from api import params
+from api.base import ViewSet, json_object
+from api.serializers import StrictMixin
 from core.access import can_view_processes
+from core.downloads import attach_filename
 from core.models import Record
 from workflows import steps
 
 from . import actions
 from .access import can_download
-from .models import ApprovalRule, Document, Revision, RevisionFile, RevisionStatus
+from .models import ApprovalRule, Document, DocumentType, Revision, RevisionFile, RevisionStatus
 from .stamping import stamped_copy
 
 
@@ -76,6 +82,12 @@ _started = inline_serializer("DocumentProcessStarted", {"process": serializers.I
                                                         "record": serializers.CharField()})
 
 
+def download_filename(file):
+    """The name a downloaded revision file is saved as: QP-QA-01-A0-<its original name>."""
+    revision = file.revision
+    return f"{revision.document.number}-{revision.label.replace('/', '-')}-{file.original_name}"
+
+
 def _start(request, node, data):
     from workflows.document_control import DocumentControlFlow  # noqa: F401  (flows are loaded)
 
@@ -87,7 +99,7 @@ def _start(request, node, data):
 
 
 class DocumentViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     @extend_schema(parameters=[OpenApiParameter("type", str), OpenApiParameter("status", str,
                                                                                  enum=["effective", "obsolete", "draft"]),
@@ -97,17 +109,19 @@ class DocumentViewSet(ViewSet):
         _members_only(request)
         qs = documents_with_status().prefetch_related("revisions").order_by("number")
         p = request.query_params
-        if p.get("type"):
-            qs = qs.filter(doc_type=p["type"])
-        if p.get("owner"):
-            qs = qs.filter(owner_department=p["owner"])
-        if p.get("q"):
-            qs = qs.filter(Q(number__icontains=p["q"]) | Q(title_zh__icontains=p["q"]) | Q(title_en__icontains=p["q"]))
-        if p.get("status") == "effective":
+        doc_type, owner = params.choice(p, "type", DocumentType.values), params.choice(p, "owner", Department.values)
+        text, state = params.text(p, "q"), params.choice(p, "status", ["effective", "obsolete", "draft"])
+        if doc_type:
+            qs = qs.filter(doc_type=doc_type)
+        if owner:
+            qs = qs.filter(owner_department=owner)
+        if text:
+            qs = qs.filter(Q(number__icontains=text) | Q(title_zh__icontains=text) | Q(title_en__icontains=text))
+        if state == "effective":
             qs = qs.filter(has_effective=True)
-        elif p.get("status") == "obsolete":
+        elif state == "obsolete":
             qs = qs.filter(has_effective=False, has_obsolete=True)
-        elif p.get("status") == "draft":
+        elif state == "draft":
             qs = qs.filter(has_effective=False, has_obsolete=False)
         return Response(DocumentSerializer(qs, many=True).data)
 
@@ -134,7 +148,7 @@ class DocumentViewSet(ViewSet):
     def create(self, request):
         from workflows.document_control import DocumentControlFlow
 
-        return _start(request, DocumentControlFlow.start_new, dict(request.data))
+        return _start(request, DocumentControlFlow.start_new, json_object(request, allow_multipart=False)[0])
 
     @extend_schema(summary="Request a change to (or the withdrawal of) a document",
                    request=inline_serializer("ChangeRequest", {"reason": serializers.CharField(),
@@ -146,10 +160,13 @@ class DocumentViewSet(ViewSet):
 
         _members_only(request)
         document = get_object_or_404(Document, pk=pk)
-        return _start(request, DocumentControlFlow.start, {**dict(request.data), "document": document.number})
+        data = json_object(request, allow_multipart=False)[0]
+        if "document" in data:
+            raise ValidationError({"document": [_("The document is the one in the address; leave this field out.")]})
+        return _start(request, DocumentControlFlow.start, {**data, "document": document.number})
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"], url_path="files/<int:file_id>")
+    @action(detail=True, methods=["get"], url_path="files/<id:file_id>")
     def download(self, request, pk=None, file_id=None):
         """A controlled copy, stamped on every page with revision, status, downloader and time."""
         file = get_object_or_404(RevisionFile.objects.select_related("revision__document", "revision__record"),
@@ -159,13 +176,17 @@ class DocumentViewSet(ViewSet):
         with transaction.atomic():
             actions.record_download(file, user=request.user)
         if file.kind == RevisionFile.Kind.CONTROLLED:
-            return HttpResponse(stamped_copy(file, user=request.user), content_type="application/pdf")
-        with file.file.open("rb") as handle:
-            return HttpResponse(handle.read(), content_type=file.content_type)
+            response = HttpResponse(stamped_copy(file, user=request.user), content_type="application/pdf")
+        else:
+            with file.file.open("rb") as handle:
+                response = HttpResponse(handle.read(), content_type=file.content_type)
+        return attach_filename(response, download_filename(file))
 
 
-class ApprovalRuleSerializer(serializers.ModelSerializer):
-    reason = serializers.CharField(write_only=True)
+class ApprovalRuleSerializer(StrictMixin, serializers.ModelSerializer):
+    reviewing_departments = serializers.ListField(child=serializers.ChoiceField(choices=Department.choices),
+                                                  max_length=len(Department.choices))
+    reason = serializers.CharField(write_only=True, max_length=1000)
 
     class Meta:
         model = ApprovalRule
@@ -175,7 +196,7 @@ class ApprovalRuleSerializer(serializers.ModelSerializer):
 
 
 class ApprovalRuleViewSet(ViewSet):
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     @extend_schema(responses=ApprovalRuleSerializer(many=True))
     def list(self, request):
@@ -186,9 +207,12 @@ class ApprovalRuleViewSet(ViewSet):
     def partial_update(self, request, pk=None):
         _members_only(request)
         rule = get_object_or_404(ApprovalRule, pk=pk)
+        payload = ApprovalRuleSerializer(rule, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
         data = {"reviewing_departments": rule.reviewing_departments, "approver_department": rule.approver_department,
                 "approver_role": rule.approver_role, "approver_group": rule.approver_group,
-                "approvals_needed": rule.approvals_needed, "rejection_ends": rule.rejection_ends, **request.data}
+                "approvals_needed": rule.approvals_needed, "rejection_ends": rule.rejection_ends,
+                **payload.validated_data}
         with transaction.atomic():
             actions.update_approval_rule(rule, actor=request.user, reviewing_departments=data["reviewing_departments"],
                                          approver_department=data["approver_department"],

@@ -6,6 +6,14 @@ from django.utils import timezone
 pytest_plugins = ["worker"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """The token endpoint's rate limit counts attempts in Django's cache: every test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def people(db):
     from workflows.demo import create_catalog, create_people
@@ -24,6 +32,15 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def credentials_kept_fresh(settings):
+    """For tests that move the clock months or years ahead to reach a date (a periodic review,
+    a retention period): people change their passwords and sign in again in the meantime, so
+    neither the password expiry nor the API token's age is what these tests are about (both
+    are tested in tests/test_tokens_and_lockout.py and tests/test_security.py)."""
+    settings.QMS = {**settings.QMS, "PASSWORD_MAX_AGE_DAYS": 0, "API_TOKEN_MAX_AGE_HOURS": 0}
 
 
 @pytest.fixture

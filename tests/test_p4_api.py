@@ -1,7 +1,6 @@
 """P4 through the REST API only, as an external client: register, draft with the
 controlled PDF (multipart), reviews, signed approval, in force, acknowledgements and a
 change request, every step through the generic task endpoints."""
-import datetime
 import json
 
 import pytest

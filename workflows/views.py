@@ -2,6 +2,7 @@
 and turn domain errors into form errors. No business rule lives here."""
 from django import forms
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.views import View
 
 from accounts.models import ACCOUNTABILITY_STATEMENT
 from core import esign
-from core.errors import DomainError, InvalidInput, SignatureRefused
+from core.errors import DomainError, Duplicate, InvalidInput, SignatureRefused
 from core.models import Meaning
 
 from inbox import drafts
@@ -108,7 +109,10 @@ class _StepViewMixin:
                 esign.accept_accountability(request.user)
             signature_input = signature_form.to_input()
         try:
-            result = self.perform(request, node, form, signature_input)
+            try:
+                result = self.perform(request, node, form, signature_input)
+            except IntegrityError as error:  # a unique value someone saved a moment earlier: 409, not 500
+                raise Duplicate.from_integrity_error(error) or error
         except (InvalidInput, SignatureRefused) as error:
             message = apply_domain_error(error, form, signature_form)
             return self.render(request, node, form, signature_form, message)
