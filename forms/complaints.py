@@ -38,6 +38,15 @@ from .order_review import _customer
 
 ZERO = Decimal("0")
 
+
+def _amount(value):
+    """A money amount as one canonical type in record data: a Decimal (stored as its
+    normalised string, core.canonical). A model's default is the int 0 until the row is
+    read back, when it becomes Decimal('0.00'); snapshotted as is, the version held 0
+    and the rebuilt working data "0", and verify_audit warned on every open case."""
+    return None if value is None else Decimal(str(value))
+
+
 # --- bilingual labels (record data is stored in both languages, whatever the request language) -------------
 
 
@@ -155,7 +164,7 @@ def _disposition(d):
     return {
         "revision": d.revision, "status": d.status,
         "status_label": english(DispositionStatus(d.status).label),
-        "lot_quantity": d.lot_quantity, "cost": d.cost, "notes": d.notes,
+        "lot_quantity": d.lot_quantity, "cost": _amount(d.cost), "notes": d.notes,
         "decided_by": d.decided_by.printed_name, "decided_at": d.decided_at,
         "lines": [{"code": l.code, "label": _bi(DISPOSITION_ZH, DispositionCode, l.code), "quantity": l.quantity,
                    "note": l.note} for l in d.lines.all()],
@@ -226,11 +235,11 @@ def feedback_snapshot(case):
         "cause_summary": report.cause_summary if report else "",
         "judgement": _judgement(case),
         "outcome": {"code": case.outcome, "label": outcome_label(case.outcome), "notes": case.outcome_notes,
-                    "amount": case.settlement_amount} if case.outcome else None,
+                    "amount": _amount(case.settlement_amount)} if case.outcome else None,
         "disposition": [{"label": l["label"], "quantity": l["quantity"]} for l in _disposition(disposition)["lines"]]
         if disposition else [],
         "capa": _capa(case),
-        "cost": case.cost,
+        "cost": _amount(case.cost),
         "closed_at": case.closed_at,
     }
 
@@ -1252,8 +1261,8 @@ def column_chart_svg(items, width=640, height=180):
                 parts.append(f'<text x="{x + offset + slot * 0.18:.1f}" y="{plot + 7 - h}" '
                              f'text-anchor="middle">{value}</text>')
         parts.append(f'<text x="{x + slot * 0.37:.1f}" y="{plot + 24}" text-anchor="middle">{escape(label)}</text>')
-    parts.append(f'<rect x="34" y="2" width="8" height="8" fill="#3b6ea5"/><text x="46" y="10">投诉 Complaints</text>'
-                 f'<rect x="150" y="2" width="8" height="8" fill="#d9822b"/><text x="162" y="10">退货 Returns</text>')
+    parts.append('<rect x="34" y="2" width="8" height="8" fill="#3b6ea5"/><text x="46" y="10">投诉 Complaints</text>'
+                 '<rect x="150" y="2" width="8" height="8" fill="#d9822b"/><text x="162" y="10">退货 Returns</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Department, Membership, Role, User, department_label, department_permission
+from accounts.models import Membership, Role, User, department_label, department_permission
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.i18n import english

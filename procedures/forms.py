@@ -11,7 +11,7 @@ from core import registry
 from core.stepforms import StepForm
 from core.uploads import MultipleFileField, validate_upload
 
-from .models import Document, DocumentType, RevisionStatus
+from .models import Document, DocumentType
 
 DEPARTMENT_CHOICES = [(d.value, d.label) for d in Department]
 

@@ -196,6 +196,32 @@ class RevisionFile(models.Model):
         ordering = ["kind", "id"]
 
 
+class StampedCopyBase(models.Model):
+    """The controlled-copy marks of a revision's PDF in one status (issue 11): the stamp
+    at the top and bottom of every page and, unless in force, the diagonal watermark,
+    laid over the stored original once, stored with its SHA-256. Each download adds only
+    the line naming who downloaded it and when (procedures.stamping). The file of a
+    revision never changes and its status changes a handful of times, so there is one
+    base per status and stamp design, never updated. Deleted only with its file (a
+    draft's PDF replaced before review)."""
+
+    revision_file = models.ForeignKey(RevisionFile, on_delete=models.CASCADE, related_name="stamped_bases")
+    status = models.CharField(max_length=12, choices=RevisionStatus.choices)
+    design = models.CharField(max_length=16)  # procedures.stamping.DESIGN when it was built
+    file = models.FileField(upload_to="documents/stamped/%Y/")
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    source_sha256 = models.CharField(max_length=64)  # the stored original it was built from
+    pages = models.PositiveIntegerField()
+    page_sizes = models.PositiveIntegerField()
+    removed = models.JSONField(default=list, blank=True)  # active content kept out of the copy (core.pdfsafety)
+    built_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["revision_file", "status", "design"],
+                                               name="one_stamped_base_per_file_status_design")]
+
+
 class DepartmentReview(models.Model):
     """A reviewing department's verdict on a revision (one per round and department)."""
 

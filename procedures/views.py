@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.models import Department, Role
@@ -33,7 +32,8 @@ class DocumentListView(MembersOnly, ListView):
 
     def get_queryset(self):
         qs = Document.objects.prefetch_related("revisions__files").order_by("number")
-        params = self.request.GET
+        # a NUL can match nothing stored (PostgreSQL cannot even compare one): dropped, never sent to the database
+        params = {name: value.replace("\x00", "") for name, value in self.request.GET.items()}
         if params.get("type"):
             qs = qs.filter(doc_type=params["type"])
         if params.get("owner"):
@@ -98,13 +98,18 @@ def download(request, number, label, file_id):
     with transaction.atomic():
         actions.record_download(file, user=request.user)
     if file.kind == RevisionFile.Kind.CONTROLLED:
-        body, content_type = stamped_copy(file, user=request.user), "application/pdf"
+        try:
+            body, content_type = stamped_copy(file, user=request.user), "application/pdf"
+        except DomainError as error:  # the stored original no longer matches its SHA-256
+            return HttpResponse(error.message, status=error.status_code, content_type="text/plain; charset=utf-8")
     else:
         with file.file.open("rb") as handle:
             body, content_type = handle.read(), file.content_type
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{number}-{label.replace("/", "-")}-{file.original_name}"'
-    return response
+    from core.downloads import attach_filename
+
+    from .api import download_filename
+
+    return attach_filename(HttpResponse(body, content_type=content_type), download_filename(file))
 
 
 class RuleForm(forms.Form):
