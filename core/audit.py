@@ -69,11 +69,28 @@ class Problem:
         return f"{self.kind} {self.ident}: {self.detail}"
 
 
-def verify_chain(batch_size=2000):
-    """Recompute every entry's hash and link. Yields a Problem for each break."""
+def verify_chain(batch_size=2000, since=None, upto=None):
+    """Recompute every entry's hash and link. Yields a Problem for each break.
+
+    `since` = (seq, hash) of a signed checkpoint (core.checkpoints): start there instead of at the genesis.
+    The entry at `seq` must recompute to exactly that hash, which fixes every entry before it (each hash
+    covers the previous one); the entries after it are linked forward from it. `upto`: stop at that seq
+    (a checkpoint's snapshot); the head row is then not compared."""
     expected_prev, expected_seq = GENESIS_HASH, 1
     last = None
     qs = AuditEntry.objects.order_by("seq")
+    if since is not None:
+        start_seq, start_hash = since
+        start = AuditEntry.objects.filter(seq=start_seq).first()
+        if start is None:
+            yield Problem("audit entry", f"#{start_seq}", "missing: the checkpoint this run starts from anchors it")
+        elif start.entry_hash != start_hash or start.compute_hash() != start_hash:
+            yield Problem("audit entry", f"#{start_seq}", "differs from the signed checkpoint this run starts from: "
+                                                          "the chain up to it was rewritten")
+        expected_prev, expected_seq, last = start_hash, start_seq + 1, start
+        qs = qs.filter(seq__gt=start_seq)
+    if upto is not None:
+        qs = qs.filter(seq__lte=upto)
     for entry in qs.iterator(chunk_size=batch_size):
         if entry.seq != expected_seq:
             yield Problem("audit entry", f"#{expected_seq}", f"missing (next present is #{entry.seq})")
@@ -82,6 +99,8 @@ def verify_chain(batch_size=2000):
         if entry.compute_hash() != entry.entry_hash:
             yield Problem("audit entry", f"#{entry.seq}", "content was altered (hash mismatch)")
         expected_prev, expected_seq, last = entry.entry_hash, entry.seq + 1, entry
+    if upto is not None:
+        return
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and last is not None and (head.last_seq != last.seq or head.last_hash != last.entry_hash):
         yield Problem("audit chain", "head", f"head says #{head.last_seq}, last entry is #{last.seq}: entries removed")

@@ -2,13 +2,33 @@
 
 Yields Problems naming the broken item; `verify_audit` prints them and exits
 non-zero. Checks: the audit chain; each record version's content hash; each
-signature's binding and its own hash; each stored file's SHA-256; and (as a
-warning) working data that differs from the record's last version."""
+signature's binding and its own hash; each stored file's SHA-256; each of those rows
+against the hashes its audit entry recorded; the chain and those rows against every
+signed checkpoint of the store outside the database (core.checkpoints); and (as a
+warning) working data that differs from the record's last version.
+
+`verify(since_checkpoint=True)` runs incrementally: from the last signed checkpoint
+(its entry must recompute to the signed hash, which fixes the chain before it, and
+the rows it anchored must digest as signed), re-hashing only what came after it."""
 import hashlib
+from dataclasses import dataclass, field
+
+from django.db.models import Max
 
 from .audit import Problem, verify_chain
+from .checkpoints import NO_KEY, AnchorScan, CheckpointError, Store, anchoring_problems
 from .esign import signature_problems
-from .models import Record, RecordFile, RecordVersion, Signature
+from .models import AuditEntry, Record, RecordFile, RecordVersion, Signature
+
+
+def _only(qs, ids, chunk=500):
+    """The rows of `qs` (all of them when `ids` is None, else those whose pk is in `ids`)."""
+    if ids is None:
+        yield from qs.iterator(chunk_size=chunk)
+        return
+    ids = sorted(ids)
+    for start in range(0, len(ids), chunk):
+        yield from qs.filter(pk__in=ids[start:start + chunk])
 
 
 def _tombstones():
@@ -19,9 +39,9 @@ def _tombstones():
     return {t.record_id: t for t in Tombstone.objects.all()}
 
 
-def verify_versions():
+def verify_versions(ids=None):
     tombstones = _tombstones()
-    for version in RecordVersion.objects.select_related("record").iterator(chunk_size=500):
+    for version in _only(RecordVersion.objects.select_related("record").order_by("pk"), ids):
         tombstone = tombstones.get(version.record_id)
         if tombstone is not None:
             from evidence.retention import destroyed_version_ok
@@ -35,9 +55,9 @@ def verify_versions():
                           "data does not match its content hash (altered)")
 
 
-def verify_signatures():
+def verify_signatures(ids=None):
     destroyed = _tombstones()
-    for signature in Signature.objects.select_related("record_version__record").iterator(chunk_size=500):
+    for signature in _only(Signature.objects.select_related("record_version__record").order_by("pk"), ids):
         problems = signature_problems(signature)
         if signature.record_version.record_id in destroyed:  # data blanked on purpose, checked in verify_versions
             problems = [p for p in problems if p != "the signed record version's data was altered"]
@@ -47,9 +67,9 @@ def verify_signatures():
                           problem)
 
 
-def verify_files():
+def verify_files(ids=None):
     tombstones = _tombstones()
-    for file in RecordFile.objects.select_related("record_version__record").iterator(chunk_size=200):
+    for file in _only(RecordFile.objects.select_related("record_version__record").order_by("pk"), ids, 200):
         ident = f"{file.record_version.record.number} v{file.record_version.version} {file.kind}"
         tombstone = tombstones.get(file.record_version.record_id)
         if tombstone is not None:  # deleted at disposition; its hash must be the one the tombstone kept
@@ -68,10 +88,10 @@ def verify_files():
             yield Problem("stored file", ident, "content does not match its SHA-256 (altered)")
 
 
-def working_data_warnings():
+def working_data_warnings(record_ids=None):
     from . import registry
 
-    for record in Record.objects.exclude(tombstone__isnull=False).iterator(chunk_size=200):
+    for record in _only(Record.objects.exclude(tombstone__isnull=False).order_by("pk"), record_ids, 200):
         try:
             rtype = registry.get(record.record_type)
         except KeyError:
@@ -91,16 +111,84 @@ def working_data_warnings():
                           f"working data differs from the last version v{record.current_version} ({rtype.code})")
 
 
-def verify_all():
-    """(counts, problems, warnings)."""
-    problems = []
-    problems += list(verify_chain())
-    problems += list(verify_versions())
-    problems += list(verify_signatures())
-    problems += list(verify_files())
-    warnings = list(working_data_warnings())
-    from .models import AuditEntry
+def check(store=None, *, since=None, upto=None):
+    """Verify the chain and the rows, from the genesis or from the checkpoint `since`, against every checkpoint
+    of `store`, up to audit entry `upto` (all when None). Returns (counts, problems, scan)."""
+    checkpoints = store.checkpoints if store is not None else []
+    at = [c.seq for c in checkpoints] + ([upto] if upto is not None else [])
+    problems = list(store.problems) if store is not None else []
+    problems += verify_chain(since=(since.seq, since.hash) if since else None, upto=upto)
+    scan = AnchorScan(at, detail_after=since.seq if since else 0, upto=upto).run()
+    problems += scan.problems
+    if store is not None:
+        ends = AuditEntry.objects.filter(seq__lte=upto) if upto is not None else AuditEntry.objects
+        problems += anchoring_problems(store, scan, chain_end=ends.aggregate(end=Max("seq"))["end"] or 0)
+    ids = scan.created_after if since else {"version": None, "signature": None, "file": None}
+    problems += verify_versions(ids["version"])
+    problems += verify_signatures(ids["signature"])
+    problems += verify_files(ids["file"])
+    entries = AuditEntry.objects.filter(seq__gte=since.seq) if since else AuditEntry.objects.all()
+    if upto is not None:
+        entries = entries.filter(seq__lte=upto)
+    counts = {"audit entries": entries.count()}
+    for what, kind, model in (("record versions", "version", RecordVersion), ("signatures", "signature", Signature),
+                              ("stored files", "file", RecordFile)):
+        counts[what] = len(ids[kind]) if since else model.objects.count()
+    counts["checkpoints"] = len(checkpoints)
+    return counts, problems, scan
 
-    counts = {"audit entries": AuditEntry.objects.count(), "record versions": RecordVersion.objects.count(),
-              "signatures": Signature.objects.count(), "stored files": RecordFile.objects.count()}
-    return counts, problems, warnings
+
+@dataclass
+class Verification:
+    counts: dict
+    problems: list
+    warnings: list = field(default_factory=list)
+    store: Store = None
+    since: object = None  # the checkpoint an incremental run started from
+
+    @property
+    def anchored(self):
+        return self.store is not None and bool(self.store.checkpoints)
+
+
+def verify(*, since_checkpoint=False):
+    """Verify everything (or, `since_checkpoint`, what came after the last signed checkpoint) against every
+    checkpoint of the store. A missing key or an empty store is a warning: the chain is not anchored."""
+    warnings, problems = [], []
+    try:
+        store = Store.load()
+    except CheckpointError as error:
+        store = None
+        problems.append(Problem("checkpoint", "configuration", str(error)))
+    if store is not None and not store.public_keys:
+        detail = f"not anchored: {NO_KEY}"
+        if store.files:
+            detail += f"; the {store.files} checkpoint file(s) in {store.directory} cannot be verified"
+        warnings.append(Problem("audit chain", "anchoring", detail))
+        store = None
+    elif store is not None and not store.checkpoints and not store.problems:
+        warnings.append(Problem("audit chain", "anchoring", f"not anchored yet: no checkpoint in {store.directory}"))
+    since = store.last if since_checkpoint and store is not None else None
+    if since_checkpoint and since is None:
+        warnings.append(Problem("verification", "incremental", "no signed checkpoint to start from: full run"))
+    counts, found, _scan = check(store, since=since)
+    problems += found
+    touched = None
+    if since is not None:
+        touched = set(AuditEntry.objects.filter(seq__gt=since.seq, record__isnull=False)
+                      .values_list("record_id", flat=True))
+    warnings += working_data_warnings(touched)
+    return Verification(counts, problems, warnings, store, since)
+
+
+def verify_since(checkpoint, *, upto, store):
+    """What a new checkpoint needs first (core.checkpoints.make_checkpoint): the problems from `checkpoint`
+    (or the genesis) up to audit entry `upto`, checked against every checkpoint of `store`."""
+    _counts, problems, scan = check(store, since=checkpoint, upto=upto)
+    return problems, scan
+
+
+def verify_all(*, since_checkpoint=False):
+    """(counts, problems, warnings)."""
+    result = verify(since_checkpoint=since_checkpoint)
+    return result.counts, result.problems, result.warnings

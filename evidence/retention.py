@@ -19,7 +19,8 @@ still remove its *content*. `destroy_record()` therefore:
    SHA-256 of every stored file, who approved, when, why;
 3. blanks the data of the record's versions with a single privileged UPDATE — on
    PostgreSQL the append-only trigger of core_recordversion is disabled with
-   ALTER TABLE … DISABLE TRIGGER *inside the same transaction* and enabled again
+   ALTER TABLE … DISABLE TRIGGER (by the owner-rights function qms_blank_destroyed_versions,
+   core migration 0006) *inside the same transaction* and enabled again
    before it commits (ALTER TABLE is transactional in PostgreSQL, so a failure rolls
    the trigger state back too). The content_hash column is kept: verification
    checks each blanked version against the tombstone instead of its data;
@@ -136,17 +137,17 @@ def destroy_record(record, *, actor, password, reason, username=None, now=None):
 
 
 def _blank_versions(record):
-    """The one privileged write to record versions (see the module docstring)."""
-    table = RecordVersion._meta.db_table
+    """The one privileged write to record versions (see the module docstring). On PostgreSQL
+    through qms_blank_destroyed_versions() (core migration 0006), which disables the trigger
+    with its owner's rights: the application's role needs no UPDATE on the table nor its ownership."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # ALTER TABLE refuses while deferred (foreign-key) checks are queued: run them now
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
-        RecordVersion.objects.filter(record=record).update(data={DESTROYED_DATA_KEY: record.number})
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+            cursor.execute("SELECT qms_blank_destroyed_versions(%s)", [record.pk])
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            RecordVersion.objects.filter(record=record).update(data={DESTROYED_DATA_KEY: record.number})
 
 
 def destroyed_version_ok(version, tombstone):

@@ -1,20 +1,54 @@
 from django.core.management.base import BaseCommand
 
-from core.verification import verify_all
+from core.checkpoints import CheckpointError, make_checkpoint
+from core.verification import verify
 
 
 class Command(BaseCommand):
-    help = ("Recompute every hash of the audit trail, record versions, signatures and stored files; "
-            "name each broken item and exit 1 if any.")
+    help = ("Recompute every hash of the audit trail, record versions, signatures and stored files, and check "
+            "them against every signed checkpoint of the store outside the database (QMS_CHECKPOINT_DIR); "
+            "name each broken item and exit 1 if any. When everything verifies, write a new checkpoint "
+            "(with the key of QMS_CHECKPOINT_KEY_FILE).")
 
-    def handle(self, *args, **options):
-        counts, problems, warnings = verify_all()
-        self.stdout.write("Checked: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
-        for warning in warnings:
+    def add_arguments(self, parser):
+        parser.add_argument("--since-checkpoint", action="store_true",
+                            help="start from the last signed checkpoint: check that its audit entry still has the "
+                                 "signed hash and the rows it anchored still digest as signed, then verify only "
+                                 "what came after it (the full run stays the default)")
+        parser.add_argument("--no-checkpoint", action="store_true",
+                            help="do not write a checkpoint at the end (read-only run)")
+
+    def handle(self, *args, since_checkpoint=False, no_checkpoint=False, **options):
+        result = verify(since_checkpoint=since_checkpoint)
+        if result.since is not None:
+            self.stdout.write(f"Incremental: from {result.since}")
+        self.stdout.write("Checked: " + ", ".join(f"{n} {what}" for what, n in result.counts.items()))
+        for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"WARN {warning}"))
-        for problem in problems:
+        for problem in result.problems:
             self.stdout.write(self.style.ERROR(f"FAIL {problem}"))
-        if problems:
-            self.stdout.write(self.style.ERROR(f"{len(problems)} problem(s) found; first: {problems[0]}"))
+        if result.problems:
+            self.stdout.write(self.style.ERROR(f"{len(result.problems)} problem(s) found; first: {result.problems[0]}"))
             raise SystemExit(1)
+        if result.anchored:
+            self.stdout.write(f"Anchored: {len(result.store.checkpoints)} signed checkpoint(s) verify, the last "
+                              f"{result.store.last}")
         self.stdout.write(self.style.SUCCESS("OK: every hash and link verifies"))
+        if no_checkpoint:
+            return
+        try:
+            outcome = make_checkpoint(origin="verify_audit")
+        except CheckpointError as error:
+            self.stdout.write(self.style.ERROR(f"FAIL checkpoint not written: {error}"))
+            raise SystemExit(1)
+        if outcome.status == "written":
+            self.stdout.write(self.style.SUCCESS(f"Checkpoint: {outcome.message}"))
+        elif outcome.status == "no key":
+            self.stdout.write(self.style.WARNING(f"WARN checkpoint not written: {outcome.message}"))
+        elif outcome.status == "refused":  # something changed between the verification and the checkpoint
+            for problem in outcome.problems:
+                self.stdout.write(self.style.ERROR(f"FAIL {problem}"))
+            self.stdout.write(self.style.ERROR(outcome.message))
+            raise SystemExit(1)
+        else:
+            self.stdout.write(f"Checkpoint: {outcome.message}")
