@@ -23,7 +23,34 @@ CELERY_RESULT_BACKEND = None  # results are stored as records in the database
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "").lower() in {"1", "true", "yes"}
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# --- Jobs lost with a worker (kill -9, the OOM killer, a lost machine) -------------------------
+# A message is acknowledged only after its job has finished (acks-late). When the pool process
+# running a job dies, the worker puts the message back at once (reject on worker lost). When the
+# whole worker dies, Redis hands the unacknowledged message to another worker once the visibility
+# timeout has passed; the hard time limit keeps every job shorter than that, so a message is
+# never handed out a second time while its job is still running. Size both to the longest job
+# (an evidence bundle of thousands of records, the nightly verification). Flow jobs (CeleryJob)
+# do not wait that long: the beat job below re-queues them after QMS_JOB_REQUEUE_AFTER_SECONDS.
+# Every job is idempotent, so a second delivery finds its work done and does nothing.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+QMS_CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("QMS_CELERY_VISIBILITY_TIMEOUT", "1800"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("QMS_CELERY_TASK_TIME_LIMIT", QMS_CELERY_VISIBILITY_TIMEOUT - 60))
+if not 0 < CELERY_TASK_TIME_LIMIT < QMS_CELERY_VISIBILITY_TIMEOUT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"QMS_CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s) must be positive and shorter than "
+        f"QMS_CELERY_VISIBILITY_TIMEOUT ({QMS_CELERY_VISIBILITY_TIMEOUT} s), or a running job is delivered twice")
+# Half a minute before the hard limit the job gets SoftTimeLimitExceeded, so it can record its failure
+# (a flow job's task goes to ERROR, an evidence bundle to "failed") instead of being killed silently.
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": QMS_CELERY_VISIBILITY_TIMEOUT}
+# A flow job still SCHEDULED this long after it was queued (or last re-queued) while no worker
+# holds its process is re-queued by the beat job `workflows.jobs.requeue_stalled_jobs`.
+QMS_JOB_REQUEUE_AFTER_SECONDS = int(os.environ.get("QMS_JOB_REQUEUE_AFTER_SECONDS", "600"))
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # WeasyPrint keeps font and layout caches; recycle workers to bound memory.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200"))
@@ -34,6 +61,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # fires viewflow's database-backed flow.Timer nodes
     "fire-workflow-timers": {"task": "core.tasks.fire_workflow_timers", "schedule": 60.0},
+    # re-queues flow jobs lost with a worker (see QMS_JOB_REQUEUE_AFTER_SECONDS above)
+    "requeue-stalled-jobs": {"task": "workflows.jobs.requeue_stalled_jobs",
+                             "schedule": float(os.environ.get("QMS_JOB_REQUEUE_CHECK_SECONDS", "120"))},
     # P4: periodic reviews due within the lead time, daily at 06:00; overdue acknowledgements at 08:00
     "open-periodic-reviews": {"task": "procedures.tasks.open_periodic_reviews",
                               "schedule": crontab(hour=6, minute=0)},
@@ -67,3 +97,8 @@ CELERY_BEAT_SCHEDULE["inbox-reminders-and-escalations"] = {
 # Inbox: once a day, tell the Quality manager when next year's holidays are not in the company calendar
 CELERY_BEAT_SCHEDULE["inbox-calendar-coverage"] = {"task": "inbox.tasks.warn_about_calendar_gaps",
                                                    "schedule": crontab(hour=7, minute=30)}
+
+# Audit anchoring: a signed checkpoint of the audit chain outside the database, hourly by default
+# (QMS_CHECKPOINT_INTERVAL_SECONDS; skipped while nothing new happened; docs/AUDIT-ANCHORING.md)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "evidence.tasks.make_audit_checkpoint",
+                                            "schedule": float(os.environ.get("QMS_CHECKPOINT_INTERVAL_SECONDS", "3600"))}

@@ -36,3 +36,5 @@ MEDIA_ROOT = _base.VAR_DIR / "media"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
 STATIC_ROOT = _base.VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder
+# tests/test_worker_kill.py holds a worker's job at a named point (core/job_gate.py)
+QMS_TEST_JOB_GATE = os.environ.get("QMS_TEST_JOB_GATE", "")
