@@ -2,6 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import AppMenuMixin, Viewset
 from viewflow.workflow.flow import WorkflowAppViewset
+from viewflow.workflow.flow.viewset import NestedFlowsApp
 
 from . import views
 
@@ -47,11 +48,30 @@ class EvidenceViewset(AppMenuMixin, Viewset):
         return path("disposition/<str:number>/", views.disposition_approve, name="destroy")
 
 
+class FlowsApp(NestedFlowsApp):
+    """The flows section (/qms/flows/, "Processes" in the menu) opens to whoever may view
+    at least one flow. viewflow's version asks its parent application, which here also
+    opens to auditors: an auditor then saw an empty section, and /qms/flows/ (a redirect
+    to the first flow the user may view) failed with a ValueError for want of one."""
+
+    def has_view_permission(self, user, obj=None):
+        return any(flow_class.instance.has_view_permission(user) for flow_class in self.parent.flow_classes)
+
+
 class AuditorAwareWorkflowAppViewset(WorkflowAppViewset):
     """The "qms" application opens to department members (any flow visible) and to
     auditors with an active grant; each flow, the records and the documents still
     check their own permission, so an auditor reaches the records registry and the
     evidence pages, and no flow."""
+
+    def __init__(self, flow_viewsets, **kwargs):
+        super().__init__(flow_viewsets, **kwargs)
+        # WorkflowAppViewset.__init__ appends viewflow's NestedFlowsApp; put ours in its place.
+        for index, child in enumerate(self.viewsets):
+            if type(child) is NestedFlowsApp:
+                flows = FlowsApp(viewsets=child.viewsets)
+                self.viewsets[index] = flows
+                self._children[self._children.index(child)] = flows
 
     def has_view_permission(self, user, obj=None):
         from core.access import can_view_records

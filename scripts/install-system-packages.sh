@@ -3,12 +3,13 @@
 #   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF),
 #   poppler-utils (pdffonts/pdftotext used by the PDF tests),
 #   gettext (msgfmt for `manage.py compilemessages`),
-#   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs).
+#   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs),
+#   curl (scripts/prod-smoke.sh).
 # Idempotent: packages already present are skipped without touching apt.
 set -euo pipefail
 PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils gettext chromium)
 if [ "${WITH_SERVICES:-0}" = "1" ]; then
-  PKGS+=(postgresql redis-server)
+  PKGS+=(postgresql redis-server curl)  # curl: scripts/prod-smoke.sh
 fi
 missing=()
 for p in "${PKGS[@]}"; do

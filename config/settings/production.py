@@ -20,5 +20,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # WhiteNoise's compressed, hashed manifest storage; config/storage.py says what it tolerates and why
+    "staticfiles": {"BACKEND": "config.storage.ManifestStaticFilesStorage"},
 }
+
+# Persistent database connections: a connection is reused for up to DB_CONN_MAX_AGE seconds
+# (default 10 minutes) instead of one per request; the health check replaces a connection the
+# server closed (restart, idle timeout) before the request uses it, instead of failing it.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "600"))  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
