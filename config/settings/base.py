@@ -3,7 +3,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("QMS_VAR_DIR", BASE_DIR / "var"))
@@ -158,14 +157,19 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A fixed window: attempts during the lock are refused without restarting it, and the refusal
+# says when it ends (accounts.lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 # --- REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "evidence.permissions.AuditorsReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -178,7 +182,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Order/contract review and other ISO 9001 procedures as workflows.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "evidence.permissions.AuditorsReadOnly"],
     "ENUM_NAME_OVERRIDES": {
         "DepartmentEnum": "accounts.models.Department",
         "DocumentTypeEnum": "procedures.models.DocumentType",
@@ -195,12 +199,17 @@ QMS = {
     "COMPANY_NAME_EN": os.environ.get("QMS_COMPANY_NAME_EN", "Demo Precision Manufacturing Co., Ltd."),
     # SIG-12: consecutive wrong signing passwords before signing is locked for the user
     "SIGNING_FAILURE_LIMIT": int(os.environ.get("QMS_SIGNING_FAILURE_LIMIT", "5")),
+    # SIG-12: API tokens expire this many hours after they were issued (0: never); they are also
+    # revoked on a password change, a login lock-out and a deactivation (accounts.authentication)
+    "API_TOKEN_MAX_AGE_HOURS": float(os.environ.get("QMS_API_TOKEN_MAX_AGE_HOURS", "8")),
     # SIG-12: passwords expire after this many days (0: never)
     "PASSWORD_MAX_AGE_DAYS": int(os.environ.get("QMS_PASSWORD_MAX_AGE_DAYS", "180")),
     # P1 / src 6.2.2: an order whose every line is at most this many pieces is a sample
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
     "MAX_UPLOAD_MB": int(os.environ.get("QMS_MAX_UPLOAD_MB", "10")),
+    "MAX_FUTURE_YEARS": int(os.environ.get("QMS_MAX_FUTURE_YEARS", "5")),  # business dates ≤ today + N years
+    "MAX_PDF_PAGES": int(os.environ.get("QMS_MAX_PDF_PAGES", "2000")),  # a longer PDF upload is refused
     # P2: a complaint of the same customer, product and defect class within this many days is a repeat
     "REPEAT_COMPLAINT_DAYS": int(os.environ.get("QMS_REPEAT_COMPLAINT_DAYS", "180")),
     # P2.7: the scheduled complaint analysis covers this many full calendar months before its run
@@ -221,6 +230,20 @@ QMS = {
     "CALENDAR_WARN_DAYS": int(os.environ.get("QMS_CALENDAR_WARN_DAYS", "45")),
     # links in notification e-mails start with this address
     "SITE_URL": os.environ.get("QMS_SITE_URL", "http://127.0.0.1:8000"),
+    # --- Audit anchoring (docs/AUDIT-ANCHORING.md): signed checkpoints of the audit chain kept outside the database.
+    # The Ed25519 private key file (`manage.py checkpoint_keygen`; never in the database or the repository).
+    # Without it no checkpoint is written and verify_audit warns that the chain is not anchored.
+    "CHECKPOINT_KEY_FILE": os.environ.get("QMS_CHECKPOINT_KEY_FILE", ""),
+    # Public key(s) only, for machines that verify (PEM; keep old keys in it after a rotation).
+    "CHECKPOINT_PUBLIC_KEY_FILE": os.environ.get("QMS_CHECKPOINT_PUBLIC_KEY_FILE", ""),
+    # The append-only store, one JSON file per checkpoint: in production another machine or a write-once mount.
+    "CHECKPOINT_DIR": os.environ.get("QMS_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")),
+    # A copy of each checkpoint (number, audit seq and hash) by e-mail: to these addresses, and to the quality
+    # managers when QMS_CHECKPOINT_MAIL_QUALITY_MANAGERS is on.
+    "CHECKPOINT_MAIL_TO": env_list("QMS_CHECKPOINT_MAIL_TO", ""),
+    "CHECKPOINT_MAIL_QUALITY_MANAGERS": env_bool("QMS_CHECKPOINT_MAIL_QUALITY_MANAGERS", False),
+    # Optional RFC 3161 hook: dotted path of a callable(bytes) -> JSON-able timestamp token kept with each checkpoint.
+    "CHECKPOINT_TIMESTAMPER": os.environ.get("QMS_CHECKPOINT_TIMESTAMPER", ""),
 }
 
 LOGGING = {
@@ -231,3 +254,36 @@ LOGGING = {
 }
 
 from .celery import *  # noqa: E402,F401,F403  (topic module)
+
+# --- Content-Security-Policy on every response (django-csp) -------------------------------------------------
+# Scripts: our own files, plus the inline scripts that carry this response's nonce (only Swagger UI's start-up
+# script, templates/drf_spectacular/swagger_ui.html, and django-celery-beat's admin form); no 'unsafe-inline',
+# no 'unsafe-eval'. Style elements: the same (Swagger UI's, the browsable API's code colours, and Turbo's
+# progress bar, which takes the nonce from the <meta name="csp-nonce"> of templates/viewflow/base.html).
+# Style *attributes* (style="…") are allowed ('unsafe-inline' in style-src-attr only): viewflow's material
+# templates, the admin's and ours use them throughout, and a nonce cannot cover an attribute. They cannot run
+# script, and a url() in one is held to img-src/font-src 'self', so this relaxation cannot load anything from
+# elsewhere. An SVG image opened on its own (viewflow's flow charts) gets a stricter policy of its own:
+# config/csp.py. Put no inline <script>/<style> in viewflow pages: Turbo swaps pages without reloading, so
+# the first page's policy (and nonce) stays in force and a later page's nonce does not match it; use a file
+# under static/ (tests/test_csp.py checks the pages).
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "config.csp.SvgImagePolicyMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
