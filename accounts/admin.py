@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core import esign
 from core.admin import ReadOnlyAdmin
 
-from .models import AccountabilityAcceptance, Delegation, Membership, User
+from .models import AccountabilityAcceptance, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -55,16 +55,3 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(AccountabilityAcceptance)
 class AccountabilityAcceptanceAdmin(ReadOnlyAdmin):
     list_display = ["user", "statement_version", "accepted_at"]
-
-
-@admin.register(Delegation)
-class DelegationAdmin(ReadOnlyAdmin):
-    """Every absence, for administrators. Read-only: absences are recorded and cancelled
-    through the Absences and delegation page or the API, where the rules and the audit
-    trail apply (accounts.delegation)."""
-
-    list_display = ["delegator", "substitute", "starts_on", "ends_on", "reason", "created_by", "cancelled_at"]
-    list_filter = ["starts_on", "cancelled_at", "delegator__memberships__department"]
-    search_fields = ["delegator__username", "delegator__display_name", "substitute__username",
-                     "substitute__display_name", "reason"]
-    date_hierarchy = "starts_on"

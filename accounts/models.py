@@ -59,6 +59,19 @@ def department_permission(department, role=Role.STAFF):
 GENERAL_MANAGER_PERMISSION = department_permission(Department.MANAGEMENT, Role.MANAGER)
 
 
+def role_label(department, role):
+    """How a signer's role prints, in both languages: '品质部经理 Quality manager',
+    '资材部 Materials / Procurement staff', '总经理 General Manager'."""
+    from core.i18n import english
+
+    if department == Department.MANAGEMENT and role == Role.MANAGER:
+        return "总经理 General Manager"
+    manager = role == Role.MANAGER
+    zh = DEPARTMENT_NAMES_ZH[department] + ("经理" if manager else "")
+    en = english(Department(department).label) + (" manager" if manager else " staff")
+    return f"{zh} {en}"
+
+
 def parse_department_permission(permission):
     """("quality", "staff") for "accounts.dept_quality_staff"; None for anything else."""
     prefix = "accounts.dept_"
@@ -166,40 +179,3 @@ class AccountabilityAcceptance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "statement_version"], name="unique_acceptance_per_version"),
         ]
-
-
-class Delegation(models.Model):
-    """An absence: from `starts_on` to `ends_on` (whole days, both inclusive, in the
-    company's time zone) new tasks assigned directly to the delegator go to the
-    substitute, who signs "on behalf of" the delegator. Created, validated and
-    cancelled only through `accounts.delegation` (one place for the rules); never
-    deleted: a cancellation ends it at `cancelled_at` and stays on record."""
-
-    delegator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations_given",
-                                  verbose_name=_("absent person"))
-    substitute = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations_received",
-                                   verbose_name=_("substitute"))
-    starts_on = models.DateField(_("absent from"))
-    ends_on = models.DateField(_("absent until (inclusive)"))
-    reason = models.CharField(_("reason"), max_length=300)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-    cancelled_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                     verbose_name=_("cancelled by"))
-    cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
-
-    class Meta:
-        verbose_name = _("absence / delegation")
-        verbose_name_plural = _("absences / delegations")
-        ordering = ["-starts_on", "-pk"]
-        indexes = [models.Index(fields=["delegator", "starts_on", "ends_on"])]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
-                                   name="delegation_ends_after_start"),
-            models.CheckConstraint(condition=~models.Q(delegator=models.F("substitute")),
-                                   name="delegation_not_to_oneself"),
-        ]
-
-    def __str__(self):
-        return f"{self.delegator} → {self.substitute} ({self.starts_on} – {self.ends_on})"

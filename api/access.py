@@ -3,25 +3,25 @@ from django.http import Http404
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflows.registry import FLOWS
-from workflows.steps import queue_for
+from core.registry import flows
+from inbox.queues import queue_for
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
 def inbox(user):
     return Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED],
-                               process__flow_class__in=FLOWS)
+                               process__flow_class__in=flows())
 
 
 def queue(user):
-    return queue_for(user, FLOWS)
+    return queue_for(user, flows())
 
 
 def access_task(user, pk):
     """The task if `user` may see it (it is theirs, or waits in one of their queues), else 404."""
     task = Task.objects.select_related("process", "owner").filter(pk=pk).first()
-    if task is None or task.process.flow_class not in FLOWS:
+    if task is None or task.process.flow_class not in flows():
         raise Http404("No such task")
     if task.owner_id == user.pk or user.is_superuser:
         return task

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -23,16 +23,18 @@ from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
 from core.pdf import queue_render
+from core.registry import flows
 from workflows import steps
-from workflows.complaints import ComplaintFlow
-from workflows.order_review import OrderReviewFlow
-from workflows.registry import FLOWS
+from workflows.rest import CompleteTaskSerializer, signature_input
 
-from . import inbox as inbox_api
-from . import params
+from inbox import api as inbox_api
+from core.rest import params
+from core.rest.serializers import StrictMixin
+from inbox.serializers import TaskSerializer
+
 from . import serializers as s
 from .access import access_task, inbox, queue
-from .base import APIView, InputGuard, ViewSet, json_object
+from core.rest.base import APIView, InputGuard, ViewSet, json_object
 
 
 class AuthRateThrottle(ScopedRateThrottle):
@@ -44,7 +46,7 @@ class AuthRateThrottle(ScopedRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class TokenRequestSerializer(s.StrictMixin, AuthTokenSerializer):
+class TokenRequestSerializer(StrictMixin, AuthTokenSerializer):
     pass
 
 
@@ -76,85 +78,11 @@ class TokenView(InputGuard, ObtainAuthToken):
         return Response({"token": issue_token(user).key})
 
 
-def _signature_input(payload):
-    """The `signature` object of a start or a completion, checked (an object with the
-    signature's fields, each a string), or None when none was sent."""
-    if payload in (None, {}):
-        return None
-    checked = s.SignatureInputSerializer(data=payload)
-    if not checked.is_valid():
-        raise ValidationError({"signature": checked.errors})
-    payload = checked.validated_data
-    return steps.SignatureInput(password=payload.get("password", ""), meaning=payload.get("meaning", ""),
-                                reason=payload.get("reason", ""), username=payload.get("username") or "",
-                                require_username=True)
-
-
-def _payload(request):
-    """JSON object body, or multipart with the JSON object in a `payload` part and files beside it."""
-    return json_object(request)
-
-
 def _records_by_process(process_ids):
     mapping = {}
     for pid, number in Record.objects.filter(process_id__in=set(process_ids)).values_list("process_id", "number"):
         mapping.setdefault(pid, []).append(number)
     return mapping
-
-
-class StartProcessView(APIView):
-    """Starts a process at a StartStep node; the body is the step's form data, plus
-    `signature` where the start step signs."""
-
-    node = None
-
-    def post(self, request):
-        data, files = _payload(request)
-        signature_input = _signature_input(data.pop("signature", None))
-        form = self.node.make_form(data=data, files=files, api=True, user=request.user)
-        process = steps.start_process(self.node, actor=request.user, form=form, signature_input=signature_input)
-        record = Record.objects.filter(process=process).order_by("id").first()
-        return Response({"process": process.pk, "record": record.number if record else None},
-                        status=status.HTTP_201_CREATED)
-
-
-_started = inline_serializer("ProcessStarted", {"process": serializers.IntegerField(),
-                                                "record": serializers.CharField()})
-
-
-class OrderReviewStartView(StartProcessView):
-    node = OrderReviewFlow.start
-
-    @extend_schema(
-        summary="Start an order / contract review (P1.1)",
-        request=inline_serializer("OrderReviewStart", {
-            "kind": serializers.ChoiceField(choices=["order", "contract"]), "customer": serializers.CharField(),
-            "order_number": serializers.CharField(), "order_date": serializers.DateField(),
-            "lines": serializers.ListField(child=serializers.DictField()),
-        }),
-        responses={201: _started},
-    )
-    def post(self, request):
-        return super().post(request)
-
-
-class OrderChangeStartView(StartProcessView):
-    node = OrderReviewFlow.start_change
-
-    @extend_schema(
-        summary="Change an approved order / contract: contract change notice (P1.6)",
-        request=inline_serializer("OrderChangeStart", {
-            "order": serializers.CharField(help_text="record number of the approved order review"),
-            "category": serializers.CharField(), "reason": serializers.CharField(),
-            "affected_departments": serializers.ListField(child=serializers.CharField()),
-            "customer_confirmed": serializers.BooleanField(),
-            "lines": serializers.ListField(child=serializers.DictField()),
-            "signature": s.SignatureInputSerializer(),
-        }),
-        responses={201: _started},
-    )
-    def post(self, request):
-        return super().post(request)
 
 
 class AcceptAccountabilityView(APIView):
@@ -178,18 +106,18 @@ class TaskViewSet(ViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim"),
                                *inbox_api.TASK_DUE_PARAMETERS],
-                   responses=s.TaskSerializer(many=True))
+                   responses=TaskSerializer(many=True))
     def list(self, request):
         tasks = queue(request.user) if params.boolean(request.query_params, "queue") else inbox(request.user)
         tasks = tasks.select_related("owner", "deadline").order_by("created", "pk")
         tasks = list(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
         context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
-        return Response(s.TaskSerializer(tasks, many=True, context=context).data)
+        return Response(TaskSerializer(tasks, many=True, context=context).data)
 
-    @extend_schema(responses=s.TaskSerializer)
+    @extend_schema(responses=TaskSerializer)
     def retrieve(self, request, pk=None):
         task = access_task(request.user, pk)
-        body = s.TaskSerializer(task, context={"records_by_process": _records_by_process([task.process_id])}).data
+        body = TaskSerializer(task, context={"records_by_process": _records_by_process([task.process_id])}).data
         node = task.flow_task
         if hasattr(node, "form_class"):
             body["form"] = node.form_class.describe(activation=node.activation_class(task), user=request.user)
@@ -197,27 +125,27 @@ class TaskViewSet(ViewSet):
                                  "fields": ["username", "password", "meaning", "reason"] if node.signs else []}
         return Response(body)
 
-    @extend_schema(request=None, responses=s.TaskSerializer)
+    @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         task = steps.claim_task(access_task(request.user, pk), actor=request.user)
-        return Response(s.TaskSerializer(task).data)
+        return Response(TaskSerializer(task).data)
 
-    @extend_schema(request=None, responses=s.TaskSerializer)
+    @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         task = steps.release_task(access_task(request.user, pk), actor=request.user)
-        return Response(s.TaskSerializer(task).data)
+        return Response(TaskSerializer(task).data)
 
-    @extend_schema(request=s.CompleteTaskSerializer, responses=inline_serializer(
+    @extend_schema(request=CompleteTaskSerializer, responses=inline_serializer(
         "TaskCompleted", {"task": serializers.IntegerField(), "process": serializers.IntegerField(),
                           "process_status": serializers.CharField(),
                           "next_tasks": serializers.ListField(child=serializers.DictField())}))
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         task = access_task(request.user, pk)
-        body, files = _payload(request)  # JSON, or multipart: {"data", "signature"} in `payload`, files beside
-        payload = s.CompleteTaskSerializer(data=body)
+        body, files = json_object(request)  # JSON, or multipart: {"data", "signature"} in `payload`, files beside
+        payload = CompleteTaskSerializer(data=body)
         payload.is_valid(raise_exception=True)
         node = task.flow_task
         if not hasattr(node, "form_class"):
@@ -225,7 +153,7 @@ class TaskViewSet(ViewSet):
         form = node.make_form(data=payload.validated_data["data"], files=files, api=True,
                               activation=node.activation_class(task), user=request.user)
         steps.complete_step(task, actor=request.user, form=form,
-                            signature_input=_signature_input(payload.validated_data.get("signature")))
+                            signature_input=signature_input(payload.validated_data.get("signature")))
         process = Process.objects.get(pk=task.process_id)
         open_tasks = process.task_set.filter(status__in=["NEW", "ASSIGNED"]).order_by("pk")
         return Response({"task": task.pk, "process": process.pk, "process_status": process.status,
@@ -244,7 +172,7 @@ class ProcessViewSet(ViewSet):
     def retrieve(self, request, pk=None):
         if not can_view_processes(request.user):
             raise Http404
-        process = get_object_or_404(Process, pk=pk, flow_class__in=FLOWS)
+        process = get_object_or_404(Process, pk=pk, flow_class__in=flows())
         tasks = process.task_set.select_related("owner").order_by("pk")
         return Response({
             "id": process.pk, "flow": process.flow_class.__name__, "status": process.status,
@@ -350,106 +278,3 @@ class RecordViewSet(ViewSet):
 
 
 # --- P2 complaints and returns ---------------------------------------------------------------------------
-
-
-class ComplaintStartView(StartProcessView):
-    """P2.1: JSON, or multipart with the JSON in a `payload` part and the `photos` files beside it."""
-
-    node = ComplaintFlow.start
-
-    @extend_schema(
-        summary="Register a customer complaint, return or both (P2.1, quality information feedback form)",
-        request={
-            "application/json": inline_serializer("ComplaintStart", {
-                "kind": serializers.ChoiceField(choices=["complaint", "return", "both"]),
-                "customer": serializers.CharField(), "product": serializers.CharField(),
-                "lot_number": serializers.CharField(required=False),
-                "received_on": serializers.DateField(), "order_reference": serializers.CharField(required=False),
-                "quantity_delivered": serializers.DecimalField(max_digits=12, decimal_places=3),
-                "quantity_affected": serializers.DecimalField(max_digits=12, decimal_places=3),
-                "defect_category": serializers.CharField(), "description": serializers.CharField(),
-                "customer_request": serializers.CharField(),
-            }),
-            "multipart/form-data": inline_serializer("ComplaintStartMultipart", {
-                "payload": serializers.CharField(help_text="the JSON body"),
-                "photos": serializers.ListField(child=serializers.FileField(), required=False),
-            }),
-        },
-        responses={201: _started},
-    )
-    def post(self, request):
-        return super().post(request)
-
-
-class ComplaintAnalysisStartView(StartProcessView):
-    """P2.7 on demand: compile the complaint and return analysis of a period (Market manager)."""
-
-    node = ComplaintFlow.start_analysis
-
-    @extend_schema(
-        summary="Compile the complaint and return analysis of a period (P2.7)",
-        request=inline_serializer("ComplaintAnalysisStart", {"period_start": serializers.DateField(),
-                                                             "period_end": serializers.DateField()}),
-        responses={201: _started},
-    )
-    def post(self, request):
-        return super().post(request)
-
-
-class LotSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    product = serializers.CharField(source="product.code")
-    number = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    status = serializers.CharField()
-    on_hold = serializers.BooleanField()
-    hold_reason = serializers.CharField()
-    held_at = serializers.DateTimeField()
-    released_at = serializers.DateTimeField()
-    cases = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_cases(self, lot):
-        return [case.record.number for case in lot.cases.all()]
-
-
-class LotViewSet(ViewSet):
-    """NC-1: lots and their hold status (a held lot may not be used or shipped)."""
-
-    lookup_value_converter = "id"
-
-    def _lots(self, request):
-        from forms.models import Lot
-
-        if not can_view_processes(request.user):
-            return Lot.objects.none()
-        return Lot.objects.select_related("product").prefetch_related("cases__record").order_by("product__code",
-                                                                                                 "number")
-
-    @extend_schema(parameters=[OpenApiParameter("number", str), OpenApiParameter("product", str),
-                               OpenApiParameter("status", str, enum=["on_hold", "released"])],
-                   responses=LotSerializer(many=True))
-    def list(self, request):
-        from forms.models import LotStatus
-
-        lots, p = self._lots(request), request.query_params
-        number, product = params.text(p, "number", max_length=60), params.text(p, "product", max_length=40)
-        state = params.choice(p, "status", LotStatus.values)
-        if number:
-            lots = lots.filter(number=number)
-        if product:
-            lots = lots.filter(product__code=product)
-        if state:
-            lots = lots.filter(status=state)
-        from rest_framework.pagination import PageNumberPagination
-
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(lots, request, view=self)
-        return paginator.get_paginated_response(LotSerializer(page, many=True).data)
-
-    @extend_schema(responses=LotSerializer)
-    def retrieve(self, request, pk=None):
-        lot = self._lots(request).filter(pk=pk).first()
-        if lot is None:
-            raise Http404("No such lot")
-        return Response(LotSerializer(lot).data)

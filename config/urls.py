@@ -1,22 +1,21 @@
+"""The site: one inbox, queue and archive across every procedure, each registered procedure's
+flows and pages (core.registry: a new procedure appears without touching this file), the
+engine's own pages, the admin, the API."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
-from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowViewset
 
-from accounts.viewsets import DelegationsViewset
+from core.registry import procedures
 from core.viewsets import RecordsViewset
 from evidence.viewsets import AuditorAwareWorkflowAppViewset, EvidenceViewset
 from inbox.views import DueInboxListView, DueQueueListView
-from inbox.viewsets import DashboardViewset, NotificationsViewset, StepTargetsViewset
-from procedures.viewsets import DocumentsViewset
-from workflows.capa import CapaFlow
-from workflows.complaints import ComplaintFlow
-from workflows.document_control import DocumentControlFlow
-from workflows.order_review import OrderReviewFlow
+from inbox.viewsets import DashboardViewset, DelegationsViewset, NotificationsViewset, StepTargetsViewset
 
 site = Site(
     title=settings.QMS["COMPANY_NAME_ZH"],
@@ -29,13 +28,10 @@ site = Site(
             base_template_name="qms/base.html",
             inbox_view_class=DueInboxListView,  # the due date column, overdue badge and filters
             queue_view_class=DueQueueListView,
-            flow_viewsets=[
-                FlowViewset(OrderReviewFlow, icon="fact_check"),
-                FlowViewset(ComplaintFlow, icon="report_problem"),
-                FlowViewset(CapaFlow, icon="build"),
-                FlowViewset(DocumentControlFlow, icon="description"),
-            ],
-            viewsets=[DashboardViewset(), NotificationsViewset(), RecordsViewset(), DocumentsViewset(),
+            flow_viewsets=[FlowViewset(flow_class, icon=procedure.icon)
+                           for procedure in procedures() for flow_class in procedure.flows],
+            viewsets=[DashboardViewset(), NotificationsViewset(), RecordsViewset(),
+                      *[import_string(name)() for procedure in procedures() for name in procedure.viewsets],
                       EvidenceViewset(), StepTargetsViewset(), DelegationsViewset()],
         ),
     ],

@@ -22,7 +22,7 @@ def can_view_records(user):
 def _team_records(user):
     """P3 / 8D D1: the CAPA reports whose team a user is on, visible to them even
     without a department membership."""
-    from forms.capa import records_of_teams
+    from procedures.capa.actions import records_of_teams
 
     return records_of_teams(user)
 

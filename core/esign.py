@@ -15,9 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.authentication import access_refusal
-from accounts.models import (
-    ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, User,
-)
+from accounts.models import ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, User
 
 from . import audit
 from .errors import InvalidInput, SignatureRefused
@@ -121,7 +119,7 @@ def unlock_signing(user, *, actor, reason):
 def apply_signature(version, *, signer, meaning, role, reason="", task=None, step="", on_behalf_of=None):
     """Sign `version` (inside the caller's transaction). The signature binds the
     version's content hash; `verify_signature` detects any later alteration.
-    `on_behalf_of`: the absent person a substitute signs for (accounts.delegation);
+    `on_behalf_of`: the absent person a substitute signs for (inbox.delegation);
     it is part of the signature's hashed content."""
     signature = Signature(
         record_version=version,

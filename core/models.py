@@ -188,7 +188,7 @@ class Signature(AppendOnlyModel):
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     signer_username = models.CharField(max_length=150)
     printed_name = models.CharField(max_length=150)
-    # A substitute signing for an absent person (accounts.delegation): who, and their
+    # A substitute signing for an absent person (inbox.delegation): who, and their
     # printed name at the time of signing.
     on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")

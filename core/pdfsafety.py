@@ -6,7 +6,7 @@ One function, `active_content()`, finds it (and, asked to, removes it). It is us
   - on upload (core.uploads.validate_upload): a PDF carrying active content is refused
     with the list of what was found, so the stored file is byte for byte the file that
     was checked, and its SHA-256 the one recorded;
-  - when a controlled copy is stamped (procedures.stamping): the copy sent to the
+  - when a controlled copy is stamped (procedures.documents.stamping): the copy sent to the
     departments is built without it, whatever a file stored before this check holds.
 
 The walk follows every object reachable from the document catalogue (pages,

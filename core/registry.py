@@ -1,6 +1,12 @@
-"""Record types: each controlled record type names its number prefix, bilingual
-title, the controlled form (number + revision) it is made on and its PDF template.
-Apps register their types in AppConfig.ready()."""
+"""What the procedures register into the engine, in their AppConfig.ready(), so that the
+engine finds them without importing them (core imports no procedure):
+
+- `register_procedure(Procedure(...))`: the app's flows (browser pages, inboxes, the API's
+  task endpoints), its API routes, extra pages, demo seed and who may see its records;
+- `register(RecordType(...))`: each controlled record type — number prefix, bilingual title,
+  the controlled form (number + revision) it is made on, its PDF template and the snapshot
+  verify_audit rebuilds from the working tables;
+- `register_status_labels(...)`: the labels of the statuses its records use."""
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -22,6 +28,40 @@ class RecordType:
     @property
     def title(self):
         return f"{self.title_zh} {self.title_en}"
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A procedure app, as the engine sees it."""
+
+    label: str  # the Django app label
+    flows: tuple  # its viewflow Flow classes; the first one's title names it in the menu
+    icon: str = "assignment"  # material icon of its menu entry
+    order: int = 100  # menu order
+    seed_order: int = 100  # demo seeding order (document control first: the other records print its forms)
+    api: str = ""  # dotted path of a module whose `urlpatterns` are mounted under /api/
+    viewsets: tuple = ()  # dotted paths of extra viewflow Viewset classes (e.g. the document register)
+    seed: str = ""  # dotted path of `seed(people)` → a line to print or None: the demo of `manage.py seed_demo`
+    # records a user sees without a department membership (e.g. an 8D team member): user → Record queryset
+    team_records: Optional[Callable] = field(default=None, compare=False)
+
+
+_PROCEDURES: dict[str, Procedure] = {}
+
+
+def register_procedure(procedure: Procedure):
+    _PROCEDURES[procedure.label] = procedure
+    return procedure
+
+
+def procedures():
+    """Every registered procedure, in menu order."""
+    return sorted(_PROCEDURES.values(), key=lambda p: (p.order, p.label))
+
+
+def flows():
+    """Every flow the engine runs."""
+    return [flow_class for procedure in procedures() for flow_class in procedure.flows]
 
 
 _REGISTRY: dict[str, RecordType] = {}

@@ -96,7 +96,7 @@ def working_data_warnings(record_ids=None):
             rtype = registry.get(record.record_type)
         except KeyError:
             continue
-        from forms.order_review import snapshot_for_record
+        from procedures.order_review.actions import snapshot_for_record
 
         try:
             current = record.versions.get(version=record.current_version).data

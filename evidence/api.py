@@ -10,10 +10,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.routers import SimpleRouter
 
-from api import params
-from api.base import ViewSet, json_object
-from api.serializers import StrictMixin
+from core.rest import params
+from core.rest.base import ViewSet, json_object
+from core.rest.serializers import StrictMixin
 from core import audit
 from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
@@ -121,3 +123,8 @@ class EvidenceBundleViewSet(ViewSet):
     def public_key(self, request):
         pem = signing.public_key_pem()
         return Response({"pem": pem.decode(), "sha256": hashlib.sha256(pem).hexdigest()})
+
+
+router = SimpleRouter(use_regex_path=False)
+router.register("evidence/bundles", EvidenceBundleViewSet, basename="evidence-bundle")
+urlpatterns = router.urls

@@ -34,10 +34,10 @@ from django.utils import timezone
 from core.models import AuditEntry, AuditHead, Record, RecordVersion
 
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
-# Rows that `migrate` enters into a new database (procedures.defaults, forms.defaults, on
+# Rows that `migrate` enters into a new database (procedures.documents.defaults, procedures.complaints.defaults, on
 # post_migrate). The backup holds the rules as they were, under their own keys: restore
 # deletes the defaults first, so the backup's rows replace them instead of colliding.
-SEEDED_BY_MIGRATE = ["procedures.ApprovalRule", "forms.DispositionRule"]
+SEEDED_BY_MIGRATE = ["procedures.ApprovalRule", "complaints.DispositionRule"]
 CHUNK = 1 << 16
 
 

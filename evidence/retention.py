@@ -55,7 +55,7 @@ def default_years():
 
 
 def retention_years(record_type):
-    from procedures.models import Document
+    from procedures.documents.models import Document
 
     years = (Document.objects.filter(governs_record_type=record_type)
              .order_by("-retention_years").values_list("retention_years", flat=True).first())

@@ -6,7 +6,7 @@ from django.db import transaction
 from core import audit
 from core.admin import ReadOnlyAdmin
 
-from .models import CalendarDay, Escalation, Notification, StepTarget
+from .models import CalendarDay, Delegation, Escalation, Notification, StepTarget
 from .services import TARGET_FIELDS
 
 
@@ -65,3 +65,16 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin):
+    """Every absence, for administrators. Read-only: absences are recorded and cancelled
+    through the Absences and delegation page or the API, where the rules and the audit
+    trail apply (inbox.delegation)."""
+
+    list_display = ["delegator", "substitute", "starts_on", "ends_on", "reason", "created_by", "cancelled_at"]
+    list_filter = ["starts_on", "cancelled_at", "delegator__memberships__department"]
+    search_fields = ["delegator__username", "delegator__display_name", "substitute__username",
+                     "substitute__display_name", "reason"]
+    date_hierarchy = "starts_on"

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -175,3 +176,41 @@ class NotificationPreference(models.Model):
         verbose_name = _("notification preference")
         verbose_name_plural = _("notification preferences")
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")]
+
+
+class Delegation(models.Model):
+    """An absence: from `starts_on` to `ends_on` (whole days, both inclusive, in the
+    company's time zone) new tasks assigned directly to the delegator go to the
+    substitute, who signs "on behalf of" the delegator. Created, validated and
+    cancelled only through `inbox.delegation` (one place for the rules); never
+    deleted: a cancellation ends it at `cancelled_at` and stays on record."""
+
+    delegator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_given",
+                                  verbose_name=_("absent person"))
+    substitute = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received",
+                                   verbose_name=_("substitute"))
+    starts_on = models.DateField(_("absent from"))
+    ends_on = models.DateField(_("absent until (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("cancelled by"))
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+
+    class Meta:
+        db_table = "accounts_delegation"  # kept from before the move to this app
+        verbose_name = _("absence / delegation")
+        verbose_name_plural = _("absences / delegations")
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["delegator", "starts_on", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="delegation_ends_after_start"),
+            models.CheckConstraint(condition=~models.Q(delegator=models.F("substitute")),
+                                   name="delegation_not_to_oneself"),
+        ]
+
+    def __str__(self):
+        return f"{self.delegator} → {self.substitute} ({self.starts_on} – {self.ends_on})"

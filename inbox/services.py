@@ -16,8 +16,8 @@ from viewflow.workflow.status import STATUS
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
 from core.errors import InvalidInput, NotPermitted
-from workflows.registry import FLOWS
-from workflows.steps import queue_for
+from core.registry import flows
+from .queues import queue_for
 
 from .deadlines import target_for
 from .models import CalendarDay, NotificationKind, StepTarget
@@ -65,14 +65,14 @@ def _with_deadline(tasks):
 def dashboard(user, *, limit=50, now=None):
     """Everything on a person's dashboard, in a fixed number of queries."""
     now = now or timezone.now()
-    mine = list(_with_deadline(Task.objects.inbox(FLOWS, user).filter(status__in=OPEN))[:limit])
-    queued = list(_with_deadline(queue_for(user, FLOWS))[:limit])
+    mine = list(_with_deadline(Task.objects.inbox(flows(), user).filter(status__in=OPEN))[:limit])
+    queued = list(_with_deadline(queue_for(user, flows()))[:limit])
     overdue = list(_with_deadline(
-        (Task.objects.inbox(FLOWS, user) | queue_for(user, FLOWS))
+        (Task.objects.inbox(flows(), user) | queue_for(user, flows()))
         .filter(deadline__due_at__lte=now))[:limit])
-    completed = list(Task.objects.filter(owner=user, status=STATUS.DONE, process__flow_class__in=FLOWS)
+    completed = list(Task.objects.filter(owner=user, status=STATUS.DONE, process__flow_class__in=flows())
                      .select_related("process").order_by("-finished", "-pk")[:10])
-    started_ids = (Task.objects.filter(owner=user, flow_task_type="HUMAN_START", process__flow_class__in=FLOWS)
+    started_ids = (Task.objects.filter(owner=user, flow_task_type="HUMAN_START", process__flow_class__in=flows())
                    .values("process_id"))
     processes = list(Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")[:20])
     open_steps = {}
@@ -95,7 +95,7 @@ def can_edit_targets(user):
 
 def human_steps():
     """(flow name, node) of every human step of every flow."""
-    for flow_class in FLOWS:
+    for flow_class in flows():
         for node in flow_class.instance.nodes():
             if getattr(node, "task_type", "") == "HUMAN":
                 yield flow_class.__name__, node

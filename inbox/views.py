@@ -20,7 +20,7 @@ from viewflow.utils import viewprop
 from viewflow.workflow.models import Process, Task
 
 from core.errors import DomainError
-from workflows.steps import queue_for
+from .queues import queue_for
 
 from . import notify, services
 from .escalation import task_link
@@ -71,7 +71,7 @@ class DueQueueListView(DueColumnMixin, WorkflowQueueListView):
 
     @viewprop
     def queryset(self):
-        """The tasks the user may claim: the engine's one rule (workflows.steps.queue_for)."""
+        """The tasks the user may claim: the engine's one rule (inbox.queues.queue_for)."""
         return queue_for(self.request.user, self.flow_classes,
                          tasks=self.model._default_manager.filter_available(self.flow_classes, self.request.user))
 

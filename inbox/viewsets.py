@@ -2,7 +2,9 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import AppMenuMixin, Viewset
 
-from . import services, views
+from core.access import can_view_processes
+
+from . import delegation_views, services, views
 
 
 class DashboardViewset(AppMenuMixin, Viewset):
@@ -66,3 +68,31 @@ class StepTargetsViewset(AppMenuMixin, Viewset):
     @property
     def index_path(self):
         return path("", views.targets, name="index")
+
+
+class DelegationsViewset(AppMenuMixin, Viewset):
+    """Absences and substitutes (everyone with a department role), and the open tasks
+    of a manager's departments with their reassignment."""
+
+    app_name = "delegations"
+    title = _("Absences and delegation")
+    icon = "event_busy"
+
+    def has_view_permission(self, user, obj=None):
+        return can_view_processes(user)
+
+    @property
+    def index_path(self):
+        return path("", delegation_views.index, name="index")
+
+    @property
+    def cancel_path(self):
+        return path("<int:pk>/cancel/", delegation_views.cancel, name="cancel")
+
+    @property
+    def team_tasks_path(self):
+        return path("tasks/", delegation_views.team_tasks, name="team_tasks")
+
+    @property
+    def reassign_path(self):
+        return path("tasks/<int:task_pk>/reassign/", delegation_views.reassign, name="reassign")

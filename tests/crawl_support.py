@@ -52,9 +52,9 @@ class World:
         from viewflow.workflow.models import Process, Task
         from viewflow.workflow.status import STATUS
 
-        from workflows.registry import FLOWS
+        from core.registry import flows
 
-        self.flows = {flow_label(flow_class): flow_class for flow_class in FLOWS}
+        self.flows = {flow_label(flow_class): flow_class for flow_class in flows()}
         self.tasks = {}  # (flow label, node name) -> [task, ...] newest first
         for task in Task.objects.select_related("process").order_by("-pk"):
             flow_class = task.process.flow_class
@@ -88,20 +88,21 @@ class World:
         return file.record_version if file else None
 
     def revision_file(self):
-        from procedures.models import RevisionFile
+        from procedures.documents.models import RevisionFile
 
         return RevisionFile.objects.select_related("revision__document").order_by("pk").first()
 
 
 def _value(world, route, name, converter):
     """The value of one path parameter of `route`, or None."""
-    from accounts.models import Delegation, User
+    from accounts.models import User
+    from inbox.models import Delegation
     from core.models import Record
     from evidence.models import EvidenceBundle
-    from forms.capa_models import CapaCase
-    from forms.models import Lot
+    from procedures.capa.models import CapaCase
+    from procedures.complaints.models import Lot
     from inbox.models import CalendarDay, Notification, StepTarget
-    from procedures.models import ApprovalRule, Document
+    from procedures.documents.models import ApprovalRule, Document
 
     def pk(obj):
         return None if obj is None else str(obj.pk)

@@ -13,7 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from api_driver import client_for, signature
 from workflows.demo import DEMO_PASSWORD
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.flows import OrderReviewFlow
 
 
 def open_task(pid, step, username=None):

@@ -15,7 +15,7 @@ def approved_order(people, order_data, number="PO-EV-001", customer="C001"):
     process = start(people["market"], order_data(number=number, customer=customer))
     review_all(process, people)
     act(process, "approve", people["market_mgr"], {"conclusion": "同意 OK"}, meaning="approved")
-    from workflows.models import order_review_of
+    from procedures.order_review.models import order_review_of
 
     record = order_review_of(process).record
     record.refresh_from_db()

@@ -5,7 +5,7 @@ from viewflow.workflow.status import STATUS
 
 from workflows import steps
 from workflows.demo import DEMO_PASSWORD
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.flows import OrderReviewFlow
 
 REVIEW_STEPS = {"quality": "review_quality", "production": "review_production",
                 "engineering": "review_engineering", "materials": "review_materials"}

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from workflows.complaints import ComplaintFlow
+from procedures.complaints.flows import ComplaintFlow
 
 FLOW = ComplaintFlow
 API_START = "/api/complaints/"

@@ -3,7 +3,7 @@ import datetime
 
 from django.utils import timezone
 
-from workflows.capa import CapaFlow
+from procedures.capa.flows import CapaFlow
 
 FLOW = CapaFlow
 API_START = "/api/capas/"

@@ -6,7 +6,7 @@ from django.utils import timezone
 from weasyprint import HTML
 
 from flow_driver import act, start
-from workflows.document_control import DocumentControlFlow
+from procedures.documents.flows import DocumentControlFlow
 
 
 def pdf_upload(text, name="doc.pdf"):

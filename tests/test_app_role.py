@@ -29,7 +29,7 @@ from core.models import Record
 from evidence import retention
 from p1_driver import act, review_all, start
 from workflows.demo import DEMO_PASSWORD, create_catalog, create_people
-from workflows.models import order_review_of
+from procedures.order_review.models import order_review_of
 
 people = create_people()
 create_catalog()

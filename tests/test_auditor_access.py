@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from core.access import records_visible_to
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
-from accounts.models import Delegation, User
+from accounts.models import User
+from inbox.models import Delegation
 from evidence import grants
 from evidence.middleware import ALLOWED_WRITES
 from evidence.models import AuditorGrant

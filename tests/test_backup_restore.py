@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core.models import RecordFile, RecordVersion
-from forms.models import DispositionRule
-from procedures.models import ApprovalRule
+from procedures.complaints.models import DispositionRule
+from procedures.documents.models import ApprovalRule
 from evidence_support import approved_order
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +72,8 @@ def test_backup_then_restore_into_a_fresh_database_reproduces_every_hash(backed_
         assert (tmp_path / "var" / "media" / f.file.name).exists()
     again = manage(env, "restore", str(archive))
     assert again.returncode != 0 and "not empty" in again.stderr
-    rules = manage(env, "shell", "-c", "from forms.models import DispositionRule as D; "
-                   "from procedures.models import ApprovalRule as A; "
+    rules = manage(env, "shell", "-c", "from procedures.complaints.models import DispositionRule as D; "
+                   "from procedures.documents.models import ApprovalRule as A; "
                    "print(A.objects.get(document_type='form').approver_department, A.objects.count(), "
                    "D.objects.get(code='scrap').signers, D.objects.count())")
     # the backup's rules, not the defaults `migrate` entered into the new database

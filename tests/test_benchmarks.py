@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from core.audit import verify_chain
 from core.pdf import render_pdf_bytes
 from p1_driver import act, review_all, start
-from workflows.models import order_review_of
+from procedures.order_review.models import order_review_of
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.django_db]
 

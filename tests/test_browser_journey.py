@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.models import RecordFile, Signature
-from forms.models import OrderReview, OrderReviewStatus
+from procedures.order_review.models import OrderReview, OrderReviewStatus
 from workflows.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -22,11 +22,11 @@ from accounts.models import Department, Membership, Role, User
 from core import audit
 from core.errors import WrongState
 from core.models import AuditEntry, Meaning, Record, Signature
-from forms.models import DepartmentReview
+from procedures.order_review.models import DepartmentReview
 from p1_driver import REVIEW_STEPS, open_task, sign, start
 from workflows import steps
-from workflows.models import order_review_of
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.models import order_review_of
+from procedures.order_review.flows import OrderReviewFlow
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 

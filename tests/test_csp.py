@@ -217,9 +217,9 @@ def test_the_main_pages_log_no_violation_and_still_work_in_a_real_browser(chromi
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from workflows.order_review import OrderReviewFlow
+    from procedures.order_review.flows import OrderReviewFlow
 
-    from workflows.models import order_review_of
+    from procedures.order_review.models import order_review_of
 
     process = start(people["market"], order_data())
     record = order_review_of(process).record

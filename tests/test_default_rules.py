@@ -4,10 +4,10 @@ transactional tests, which is how tests run in any order on any worker)."""
 import pytest
 from django.core.management import call_command
 
-from forms.defaults import DEFAULT_DISPOSITION_RULES, seed_default_disposition_rules
-from forms.models import DispositionRule
-from procedures.defaults import DEFAULT_APPROVAL_RULES, seed_default_approval_rules
-from procedures.models import ApprovalRule
+from procedures.complaints.defaults import DEFAULT_DISPOSITION_RULES, seed_default_disposition_rules
+from procedures.complaints.models import DispositionRule
+from procedures.documents.defaults import DEFAULT_APPROVAL_RULES, seed_default_approval_rules
+from procedures.documents.models import ApprovalRule
 
 
 @pytest.mark.django_db(transaction=True)

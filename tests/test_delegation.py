@@ -20,8 +20,9 @@ from django.test import Client
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from accounts import delegation as service
-from accounts.models import Delegation, Membership, User
+from inbox import delegation as service
+from accounts.models import Membership, User
+from inbox.models import Delegation
 from api_driver import client_for
 from core import esign
 from core.canonical import sha256_hex
@@ -29,9 +30,9 @@ from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import AuditEntry, RecordFile, Signature
 from core.verification import verify_all
 from flow_driver import act, open_tasks, start
-from forms import complaints as p2
-from forms.models import ComplaintAnalysis
-from workflows.complaints import ComplaintFlow
+from procedures.complaints import actions as p2
+from procedures.complaints.models import ComplaintAnalysis
+from procedures.complaints.flows import ComplaintFlow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

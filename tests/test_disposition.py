@@ -42,7 +42,7 @@ def verify(capsys):
 
 
 def test_retention_comes_from_the_governing_form_document_else_the_default(record):
-    from procedures.models import Document
+    from procedures.documents.models import Document
 
     assert retention.retention_years(record.record_type) == 10
     Document.objects.create(number="QR-MK-001", title_zh="订单评审记录表", title_en="Order review record",

@@ -18,7 +18,7 @@ from viewflow.workflow.models import Process
 from api_driver import client_for
 from core import audit
 from core.models import Record
-from forms.models import OrderReview
+from procedures.order_review.models import OrderReview
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 

@@ -10,7 +10,7 @@ from viewflow.workflow.status import STATUS
 
 from evidence_support import make_auditor
 from p1_driver import act, review_all, start
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.flows import OrderReviewFlow
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
-from accounts.models import Delegation
+from inbox.models import Delegation
 from api_driver import client_for, find_task, signature
 from core.models import AuditEntry, Record, RecordFile
-from core.stepforms import TEXT_MAX_LENGTH
-from forms.models import OrderReview
+from core.bounds import TEXT_MAX_LENGTH
+from procedures.order_review.models import OrderReview
 from inbox.models import CalendarDay
-from procedures.models import ApprovalRule
+from procedures.documents.models import ApprovalRule
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -134,8 +134,8 @@ def targets(people):
     """A document and an open task to address the endpoints that take an id."""
     from flow_driver import start
     from p4_support import new_document_data
-    from procedures.models import Document
-    from workflows.document_control import DocumentControlFlow
+    from procedures.documents.models import Document
+    from procedures.documents.flows import DocumentControlFlow
 
     start(DocumentControlFlow, "start_new", people["quality"], new_document_data("QP-QA-09"))
     task = Task.objects.filter(status="NEW", flow_task_type="HUMAN").order_by("pk").first()
@@ -409,7 +409,7 @@ def test_a_chinese_file_name_is_sent_as_rfc_6266_with_an_ascii_fallback(people):
 
     from flow_driver import act
     from p4_support import fire_timers, pdf_upload, register, review_all, PROCEDURE_REVIEWERS
-    from procedures.models import Document, RevisionFile
+    from procedures.documents.models import Document, RevisionFile
 
     process = register(people, "QP-MK-01")
     act(process, "edit", people["market"], {"outcome": "submit", "change_summary": "初版", "effective_date": days(0)},
@@ -498,7 +498,7 @@ def _api_views(patterns, prefix=""):
 def test_every_api_view_checks_its_input_in_the_shared_guard():
     from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-    from api.base import InputGuard
+    from core.rest.base import InputGuard
 
     views = list(_api_views(get_resolver().url_patterns))
     assert len(views) > 30

@@ -15,7 +15,7 @@ from inbox import escalation
 from inbox.calendar import Calendar
 from inbox.models import CalendarDay, Escalation, Notification, StepTarget, TaskDeadline
 from p1_driver import act, open_task, review_all, start
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.flows import OrderReviewFlow
 
 pytestmark = pytest.mark.django_db
 

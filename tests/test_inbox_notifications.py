@@ -11,7 +11,7 @@ from django.test import Client, TestCase
 from viewflow.workflow.models import Process
 
 from api_driver import client_for
-from forms.tasks import compile_periodic_complaint_analysis
+from procedures.complaints.tasks import compile_periodic_complaint_analysis
 from inbox import escalation
 from inbox.models import Notification, NotificationPreference
 from inbox.notify import notify, set_preferences

@@ -3,9 +3,9 @@ import pytest
 from viewflow.workflow.status import PROCESS
 
 from core.models import AuditEntry, Signature
-from forms.models import LedgerEntry, OrderReviewStatus
+from procedures.order_review.models import LedgerEntry, OrderReviewStatus
 from p1_driver import act, review_all, start
-from workflows.models import order_review_of
+from procedures.order_review.models import order_review_of
 
 pytestmark = pytest.mark.django_db
 

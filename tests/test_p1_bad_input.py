@@ -5,7 +5,7 @@ import pytest
 
 from api_driver import client_for, do, find_task, signature
 from core.models import AuditEntry, Record, Signature
-from forms.models import OrderReview
+from procedures.order_review.models import OrderReview
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from viewflow.workflow.models import Process
 
 from core.models import AuditEntry, Record, RecordFile, Signature
 from drivers import ApiDriver, WebDriver, open_steps
-from forms.models import LedgerEntry, OrderReview, OrderReviewStatus
+from procedures.order_review.models import LedgerEntry, OrderReview, OrderReviewStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.models import RecordFile, Signature
 from p1_driver import act, review_all, start
-from workflows.models import order_review_of
+from procedures.order_review.models import order_review_of
 from worker import wait_until
 
 SIGNERS = ["王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]
@@ -57,7 +57,7 @@ def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, peopl
 
     from workflows import steps
     from workflows.demo import DEMO_PASSWORD
-    from workflows.order_review import OrderReviewFlow
+    from procedures.order_review.flows import OrderReviewFlow
 
     node = OrderReviewFlow.start
     process = steps.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))

@@ -9,8 +9,9 @@ from core.canonical import jsonable
 from core.errors import WrongState
 from core.models import AuditEntry, Record
 from flow_driver import act, start
-from forms import complaints as p2
-from forms.models import ComplaintCase, Lot, LotStatus, Product
+from procedures.complaints import actions as p2
+from procedures.complaints.models import ComplaintCase, Lot, LotStatus
+from forms.models import Product
 from p2_support import FLOW, capa, disposition, inspection, intake, judgement, receipt
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_the_working_data_rebuilds_every_p2_record_exactly_as_last_signed_or_sto
 
 
 def test_the_default_rules_apply_where_none_is_stored_and_a_stored_rule_overrides_them(db):
-    from forms.models import DispositionRule
+    from procedures.complaints.models import DispositionRule
 
     DispositionRule.objects.all().delete()
     rules = p2.rules_for(["concession", "rework", "return_to_supplier"])

@@ -14,9 +14,9 @@ from viewflow.workflow.status import STATUS
 from core.i18n import english
 from core.models import RecordFile, Signature
 from flow_driver import act, open_tasks, start
-from forms import complaints as p2
-from forms.models import ComplaintAnalysis, ComplaintCase, DefectCategory
-from forms.tasks import compile_periodic_complaint_analysis
+from procedures.complaints import actions as p2
+from procedures.complaints.models import ComplaintAnalysis, ComplaintCase, DefectCategory
+from procedures.complaints.tasks import compile_periodic_complaint_analysis
 from p2_support import FLOW, intake, p2_drivers
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_the_schedule_compiles_a_period_once(seeded):
 
 def test_the_job_is_on_the_beat_schedule_monthly_by_default():
     entry = settings.CELERY_BEAT_SCHEDULE["complaint-analysis"]
-    assert entry["task"] == "forms.tasks.compile_periodic_complaint_analysis"
+    assert entry["task"] == "procedures.complaints.tasks.compile_periodic_complaint_analysis"
     schedule = entry["schedule"]
     assert schedule.day_of_month == {1} and schedule.hour == {7} and schedule.minute == {0}
 

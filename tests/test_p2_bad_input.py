@@ -7,9 +7,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import AuditEntry, Record, RecordVersion, Signature
 from drivers import ApiDriver, open_steps
-from forms.models import ComplaintCase, ComplaintPhoto, Disposition, Lot, LotStatus, MaterialReceipt
+from procedures.complaints.models import ComplaintCase, ComplaintPhoto, Disposition, Lot, LotStatus, MaterialReceipt
 from p2_support import (
-    API_START, capa, disposition, image_bytes, inspection, intake, judgement, p2_drivers, photo, receipt,
+    API_START,
+    capa,
+    disposition,
+    image_bytes,
+    inspection,
+    intake,
+    judgement,
+    p2_drivers,
+    photo,
+    receipt,
     walk_to_disposition,
 )
 
@@ -95,7 +104,7 @@ def test_an_order_of_another_customer_is_refused(api, people, order_data):
 
     review = start_p1(people["market"], order_data(number="PO-C2-1", customer="C002"))
     number = review.order_review.record.number if hasattr(review, "order_review") else None
-    from workflows.models import order_review_of
+    from procedures.order_review.models import order_review_of
 
     number = order_review_of(review).record.number
     refused(api, "order_reference", lambda: api.post_start("market", intake(order_reference=number)).status_code)

@@ -7,7 +7,7 @@ var/screenshots/p2-*.png for a person to look at."""
 import pytest
 
 from core.models import RecordFile
-from forms.models import ComplaintCase, DispositionStatus, LotStatus
+from procedures.complaints.models import ComplaintCase, DispositionStatus, LotStatus
 from p2_support import image_bytes, web_base
 from test_browser_journey import SHOTS, Person, browser  # noqa: F401  (the browser fixture)
 

@@ -5,11 +5,24 @@ from viewflow.workflow.models import Process
 
 from core.models import AuditEntry, Record, RecordFile, Signature
 from drivers import open_steps
-from forms.models import (
-    ComplaintCase, ComplaintStatus, Disposition, DispositionRule, DispositionStatus, LotStatus,
+from procedures.complaints.models import (
+    ComplaintCase,
+    ComplaintStatus,
+    Disposition,
+    DispositionRule,
+    DispositionStatus,
+    LotStatus,
 )
 from p2_support import (
-    acceptance, capa, disposition, inspection, intake, judgement, p2_drivers, photo, walk_to_disposition,
+    acceptance,
+    capa,
+    disposition,
+    inspection,
+    intake,
+    judgement,
+    p2_drivers,
+    photo,
+    walk_to_disposition,
 )
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from viewflow.workflow.status import STATUS
 from api_driver import client_for
 from core.models import Record
 from flow_driver import open_tasks, start
-from forms.models import ComplaintCase
+from procedures.complaints.models import ComplaintCase
 from p2_support import FLOW, intake, web_base
 from test_query_counts import _shape
 from workflows import steps

@@ -9,7 +9,7 @@ import pytest
 from core.models import RecordFile
 from core.pdf import render_pdf_bytes
 from flow_driver import act, start
-from forms.models import ComplaintCase
+from procedures.complaints.models import ComplaintCase
 from p2_support import FLOW, acceptance, capa, disposition, inspection, intake, judgement, photo, receipt
 from test_p1_record_pdf import pdf_fonts, pdf_text
 

@@ -6,10 +6,8 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import User
 from flow_driver import act, start
-from forms.models import ComplaintCase, Lot
-from p2_support import (
-    FLOW, disposition, inspection, intake, judgement, receipt, today, web_base,
-)
+from procedures.complaints.models import ComplaintCase, Lot
+from p2_support import FLOW, disposition, inspection, intake, judgement, receipt, today, web_base
 from test_role_matrix import MEMBERS, ROLES, api_client, check, web_client
 
 pytestmark = pytest.mark.django_db
@@ -193,10 +191,10 @@ def test_web_process_cancel_only_for_administrators(world):
 
 def test_the_disposition_rules_are_edited_by_administrators_only_and_audited(world, people):
     from core.models import AuditEntry
-    from forms.models import DispositionRule
+    from procedures.complaints.models import DispositionRule
 
     rule = DispositionRule.objects.get(code="scrap")
-    url = f"/admin/forms/dispositionrule/{rule.pk}/change/"
+    url = f"/admin/complaints/dispositionrule/{rule.pk}/change/"
     check(web_client, lambda c: c.get(url), {"*": 302, "anonymous": 302})  # Django admin: to its login
     admin = web_client("anonymous")
     admin.force_login(people["admin"])

@@ -9,8 +9,8 @@ from p2_support import FLOW, disposition, inspection, intake, judgement, receipt
 
 from core.canonical import jsonable
 from core.verification import working_data_warnings
-from forms import complaints as p2
-from forms.models import ComplaintCase
+from procedures.complaints import actions as p2
+from procedures.complaints.models import ComplaintCase
 
 pytestmark = pytest.mark.django_db
 

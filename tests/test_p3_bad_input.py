@@ -4,10 +4,18 @@ import pytest
 
 from core.models import AuditEntry
 from drivers import open_task
-from forms.capa_models import CapaAction, CapaCase, CapaStatus, EffectivenessCheck, WhyStep
+from procedures.capa.models import CapaAction, CapaCase, CapaStatus, EffectivenessCheck, WhyStep
 from p3_support import (
-    containment_data, day, describe_data, p3_drivers, plan_data, raise_data, root_cause_data, skip_rendering,
-    validation_data, walk_to_actions,
+    containment_data,
+    day,
+    describe_data,
+    p3_drivers,
+    plan_data,
+    raise_data,
+    root_cause_data,
+    skip_rendering,
+    validation_data,
+    walk_to_actions,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]

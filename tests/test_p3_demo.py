@@ -3,7 +3,7 @@ run under procedure QP-QA-05 (the documents the seed issues)."""
 import pytest
 from django.core.management import call_command
 
-from forms.capa_models import CapaCase, CapaStatus
+from procedures.capa.models import CapaCase, CapaStatus
 
 pytestmark = pytest.mark.django_db
 

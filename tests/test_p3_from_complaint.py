@@ -6,8 +6,8 @@ from viewflow.workflow.models import Process
 
 from core.models import Record
 from drivers import open_steps
-from forms.capa_models import CapaCase, CapaStatus
-from forms.models import ComplaintCase
+from procedures.capa.models import CapaCase, CapaStatus
+from procedures.complaints.models import ComplaintCase
 from p2_support import capa, disposition, p2_drivers, walk_to_disposition
 from p2_support import skip_rendering as skip_p2_rendering
 from p3_support import closure_data, day, fire_timers, prevention_data, skip_rendering, validation_data, \

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from core.models import AuditEntry
 from drivers import ApiDriver, open_task
-from forms.capa_models import CapaAction, CapaCase
-from forms.capa_tasks import remind_overdue_capa_actions
+from procedures.capa.models import CapaAction, CapaCase
+from procedures.capa.tasks import remind_overdue_capa_actions
 from p3_support import day, raise_data, skip_rendering, walk_to_actions
-from workflows.models import CapaProcess
+from procedures.capa.models import CapaProcess
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("credentials_kept_fresh")]  # weeks pass
 

@@ -11,10 +11,21 @@ from viewflow.workflow.status import STATUS
 
 from core.models import AuditEntry, Record, Signature
 from drivers import open_steps, open_task
-from forms.capa_models import ActionStatus, CapaAction, CapaCase, CapaStatus, DueDateChange, WhyStep
+from procedures.capa.models import ActionStatus, CapaAction, CapaCase, CapaStatus, DueDateChange, WhyStep
 from p3_support import (
-    closure_data, day, extension, fire_timers, p3_drivers, plan_data, prevention_data, raise_data, root_cause_data,
-    skip_rendering, validation_data, verification_data, walk_to_actions,
+    closure_data,
+    day,
+    extension,
+    fire_timers,
+    p3_drivers,
+    plan_data,
+    prevention_data,
+    raise_data,
+    root_cause_data,
+    skip_rendering,
+    validation_data,
+    verification_data,
+    walk_to_actions,
 )
 
 DRIVERS = p3_drivers()

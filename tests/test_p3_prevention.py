@@ -4,13 +4,23 @@ import pytest
 
 from core.models import AuditEntry, Record
 from flow_driver import act, open_tasks, start
-from forms.capa_models import CapaCase, CapaStatus
+from procedures.capa.models import CapaCase, CapaStatus
 from p3_support import (
-    FLOW, closure_data, containment_data, day, describe_data, plan_data, prevention_data, raise_data, root_cause_data,
-    skip_rendering, validation_data, verification_data,
+    FLOW,
+    closure_data,
+    containment_data,
+    day,
+    describe_data,
+    plan_data,
+    prevention_data,
+    raise_data,
+    root_cause_data,
+    skip_rendering,
+    validation_data,
+    verification_data,
 )
 from p4_support import fire_timers, register
-from procedures.models import Document
+from procedures.documents.models import Document
 from test_p3_paths import fire_on
 from test_p4_document_control import issue
 
@@ -56,7 +66,7 @@ def test_a_document_item_that_raises_a_change_must_name_the_document(people, mon
     process = start(FLOW, "start", people["quality"], raise_data())
     case = CapaCase.objects.get(record__process=process)
     CapaCase.objects.filter(pk=case.pk).update(status=CapaStatus.PREVENTION)
-    from forms import capa as p3
+    from procedures.capa import actions as p3
 
     with pytest.raises(InvalidInput) as refused:
         p3.record_prevention(case, actor=people["engineering"], data={"prevention": [

@@ -6,10 +6,19 @@ import pytest
 from core.models import RecordFile
 from core.pdf import render_html, render_pdf_bytes
 from flow_driver import act, start
-from forms.capa_models import CapaCase
+from procedures.capa.models import CapaCase
 from p3_support import (
-    FLOW, WHY_ANSWERS, containment_data, day, describe_data, plan_data, prevention_data, raise_data, root_cause_data,
-    validation_data, verification_data,
+    FLOW,
+    WHY_ANSWERS,
+    containment_data,
+    day,
+    describe_data,
+    plan_data,
+    prevention_data,
+    raise_data,
+    root_cause_data,
+    validation_data,
+    verification_data,
 )
 from test_p1_record_pdf import pdf_fonts, pdf_text
 from test_p2_record_pdf import fonts_embedded_cjk

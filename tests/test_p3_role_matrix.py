@@ -9,10 +9,19 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import User
 from flow_driver import act, start
-from forms.capa_models import CapaCase
+from procedures.capa.models import CapaCase
 from p3_support import (
-    FLOW, containment_data, describe_data, plan_data, prevention_data, raise_data, root_cause_data, skip_rendering,
-    validation_data, verification_data, web_base,
+    FLOW,
+    containment_data,
+    describe_data,
+    plan_data,
+    prevention_data,
+    raise_data,
+    root_cause_data,
+    skip_rendering,
+    validation_data,
+    verification_data,
+    web_base,
 )
 from test_p3_paths import fire_on
 from p3_support import day

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from api_driver import client_for, signature
 from p4_support import fire_timers, pdf_upload
-from procedures.models import Document, RevisionStatus
+from procedures.documents.models import Document, RevisionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_the_approval_matrix_api_shows_and_edits_a_group_rule_and_the_flow_asks_
     managers; each is asked at once, the second approval settles it and the third seat
     is cancelled."""
     from accounts.models import Membership
-    from procedures.models import ApprovalRule
+    from procedures.documents.models import ApprovalRule
 
     for name in ["production_mgr", "materials_mgr"]:
         Membership.objects.create(user=people[name], department="engineering", role="manager")

@@ -16,10 +16,10 @@ from core.errors import InvalidInput, WrongState
 from core.models import AuditEntry, Signature
 from flow_driver import act, open_tasks, start
 from p4_support import PROCEDURE_REVIEWERS, draft, fire_timers, issue, register, review_all
-from procedures import actions
-from procedures.models import Document, Revision, RevisionStatus
-from procedures.tasks import open_periodic_reviews
-from workflows.document_control import DocumentControlFlow
+from procedures.documents import actions
+from procedures.documents.models import Document, Revision, RevisionStatus
+from procedures.documents.tasks import open_periodic_reviews
+from procedures.documents.flows import DocumentControlFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_everyone_in_the_distribution_and_no_one_else_is_asked_to_acknowledge(pe
 
 
 def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox):
-    from procedures.tasks import remind_overdue_acknowledgements
+    from procedures.documents.tasks import remind_overdue_acknowledgements
 
     process = register(people)
     issue(people, process, "A/0")
@@ -186,7 +186,7 @@ def test_a_record_keeps_the_form_revision_it_was_made_under(people, order_data):
 def test_each_process_records_the_procedure_revision_it_runs_under(people, order_data):
     from p1_driver import start as start_order
 
-    process = register(people, governs_flow="workflows.order_review.OrderReviewFlow")
+    process = register(people, governs_flow="procedures.order_review.flows.OrderReviewFlow")
     issue(people, process, "A/0")
     fire_timers()
     order = start_order(people["market"], order_data())
@@ -293,7 +293,7 @@ def test_a_department_asking_for_changes_sends_the_draft_back(people):
 def test_the_quality_manager_edits_the_approval_matrix_and_the_change_is_audited(people):
     client = Client()
     client.force_login(people["quality"])
-    from procedures.models import ApprovalRule
+    from procedures.documents.models import ApprovalRule
 
     rule = ApprovalRule.objects.get(document_type="form")
     body = {"rule": rule.pk, f"r{rule.pk}-reviewing_departments": ["quality", "production"],
@@ -362,7 +362,7 @@ def test_seed_demo_issues_the_source_procedures_and_their_forms_in_force(db, cap
     call_command("seed_demo")
     numbers = set(Document.objects.filter(revisions__status="effective").values_list("number", flat=True))
     assert {"QP-MK-01", "QP-QA-04", "QP-QA-05", "QP-QA-01", "QR-MK-001", "QR-MK-002", "QR-MC-001"} <= numbers
-    from forms.models import OrderReview
+    from procedures.order_review.models import OrderReview
 
     record = OrderReview.objects.order_by("pk").first().record
     assert (record.form_code, record.form_revision) == ("QR-MK-001", "A/0")
@@ -426,7 +426,7 @@ def test_the_quality_manager_sets_a_group_rule_on_the_matrix_page_and_all_distri
     """DOC-4 with a quorum: a procedure approved by the managers of every department in
     its distribution (all of them); the page shows the rule; a rejection by one of them
     returns the draft to its author and cancels the other seat."""
-    from procedures.models import ApprovalRule
+    from procedures.documents.models import ApprovalRule
 
     rule = ApprovalRule.objects.get(document_type="procedure")
     client = Client()

@@ -4,7 +4,7 @@ import pytest
 from accounts.models import User
 from flow_driver import act
 from p4_support import draft, fire_timers, register, review_all
-from procedures.models import Document, Revision
+from procedures.documents.models import Document, Revision
 from test_role_matrix import MEMBERS, api_client, check, web_client
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_web_released_copies_for_members_drafts_for_the_people_involved(docs):
 
 
 def test_web_only_the_quality_manager_changes_the_approval_matrix(docs):
-    from procedures.models import ApprovalRule
+    from procedures.documents.models import ApprovalRule
 
     rule = ApprovalRule.objects.get(document_type="form")
     body = {"rule": rule.pk, f"r{rule.pk}-reviewing_departments": ["quality"],
@@ -83,7 +83,7 @@ def test_api_change_requests_from_any_member_registration_by_quality(docs):
 
 
 def test_api_only_the_quality_manager_changes_the_approval_matrix(docs):
-    from procedures.models import ApprovalRule
+    from procedures.documents.models import ApprovalRule
 
     rule = ApprovalRule.objects.get(document_type="form")
     check(api_client, lambda c: c.patch(f"/api/approval-rules/{rule.pk}/", {"reviewing_departments": ["quality"],

@@ -3,7 +3,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from flow_driver import act, open_tasks
 from p4_support import draft, register, review_all
-from procedures.models import Document
+from procedures.documents.models import Document
 
 pytestmark = pytest.mark.django_db
 

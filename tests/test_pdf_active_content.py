@@ -24,8 +24,8 @@ from pdf_support import ACTIVE, harmless_links_pdf, plain_pdf, upload
 from core.errors import InvalidInput
 from core.models import AuditEntry, Record
 from core.pdfsafety import active_content, open_pdf
-from forms.models import OrderReview
-from procedures.models import Revision, RevisionFile, RevisionStatus, StampedCopyBase
+from procedures.order_review.models import OrderReview
+from procedures.documents.models import Revision, RevisionFile, RevisionStatus, StampedCopyBase
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from api_driver import client_for, signature
 from core.models import Record
 from p1_driver import act, open_task, sign, start
 from workflows import steps
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.flows import OrderReviewFlow
 
 pytestmark = pytest.mark.django_db
 

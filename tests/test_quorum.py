@@ -18,11 +18,11 @@ from core.models import AuditEntry, Meaning, Signature
 from core.verification import verify_all
 from flow_driver import act, open_tasks
 from p4_support import draft, register, review_all
-from procedures import actions
-from procedures.models import ApprovalRule, RevisionApproval, RevisionStatus
+from procedures.documents import actions
+from procedures.documents.models import ApprovalRule, RevisionApproval, RevisionStatus
 from workflows import quorum, steps
 from workflows.demo import DEMO_PASSWORD
-from workflows.document_control import DocumentControlFlow
+from procedures.documents.flows import DocumentControlFlow
 
 PROCEDURE_REVIEWERS = ["quality", "market", "production"]
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
@@ -80,7 +80,7 @@ def node_tasks(process, name):
 
 
 def revision_of(process):
-    from procedures.models import Revision
+    from procedures.documents.models import Revision
 
     return Revision.objects.get(pk=process.data["revision"])
 
@@ -294,7 +294,7 @@ def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkey
 
     from drivers import open_steps
     from p2_support import disposition, p2_drivers, skip_rendering, walk_to_disposition
-    from workflows.complaints import ComplaintFlow
+    from procedures.complaints.flows import ComplaintFlow
 
     skip_rendering(monkeypatch)
     Membership.objects.create(user=people["gm"], department="materials", role="staff")
@@ -322,7 +322,7 @@ def test_p2_a_rejection_cancels_the_open_signature_audited_as_quorum_reached(peo
     assert drive.do("quality_mgr", pid, "dispose", disposition(("concession", "100"), ("return_to_supplier", "20")),
                     meaning="approved") == 200
     assert drive.do("gm", pid, "sign_disposition", {}, meaning="rejected", reason="不可接受 not acceptable") == 200
-    from workflows.complaints import ComplaintFlow
+    from procedures.complaints.flows import ComplaintFlow
 
     cancelled = Task.objects.get(process_id=pid, flow_task=ComplaintFlow.sign_disposition, status=STATUS.CANCELED)
     assert cancelled.data["signer"] == "materials:staff"

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import translation
 from viewflow.workflow.status import STATUS
 
-from accounts import delegation as service
+from inbox import delegation as service
 from accounts.models import Department, Membership, Role, User
 from api_driver import client_for
 from core import esign
@@ -177,7 +177,7 @@ def test_a_reassigned_delegated_task_is_no_longer_signed_on_behalf(people):
     admin = people["admin"]
     deputy = colleague("market_deputy", "副经理 Deputy", Department.MARKET, Role.MANAGER)
     esign.accept_accountability(deputy)
-    from forms import complaints as p2
+    from procedures.complaints import actions as p2
 
     service.create_delegation(delegator=people["market_mgr"], substitute=deputy, starts_on=service.company_day(),
                               ends_on=service.company_day(), reason="出差 business trip", actor=people["market_mgr"])

@@ -24,7 +24,7 @@ def world(people, order_data):
     contract = start(people["market"], order_data(number="CT-MATRIX-2", kind="contract"))
     review_all(contract, people)
     record = order.order_review.record if hasattr(order, "order_review") else None
-    from workflows.models import order_review_of
+    from procedures.order_review.models import order_review_of
 
     return {
         "pid": order.pk, "record": order_review_of(order).record,

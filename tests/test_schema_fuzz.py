@@ -91,11 +91,11 @@ def world(people, order_data):
 def known_path_values():
     """Real values for each path parameter, by the path it appears in."""
     from evidence.models import EvidenceBundle
-    from forms.capa_models import CapaCase
-    from forms.models import Lot
+    from procedures.capa.models import CapaCase
+    from procedures.complaints.models import Lot
     from inbox.models import CalendarDay, Notification
-    from procedures.models import ApprovalRule, Document, RevisionFile
-    from accounts.models import Delegation
+    from procedures.documents.models import ApprovalRule, Document, RevisionFile
+    from inbox.models import Delegation
 
     tasks = list(Task.objects.filter(flow_task_type="HUMAN").values_list("pk", flat=True))
     return {

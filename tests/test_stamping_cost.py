@@ -16,9 +16,9 @@ from p4_support import fire_timers, register, review_all
 from pdf_support import many_sizes_pdf, upload
 
 from core.models import AuditEntry
-from procedures import stamping
-from procedures.models import Revision, RevisionFile, StampedCopyBase
-from workflows.document_control import DocumentControlFlow
+from procedures.documents import stamping
+from procedures.documents.models import Revision, RevisionFile, StampedCopyBase
+from procedures.documents.flows import DocumentControlFlow
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from accounts import delegation as service
+from inbox import delegation as service
 from accounts.models import Department, Membership, Role, User
 from api_driver import client_for
 from core import esign
@@ -19,7 +19,7 @@ from core.models import AuditEntry
 from flow_driver import act, open_tasks, start
 from p3_support import FLOW as CAPA, containment_data, describe_data, raise_data
 from workflows import steps
-from workflows.registry import FLOWS
+from core.registry import flows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -42,7 +42,7 @@ def capa_at_containment(people):
 
 
 def _human_nodes():
-    for flow_class in FLOWS:
+    for flow_class in flows():
         for node in flow_class.instance.nodes():
             if getattr(node, "task_type", "") == "HUMAN":
                 yield pytest.param(node, id=f"{flow_class.__name__}.{node.name}")
@@ -188,8 +188,8 @@ def test_a_substitute_releases_a_bound_task_back_to_the_absent_person_never_to_a
 def test_a_directly_assigned_task_with_a_queue_is_released_to_that_queue(people):
     """The complaint analysis is assigned to the Market manager who compiled it, with the Market
     managers' queue behind it: released, it waits there."""
-    from forms import complaints as p2
-    from workflows.complaints import ComplaintFlow
+    from procedures.complaints import actions as p2
+    from procedures.complaints.flows import ComplaintFlow
 
     period_start, period_end = p2.previous_period()
     process = start(ComplaintFlow, "start_analysis", people["market_mgr"],

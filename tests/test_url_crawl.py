@@ -91,22 +91,22 @@ def run_jobs(process, *, render):
 
 def seed_world():
     import core.pdf
-    import procedures.seed
-    from accounts.delegation import create_delegation
+    import procedures.documents.seed
+    from inbox.delegation import create_delegation
     from accounts.models import User
     from core.models import Record
     from evidence.bundles import request_bundle
     from evidence.grants import grant_auditor_access
-    from forms.models import OrderReview
+    from procedures.order_review.models import OrderReview
     from viewflow.workflow.models import Process
     from viewflow.workflow.status import STATUS
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(core.pdf, "queue_render", lambda version: None)
-        patch.setattr(procedures.seed, "_pdf", one_page_pdf)
+        patch.setattr(procedures.documents.seed, "_pdf", one_page_pdf)
         # two procedures and two forms of the demo's thirteen documents (each runs the whole document flow)
-        patch.setattr(procedures.seed, "PROCEDURES", procedures.seed.PROCEDURES[:2])
-        patch.setattr(procedures.seed, "FORMS", procedures.seed.FORMS[:2])
+        patch.setattr(procedures.documents.seed, "PROCEDURES", procedures.documents.seed.PROCEDURES[:2])
+        patch.setattr(procedures.documents.seed, "FORMS", procedures.documents.seed.FORMS[:2])
         call_command("seed_demo", stdout=io.StringIO())
     # Celery jobs: the approved contract's record PDF is rendered (its page and PDF link are crawled);
     # the closed complaint cases' jobs run without rendering; the documents' stay scheduled.
@@ -136,8 +136,13 @@ def admin_rows(users, now):
     """One row for each admin page that the seed leaves empty (a destroyed record's tombstone aside)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
-    from django_celery_beat.models import (ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask,
-                                           SolarSchedule)
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
     from rest_framework.authtoken.models import Token
     from viewflow.workflow.models import Task
 
@@ -214,7 +219,7 @@ def describe(url, response):
 
 
 def test_the_crawl_fills_every_url_pattern_but_a_few_task_steps_the_demo_never_reaches(world):
-    from workflows.registry import FLOWS
+    from core.registry import flows
 
     unfilled = world["unfilled"]
     # Only task pages of steps the demo world has no task of (a CAPA extension, a periodic review …),
@@ -227,7 +232,7 @@ def test_the_crawl_fills_every_url_pattern_but_a_few_task_steps_the_demo_never_r
     assert any("type=JOB status=DONE" in url.note for url in world["urls"])
     assert any("type=JOB status=SCHEDULED" in url.note for url in world["urls"])
     assert any("type=TIMER" in url.note or "type=START_TIMER" in url.note for url in world["urls"]), covered
-    labels = {flow_label(flow) for flow in FLOWS}
+    labels = {flow_label(flow) for flow in flows()}
     assert {url.route.split("/")[2] for url in world["urls"] if url.route.startswith("qms/flows/") and
             url.route.count("/") > 3} == labels
     routes = {re.sub(r"<\w+:(\w+)>", r"<\1>", url.route) for url in world["urls"]}  # converters aside

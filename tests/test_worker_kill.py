@@ -24,8 +24,8 @@ from core.models import AuditEntry, RecordFile
 from p1_driver import open_task, review_all, sign, start
 from workflows import steps
 from workflows.jobs import requeue_stalled_jobs
-from workflows.models import order_review_of
-from workflows.order_review import OrderReviewFlow
+from procedures.order_review.models import order_review_of
+from procedures.order_review.flows import OrderReviewFlow
 from worker import restore_unacked, wait_until
 
 WAIT = 180  # seconds: a worker start plus two WeasyPrint renders on a busy two-core machine

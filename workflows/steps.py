@@ -8,7 +8,6 @@
 - `claim_task()` / `release_task()`: queue → inbox and back, audited.
 """
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,18 +16,17 @@ from django.utils.translation import gettext as _
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
-from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
-from viewflow.workflow.models import Task
+from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
 
-from accounts.backends import department_permissions
-from accounts.delegation import DELEGATION_KEYS, acting_for, audit_routing, holds_permission, route_new_task
 from accounts.models import User
 from core import audit, esign
 from core.context import acting_as
 from core.errors import InvalidInput, NotPermitted, WrongState
 from inbox import drafts
+from inbox.delegation import DELEGATION_KEYS, acting_for, audit_routing, holds_permission, route_new_task
+from inbox.queues import flow_lock
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ class StepContext:
 
     @property
     def on_behalf_of(self):
-        """The absent person the actor works for on this task (accounts.delegation), or None."""
+        """The absent person the actor works for on this task (inbox.delegation), or None."""
         if not hasattr(self, "_on_behalf_of"):
             self._on_behalf_of = acting_for(self.task, self.actor) if self.task.pk else None
         return self._on_behalf_of
@@ -99,16 +97,6 @@ def delegated_to(task):
     """The substitute a bound task was routed to during its assignee's absence, or None."""
     data = task.data if isinstance(task.data, dict) else {}
     return data.get("delegated_to") if data.get("on_behalf_of") else None
-
-
-def queue_for(user, flow_classes, tasks=None):
-    """The tasks `user` may claim (of `tasks`, default all): open, unclaimed, in a queue
-    whose permission they hold through a membership. A task without a queue is never in
-    anyone's queue."""
-    tasks = Task.objects.all() if tasks is None else tasks
-    return tasks.filter(flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True,
-                               owner_permission__in=sorted(department_permissions(user)),
-                               process__flow_class__in=flow_classes)
 
 
 class StepMixin:
@@ -181,7 +169,7 @@ class Step(StepMixin, flow.View):
     def calc_owner(self, activation):
         """The person the flow assigns the new task to (`.Assign(...)`) is recorded as its
         assignee; if they are absent, the task goes to their substitute before it is saved
-        (accounts.delegation.route_new_task)."""
+        (inbox.delegation.route_new_task)."""
         owner = super().calc_owner(activation)
         if owner is not None:
             task = activation.task
@@ -258,17 +246,6 @@ class StartStep(StepMixin, flow.Start):
 
 
 # --- actions ------------------------------------------------------------------------
-
-
-@contextmanager
-def flow_lock(flow_class, process_pk):
-    """The flow's lock on the process. A process still locked after viewflow's
-    retries is reported as WrongState (409: try again), not as a server error."""
-    try:
-        with flow_class.lock(process_pk):
-            yield
-    except FlowLockFailed as exc:
-        raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc
 
 
 def _check_signature(node, signature_input, actor):
@@ -383,7 +360,7 @@ def claim_task(task, *, actor):
 def release_task(task, *, actor):
     """Give back a claimed task: a queue task to its queue, a task bound to a person to that
     person (e.g. a substitute hands it back). A person's own bound task has nowhere to go
-    and is refused: their department manager reassigns it (accounts.delegation)."""
+    and is refused: their department manager reassigns it (inbox.delegation)."""
     node = task.flow_task
     with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
         task.refresh_from_db()

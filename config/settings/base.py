@@ -42,14 +42,19 @@ INSTALLED_APPS = [
     "axes",
     "viewflow",
     "viewflow.workflow",
-    "accounts",
+    # the layers, bottom up (imports run one way, checked by tests/test_architecture.py)
     "core",
+    "accounts",
     "forms",
-    "procedures",
-    "workflows",
-    "api",
-    "evidence",
     "inbox",
+    "workflows",
+    "evidence",
+    # one app per procedure
+    "procedures.documents",
+    "procedures.order_review",
+    "procedures.complaints",
+    "procedures.capa",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +180,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("API_AUTH_RATE", "20/min")},
-    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.rest.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QMS engine API",
@@ -185,7 +190,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "evidence.permissions.AuditorsReadOnly"],
     "ENUM_NAME_OVERRIDES": {
         "DepartmentEnum": "accounts.models.Department",
-        "DocumentTypeEnum": "procedures.models.DocumentType",
+        "DocumentTypeEnum": "procedures.documents.models.DocumentType",
     },
     # Swagger UI served from our own static files: no CDN
     "SWAGGER_UI_DIST": "SIDECAR",

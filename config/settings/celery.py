@@ -65,9 +65,9 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-jobs": {"task": "workflows.jobs.requeue_stalled_jobs",
                              "schedule": float(os.environ.get("QMS_JOB_REQUEUE_CHECK_SECONDS", "120"))},
     # P4: periodic reviews due within the lead time, daily at 06:00; overdue acknowledgements at 08:00
-    "open-periodic-reviews": {"task": "procedures.tasks.open_periodic_reviews",
+    "open-periodic-reviews": {"task": "procedures.documents.tasks.open_periodic_reviews",
                               "schedule": crontab(hour=6, minute=0)},
-    "remind-overdue-acknowledgements": {"task": "procedures.tasks.remind_overdue_acknowledgements",
+    "remind-overdue-acknowledgements": {"task": "procedures.documents.tasks.remind_overdue_acknowledgements",
                                         "schedule": crontab(hour=8, minute=0)},
 }
 
@@ -75,13 +75,13 @@ CELERY_BEAT_SCHEDULE = {
 # A crontab "minute hour day-of-month month day-of-week"; default 07:00 on the 1st of every month.
 _analysis = os.environ.get("QMS_COMPLAINT_ANALYSIS_CRONTAB", "0 7 1 * *").split()
 CELERY_BEAT_SCHEDULE["complaint-analysis"] = {
-    "task": "forms.tasks.compile_periodic_complaint_analysis",
+    "task": "procedures.complaints.tasks.compile_periodic_complaint_analysis",
     "schedule": crontab(minute=_analysis[0], hour=_analysis[1], day_of_month=_analysis[2],
                         month_of_year=_analysis[3], day_of_week=_analysis[4]),
 }
 
 # P3 / CA-5: one reminder per overdue corrective action (owner + Quality manager), daily at 08:15
-CELERY_BEAT_SCHEDULE["remind-overdue-capa-actions"] = {"task": "forms.capa_tasks.remind_overdue_capa_actions",
+CELERY_BEAT_SCHEDULE["remind-overdue-capa-actions"] = {"task": "procedures.capa.tasks.remind_overdue_capa_actions",
                                                        "schedule": crontab(hour=8, minute=15)}
 
 # SIG-1: recompute every hash nightly at 02:30; the quality managers are e-mailed on failure

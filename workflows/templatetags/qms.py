@@ -1,6 +1,6 @@
 from django import template
 
-from workflows.models import order_review_of
+from procedures.order_review.models import order_review_of
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def order_review(process):
 
 @register.filter
 def document_revision(process):
-    from procedures.flowdata import revision_of
+    from procedures.documents.flowdata import revision_of
 
     try:
         return revision_of(process)

@@ -13,13 +13,14 @@ from viewflow.workflow.status import STATUS
 from accounts.models import User
 from core import audit
 from core.models import AuditEntry
-from workflows.registry import FLOWS
-from workflows.steps import ASSIGNEE, Step, flow_lock
+from core.registry import flows
+from inbox.queues import flow_lock
+from workflows.steps import ASSIGNEE, Step
 
 
 def orphaned_tasks():
     return (Task.objects.filter(flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True,
-                                process__flow_class__in=FLOWS)
+                                process__flow_class__in=flows())
             .filter(Q(owner_permission__isnull=True) | Q(owner_permission="")).order_by("pk"))
 
 

@@ -1,0 +1,281 @@
+"""P3 — Corrective and preventive action (纠正预防措施控制程序), PROCEDURES.md P3, src 6.6.9
+and ISO 9001 10.2, as an 8D: D0 emergency response, D1 team, D2 problem, D3 containment,
+D4 root cause (5-Why, 6M fishbone, escape point), D5 permanent actions approved by the
+Quality manager, each action in its owner's inbox (due dates move only by an approved
+extension), D6 implemented and validated with the effectiveness check's date, the check
+on that date (not effective → D4 again), D7 prevention (document changes via P4), D8
+closure. Swimlanes (who) in comments; business rules live in forms/capa.py."""
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow
+
+from accounts.models import Department
+from core.access import can_view_processes
+from core.models import Meaning
+from procedures.capa import actions as p3
+from procedures.capa.forms import (
+    ActionStepForm, CapaRaiseForm, ClosureForm, ContainmentForm, DescribeForm, ExtensionDecisionForm,
+    PlanApprovalForm, PlanForm, PreventionForm, RootCauseForm, ValidationForm, VerificationForm,
+)
+from procedures.capa.models import CapaAction
+
+from workflows.base import QmsFlow, decided, manager, staff
+from procedures.capa.models import CapaProcess, capa_case_of
+from workflows.models import attach_artifact
+from workflows.jobs import CeleryJob
+from workflows.steps import FanOut, Step, StartStep
+
+
+def remember(process, **decisions):
+    process.data = {**(process.data or {}), **decisions}
+    process.save(update_fields=["data"])
+
+
+def case_of(activation):
+    case = capa_case_of(activation.process)
+    case.refresh_from_db()
+    return case
+
+
+def leader(activation):
+    """D3, D4, D5 and D7 go to the 8D team leader named in D1."""
+    return case_of(activation).leader
+
+
+def action_id(activation):
+    """The action a task of the action branch works on. The fan-out gives it as
+    task.data; a task reached again through the extension loop takes it from the
+    process (set by the step that led there, under the flow lock) and keeps it."""
+    if not (activation.task.data or {}).get("action"):
+        activation.task.data = {"action": (activation.process.data or {}).get("current_action")}
+    return activation.task.data["action"]
+
+
+def action_owner(activation):
+    return CapaAction.objects.select_related("owner").get(pk=action_id(activation)).owner
+
+
+def extension_approver(activation):
+    action_id(activation)  # keeps the action on the task
+    return manager(Department.QUALITY)
+
+
+def planned_actions(activation):
+    """One task per open action of the round, in its owner's inbox."""
+    case = case_of(activation)
+    return [{"action": a.pk} for a in p3.open_actions(case, case.round).order_by("position")]
+
+
+class CapaFlow(QmsFlow):
+    process_class = CapaProcess
+    process_title = _("Corrective and preventive action")
+    process_description = _("PROCEDURES P3: corrective and preventive action (8D) with effectiveness checks.")
+    process_summary_template = "{{ process.summary_text }}"
+    step_summary_template = "capa/step_summary.html"
+
+    # [P3, CA-1] Quality (staff or manager): raise a corrective action by hand, naming its
+    # source (internal NC, audit finding, management review, …).
+    start = (
+        StartStep(CapaRaiseForm, this.raised_by_hand)
+        .Annotation(title=_("Raise a corrective action"))
+        .Permission(staff(Department.QUALITY))
+        .Next(this.describe)
+    )
+    # [src 6.6.9, CA-1] P2.6 raises it from a justified complaint / return, linked both ways.
+    start_raised = flow.StartHandle(this.raised_from_complaint).Next(this.describe)
+
+    # [P3.1, 8D-1 D0–D2] Quality: emergency response, the team, the problem in 5W2H and is / is-not.
+    describe = (
+        Step(DescribeForm, this.described)
+        .Annotation(title=_("D0–D2: team and problem description"))
+        .Permission(staff(Department.QUALITY))
+        .Next(this.contain)
+    )
+    # [P3.1, D3] Team leader: contain the problem and verify the containment.
+    contain = (
+        Step(ContainmentForm, this.contained)
+        .Annotation(title=_("D3: containment"))
+        .Assign(leader)
+        .Next(this.analyse)
+    )
+    # [P3.2, D4, 8D-3] Team leader: 5-Why chain, 6M fishbone, root cause, escape point,
+    # similar nonconformities elsewhere.
+    analyse = (
+        Step(RootCauseForm, this.analysed)
+        .Annotation(title=_("D4: root cause"))
+        .Assign(leader)
+        .Next(this.plan)
+    )
+    # [P3.3, D5, CA-5] Team leader: the permanent actions, each with an owner and a due date.
+    plan = (
+        Step(PlanForm, this.planned)
+        .Annotation(title=_("D5: permanent actions"))
+        .Assign(leader)
+        .Next(this.approve_plan)
+    )
+    # [P3.3] Quality manager: approve the plan (signed) or send it back.
+    approve_plan = (
+        Step(PlanApprovalForm, this.plan_decided, meanings=[Meaning.APPROVED, Meaning.REJECTED])
+        .Annotation(title=_("Approve the action plan"))
+        .Permission(manager(Department.QUALITY))
+        .Next(this.plan_approved)
+    )
+    plan_approved = (
+        flow.If(decided("plan", "approved")).Annotation(title=_("Plan approved?"))
+        .Then(this.actions)
+        .Else(this.plan)
+    )
+
+    # [P3.4, CA-5] Each owner carries out and evidences their action (a task in their inbox,
+    # due on the action's own due date), or asks for a later date.
+    actions = FanOut().Annotation(title=_("Actions")).Next(this.do_action, data_source=planned_actions)
+    do_action = (
+        Step(ActionStepForm, this.action_reported, due=this.action_due)
+        .Annotation(title=_("Carry out the action"))
+        .Assign(action_owner)
+        .Next(this.extension_asked)
+    )
+    extension_asked = (
+        flow.If(decided("extension", True)).Annotation(title=_("Extension asked?"))
+        .Then(this.decide_extension)
+        .Else(this.actions_done)
+    )
+    # [CA-5] Quality manager: approve or reject the new due date (reason when rejecting).
+    decide_extension = (
+        Step(ExtensionDecisionForm, this.extension_decided)
+        .Annotation(title=_("Decide on a due-date extension"))
+        .Permission(extension_approver)
+        .Next(this.do_action)
+    )
+    actions_done = flow.Join().Annotation(title=_("All actions done")).Next(this.validate)
+
+    # [P3.4, D6] Quality manager: implemented and validated, containment removed; sets the
+    # date of the effectiveness check (default QMS["CAPA_VERIFICATION_DAYS"] after the last due date).
+    validate = (
+        Step(ValidationForm, this.validated, meanings=[Meaning.APPROVED])
+        .Annotation(title=_("D6: validate and plan the effectiveness check"))
+        .Permission(manager(Department.QUALITY))
+        .Next(this.wait_for_verification)
+    )
+    # [P3.5, CA-3] On the verification date (a database timer fired by Celery beat) the
+    # check opens in Quality's queue.
+    wait_for_verification = (
+        flow.Timer(this.verification_moment).Annotation(title=_("Verification date")).Next(this.verification_due)
+    )
+    verification_due = flow.Function(this.open_verification).Annotation(title=_("Open the check")) \
+        .Next(this.verify)
+    # [P3.5, CA-3] Quality: effective? (result, date, reviewer; signed). Not effective → D4.
+    verify = (
+        Step(VerificationForm, this.verified, meanings=[Meaning.VERIFIED])
+        .Annotation(title=_("Verify effectiveness"))
+        .Permission(staff(Department.QUALITY))
+        .Next(this.effective)
+    )
+    effective = (
+        flow.If(decided("effective", True)).Annotation(title=_("Effective?"))
+        .Then(this.prevent)
+        .Else(this.analyse)
+    )
+
+    # [P3.5, D7, CA-4] Team leader: documents and similar products; document changes go to P4.
+    prevent = (
+        Step(PreventionForm, this.prevented)
+        .Annotation(title=_("D7: prevent recurrence"))
+        .Assign(leader)
+        .Next(this.close)
+    )
+    # [P3.5, D8, CA-3, CA-4, 8D-2] Quality manager: risks updated? QMS change needed? close (signed).
+    close = (
+        Step(ClosureForm, this.closed, meanings=[Meaning.APPROVED])
+        .Annotation(title=_("D8: close the corrective action"))
+        .Permission(manager(Department.QUALITY))
+        .Next(this.render_report)
+    )
+    # The 8D report as PDF, by a Celery worker.
+    render_report = CeleryJob(this.render).Annotation(title=_("Render the report PDF")).Next(this.end)
+    end = flow.End().Annotation(title=_("Closed"))
+
+    # --- who may see: department members, and the case's 8D team ---------------------------------
+
+    def has_view_permission(self, user, obj=None):
+        if can_view_processes(user):
+            return True
+        return user.is_authenticated and p3.records_of_teams(user).exists()
+
+    # --- step actions: thin adapters over forms/capa.py -------------------------------------------
+
+    def raised_by_hand(self, ctx):
+        attach_artifact(ctx.process, p3.raise_capa(process=ctx.process, actor=ctx.actor, data=ctx.data))
+
+    def raised_from_complaint(self, activation, complaint_case, actor):
+        activation.process.save()  # the record names its process
+        case = p3.raise_from_complaint(complaint_case, actor=actor, process=activation.process)
+        attach_artifact(activation.process, case)
+        return case
+
+    def described(self, ctx):
+        p3.describe_problem(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+
+    def contained(self, ctx):
+        p3.record_containment(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+
+    def analysed(self, ctx):
+        p3.record_root_cause(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+
+    def planned(self, ctx):
+        p3.plan_actions(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+
+    def plan_decided(self, ctx):
+        approved = p3.approve_plan(capa_case_of(ctx.process), actor=ctx.actor, meaning=ctx.meaning,
+                                   reason=ctx.reason, sign=ctx.sign)
+        remember(ctx.process, plan="approved" if approved else "rejected")
+
+    def action_due(self, task):
+        pk = (task.data or {}).get("action")
+        action = CapaAction.objects.filter(pk=pk).only("due_date").first() if pk else None
+        return action.due_date if action is not None else None
+
+    def action_reported(self, ctx):
+        action = CapaAction.objects.get(pk=ctx.task.data["action"])
+        if ctx.data["outcome"] == "extension":
+            p3.request_extension(action, actor=ctx.actor, new_due_date=ctx.data["new_due_date"],
+                                 reason=ctx.data["reason"])
+            remember(ctx.process, extension=True, current_action=action.pk)
+        else:
+            p3.complete_action(action, actor=ctx.actor, evidence=ctx.data["evidence"],
+                               attachments=ctx.data.get("attachments"))
+            remember(ctx.process, extension=False, current_action=action.pk)
+
+    def extension_decided(self, ctx):
+        action = CapaAction.objects.get(pk=ctx.task.data["action"])
+        p3.decide_extension(p3.pending_extension(action), actor=ctx.actor, approved=ctx.data["approved"],
+                            reason=ctx.data.get("reason", ""))
+        remember(ctx.process, current_action=action.pk)
+
+    def validated(self, ctx):
+        p3.validate_implementation(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+
+    def verification_moment(self, activation):
+        return p3.verification_moment(case_of(activation))
+
+    def open_verification(self, activation):
+        from core.context import current_actor
+
+        p3.open_verification(case_of(activation), actor=current_actor())
+
+    def verified(self, ctx):
+        remember(ctx.process, effective=p3.verify_effectiveness(capa_case_of(ctx.process), actor=ctx.actor,
+                                                                data=ctx.data, sign=ctx.sign))
+
+    def prevented(self, ctx):
+        p3.record_prevention(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+
+    def closed(self, ctx):
+        p3.close_capa(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+
+    def render(self, activation):
+        from core.pdf import render_version
+
+        case = case_of(activation)
+        case.record.refresh_from_db()
+        render_version(case.record.get_version())

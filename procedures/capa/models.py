@@ -1,0 +1,320 @@
+"""Working data of P3, corrective and preventive action (纠正预防措施, 8D). Changed only
+through the actions in forms/capa.py, which store a new version of the CAPA report
+record with each change."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from workflows.models import artifact_of
+
+
+class CapaSource(models.TextChoices):
+    COMPLAINT = "complaint", _("Customer complaint")
+    RETURN = "return", _("Customer return")
+    INTERNAL_NC = "internal_nc", _("Internal nonconformity")
+    AUDIT_FINDING = "audit_finding", _("Audit finding")
+    MANAGEMENT_REVIEW = "management_review", _("Management review")
+    MANUAL = "manual", _("Raised by Quality")
+
+
+CAPA_SOURCE_ZH = {"complaint": "客诉", "return": "退货", "internal_nc": "内部不合格", "audit_finding": "审核发现",
+                  "management_review": "管理评审", "manual": "品质部提出"}
+
+
+class CapaStatus(models.TextChoices):
+    DESCRIBE = "describe", _("D0–D2: describe the problem")
+    CONTAINMENT = "containment", _("D3: containment")
+    ROOT_CAUSE = "root_cause", _("D4: root cause")
+    PLAN = "plan", _("D5: permanent actions")
+    PLAN_APPROVAL = "plan_approval", _("Plan awaiting approval")
+    IMPLEMENTATION = "implementation", _("D6: actions in progress")
+    VALIDATION = "validation", _("D6: validation")
+    AWAITING_VERIFICATION = "awaiting_verification", _("Waiting for the effectiveness check")
+    VERIFICATION = "verification", _("Effectiveness check")
+    PREVENTION = "prevention", _("D7: prevent recurrence")
+    CLOSURE = "closure", _("D8: closure")
+    CLOSED = "closed", _("Closed")
+
+
+CAPA_STATUS_ZH = {"describe": "D0–D2 问题描述", "containment": "D3 临时遏制", "root_cause": "D4 根本原因",
+                  "plan": "D5 永久措施", "plan_approval": "措施计划待批准", "implementation": "D6 措施实施中",
+                  "validation": "D6 实施验证", "awaiting_verification": "等待效果验证", "verification": "效果验证",
+                  "prevention": "D7 预防再发生", "closure": "D8 结案", "closed": "已结案"}
+
+
+class Severity(models.TextChoices):
+    A = "A", _("A — critical")
+    B = "B", _("B — major")
+    C = "C", _("C — minor")
+
+
+class SixM(models.TextChoices):
+    """The fishbone's categories (人机料法环测)."""
+
+    MAN = "man", _("Man")
+    MACHINE = "machine", _("Machine")
+    MATERIAL = "material", _("Material")
+    METHOD = "method", _("Method")
+    ENVIRONMENT = "environment", _("Environment")
+    MEASUREMENT = "measurement", _("Measurement")
+
+
+SIX_M_ZH = {"man": "人", "machine": "机", "material": "料", "method": "法", "environment": "环", "measurement": "测"}
+
+
+class CapaCase(models.Model):
+    """One corrective / preventive action (the 8D report's working data). `round`
+    counts the analysis rounds: a "not effective" check starts the next one, keeping
+    the earlier rounds' 5-Why, fishbone, actions and checks as history."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="capa_case")
+    status = models.CharField(max_length=24, choices=CapaStatus.choices, default=CapaStatus.DESCRIBE)
+    round = models.PositiveSmallIntegerField(default=1)
+    source = models.CharField(_("source"), max_length=20, choices=CapaSource.choices)
+    source_reference = models.CharField(_("source reference"), max_length=100, blank=True)
+    complaint_case = models.ForeignKey("complaints.ComplaintCase", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="capas")
+    title = models.CharField(_("problem title"), max_length=200)
+    customer_name = models.CharField(_("customer"), max_length=200, blank=True)
+    product_text = models.CharField(_("product / lot"), max_length=300, blank=True)
+    quantity_defective = models.DecimalField(_("quantity defective"), max_digits=12, decimal_places=3, null=True,
+                                             blank=True)
+    severity = models.CharField(_("severity"), max_length=1, choices=Severity.choices, default=Severity.B)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    # D0 need and emergency response
+    emergency_response = models.TextField(_("D0 emergency response"), blank=True)
+    # D1 team
+    champion = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("champion"))
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("team leader"))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="capa_teams",
+                                     verbose_name=_("team members"), db_table="forms_capacase_members")
+    # D2 problem description: 5W2H and is / is-not
+    description = models.JSONField(default=dict, blank=True)  # what, where, when, who, why, how, how_many
+    is_is_not = models.JSONField(default=dict, blank=True)  # is, is_not
+    # D3 containment
+    containment = models.TextField(_("D3 containment actions"), blank=True)
+    containment_verification = models.TextField(_("D3 containment verified by / result"), blank=True)
+    containment_removed = models.BooleanField(default=False)
+    # D4 escape point and the round's summary (the 5-Why and the fishbone are their own rows)
+    escape_point = models.TextField(_("escape point"), blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    similar_elsewhere = models.TextField(_("similar nonconformities elsewhere"), blank=True)
+    # root causes and escape points of earlier, not effective rounds
+    analysis_history = models.JSONField(default=dict, blank=True)
+    # D6
+    validation = models.TextField(_("D6 validation"), blank=True)
+    # closure (D8)
+    risks_updated = models.BooleanField(null=True, blank=True)
+    risks_note = models.TextField(blank=True)
+    qms_change_needed = models.BooleanField(null=True, blank=True)
+    closing_summary = models.TextField(blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_capacase"  # kept from before the move to this app
+        ordering = ["-id"]
+        verbose_name = _("corrective / preventive action")
+
+    def __str__(self):
+        return f"{self.record.number} {self.title}"
+
+    @property
+    def team(self):
+        return [u for u in (self.champion, self.leader) if u is not None] + list(self.members.all())
+
+
+class CapaSection(models.Model):
+    """8D-2: who completed which D-step of which round, and when (with what it said)."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="sections")
+    code = models.CharField(max_length=4)  # D0 … D8
+    round = models.PositiveSmallIntegerField(default=1)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField(default=timezone.now)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "forms_capasection"  # kept from before the move to this app
+        ordering = ["round", "code", "id"]
+
+
+class WhyStep(models.Model):
+    """8D-3: one why / answer pair of the ordered 5-Why chain of a round."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="whys")
+    round = models.PositiveSmallIntegerField(default=1)
+    position = models.PositiveSmallIntegerField()
+    question = models.CharField(max_length=500)
+    answer = models.CharField(max_length=500)
+
+    class Meta:
+        db_table = "forms_whystep"  # kept from before the move to this app
+        ordering = ["round", "position"]
+
+
+class FishboneCause(models.Model):
+    """8D-3: one cause on the 6M fishbone (人机料法环测) of a round."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="causes")
+    round = models.PositiveSmallIntegerField(default=1)
+    category = models.CharField(max_length=12, choices=SixM.choices)
+    cause = models.CharField(max_length=300)
+    is_root = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "forms_fishbonecause"  # kept from before the move to this app
+        ordering = ["round", "category", "id"]
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class CapaAction(models.Model):
+    """CA-5: a permanent action (D5) with an owner and a due date; the due date moves
+    only through an approved extension request (DueDateChange)."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="actions")
+    round = models.PositiveSmallIntegerField(default=1)
+    position = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(_("action"), max_length=500)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capa_actions",
+                              verbose_name=_("owner"))
+    due_date = models.DateField(_("due date"))
+    original_due_date = models.DateField()
+    status = models.CharField(max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    evidence = models.TextField(_("evidence"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # the due date an overdue reminder was sent for (one reminder per due date)
+    reminded_for = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_capaaction"  # kept from before the move to this app
+        ordering = ["round", "position", "id"]
+
+    def __str__(self):
+        return f"{self.case.record.number} #{self.position} {self.description[:60]}"
+
+    @property
+    def overdue(self):
+        return self.status == ActionStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class ActionAttachment(models.Model):
+    """Evidence file of an action; its SHA-256 goes into the record version."""
+
+    action = models.ForeignKey(CapaAction, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="capa/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_actionattachment"  # kept from before the move to this app
+        ordering = ["id"]
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DueDateChange(models.Model):
+    """CA-5: an extension request of an action's due date and the Quality manager's
+    decision; the approved ones are the action's due-date history."""
+
+    action = models.ForeignKey(CapaAction, on_delete=models.CASCADE, related_name="extensions")
+    old_due_date = models.DateField()
+    new_due_date = models.DateField()
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "forms_duedatechange"  # kept from before the move to this app
+        ordering = ["id"]
+
+
+class EffectivenessCheck(models.Model):
+    """CA-3: the effectiveness review of a round: planned date, result, date, reviewer."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="checks")
+    round = models.PositiveSmallIntegerField(default=1)
+    verification_date = models.DateField()
+    planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    effective = models.BooleanField(null=True, blank=True)
+    result = models.TextField(blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_effectivenesscheck"  # kept from before the move to this app
+        ordering = ["round", "id"]
+
+
+class PreventionKind(models.TextChoices):
+    DOCUMENT = "document", _("Document / procedure change")
+    SIMILAR_PRODUCT = "similar_product", _("Similar products / processes")
+    OTHER = "other", _("Other systemic change")
+
+
+class PreventionItem(models.Model):
+    """D7: what changes so the problem does not recur elsewhere; a document item may
+    raise a document change request (P4), linked both ways."""
+
+    case = models.ForeignKey(CapaCase, on_delete=models.CASCADE, related_name="prevention_items")
+    kind = models.CharField(max_length=16, choices=PreventionKind.choices)
+    description = models.CharField(max_length=500)
+    document = models.ForeignKey("procedures.Document", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    change_revision = models.ForeignKey("procedures.Revision", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_preventionitem"  # kept from before the move to this app
+        ordering = ["id"]
+
+
+class CapaProcess(Process):
+    """P3 process: the corrective action (CapaCase) is its artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Corrective / preventive action")
+        verbose_name_plural = _("Corrective and preventive actions")
+
+    @property
+    def capa_case(self):
+        return capa_case_of(self)
+
+    @property
+    def summary_text(self):
+        """One line for the process lists: the report, its state and overdue actions."""
+        case = self.capa_case
+        if case is None:
+            return ""
+        overdue = sum(1 for a in case.actions.all() if a.overdue)
+        late = f" · {overdue} overdue" if overdue else ""
+        return f"{case.record.number} · {case.get_status_display()}{late} · {case.title}"
+
+
+def capa_case_of(process):
+    return artifact_of(process, CapaCase, select_related=("record", "leader", "champion", "complaint_case__record"))

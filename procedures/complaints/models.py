@@ -1,0 +1,514 @@
+"""P2 complaints and returns, nonconforming product: the working data of the quality
+information feedback form, the quality anomaly handling report, the material receipt, the
+disposition and the periodic analysis, and the lots they hold. Each change goes through
+procedures.complaints.actions, which also stores a new immutable record version."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from viewflow.workflow.models import Process
+
+from accounts.models import role_label
+from forms.models import Customer, Product
+from workflows.models import artifact_of
+
+
+# --- P2: complaints and returns (客户投诉与退货), nonconforming product ------------------------------------
+
+
+class ComplaintKind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    RETURN = "return", _("Return")
+    BOTH = "both", _("Complaint and return")
+
+
+COMPLAINT_KIND_ZH = {"complaint": "投诉", "return": "退货", "both": "投诉并退货"}
+
+
+class DefectCategory(models.TextChoices):
+    """质量问题分类 — the class of defect as the customer describes it (for repeats and Pareto)."""
+
+    APPEARANCE = "appearance", _("Appearance")
+    DIMENSION = "dimension", _("Dimension")
+    FUNCTION = "function", _("Function / performance")
+    MATERIAL = "material", _("Material")
+    PACKAGING = "packaging", _("Packaging / labelling")
+    QUANTITY = "quantity", _("Quantity / mixed parts")
+    DOCUMENTS = "documents", _("Documents / certificates")
+    OTHER = "other", _("Other")
+
+
+DEFECT_CATEGORY_ZH = {"appearance": "外观", "dimension": "尺寸", "function": "功能/性能", "material": "材料",
+                      "packaging": "包装/标识", "quantity": "数量/混料", "documents": "文件/证书", "other": "其他"}
+
+
+class CustomerRequest(models.TextChoices):
+    RETURN = "return", _("Return the goods")
+    REPLACEMENT = "replacement", _("Replacement")
+    REWORK = "rework", _("Rework / repair")
+    DISCOUNT = "discount", _("Price discount")
+    COMPENSATION = "compensation", _("Compensation")
+    REPORT = "report", _("Investigation report (8D)")
+    OTHER = "other", _("Other")
+
+
+CUSTOMER_REQUEST_ZH = {"return": "退货", "replacement": "换货/补货", "rework": "返工/返修", "discount": "折价",
+                       "compensation": "赔偿", "report": "调查报告 (8D)", "other": "其他"}
+
+
+class ComplaintChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter / fax")
+    VISIT = "visit", _("Visit")
+    OTHER = "other", _("Other")
+
+
+COMPLAINT_CHANNEL_ZH = {"phone": "电话", "email": "邮件", "letter": "信函/传真", "visit": "来访", "other": "其他"}
+
+
+class ComplaintStatus(models.TextChoices):
+    INSPECTION = "inspection", _("Awaiting inspection")
+    JUDGEMENT = "judgement", _("Awaiting judgement")
+    NEGOTIATION = "negotiation", _("Negotiating with the customer")
+    SETTLEMENT = "settlement", _("Settling with the customer")
+    HANDOVER = "handover", _("Goods to Materials")
+    RECEIPT = "receipt", _("Awaiting material receipt")
+    DISPOSITION = "disposition", _("Awaiting disposition")
+    SIGNOFF = "signoff", _("Disposition awaiting signatures")
+    CUSTOMER_ACCEPTANCE = "customer_acceptance", _("Awaiting the customer's acceptance")
+    REINSPECTION = "reinspection", _("Awaiting re-inspection")
+    CAPA_DECISION = "capa_decision", _("Awaiting CAPA decision")
+    CLOSED = "closed", _("Closed")
+
+
+COMPLAINT_STATUS_ZH = {"inspection": "待检验", "judgement": "待判定", "negotiation": "与客户协商中",
+                       "settlement": "与客户处理中", "handover": "移交资材", "receipt": "待入库",
+                       "disposition": "待处置", "signoff": "处置待会签", "customer_acceptance": "待客户认可",
+                       "reinspection": "待复检", "capa_decision": "待纠正预防措施决定", "closed": "已结案"}
+
+
+class LotStatus(models.TextChoices):
+    ON_HOLD = "on_hold", _("On hold")
+    RELEASED = "released", _("Released")
+
+
+LOT_STATUS_ZH = {"on_hold": "冻结（隔离）", "released": "已放行"}
+
+
+class Lot(models.Model):
+    """A production lot / batch of a product (批号). NC-1: a nonconforming lot is put on
+    hold, which blocks its use and shipment until its disposition is complete."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    number = models.CharField(_("lot / batch number"), max_length=60)
+    quantity = models.DecimalField(_("quantity held"), max_digits=12, decimal_places=3, default=0)
+    status = models.CharField(_("status"), max_length=10, choices=LotStatus.choices, default=LotStatus.ON_HOLD,
+                              db_index=True)
+    hold_reason = models.TextField(_("reason for the hold"), blank=True)
+    held_at = models.DateTimeField(_("held at"), null=True, blank=True)
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("held by"))
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("released by"))
+    release_note = models.TextField(_("release note"), blank=True)
+
+    class Meta:
+        db_table = "forms_lot"  # kept from before the move to this app
+        verbose_name = _("lot")
+        ordering = ["product__code", "number"]
+        constraints = [models.UniqueConstraint(fields=["product", "number"], name="unique_lot_per_product")]
+
+    def __str__(self):
+        return f"{self.product.code} / {self.number}"
+
+    @property
+    def on_hold(self):
+        return self.status == LotStatus.ON_HOLD
+
+
+class ComplaintCase(models.Model):
+    """质量信息反馈单 — quality information feedback form: one customer complaint and/or
+    return and everything decided about it (P2.1, 2.3, 2.6)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="complaint_case")
+    kind = models.CharField(_("complaint or return"), max_length=10, choices=ComplaintKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    contact = models.CharField(_("customer contact"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    channel = models.CharField(_("how the complaint came in"), max_length=10, choices=ComplaintChannel.choices,
+                               default=ComplaintChannel.EMAIL)
+    received_on = models.DateField(_("date received"))
+    order_review = models.ForeignKey("order_review.OrderReview", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="complaints", verbose_name=_("order review"))
+    order_reference = models.CharField(_("order / contract number"), max_length=50, blank=True)
+    delivery_note = models.CharField(_("delivery note number"), max_length=50, blank=True)
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    lot_number = models.CharField(_("lot / batch number"), max_length=60, blank=True)
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    lot_held = models.BooleanField(default=False)  # this case holds its lot (NC-1)
+    quantity_delivered = models.DecimalField(_("quantity delivered"), max_digits=12, decimal_places=3)
+    quantity_affected = models.DecimalField(_("quantity affected / returned"), max_digits=12, decimal_places=3)
+    defect_category = models.CharField(_("defect class"), max_length=12, choices=DefectCategory.choices)
+    description = models.TextField(_("defect as the customer describes it"))
+    customer_request = models.CharField(_("what the customer asks for"), max_length=12,
+                                        choices=CustomerRequest.choices)
+    customer_request_detail = models.TextField(_("customer request in detail"), blank=True)
+    contract_requires_acceptance = models.BooleanField(
+        _("the contract requires the customer's acceptance of a concession"), default=False)
+    repeat_count = models.PositiveIntegerField(_("earlier complaints (same customer, product and defect class)"),
+                                               default=0)
+    status = models.CharField(_("status"), max_length=20, choices=ComplaintStatus.choices,
+                              default=ComplaintStatus.INSPECTION, db_index=True)
+    justified = models.BooleanField(_("justified"), null=True, blank=True)
+    judgement = models.TextField(_("reasoning of the judgement"), blank=True)
+    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    judged_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(_("outcome agreed with the customer"), max_length=20, blank=True)
+    outcome_notes = models.TextField(_("record of the negotiation"), blank=True)
+    settlement_amount = models.DecimalField(_("amount agreed with the customer"), max_digits=12, decimal_places=2,
+                                            default=0)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    handover_note = models.TextField(_("handover note"), blank=True)
+    capa_required = models.BooleanField(_("corrective / preventive action needed"), null=True, blank=True)
+    capa_reason = models.TextField(_("reason"), blank=True)
+    capa_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    capa_decided_at = models.DateTimeField(null=True, blank=True)
+    capa_reference = models.CharField(_("CAPA record"), max_length=32, blank=True)  # set by the CAPA flow (P3)
+    capa_closed_at = models.DateTimeField(null=True, blank=True)  # set by the CAPA flow (P3)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_complaintcase"  # kept from before the move to this app
+        verbose_name = _("complaint / return")
+        indexes = [models.Index(fields=["customer", "product", "defect_category", "received_on"],
+                                name="complaint_repeat_lookup")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity_affected__gt=0), name="complaint_affected_positive"),
+            models.CheckConstraint(condition=models.Q(quantity_delivered__gt=0), name="complaint_delivered_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.record.number} · {self.customer}"
+
+    @property
+    def goods_returned(self):
+        return self.kind in (ComplaintKind.RETURN, ComplaintKind.BOTH)
+
+
+class ComplaintPhoto(models.Model):
+    """A photo of the defect (intake or inspection). Its SHA-256 goes into the record
+    version, so the signature covers the picture."""
+
+    case = models.ForeignKey(ComplaintCase, on_delete=models.PROTECT, related_name="photos")
+    stage = models.CharField(max_length=12, choices=[("intake", _("Intake")), ("inspection", _("Inspection"))])
+    file = models.FileField(upload_to="complaints/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_complaintphoto"  # kept from before the move to this app
+        ordering = ["id"]
+
+
+class DefectGrade(models.TextChoices):
+    A = "A", _("A — critical")
+    B = "B", _("B — major")
+    C = "C", _("C — minor")
+
+
+DEFECT_GRADE_ZH = {"A": "A 致命", "B": "B 严重", "C": "C 轻微"}
+
+
+class AnomalyReport(models.Model):
+    """品质异常处理报告 — quality anomaly handling report, the nonconformity record of the
+    case (P2.2, 2.5; NC-2, NC-6)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="anomaly_report")
+    case = models.OneToOneField(ComplaintCase, on_delete=models.PROTECT, related_name="anomaly_report")
+    source = models.CharField(_("source"), max_length=20,
+                              choices=[("customer_return", _("Customer return")),
+                                       ("customer_complaint", _("Customer complaint"))])
+    quantity_inspected = models.DecimalField(_("quantity inspected"), max_digits=12, decimal_places=3, null=True,
+                                             blank=True)
+    quantity_defective = models.DecimalField(_("quantity defective"), max_digits=12, decimal_places=3, null=True,
+                                             blank=True)
+    defect_grade = models.CharField(_("defect grade"), max_length=1, choices=DefectGrade.choices)
+    phenomenon = models.TextField(_("defect found"))
+    cause_man = models.TextField(_("man (人)"), blank=True)
+    cause_machine = models.TextField(_("machine (机)"), blank=True)
+    cause_material = models.TextField(_("material (料)"), blank=True)
+    cause_method = models.TextField(_("method (法)"), blank=True)
+    cause_environment = models.TextField(_("environment (环)"), blank=True)
+    cause_measurement = models.TextField(_("measurement (测)"), blank=True)
+    cause_summary = models.TextField(_("cause analysis"))
+    interim_measure = models.TextField(_("interim measure"))
+    actions = models.JSONField(_("actions taken"), default=list)
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    inspected_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "forms_anomalyreport"  # kept from before the move to this app
+        verbose_name = _("quality anomaly report")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity_inspected__isnull=True) | models.Q(quantity_inspected__gt=0),
+                name="anomaly_inspected_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_defective__isnull=True) | models.Q(quantity_defective__gte=0),
+                name="anomaly_defective_not_negative"),
+        ]
+
+    @property
+    def defect_rate(self):
+        """不良率 in percent, or None without quantities."""
+        if not self.quantity_inspected or self.quantity_defective is None:
+            return None
+        return (self.quantity_defective / self.quantity_inspected * 100).quantize(Decimal("0.01"))
+
+
+class MaterialReceipt(models.Model):
+    """物料入库单 — material receipt of the returned goods (P2.4), printed in three copies."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="material_receipt")
+    case = models.OneToOneField(ComplaintCase, on_delete=models.PROTECT, related_name="material_receipt")
+    store_location = models.CharField(_("store / location"), max_length=100)
+    acceptance_result = models.TextField(_("acceptance result"), blank=True)
+    receiver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+
+    @property
+    def total_quantity(self):
+        return sum((line.quantity for line in self.lines.all()), Decimal("0"))
+
+    class Meta:
+        db_table = "forms_materialreceipt"  # kept from before the move to this app
+
+
+class MaterialReceiptLine(models.Model):
+    receipt = models.ForeignKey(MaterialReceipt, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=20)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    lot_number = models.CharField(_("lot / batch number"), max_length=60)
+
+    class Meta:
+        db_table = "forms_materialreceiptline"  # kept from before the move to this app
+        ordering = ["position"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="receipt_quantity_positive")]
+
+
+class DispositionCode(models.TextChoices):
+    """NC-7 disposition codes."""
+
+    CONCESSION = "concession", _("Use as is (concession)")
+    REWORK = "rework", _("Rework")
+    REPAIR = "repair", _("Repair")
+    REGRADE = "regrade", _("Regrade")
+    SCRAP = "scrap", _("Scrap")
+    RETURN_TO_SUPPLIER = "return_to_supplier", _("Return to supplier")
+
+
+DISPOSITION_ZH = {"concession": "让步接收（特采）", "rework": "返工", "repair": "返修", "regrade": "降级使用",
+                  "scrap": "报废", "return_to_supplier": "退供应商"}
+
+
+class DispositionRule(models.Model):
+    """NC-8: the signatures a disposition code needs besides the Quality manager's, and
+    whether it needs the customer's acceptance (where the contract says so) and a
+    re-inspection. Seeded with the defaults; edited in the admin (audited)."""
+
+    code = models.CharField(_("disposition"), max_length=20, choices=DispositionCode.choices, unique=True)
+    signers = models.JSONField(_("further signers"), default=list, blank=True,
+                               help_text=_("department:role pairs, e.g. management:manager"))
+    customer_acceptance = models.BooleanField(_("needs the customer's acceptance where the contract requires it"),
+                                              default=False)
+    reinspection = models.BooleanField(_("needs a recorded re-inspection before release"), default=False)
+
+    class Meta:
+        db_table = "forms_dispositionrule"  # kept from before the move to this app
+        verbose_name = _("disposition rule")
+        ordering = ["code"]
+
+    def __str__(self):
+        return str(self.get_code_display())
+
+
+class DispositionStatus(models.TextChoices):
+    SIGNOFF = "signoff", _("Awaiting signatures")
+    REJECTED = "rejected", _("Rejected by a signer")
+    REFUSED = "refused", _("Refused by the customer")
+    FAILED = "failed", _("Re-inspection failed")
+    APPROVED = "approved", _("Approved")
+    COMPLETED = "completed", _("Completed")
+
+
+class Disposition(models.Model):
+    """处置 — the Quality manager's disposition of the received lot (NC-3…NC-8). A
+    rejection, a refusal by the customer or a failed re-inspection leads to a new
+    revision; earlier ones stay on the record."""
+
+    report = models.ForeignKey(AnomalyReport, on_delete=models.PROTECT, related_name="dispositions")
+    revision = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=DispositionStatus.choices, default=DispositionStatus.SIGNOFF)
+    lot_quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    cost = models.DecimalField(_("cost of the disposition"), max_digits=12, decimal_places=2, default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    required_signers = models.JSONField(default=list)  # department:role pairs, from the rules in force
+    needs_customer_acceptance = models.BooleanField(default=False)
+    needs_reinspection = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "forms_disposition"  # kept from before the move to this app
+        ordering = ["revision"]
+        constraints = [models.UniqueConstraint(fields=["report", "revision"], name="unique_disposition_revision")]
+
+    @property
+    def required_signer_labels(self):
+        return [role_label(*key.split(":")) for key in self.required_signers]
+
+
+class DispositionLine(models.Model):
+    disposition = models.ForeignKey(Disposition, on_delete=models.CASCADE, related_name="lines")
+    code = models.CharField(_("disposition"), max_length=20, choices=DispositionCode.choices)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        db_table = "forms_dispositionline"  # kept from before the move to this app
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="disposition_quantity_positive"),
+            models.UniqueConstraint(fields=["disposition", "code"], name="one_line_per_code"),
+        ]
+
+
+class DispositionSignoff(models.Model):
+    """A further signature a disposition needs (NC-8, SIG-17: the second check)."""
+
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="signoffs")
+    signer_role = models.CharField(max_length=40)  # department:role
+    approved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_dispositionsignoff"  # kept from before the move to this app
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["disposition", "signer_role"], name="one_signoff_per_role")]
+
+
+class CustomerAcceptance(models.Model):
+    """NC-4: the customer's acceptance of a concession, where the contract requires it."""
+
+    disposition = models.OneToOneField(Disposition, on_delete=models.PROTECT, related_name="customer_acceptance")
+    accepted = models.BooleanField(_("the customer accepts the concession"))
+    customer_person = models.CharField(_("who at the customer"), max_length=100)
+    accepted_on = models.DateField(_("date of the customer's answer"))
+    reference = models.CharField(_("reference (letter, e-mail)"), max_length=100)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_customeracceptance"  # kept from before the move to this app
+
+
+class Reinspection(models.Model):
+    """NC-5: the re-inspection of reworked / repaired goods, recorded before release."""
+
+    disposition = models.OneToOneField(Disposition, on_delete=models.PROTECT, related_name="reinspection")
+    quantity_passed = models.DecimalField(_("quantity passed"), max_digits=12, decimal_places=3)
+    quantity_failed = models.DecimalField(_("quantity failed"), max_digits=12, decimal_places=3)
+    result = models.TextField(_("result"))
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    inspected_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_reinspection"  # kept from before the move to this app
+
+
+class ComplaintAnalysis(models.Model):
+    """客诉与退货分析 — the periodic complaint and return analysis (P2.7, CA-6), a
+    management-review input signed by the Market manager."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="complaint_analysis")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    trigger = models.CharField(max_length=10, choices=[("scheduled", _("Scheduled")), ("on_demand", _("On demand"))])
+    figures = models.JSONField(default=dict)
+    compiled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    compiled_at = models.DateTimeField()
+    comment = models.TextField(_("management review notes"), blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_complaintanalysis"  # kept from before the move to this app
+        verbose_name = _("complaint and return analysis")
+        ordering = ["-period_end", "-id"]
+
+
+class ComplaintProcess(Process):
+    """P2 process: a complaint / return case (ComplaintCase) or a periodic analysis
+    (ComplaintAnalysis) is its artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Complaint / return")
+        verbose_name_plural = _("Complaints and returns")
+
+    @property
+    def complaint_case(self):
+        return complaint_case_of(self)
+
+    @property
+    def complaint_analysis(self):
+        return complaint_analysis_of(self)
+
+    @property
+    def summary_text(self):
+        """One line for the process lists: the record, the customer and the lot's hold status."""
+        case = self.complaint_case
+        if case is not None:  # the lot and its hold first: the lists cut long lines
+            lot = case.lot
+            held = f" · {lot.number} {lot.get_status_display()}" if lot is not None else (
+                f" · {case.lot_number}" if case.lot_number else "")
+            return f"{case.record.number}{held} · {case.product.code} · {case.customer}"
+        analysis = self.complaint_analysis
+        if analysis is not None:
+            return f"{analysis.record.number} · {analysis.period_start} – {analysis.period_end}"
+        return ""
+
+
+def complaint_case_of(process):
+    return artifact_of(process, ComplaintCase,
+                       select_related=("record", "customer", "product", "lot", "order_review__record"))
+
+
+def complaint_analysis_of(process):
+    return artifact_of(process, ComplaintAnalysis, select_related=("record",))

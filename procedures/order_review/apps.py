@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderReviewConfig(AppConfig):
+    """P1 order / contract review."""
+
+    name = "procedures.order_review"
+    label = "order_review"
+    verbose_name = _("Order / contract review")
+
+    def ready(self):
+        from core import registry
+
+        from . import records
+        from .flows import OrderReviewFlow
+
+        records.register_statuses()
+        registry.register_procedure(registry.Procedure(
+            label=self.label, flows=(OrderReviewFlow,), icon="fact_check", order=10, seed_order=30,
+            api="procedures.order_review.api", seed="procedures.order_review.seed.seed",
+        ))

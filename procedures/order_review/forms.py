@@ -1,0 +1,281 @@
+"""Django forms of the P1 steps. Validation rules live here (input shape) and in
+forms/order_review.py (business state); templates only display."""
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+from forms.stepforms import StepForm
+from core.uploads import MultipleFileField
+
+from procedures.order_review.models import (
+    REVIEWING_DEPARTMENTS, ChangeCategory, OrderKind, OrderReview, OrderReviewStatus, Verdict,
+)
+from forms.models import Customer, Product
+
+SAMPLE_CHOICES = [("auto", _("By rule: every line ≤ 200 pcs")), ("yes", _("Sample (reviewers decide)")),
+                  ("no", _("Not a sample (reviewers decide)"))]
+
+
+def sample_override(value):
+    return {"yes": True, "no": False}.get(value)
+
+
+class LineForm(forms.Form):
+    product = forms.ModelChoiceField(Product.objects.filter(active=True), label=_("product"), to_field_name="code",
+                                     error_messages={"invalid_choice": _("Unknown product.")})
+    specification = forms.CharField(label=_("specification"), max_length=200, required=False)
+    quantity = forms.DecimalField(label=_("quantity"), max_digits=12, decimal_places=3,
+                                  min_value=0.001, error_messages={"min_value": _("Quantity must be greater than 0.")})
+    unit = forms.CharField(label=_("unit"), max_length=20, required=False)
+    unit_price = forms.DecimalField(label=_("unit price"), max_digits=12, decimal_places=4, min_value=0,
+                                    required=False)
+    packaging = forms.CharField(label=_("packaging"), max_length=200, required=False)
+    delivery_date = forms.DateField(label=_("delivery date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_delivery_date(self):
+        value = self.cleaned_data["delivery_date"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("The delivery date is in the past."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is not None:
+            cleaned["unit"] = cleaned.get("unit") or product.unit
+            cleaned["specification"] = cleaned.get("specification") or product.specification
+        return cleaned
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": _("Add at least one line item."),
+        "too_many_forms": _("At most %(num)d line items."),
+    }
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, min_num=1, validate_min=True,
+                                    max_num=200, validate_max=True)
+
+
+class IntakeForm(StepForm):
+    """P1.1 — Market receives the order or contract and starts the review."""
+
+    formsets = {"lines": LineFormSet}
+
+    kind = forms.ChoiceField(label=_("order or contract"), choices=OrderKind.choices)
+    customer = forms.ModelChoiceField(Customer.objects.filter(active=True), label=_("customer"), to_field_name="code",
+                                      error_messages={"invalid_choice": _("Unknown customer.")})
+    order_number = forms.CharField(label=_("order / contract number"), max_length=50)
+    order_date = forms.DateField(label=_("order date"), widget=forms.DateInput(attrs={"type": "date"}))
+    verbal = forms.BooleanField(label=_("verbal order"), required=False)
+    verbal_confirmation = forms.CharField(label=_("confirmation of a verbal order"), required=False,
+                                          widget=forms.Textarea(attrs={"rows": 2}),
+                                          help_text=_("How and when the customer confirmed the requirements."))
+    payment_terms = forms.CharField(label=_("payment terms"), max_length=200, required=False)
+    delivery_place = forms.CharField(label=_("delivery place"), max_length=200, required=False)
+    transport = forms.CharField(label=_("packaging and transport"), max_length=200, required=False)
+    special_requirements = forms.CharField(label=_("special requirements"), required=False,
+                                           widget=forms.Textarea(attrs={"rows": 3}))
+    implied_requirements = forms.CharField(
+        label=_("requirements not stated but needed for the intended use"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}))
+    statutory_requirements = forms.CharField(
+        label=_("statutory and regulatory requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("e.g. RoHS, REACH, GB standards, export control"))
+    after_delivery_requirements = forms.CharField(
+        label=_("delivery and after-delivery requirements"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}), help_text=_("warranty, service, returns, spare parts"))
+    quote_reference = forms.CharField(label=_("quotation / earlier order"), max_length=50, required=False)
+    quote_differences = forms.CharField(
+        label=_("differences from the quotation / earlier order"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Terms that differ; they must be resolved before the order is accepted."))
+    sample = forms.ChoiceField(label=_("sample"), choices=SAMPLE_CHOICES, initial="auto", required=False)
+    attachments = MultipleFileField(label=_("attachments"), required=False,
+                                    help_text=_("Customer order, drawings, specifications: PDF, PNG, JPEG, DOCX, XLSX."))
+    review_method = forms.ChoiceField(label=_("review method"), initial="relay", required=False,
+                                      choices=[("relay", _("Circulation")), ("meeting", _("Meeting"))])
+
+    def clean_order_date(self):
+        value = self.cleaned_data["order_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The order date cannot be in the future."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("verbal") and not (cleaned.get("verbal_confirmation") or "").strip():
+            self.add_error("verbal_confirmation", _("A verbal order needs a recorded confirmation (REQ-4)."))
+        customer, number = cleaned.get("customer"), cleaned.get("order_number")
+        if customer and number and OrderReview.objects.filter(customer=customer, order_number=number).exists():
+            self.add_error("order_number", _("This customer's order number is already under review or recorded."))
+        cleaned["sample"] = cleaned.get("sample") or "auto"
+        return cleaned
+
+
+class ReviewForm(StepForm):
+    """P1.2 — a department's verdict on the order."""
+
+    verdict = forms.ChoiceField(label=_("verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    sample = forms.ChoiceField(label=_("sample"), choices=[("", _("No opinion"))] + SAMPLE_CHOICES[1:],
+                               required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("verdict") and cleaned["verdict"] != Verdict.CAN_MEET and not cleaned.get("comment", "").strip():
+            self.add_error("comment", _("Say what the conditions are or why it cannot be met."))
+        return cleaned
+
+
+class MaterialsReviewForm(ReviewForm):
+    """P1.2 / src 6.3.7 — materials also state whether the materials can meet production needs."""
+
+    material_readiness = forms.ChoiceField(
+        label=_("material readiness"),
+        choices=[("ready", _("Materials ready")), ("to_order", _("To be procured in time")),
+                 ("short", _("Shortage: cannot be procured in time"))],
+    )
+
+
+class NegotiationForm(StepForm):
+    """P1.3 — Market records the outcome of negotiating with the customer."""
+
+    formsets = {"lines": LineFormSet}
+
+    OUTCOMES = [("change", _("Customer accepts a change: issue a change notice")),
+                ("conditions_accepted", _("Customer accepts the stated conditions")),
+                ("declined", _("Order declined"))]
+    outcome = forms.ChoiceField(label=_("outcome"), choices=OUTCOMES, widget=forms.RadioSelect)
+    notes = forms.CharField(label=_("negotiation record / reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ChoiceField(label=_("change category"), choices=ChangeCategory.choices, required=False)
+    affected_departments = forms.MultipleChoiceField(
+        label=_("departments to review the change"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(d.value, d.label) for d in REVIEWING_DEPARTMENTS])
+    customer_confirmed = forms.BooleanField(label=_("customer confirmed the change"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.data is not None and self.data.get("outcome") != "change":
+            # the changed lines matter only for a change notice
+            self.nested["lines"].min_num = 0
+            self.nested["lines"].validate_min = False
+
+    def nested_initial(self, name):
+        review = _order_review(self.activation)
+        if review is None:
+            return None
+        return [{"product": l.product.code, "specification": l.specification, "quantity": l.quantity,
+                 "unit": l.unit, "unit_price": l.unit_price, "packaging": l.packaging,
+                 "delivery_date": l.delivery_date} for l in review.lines.all()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == "change":
+            if not cleaned.get("category"):
+                self.add_error("category", _("Required for a change notice."))
+            if not cleaned.get("affected_departments"):
+                self.add_error("affected_departments", _("Choose the departments that must review the change."))
+            if not cleaned.get("customer_confirmed"):
+                self.add_error("customer_confirmed", _("Record the customer's confirmation of the change."))
+        return cleaned
+
+    def clean_step(self):
+        if self.cleaned_data.get("outcome") == "change" and not self.cleaned_data.get("lines"):
+            raise forms.ValidationError(_("A change notice needs the changed line items."))
+
+
+class ApprovalForm(StepForm):
+    """P1.4 — the Market manager (or the General Manager for a contract) approves."""
+
+    conclusion = forms.CharField(label=_("review conclusion"), widget=forms.Textarea(attrs={"rows": 3}))
+    differences_resolution = forms.CharField(
+        label=_("how the differences from the quotation were resolved"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        review = _order_review(self.activation)
+        if review is None or not review.quote_differences:
+            del self.fields["differences_resolution"]
+
+
+class AcknowledgeForm(StepForm):
+    """P1.6 / REQ-6 — a department signs for receipt of an approved change (签收)."""
+
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PlanForm(StepForm):
+    """P1.5 — Materials writes the production / work plan that follows from the review."""
+
+    planned_start = forms.DateField(label=_("planned start"), widget=forms.DateInput(attrs={"type": "date"}))
+    planned_finish = forms.DateField(label=_("planned finish"), widget=forms.DateInput(attrs={"type": "date"}))
+    material_readiness = forms.CharField(label=_("material readiness"), widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, finish = cleaned.get("planned_start"), cleaned.get("planned_finish")
+        if start and start < timezone.localdate():
+            self.add_error("planned_start", _("The planned start is in the past."))
+        if start and finish and finish < start:
+            self.add_error("planned_finish", _("The planned finish is before the start."))
+        review = _order_review(self.activation)
+        if review and finish:
+            latest = max(line.delivery_date for line in review.lines.all())
+            if finish > latest:
+                self.add_error("planned_finish", _("The plan finishes after the last delivery date (%(date)s).")
+                               % {"date": latest})
+        return cleaned
+
+
+class OrderByRecordNumberField(forms.ModelChoiceField):
+    """Chooses an order review by its record number (OR-2026-0001)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, OrderReview):
+            return value.record.number
+        return super().prepare_value(value)
+
+    def label_from_instance(self, obj):
+        return f"{obj.record.number} · {obj.order_number} · {obj.customer}"
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        review = self.queryset.filter(record__number=str(value)).first()
+        if review is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return review
+
+
+class ChangeRequestForm(StepForm):
+    """P1.6 — a change to an approved order or contract starts with a change notice."""
+
+    formsets = {"lines": LineFormSet}
+
+    order = OrderByRecordNumberField(
+        OrderReview.objects.filter(status=OrderReviewStatus.APPROVED).select_related("record", "customer"),
+        label=_("approved order / contract"),
+        error_messages={"invalid_choice": _("Not an approved order or contract.")})
+    category = forms.ChoiceField(label=_("change category"), choices=ChangeCategory.choices)
+    reason = forms.CharField(label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 3}))
+    affected_departments = forms.MultipleChoiceField(
+        label=_("departments to review the change"), widget=forms.CheckboxSelectMultiple,
+        choices=[(d.value, d.label) for d in REVIEWING_DEPARTMENTS])
+    customer_confirmed = forms.BooleanField(label=_("customer confirmed the change"), required=False)
+
+
+def _order_review(activation):
+    if activation is None or not getattr(activation.process, "pk", None):
+        return None
+    from procedures.order_review.models import order_review_of
+
+    return order_review_of(activation.process)
+
+
+DEPARTMENT_FIELDS = {d.value: d for d in Department}

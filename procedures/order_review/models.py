@@ -1,0 +1,299 @@
+"""P1 order / contract review: the working data of the order review record sheet, the
+contract change notice, the production plan and the contract ledger. Each change goes
+through procedures.order_review.actions, which also stores a new immutable record version."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from viewflow.workflow.models import Process
+
+from accounts.models import Department
+from forms.models import Customer, Product
+from workflows.models import artifact_of
+
+
+class OrderKind(models.TextChoices):
+    ORDER = "order", _("Order")
+    CONTRACT = "contract", _("Contract")
+
+
+class OrderReviewStatus(models.TextChoices):
+    IN_REVIEW = "in_review", pgettext_lazy("order status", "In review")
+    NEGOTIATION = "negotiation", pgettext_lazy("order status", "Negotiating with customer")
+    AWAITING_APPROVAL = "awaiting_approval", pgettext_lazy("order status", "Awaiting approval")
+    APPROVED = "approved", pgettext_lazy("order status", "Approved")
+    DECLINED = "declined", pgettext_lazy("order status", "Declined")
+    REJECTED = "rejected", pgettext_lazy("order status", "Rejected by approver")
+    CHANGE_IN_REVIEW = "change_in_review", pgettext_lazy("order status", "Change in review")
+
+
+class OrderReview(models.Model):
+    """订单评审记录表 — order review record sheet (P1.4)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="order_review")
+    kind = models.CharField(_("order or contract"), max_length=10, choices=OrderKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    order_number = models.CharField(_("order / contract number"), max_length=50)
+    order_date = models.DateField(_("order date"))
+    verbal = models.BooleanField(_("verbal order"), default=False)
+    verbal_confirmation = models.TextField(_("confirmation of a verbal order"), blank=True)
+    payment_terms = models.CharField(_("payment terms"), max_length=200, blank=True)
+    delivery_place = models.CharField(_("delivery place"), max_length=200, blank=True)
+    transport = models.CharField(_("packaging and transport"), max_length=200, blank=True)
+    special_requirements = models.TextField(_("special requirements"), blank=True)
+    # REQ-2: what the review must cover besides the customer's stated requirements
+    implied_requirements = models.TextField(_("requirements not stated but needed for the intended use"), blank=True)
+    statutory_requirements = models.TextField(_("statutory and regulatory requirements"), blank=True)
+    after_delivery_requirements = models.TextField(_("delivery and after-delivery requirements"), blank=True)
+    # REQ-3: terms that differ from the quotation or an earlier order, resolved before acceptance
+    quote_reference = models.CharField(_("quotation / earlier order"), max_length=50, blank=True)
+    quote_differences = models.TextField(_("differences from the quotation / earlier order"), blank=True)
+    differences_resolution = models.TextField(_("how the differences were resolved"), blank=True)
+    sample_override = models.BooleanField(_("reviewers decide: sample"), null=True, blank=True)
+    review_method = models.CharField(
+        _("review method"), max_length=10, default="relay",
+        choices=[("meeting", _("Meeting")), ("relay", _("Circulation"))],
+    )
+    status = models.CharField(_("status"), max_length=20, choices=OrderReviewStatus.choices,
+                              default=OrderReviewStatus.IN_REVIEW)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    conclusion = models.TextField(_("review conclusion"), blank=True)
+    declined_reason = models.TextField(_("reason declined"), blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "forms_orderreview"  # kept from before the move to this app
+        verbose_name = _("order review")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "order_number"], name="unique_order_per_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.record.number} · {self.order_number}"
+
+    @property
+    def is_sample(self):
+        """src 6.2.2: a sample is an order of ≤ 200 pieces per line, or what the reviewers decide."""
+        if self.sample_override is not None:
+            return self.sample_override
+        limit = settings.QMS["SAMPLE_MAX_QUANTITY"]
+        lines = list(self.lines.all())
+        return bool(lines) and all(line.quantity <= limit for line in lines)
+
+    @property
+    def total_amount(self):
+        return sum((line.amount for line in self.lines.all()), Decimal("0"))
+
+
+class OrderLine(models.Model):
+    order_review = models.ForeignKey(OrderReview, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3,
+                                   validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.CharField(_("unit"), max_length=20)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=4, null=True, blank=True)
+    packaging = models.CharField(_("packaging"), max_length=200, blank=True)
+    delivery_date = models.DateField(_("delivery date"))
+
+    class Meta:
+        db_table = "forms_orderline"  # kept from before the move to this app
+        ordering = ["position"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive")]
+
+    @property
+    def amount(self):
+        return (self.unit_price or Decimal("0")) * self.quantity
+
+
+class Verdict(models.TextChoices):
+    CAN_MEET = "can_meet", _("Can meet")
+    WITH_CONDITIONS = "conditions", _("Can meet with conditions")
+    CANNOT_MEET = "cannot_meet", _("Cannot meet")
+
+
+VERDICT_ZH = {Verdict.CAN_MEET: "能满足", Verdict.WITH_CONDITIONS: "有条件满足", Verdict.CANNOT_MEET: "不能满足"}
+
+REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS]
+
+
+class ReviewRound(models.Model):
+    """One pass of the parallel department reviews. A change notice opens a new round
+    for the departments it affects."""
+
+    order_review = models.ForeignKey(OrderReview, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    departments = models.JSONField(default=list)
+    change_notice = models.ForeignKey("ChangeNotice", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    process = models.ForeignKey("viewflow.Process", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_reviewround"  # kept from before the move to this app
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["order_review", "number"], name="unique_round")]
+
+
+class DepartmentReview(models.Model):
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reviews")
+    department = models.CharField(max_length=20, choices=Department.choices)
+    verdict = models.CharField(_("verdict"), max_length=12, choices=Verdict.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    material_readiness = models.CharField(
+        _("material readiness"), max_length=12, blank=True,
+        choices=[("ready", _("Materials ready")), ("to_order", _("To be procured in time")),
+                 ("short", _("Shortage: cannot be procured in time"))],
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_departmentreview"  # kept from before the move to this app
+        ordering = ["department"]
+        constraints = [models.UniqueConstraint(fields=["round", "department"], name="one_review_per_round")]
+
+
+class ChangeCategory(models.TextChoices):
+    INCREASE = "increase", _("Quantity increase")
+    EARLIER = "earlier", _("Earlier delivery")
+    LATER = "later", _("Later delivery")
+    CANCEL = "cancel", _("Cancellation")
+    REPLENISH = "replenish", _("Replenishment")
+    OTHER = "other", _("Other")
+
+
+class ChangeNotice(models.Model):
+    """合同变更通知单 — contract change notice (P1.3, P1.6)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="change_notice")
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="change_notices")
+    category = models.CharField(_("change category"), max_length=12, choices=ChangeCategory.choices)
+    reason = models.TextField(_("reason for the change"))
+    before = models.JSONField(default=list)
+    after = models.JSONField(default=list)
+    affected_departments = models.JSONField(default=list)
+    customer_confirmed = models.BooleanField(_("customer confirmed"), default=False)
+    after_approval = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, default="in_review",
+                              choices=[("in_review", _("In review")), ("approved", _("Approved")),
+                                       ("declined", _("Declined")), ("rejected", _("Rejected"))])
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_changenotice"  # kept from before the move to this app
+
+
+class ProductionPlan(models.Model):
+    """生产计划 — production / work plan written by Materials after approval (P1.5)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="production_plan")
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="plans")
+    order_revision = models.PositiveIntegerField()
+    planned_start = models.DateField(_("planned start"))
+    planned_finish = models.DateField(_("planned finish"))
+    material_readiness = models.TextField(_("material readiness"))
+    notes = models.TextField(_("notes"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_productionplan"  # kept from before the move to this app
+
+
+class LedgerEntry(models.Model):
+    """合同台账 — one line per accepted order/contract; revisions visible (P1.5, src 7)."""
+
+    order_review = models.OneToOneField(OrderReview, on_delete=models.PROTECT, related_name="ledger_entry")
+    contract_number = models.CharField(_("contract number"), max_length=50)
+    kind = models.CharField(_("type"), max_length=10, choices=OrderKind.choices)
+    status = models.CharField(_("status"), max_length=20, default="open")
+    customer_name = models.CharField(_("customer"), max_length=200)
+    signed_date = models.DateField(_("date signed"))
+    delivery_date = models.DateField(_("delivery date"))
+    total_amount = models.DecimalField(_("total amount"), max_digits=14, decimal_places=2)
+    shipped_quantity = models.DecimalField(_("shipped"), max_digits=14, decimal_places=3, default=0)
+    open_quantity = models.DecimalField(_("not shipped"), max_digits=14, decimal_places=3)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    remarks = models.TextField(_("remarks"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "forms_ledgerentry"  # kept from before the move to this app
+        ordering = ["-signed_date", "contract_number"]
+        verbose_name = _("contract ledger line")
+
+
+class LedgerRevision(models.Model):
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    change_notice = models.ForeignKey(ChangeNotice, null=True, blank=True, on_delete=models.PROTECT)
+    summary = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_ledgerrevision"  # kept from before the move to this app
+        ordering = ["revision"]
+        constraints = [models.UniqueConstraint(fields=["entry", "revision"], name="unique_ledger_revision")]
+
+
+class Attachment(models.Model):
+    """A file attached to a record's working data (customer PO scan, drawing, spec).
+    Its SHA-256 goes into the record version, so the signature covers the file."""
+
+    order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "forms_attachment"  # kept from before the move to this app
+        ordering = ["id"]
+
+
+class ChangeReceipt(models.Model):
+    """接收人/签收时间 — a department's signed receipt of an approved change (REQ-6)."""
+
+    notice = models.ForeignKey(ChangeNotice, on_delete=models.PROTECT, related_name="receipts")
+    department = models.CharField(max_length=20, choices=Department.choices)
+    receiver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "forms_changereceipt"  # kept from before the move to this app
+        ordering = ["received_at"]
+        constraints = [models.UniqueConstraint(fields=["notice", "department"], name="one_receipt_per_department")]
+
+
+class OrderReviewProcess(Process):
+    """P1 process: the OrderReview is its artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Order / contract review")
+        verbose_name_plural = _("Order / contract reviews")
+
+    @property
+    def order_review(self):
+        return order_review_of(self)
+
+
+def order_review_of(process):
+    """The OrderReview a P1 process works on (cached on the process), or None."""
+    return artifact_of(process, OrderReview, select_related=("record", "customer"))

@@ -1,0 +1,66 @@
+"""The demo's order reviews (P1) in different states (`manage.py seed_demo`, through the same
+actions as the browser and the API)."""
+import datetime
+
+from django.utils import timezone
+
+from workflows import steps
+from workflows.demo import DEMO_PASSWORD, act_as
+
+from .flows import OrderReviewFlow
+from .models import OrderReview
+
+
+def _day(n):
+    return (timezone.localdate() + datetime.timedelta(days=n)).isoformat()
+
+
+def _order(number, customer, kind="order", qty="500"):
+    return {"kind": kind, "customer": customer, "order_number": number, "order_date": timezone.localdate().isoformat(),
+            "payment_terms": "月结 30 天 Net 30", "delivery_place": "上海 Shanghai", "transport": "纸箱 Carton",
+            "special_requirements": "RoHS 合规 RoHS compliant",
+            "lines": [{"product": "P-1001", "quantity": qty, "unit_price": "12.50", "delivery_date": _day(30)},
+                      {"product": "P-2001", "quantity": "120", "unit_price": "45.00", "delivery_date": _day(40)}]}
+
+
+def seed(users, password=DEMO_PASSWORD):
+    """Four order reviews (idempotent: nothing if any exists): one waiting for the four
+    department reviews, one for the Market manager, one in negotiation, and an approved
+    contract with its ledger line and production plan. Returns a line for the seed command's
+    output, or None."""
+    if OrderReview.objects.exists():
+        return None
+    flow = OrderReviewFlow
+
+    def start(user, data):
+        node = flow.start
+        return steps.start_process(node, actor=user, form=node.make_form(data=data, api=True))
+
+    def act(process, step, username, data, meaning=None):
+        act_as(users[username], process, step, data, meaning=meaning, password=password)
+
+    def reviews(process, verdicts=None):
+        for dept in ["quality", "production", "engineering", "materials"]:
+            verdict = (verdicts or {}).get(dept, "can_meet")
+            data = {"verdict": verdict,
+                    "comment": "" if verdict == "can_meet" else "产能紧张，需延期一周 capacity tight, one week later"}
+            if dept == "materials":
+                data["material_readiness"] = "ready"
+            act(process, f"review_{dept}", dept, data, meaning="reviewed")
+
+    # 1. just received: four reviews waiting in the department queues
+    start(users["market"], _order("PO-DEMO-001", "C001"))
+    # 2. reviewed, waiting for the Market manager's approval
+    p2 = start(users["market"], _order("PO-DEMO-002", "C002", qty="150"))
+    reviews(p2)
+    # 3. production set conditions: Market must negotiate
+    p3 = start(users["market"], _order("PO-DEMO-003", "C003"))
+    reviews(p3, {"production": "conditions"})
+    # 4. a contract, approved by the General Manager, plan written: accepted and in the ledger
+    # (its record PDF is rendered by the Celery worker once it runs)
+    p4 = start(users["market"], _order("CT-DEMO-004", "C001", kind="contract", qty="2000"))
+    reviews(p4)
+    act(p4, "approve", "gm", {"conclusion": "同意签订 Contract approved"}, meaning="approved")
+    act(p4, "write_plan", "materials", {"planned_start": _day(1), "planned_finish": _day(25),
+                                        "material_readiness": "钢材已备 steel in stock"}, meaning="authored")
+    return "Seeded order reviews (P1): in review, awaiting approval, in negotiation, and an approved contract."
