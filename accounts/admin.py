@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from core import esign
 from core.admin import ReadOnlyAdmin
 
-from .models import AccountabilityAcceptance, Membership, User
+from core.models import AccountabilityAcceptance
+
+from .models import Membership, User
 
 
 class MembershipInline(admin.TabularInline):

@@ -11,35 +11,28 @@ from django.utils import timezone
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import audit
+from core.choices import BilingualChoices
+from core.i18n import english
 
-class Department(models.TextChoices):
-    MARKET = "market", _("Market / Sales")
-    QUALITY = "quality", _("Quality")
-    PRODUCTION = "production", _("Production")
-    ENGINEERING = "engineering", _("Engineering")
-    MATERIALS = "materials", _("Materials / Procurement")
-    FINANCE = "finance", _("Finance")
-    WAREHOUSE = "warehouse", _("Finished-goods store")
-    MANAGEMENT = "management", _("General management")
+
+class Department(BilingualChoices):
+    MARKET = "market", "市场部", "Market / Sales"
+    QUALITY = "quality", "品质部", "Quality"
+    PRODUCTION = "production", "生产部", "Production"
+    ENGINEERING = "engineering", "工程部", "Engineering"
+    MATERIALS = "materials", "资材部", "Materials / Procurement"
+    FINANCE = "finance", "财务部", "Finance"
+    WAREHOUSE = "warehouse", "成品库", "Finished-goods store"
+    MANAGEMENT = "management", "总经理室", "General management"
 
 
 # Names as the records print them (always bilingual on the PDF).
-DEPARTMENT_NAMES_ZH = {
-    Department.MARKET: "市场部",
-    Department.QUALITY: "品质部",
-    Department.PRODUCTION: "生产部",
-    Department.ENGINEERING: "工程部",
-    Department.MATERIALS: "资材部",
-    Department.FINANCE: "财务部",
-    Department.WAREHOUSE: "成品库",
-    Department.MANAGEMENT: "总经理室",
-}
+DEPARTMENT_NAMES_ZH = {member.value: member.zh for member in Department}  # derived: the labels live on Department
 
 
 def department_label(department):
     """'品质部 Quality' — how records and signature roles name a department, in both languages."""
-    from core.i18n import english
-
     return f"{DEPARTMENT_NAMES_ZH[department]} {english(Department(department).label)}"
 
 
@@ -62,8 +55,6 @@ GENERAL_MANAGER_PERMISSION = department_permission(Department.MANAGEMENT, Role.M
 def role_label(department, role):
     """How a signer's role prints, in both languages: '品质部经理 Quality manager',
     '资材部 Materials / Procurement staff', '总经理 General Manager'."""
-    from core.i18n import english
-
     if department == Department.MANAGEMENT and role == Role.MANAGER:
         return "总经理 General Manager"
     manager = role == Role.MANAGER
@@ -159,23 +150,14 @@ def quality_managers():
     return active_members(department=Department.QUALITY, role=Role.MANAGER).order_by("username")
 
 
-ACCOUNTABILITY_STATEMENT_VERSION = "1"
-ACCOUNTABILITY_STATEMENT = _(
-    "I understand that my electronic signature in this system is the legally binding "
-    "equivalent of my handwritten signature, that I am accountable and responsible for "
-    "actions initiated under it, and that I will not share my password with anyone."
-)
-
-
-class AccountabilityAcceptance(models.Model):
-    """SIG-18: the stored acknowledgement of the e-signature accountability statement."""
-
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="accountability_acceptances")
-    statement_version = models.CharField(max_length=10)
-    statement_text = models.TextField()
-    accepted_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "statement_version"], name="unique_acceptance_per_version"),
-        ]
+def scheduler_user():
+    """The service account scheduled jobs act as (a record needs an author; it never signs and
+    cannot sign in): QMS["SCHEDULER_USERNAME"], created on first use (audited)."""
+    username = settings.QMS.get("SCHEDULER_USERNAME", "qms-scheduler")
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, display_name="系统计划任务 Scheduled job")
+        user.set_unusable_password()
+        user.save()
+        audit.log("account.service_account_created", user, new={"username": username})
+    return user

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from core import audit
 
-from .authentication import revoke_tokens
+from core.authentication import revoke_tokens
 from .models import Membership, User
 
 

@@ -77,8 +77,7 @@ class RecordDetailSerializer(RecordListSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_changed_after_first_signature(self, record):
-        signed = [s.record_version.version for s in self._signatures(record)]
-        return bool(signed) and record.current_version > min(signed)
+        return record.changed_after_first_signature(s.record_version.version for s in self._signatures(record))
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

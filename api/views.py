@@ -1,5 +1,5 @@
 """REST API: thin adapters over the same actions the browser uses
-(workflows.steps.start_process / claim_task / complete_step)."""
+(workflows.actions.start_process / claim_task / complete_step)."""
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -15,16 +15,16 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from viewflow.workflow.models import Process
 
-from accounts.authentication import access_refusal, issue_token
-from accounts.lockout import lock_message, locked_until
-from accounts.models import ACCOUNTABILITY_STATEMENT
+from core.authentication import access_refusal, issue_token
+from core.lockout import lock_message, locked_until
+from core.models import ACCOUNTABILITY_STATEMENT
 from core import audit, esign
 from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
-from core.pdf import queue_render
+from forms.pdf import queue_render
 from core.registry import flows
-from workflows import steps
+from workflows import actions
 from workflows.rest import CompleteTaskSerializer, signature_input
 
 from inbox import api as inbox_api
@@ -128,13 +128,13 @@ class TaskViewSet(ViewSet):
     @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        task = steps.claim_task(access_task(request.user, pk), actor=request.user)
+        task = actions.claim_task(access_task(request.user, pk), actor=request.user)
         return Response(TaskSerializer(task).data)
 
     @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        task = steps.release_task(access_task(request.user, pk), actor=request.user)
+        task = actions.release_task(access_task(request.user, pk), actor=request.user)
         return Response(TaskSerializer(task).data)
 
     @extend_schema(request=CompleteTaskSerializer, responses=inline_serializer(
@@ -152,7 +152,7 @@ class TaskViewSet(ViewSet):
             raise Http404("Not a human task")
         form = node.make_form(data=payload.validated_data["data"], files=files, api=True,
                               activation=node.activation_class(task), user=request.user)
-        steps.complete_step(task, actor=request.user, form=form,
+        actions.complete_step(task, actor=request.user, form=form,
                             signature_input=signature_input(payload.validated_data.get("signature")))
         process = Process.objects.get(pk=task.process_id)
         open_tasks = process.task_set.filter(status__in=["NEW", "ASSIGNED"]).order_by("pk")
@@ -250,10 +250,10 @@ class RecordViewSet(ViewSet):
 
         record = self._record(request, pk)
         versions = list(record.versions.prefetch_related("signatures"))
-        first_signed = min((v.version for v in versions if v.signatures.all()), default=None)
         return Response({
             "number": record.number,
-            "changed_after_first_signature": first_signed is not None and record.current_version > first_signed,
+            "changed_after_first_signature": record.changed_after_first_signature(
+                v.version for v in versions if v.signatures.all()),
             "versions": [{"version": v.version, "content_hash": v.content_hash, "reason": v.reason,
                           "created_at": v.created_at} for v in versions],
             "diffs": [{"from": v.version - 1, "to": v.version,

@@ -1,48 +1,81 @@
-"""One authorisation entry point for records (STYLE: access_record)."""
+"""One authorisation entry point for records (STYLE: access_record).
+
+The registry is open to people with a department membership (a quality system is
+transparent inside the company), closed to users without one. Two kinds of rule are
+registered by the apps that own them (core imports no procedure and no app above it):
+
+- a procedure's `team_records(user)` (core.registry.Procedure): records a person sees
+  without a membership, e.g. the 8D reports whose team they are on;
+- a *scope* (`register_scope`): for the users it applies to, it replaces everything above,
+  e.g. an auditor sees only what an active grant covers (evidence.access)."""
+from dataclasses import dataclass
+
+from django.db.models import Q
 from django.http import Http404
 
+from . import registry
 from .models import Record
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scoped user may see: `records` (a Q over Record), and whether they may open the
+    registry at all right now (`open`: e.g. an auditor whose grant is current)."""
+
+    records: Q
+    open: bool
+
+
+_SCOPES = []
+
+
+def register_scope(scope):
+    """`scope(user)` → None when it does not apply to `user`, else a Scope."""
+    _SCOPES.append(scope)
+
+
+def _scoped(user):
+    for scope in _SCOPES:
+        condition = scope(user)
+        if condition is not None:
+            return condition
+    return None
 
 
 def can_view_processes(user):
     return user.is_authenticated and (user.is_superuser or user.memberships.exists())
 
 
-def can_view_records(user):
-    """The records registry: department members, and auditors while their grant is active."""
-    from evidence.access import active_grants, is_auditor
+def _team_records(user):
+    """Records the registered procedures show to `user` without a membership."""
+    condition = Q(pk__in=[])
+    for procedure in registry.procedures():
+        if procedure.team_records is not None:
+            condition |= Q(pk__in=procedure.team_records(user))
+    return Record.objects.filter(condition)
 
+
+def can_view_records(user):
+    """The records registry: department members, team members of a procedure's record, and
+    scoped users (auditors) while their scope shows anything."""
     if not user.is_authenticated:
         return False
-    if is_auditor(user) and not user.is_superuser:
-        return bool(active_grants(user))
+    scoped = _scoped(user)
+    if scoped is not None:
+        return scoped.open
     return can_view_processes(user) or _team_records(user).exists()
 
 
-def _team_records(user):
-    """P3 / 8D D1: the CAPA reports whose team a user is on, visible to them even
-    without a department membership."""
-    from procedures.capa.actions import records_of_teams
-
-    return records_of_teams(user)
-
-
 def records_visible_to(user):
-    """Records a user may see: staff of any department see the records of the
-    procedures they take part in; the whole registry is open to people with a
-    department membership (a quality system is transparent inside the company),
-    closed to users without one. An auditor sees only what an active grant covers
-    (its time window, record types and date range)."""
-    from evidence.access import active_grants, grant_filter, is_auditor
-
+    """Records a user may see (see the module docstring)."""
     if not user.is_authenticated:
         return Record.objects.none()
-    if is_auditor(user) and not user.is_superuser:
-        grants = active_grants(user)
-        return Record.objects.filter(grant_filter(grants)) if grants else Record.objects.none()
+    scoped = _scoped(user)
+    if scoped is not None:
+        return Record.objects.filter(scoped.records)
     if can_view_processes(user):
         return Record.objects.all()
-    return Record.objects.filter(pk__in=_team_records(user))
+    return _team_records(user)
 
 
 def can_view_record(user, record):

@@ -10,17 +10,19 @@ Signing is two steps:
    exact record version, inside the transaction of the change it signs.
 """
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.authentication import access_refusal
-from accounts.models import ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, User
 
 from . import audit
+from .authentication import access_refusal
 from .errors import InvalidInput, SignatureRefused
 from .i18n import english
-from .models import Meaning, Signature
+from .models import (
+    ACCOUNTABILITY_STATEMENT, ACCOUNTABILITY_STATEMENT_VERSION, AccountabilityAcceptance, Meaning, Signature,
+)
 
 REASON_REQUIRED = {Meaning.REJECTED}
 
@@ -87,7 +89,7 @@ def verify_signer(user, password, *, username=None, require_username=False):
                                field_errors={"username": [_("Required for the first signature of a session.")]})
     if (username is not None and username != user.get_username()) or not user.check_password(password or ""):
         with transaction.atomic():
-            locked = User.objects.select_for_update().get(pk=user.pk)
+            locked = get_user_model().objects.select_for_update().get(pk=user.pk)
             locked.signing_failures += 1
             fields = ["signing_failures"]
             if locked.signing_failures >= limit:
@@ -104,7 +106,7 @@ def verify_signer(user, password, *, username=None, require_username=False):
                                field_errors={"password": [_("Wrong password.")]})
     if user.signing_failures:
         with transaction.atomic():
-            User.objects.filter(pk=user.pk).update(signing_failures=0)
+            get_user_model().objects.filter(pk=user.pk).update(signing_failures=0)
         user.signing_failures = 0
 
 
@@ -112,7 +114,7 @@ def verify_signer(user, password, *, username=None, require_username=False):
 def unlock_signing(user, *, actor, reason):
     if not reason:
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
-    User.objects.filter(pk=user.pk).update(signing_failures=0, signing_locked_at=None)
+    get_user_model().objects.filter(pk=user.pk).update(signing_failures=0, signing_locked_at=None)
     audit.log("esign.unlocked", user, actor=actor, reason=reason)
 
 

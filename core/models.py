@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .canonical import sha256_hex
+from .choices import BilingualChoices
 
 
 class AppendOnlyModel(models.Model):
@@ -141,6 +142,16 @@ class Record(models.Model):
     def get_version(self, number=None):
         return self.versions.get(version=number or self.current_version)
 
+    def changed_after_first_signature(self, signed_versions=None):
+        """SIG-16: whether the record has a version newer than the first one anyone signed (the
+        screens flag it; the API reports it). `signed_versions`: the numbers of the versions that
+        carry a signature, when the caller has them loaded already; otherwise one query."""
+        if signed_versions is None:
+            signed_versions = Signature.objects.filter(record_version__record=self) \
+                .values_list("record_version__version", flat=True)
+        first_signed = min(signed_versions, default=None)
+        return first_signed is not None and self.current_version > first_signed
+
 
 class RecordVersion(AppendOnlyModel):
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
@@ -162,23 +173,16 @@ class RecordVersion(AppendOnlyModel):
         return sha256_hex(self.data)
 
 
-class Meaning(models.TextChoices):
-    AUTHORED = "authored", _("Authored")
-    REVIEWED = "reviewed", _("Reviewed")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    VERIFIED = "verified", _("Verified")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged (read and understood)")
+class Meaning(BilingualChoices):
+    AUTHORED = "authored", "编制", "Authored"
+    REVIEWED = "reviewed", "评审", "Reviewed"
+    APPROVED = "approved", "批准", "Approved"
+    REJECTED = "rejected", "驳回", "Rejected"
+    VERIFIED = "verified", "验证", "Verified"
+    ACKNOWLEDGED = "acknowledged", "签收", "Acknowledged (read and understood)"
 
 
-MEANING_ZH = {
-    Meaning.AUTHORED: "编制",
-    Meaning.REVIEWED: "评审",
-    Meaning.APPROVED: "批准",
-    Meaning.REJECTED: "驳回",
-    Meaning.VERIFIED: "验证",
-    Meaning.ACKNOWLEDGED: "签收",
-}
+MEANING_ZH = {member.value: member.zh for member in Meaning}  # derived: the labels live on Meaning
 
 
 class Signature(AppendOnlyModel):
@@ -247,3 +251,69 @@ class RecordFile(AppendOnlyModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["record_version", "kind"], name="unique_file_per_version")]
+
+
+# --- DOC-11: what remains of a destroyed record (evidence.retention destroys) ------------------------------
+
+
+class Tombstone(models.Model):
+    """What remains of a destroyed record (DOC-11): its number, type, the hash of
+    every version, who approved the destruction (a signature), when and why."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="tombstone")
+    number = models.CharField(max_length=32, unique=True)
+    record_type = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    created_at_original = models.DateTimeField()
+    last_content_hash = models.CharField(max_length=64)
+    version_hashes = models.JSONField(default=dict)  # {"1": hash, ...}
+    file_hashes = models.JSONField(default=dict)  # {"v1 pdf": sha256, ...}
+    retention_years = models.PositiveSmallIntegerField()
+    approval = models.ForeignKey("core.Signature", on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    destroyed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "evidence_tombstone"  # kept from before the move to this app
+        ordering = ["-destroyed_at"]
+        verbose_name = _("tombstone of a destroyed record")
+
+    def __str__(self):
+        return f"† {self.number}"
+
+
+    # What a destroyed record's versions become: their data is blanked to this marker
+    DATA_KEY = "destroyed"
+
+    def version_ok(self, version):
+        """A blanked version verifies when its data is the blank marker and its content hash is
+        the one the tombstone kept."""
+        return (version.data == {self.DATA_KEY: self.number}
+                and self.version_hashes.get(str(version.version)) == version.content_hash)
+
+
+# --- SIG-18: the e-signature accountability statement -----------------------------------------------
+
+ACCOUNTABILITY_STATEMENT_VERSION = "1"
+ACCOUNTABILITY_STATEMENT = _(
+    "I understand that my electronic signature in this system is the legally binding "
+    "equivalent of my handwritten signature, that I am accountable and responsible for "
+    "actions initiated under it, and that I will not share my password with anyone."
+)
+
+
+class AccountabilityAcceptance(models.Model):
+    """SIG-18: the stored acknowledgement of the e-signature accountability statement."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="accountability_acceptances")
+    statement_version = models.CharField(max_length=10)
+    statement_text = models.TextField()
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "accounts_accountabilityacceptance"  # kept from before the move to this app
+        constraints = [
+            models.UniqueConstraint(fields=["user", "statement_version"], name="unique_acceptance_per_version"),
+        ]

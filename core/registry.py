@@ -24,6 +24,9 @@ class RecordType:
     # with the latest version to catch edits that bypassed the actions.
     snapshot: Optional[Callable] = field(default=None, compare=False)
     copies: tuple = ()  # e.g. ("财务 Finance", ...) printed as marked copies
+    # (version) → extra template context derived from the version's data as of its date (e.g. which
+    # actions were overdue then): a rule that prints lives in its procedure, not in the template.
+    pdf_context: Optional[Callable] = field(default=None, compare=False)
 
     @property
     def title(self):
@@ -42,7 +45,7 @@ class Procedure:
     api: str = ""  # dotted path of a module whose `urlpatterns` are mounted under /api/
     viewsets: tuple = ()  # dotted paths of extra viewflow Viewset classes (e.g. the document register)
     seed: str = ""  # dotted path of `seed(people)` → a line to print or None: the demo of `manage.py seed_demo`
-    # records a user sees without a department membership (e.g. an 8D team member): user → Record queryset
+    # records a user sees without a department membership (e.g. an 8D team member): user → record ids
     team_records: Optional[Callable] = field(default=None, compare=False)
 
 
@@ -97,6 +100,20 @@ def form_in_force(record_type: RecordType):
         if resolved:
             return resolved
     return record_type.form_code, record_type.form_revision
+
+
+# Document control also tells how long a record type is kept (the retention period of the blank
+# form that governs it, DOC-11); without it, None: the retention default applies.
+_retention_resolver = None
+
+
+def set_retention_resolver(resolver):
+    global _retention_resolver
+    _retention_resolver = resolver
+
+
+def retention_years(record_type_code):
+    return _retention_resolver(record_type_code) if _retention_resolver is not None else None
 
 
 # Status labels for the record pages: each app registers the TextChoices its records use.

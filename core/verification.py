@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max
 
+from . import registry
 from .audit import Problem, verify_chain
 from .checkpoints import NO_KEY, AnchorScan, CheckpointError, Store, anchoring_problems
 from .esign import signature_problems
-from .models import AuditEntry, Record, RecordFile, RecordVersion, Signature
+from .models import AuditEntry, Record, RecordFile, RecordVersion, Signature, Tombstone
 
 
 def _only(qs, ids, chunk=500):
@@ -34,8 +35,6 @@ def _only(qs, ids, chunk=500):
 def _tombstones():
     """{record id: Tombstone} of destroyed records, whose versions keep only their
     hashes (evidence.retention): they are checked against the tombstone instead."""
-    from evidence.models import Tombstone
-
     return {t.record_id: t for t in Tombstone.objects.all()}
 
 
@@ -44,9 +43,7 @@ def verify_versions(ids=None):
     for version in _only(RecordVersion.objects.select_related("record").order_by("pk"), ids):
         tombstone = tombstones.get(version.record_id)
         if tombstone is not None:
-            from evidence.retention import destroyed_version_ok
-
-            if not destroyed_version_ok(version, tombstone):
+            if not tombstone.version_ok(version):
                 yield Problem("record version", f"{version.record.number} v{version.version}",
                               "destroyed record: hash or data does not match its tombstone (altered)")
             continue
@@ -89,18 +86,14 @@ def verify_files(ids=None):
 
 
 def working_data_warnings(record_ids=None):
-    from . import registry
-
     for record in _only(Record.objects.exclude(tombstone__isnull=False).order_by("pk"), record_ids, 200):
         try:
             rtype = registry.get(record.record_type)
         except KeyError:
             continue
-        from procedures.order_review.actions import snapshot_for_record
-
         try:
             current = record.versions.get(version=record.current_version).data
-            snapshot = rtype.snapshot(record) if rtype.snapshot else snapshot_for_record(record)
+            snapshot = rtype.snapshot(record) if rtype.snapshot else None
         except Exception:  # noqa: BLE001 — a record without working rows is reported, not fatal
             yield Problem("record", record.number, "working data cannot be rebuilt")
             continue

@@ -59,7 +59,6 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
         signatures = [(s, [p for p in signature_problems(s)  # a destroyed record's data is blanked on purpose
                            if not (destroyed and p == "the signed record version's data was altered")])
                       for v in versions for s in v.signatures.all()]
-        first_signed = min((s.record_version.version for s, _ in signatures), default=None)
         diffs = [] if destroyed else version_diffs(versions)
         context.update(
             versions=versions,
@@ -68,7 +67,8 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
             tombstone=record.tombstone if destroyed else None,
             signatures=signatures,
             audit_entries=record.audit_entries.select_related("actor").order_by("seq"),
-            changed_after_signing=first_signed is not None and record.current_version > first_signed,
+            changed_after_signing=record.changed_after_first_signature(
+                s.record_version.version for s, _ in signatures),
             amended=bool(versions) and is_amended(versions[-1]),
         )
         return context

@@ -11,6 +11,8 @@ Outside the window they see nothing."""
 from django.db.models import Q
 from django.utils import timezone
 
+from core.access import Scope
+
 _CACHE = "_qms_auditor_grants"
 
 
@@ -55,3 +57,11 @@ def grant_filter(grants):
 def forget(user):
     if hasattr(user, _CACHE):
         delattr(user, _CACHE)
+
+
+def auditor_scope(user):
+    """core.access scope (registered in evidence.apps): an auditor sees what an active grant covers."""
+    if not is_auditor(user):
+        return None
+    grants = active_grants(user)
+    return Scope(records=grant_filter(grants), open=bool(grants))

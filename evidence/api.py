@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
-from rest_framework.routers import SimpleRouter
 
 from core.rest import params
 from core.rest.base import ViewSet, json_object

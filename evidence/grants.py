@@ -25,12 +25,40 @@ def grant_auditor_access(user, *, granted_by, reason, valid_from=None, valid_unt
     return grant
 
 
+SCOPE_FIELDS = ["valid_from", "valid_until", "record_types", "date_from", "date_to"]
+
+
+@transaction.atomic
+def change_auditor_access(grant, *, changed_by, reason, **changes):
+    """Change the window or scope of a grant (SCOPE_FIELDS); the old and new values are audited."""
+    if not (reason or "").strip():
+        raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    unknown = set(changes) - set(SCOPE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    grant = AuditorGrant.objects.select_for_update().get(pk=grant.pk)
+    old = {f: getattr(grant, f) for f in changes if getattr(grant, f) != changes[f]}
+    if not old:
+        return grant
+    for field, value in changes.items():
+        setattr(grant, field, list(value) if field == "record_types" else value)
+    grant.save(update_fields=list(old))
+    audit.log("access.auditor_changed", grant, actor=changed_by, reason=reason, old=old,
+              new={f: getattr(grant, f) for f in old} | {"user": grant.user.get_username()})
+    forget(grant.user)
+    return grant
+
+
 @transaction.atomic
 def revoke_auditor_access(grant, *, revoked_by, reason):
     if not (reason or "").strip():
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    grant = AuditorGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is not None:
+        return grant
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
+    forget(grant.user)
     audit.log("access.auditor_revoked", grant, actor=revoked_by, reason=reason,
               new={"user": grant.user.get_username(), "revoked_at": grant.revoked_at})
     return grant

@@ -68,29 +68,3 @@ class EvidenceBundle(models.Model):
     @property
     def filename(self):
         return f"evidence-bundle-{self.pk}.zip"
-
-
-class Tombstone(models.Model):
-    """What remains of a destroyed record (DOC-11): its number, type, the hash of
-    every version, who approved the destruction (a signature), when and why."""
-
-    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="tombstone")
-    number = models.CharField(max_length=32, unique=True)
-    record_type = models.CharField(max_length=40)
-    title = models.CharField(max_length=200)
-    created_at_original = models.DateTimeField()
-    last_content_hash = models.CharField(max_length=64)
-    version_hashes = models.JSONField(default=dict)  # {"1": hash, ...}
-    file_hashes = models.JSONField(default=dict)  # {"v1 pdf": sha256, ...}
-    retention_years = models.PositiveSmallIntegerField()
-    approval = models.ForeignKey("core.Signature", on_delete=models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField()
-    destroyed_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["-destroyed_at"]
-        verbose_name = _("tombstone of a destroyed record")
-
-    def __str__(self):
-        return f"† {self.number}"

@@ -1,7 +1,7 @@
 """Retention and disposition of records (DOC-11, SIG-3).
 
 Each record type keeps its records for the retention period of the blank-form
-document that governs it (procedures.Document.retention_years), else
+document that governs it (procedures.documents, through core.registry), else
 settings.QMS_RETENTION_YEARS_DEFAULT (10), counted from the record's creation.
 Records past it are listed in the disposition queue; nothing is destroyed by a job.
 
@@ -42,12 +42,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Role, department_label, department_permission
 from core import audit, esign, registry
 from core.errors import InvalidInput, NotPermitted, WrongState
-from core.models import Meaning, Record, RecordFile, RecordVersion
+from core.models import Meaning, Record, RecordFile, RecordVersion, Tombstone
 
-from .models import Tombstone
 
 DESTROYED = "destroyed"
-DESTROYED_DATA_KEY = "destroyed"
+DESTROYED_DATA_KEY = Tombstone.DATA_KEY
 
 
 def default_years():
@@ -55,10 +54,9 @@ def default_years():
 
 
 def retention_years(record_type):
-    from procedures.documents.models import Document
-
-    years = (Document.objects.filter(governs_record_type=record_type)
-             .order_by("-retention_years").values_list("retention_years", flat=True).first())
+    """The retention period of the blank form that governs the type (document control tells,
+    core.registry), else the default."""
+    years = registry.retention_years(record_type)
     return years if years is not None else default_years()
 
 
@@ -148,10 +146,3 @@ def _blank_versions(record):
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             RecordVersion.objects.filter(record=record).update(data={DESTROYED_DATA_KEY: record.number})
-
-
-def destroyed_version_ok(version, tombstone):
-    """A blanked version verifies when its data is the blank marker and its content
-    hash is the one the tombstone kept."""
-    return (version.data == {DESTROYED_DATA_KEY: tombstone.number}
-            and tombstone.version_hashes.get(str(version.version)) == version.content_hash)

@@ -19,7 +19,9 @@ from core.models import Record
 from core.search import search_records
 
 from . import bundles, retention, signing
-from .models import EvidenceBundle, Tombstone
+from core.models import Tombstone
+
+from .models import EvidenceBundle
 
 
 def _bundles_of(user):

@@ -1,5 +1,6 @@
 """What every controlled form shares: the customers and products the records name
 (master data, kept by Market and Engineering in the admin)."""
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,11 @@ class Customer(models.Model):
     def __str__(self):
         return f"{self.name_zh} {self.name_en}".strip()
 
+    def record_data(self):
+        """The customer as every record that names one stores it (frozen in the record version)."""
+        return {"code": self.code, "name_zh": self.name_zh, "name_en": self.name_en,
+                "address": self.address, "contact": self.contact, "phone": self.phone}
+
 
 class Product(models.Model):
     code = models.CharField(_("product code"), max_length=40, unique=True)
@@ -35,3 +41,26 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name_zh} {self.name_en}".strip()
+
+
+class StoredUpload(models.Model):
+    """A file uploaded into a record's working data (an order's drawing, a defect photo, an action's
+    evidence, a document's PDF). Its SHA-256 goes into the record version, so the signature covers
+    the file. Each subclass adds its owner and its own `file` field (its folder)."""
+
+    file = models.FileField()
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def store(cls, upload, *, content_type, sha256, uploaded_by, **owner):
+        """Save `upload` (checked by forms.uploads, which gave its content type and SHA-256)."""
+        return cls.objects.create(file=upload, original_name=upload.name[:255], content_type=content_type,
+                                  size=upload.size, sha256=sha256, uploaded_by=uploaded_by, **owner)

@@ -1,9 +1,8 @@
-"""Step targets and the company calendar in the Django admin; every change is audited
-(as on the Quality manager's page, "Due dates and calendar")."""
+"""The inbox's tables in the Django admin, read-only: step targets and the company calendar change
+on the Quality manager's page ("Due dates and calendar"), through inbox.services, which checks and
+audits every change."""
 from django.contrib import admin
-from django.db import transaction
 
-from core import audit
 from core.admin import ReadOnlyAdmin
 
 from .models import CalendarDay, Delegation, Escalation, Notification, StepTarget
@@ -11,42 +10,21 @@ from .services import TARGET_FIELDS
 
 
 @admin.register(StepTarget)
-class StepTargetAdmin(admin.ModelAdmin):
+class StepTargetAdmin(ReadOnlyAdmin):
+    """Read here; changed only on the Quality manager's page through inbox.services.set_step_target
+    (its range and editor checks and its audit entry)."""
+
     list_display = ("flow", "step", *TARGET_FIELDS)
     list_filter = ("flow",)
 
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            old = {f: form.initial.get(f) for f in TARGET_FIELDS} if change else None
-            super().save_model(request, obj, form, change)
-            audit.log("inbox.step_target_changed", obj, actor=request.user, old=old,
-                      new={f: getattr(obj, f) for f in TARGET_FIELDS})
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit.log("inbox.step_target_removed", obj, actor=request.user,
-                      old={f: getattr(obj, f) for f in TARGET_FIELDS})
-            super().delete_model(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # bulk deletion would bypass the audit entry; clear the fields instead
-
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReadOnlyAdmin):
+    """Read here; added and removed on the Quality manager's page through inbox.services."""
+
     list_display = ("date", "kind", "name_zh", "name_en")
     list_filter = ("kind",)
     date_hierarchy = "date"
-
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit.log("inbox.calendar_day_changed" if change else "inbox.calendar_day_added", obj,
-                      actor=request.user, old=dict(form.initial) if change else None,
-                      new={"date": obj.date, "kind": obj.kind, "name_zh": obj.name_zh, "name_en": obj.name_en})
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # removed on the Quality manager's page, where the removal is audited
 
 
 @admin.register(Escalation)

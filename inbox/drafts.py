@@ -5,7 +5,7 @@ items), kept per task and person (`inbox.models.TaskDraft`). Saving one never
 validates, never runs the step's action and never asks for a signature; it changes
 no record and no process. Uploaded files are not kept in a draft. Only the person
 the task is assigned to saves, reads and discards it; it is deleted when the step
-is completed (`workflows.steps.complete_step`).
+is completed (`workflows.actions.complete_step`).
 
 A draft is not a record: its audit entry (`task.draft_saved`) names the fields saved,
 never their values."""

@@ -4,7 +4,7 @@ from django.utils.datastructures import MultiValueDict
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflows import steps
+from workflows import actions
 from workflows.demo import DEMO_PASSWORD
 
 
@@ -17,9 +17,9 @@ def open_tasks(process, step):
 def start(flow_class, node_name, user, data, files=None, meaning=None):
     node = getattr(flow_class, node_name)
     form = node.make_form(data=data, files=MultiValueDict(files or {}), api=True, user=user)
-    signature = steps.SignatureInput(password=DEMO_PASSWORD, meaning=meaning) if meaning else None
+    signature = actions.SignatureInput(password=DEMO_PASSWORD, meaning=meaning) if meaning else None
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return steps.start_process(node, actor=user, form=form, signature_input=signature)
+        return actions.start_process(node, actor=user, form=form, signature_input=signature)
 
 
 def act(process, step, user, data=None, files=None, meaning=None, reason="", task=None):
@@ -29,11 +29,11 @@ def act(process, step, user, data=None, files=None, meaning=None, reason="", tas
         assert candidates, f"{user} has no open {step} task in process {process.pk}"
         task = candidates[0]
     if task.status == STATUS.NEW:
-        steps.claim_task(task, actor=user)
+        actions.claim_task(task, actor=user)
     task.refresh_from_db()
     node = task.flow_task
     form = node.make_form(data=data or {}, files=MultiValueDict(files or {}), api=True,
                           activation=node.activation_class(task), user=user)
-    signature = steps.SignatureInput(password=DEMO_PASSWORD, meaning=meaning, reason=reason) if meaning else None
+    signature = actions.SignatureInput(password=DEMO_PASSWORD, meaning=meaning, reason=reason) if meaning else None
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return steps.complete_step(task, actor=user, form=form, signature_input=signature)
+        return actions.complete_step(task, actor=user, form=form, signature_input=signature)

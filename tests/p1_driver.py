@@ -3,7 +3,7 @@ from django.test import TestCase
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflows import steps
+from workflows import actions
 from workflows.demo import DEMO_PASSWORD
 from procedures.order_review.flows import OrderReviewFlow
 
@@ -14,7 +14,7 @@ REVIEW_STEPS = {"quality": "review_quality", "production": "review_production",
 def start(user, data):
     node = OrderReviewFlow.start
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return steps.start_process(node, actor=user, form=node.make_form(data=data, api=True))
+        return actions.start_process(node, actor=user, form=node.make_form(data=data, api=True))
 
 
 def open_task(process, step):
@@ -23,18 +23,18 @@ def open_task(process, step):
 
 
 def sign(meaning, reason="", password=DEMO_PASSWORD):
-    return steps.SignatureInput(password=password, meaning=meaning, reason=reason)
+    return actions.SignatureInput(password=password, meaning=meaning, reason=reason)
 
 
 def act(process, step, user, data, meaning=None, reason="", password=DEMO_PASSWORD):
     task = open_task(process, step)
-    steps.claim_task(task, actor=user)
+    actions.claim_task(task, actor=user)
     task.refresh_from_db()
     node = task.flow_task
     form = node.make_form(data=data, api=True, activation=node.activation_class(task), user=user)
     # on-commit callbacks (Celery jobs) run as they would after a real commit
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return steps.complete_step(task, actor=user, form=form,
+        return actions.complete_step(task, actor=user, form=form,
                                    signature_input=sign(meaning, reason, password) if meaning else None)
 
 

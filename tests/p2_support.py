@@ -107,8 +107,8 @@ def walk_to_disposition(drive, start_data=None, files=None, quantity="120"):
 def skip_rendering(monkeypatch):
     """For tests where the PDFs are not under test: record versions are still made, but
     queue_render() and the render job nodes do not run WeasyPrint."""
-    import core.pdf
+    import forms.pdf
 
-    monkeypatch.setattr(core.pdf, "queue_render", lambda version: None)
+    monkeypatch.setattr(forms.pdf, "queue_render", lambda version: None)
     for node in (FLOW.render_records, FLOW.render_analysis):
         monkeypatch.setattr(node, "_func", lambda activation: None)

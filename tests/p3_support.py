@@ -98,9 +98,9 @@ def p3_drivers():
 
 
 def skip_rendering(monkeypatch):
-    import core.pdf
+    import forms.pdf
 
-    monkeypatch.setattr(core.pdf, "queue_render", lambda version: None)
+    monkeypatch.setattr(forms.pdf, "queue_render", lambda version: None)
     monkeypatch.setattr(FLOW.render_report, "_func", lambda activation: None)
 
 

@@ -17,7 +17,7 @@ from anchoring_support import (  # noqa: F401  (fixtures)
 )
 from core import checkpoints
 from core.canonical import canonical_json
-from core.checkpoints import make_checkpoint
+from core.anchoring import make_checkpoint
 from core.models import AuditEntry, AuditHead, RecordVersion, Signature
 from evidence.tasks import make_audit_checkpoint, nightly_verification
 from evidence_support import approved_order, record  # noqa: F401  (fixture)
@@ -82,7 +82,7 @@ def test_nothing_new_writes_no_checkpoint_and_new_activity_writes_the_next_one_l
 
 def test_no_key_configured_skips_the_checkpoint_with_a_warning_and_verify_audit_says_not_anchored(
         record, no_checkpoint_key, capsys, caplog):
-    with caplog.at_level(logging.WARNING, logger="core.checkpoints"):
+    with caplog.at_level(logging.WARNING, logger="core.anchoring"):
         outcome = make_checkpoint(origin="test")
     assert outcome.status == "no key"
     assert "QMS_CHECKPOINT_KEY_FILE" in caplog.text and "checkpoint skipped" in caplog.text

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.audit import verify_chain
-from core.pdf import render_pdf_bytes
+from forms.pdf import render_pdf_bytes
 from p1_driver import act, review_all, start
 from procedures.order_review.models import order_review_of
 

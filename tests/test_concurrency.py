@@ -24,7 +24,7 @@ from core.errors import WrongState
 from core.models import AuditEntry, Meaning, Record, Signature
 from procedures.order_review.models import DepartmentReview
 from p1_driver import REVIEW_STEPS, open_task, sign, start
-from workflows import steps
+from workflows import actions
 from procedures.order_review.models import order_review_of
 from procedures.order_review.flows import OrderReviewFlow
 
@@ -90,7 +90,7 @@ def complete_reviews_at_once(process, people):
     at once. A completion that fails on the flow lock is submitted again, as a user
     would. Returns the number of resubmissions."""
     for department, step in REVIEW_STEPS.items():
-        steps.claim_task(open_task(process, step), actor=people[department])
+        actions.claim_task(open_task(process, step), actor=people[department])
     task_pks = {department: open_task(process, step).pk for department, step in REVIEW_STEPS.items()}
     resubmitted = []
 
@@ -106,7 +106,7 @@ def complete_reviews_at_once(process, people):
                 form = node.make_form(data=review_data(department), api=True,
                                       activation=node.activation_class(task), user=user)
                 try:
-                    return steps.complete_step(task, actor=user, form=form, signature_input=sign(Meaning.REVIEWED))
+                    return actions.complete_step(task, actor=user, form=form, signature_input=sign(Meaning.REVIEWED))
                 except FlowLockFailed:
                     if attempt == RESUBMITS:
                         raise
@@ -151,7 +151,7 @@ def test_two_users_claiming_the_same_task_at_once_exactly_one_succeeds(people, o
 
         def act(prepared):
             user, task = prepared
-            return steps.claim_task(task, actor=user).owner_id
+            return actions.claim_task(task, actor=user).owner_id
         return prepare, act
 
     results = run_at_once([job(username) for username in claimants])
@@ -173,14 +173,12 @@ def test_an_action_that_cannot_get_the_flow_lock_is_refused_as_wrong_state_not_a
         people, order_data, monkeypatch):
     """When the process stays locked past viewflow's retries (a long job or a slow
     transaction on the same process), the user is told to try again (WrongState, 409)
-    instead of getting a 500 from viewflow's FlowLockFailed.
-
-    KNOWN FAILING until workflows/steps.py translates FlowLockFailed (see the report)."""
+    instead of getting a 500 from viewflow's FlowLockFailed (workflows/actions.py translates it)."""
     from api_driver import client_for
 
     monkeypatch.setattr(lock.select_for_update_lock, "attempts", 1)  # no back-off sleeps: fail at once
     process = start(people["market"], order_data())
-    steps.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+    actions.claim_task(open_task(process, "review_quality"), actor=people["quality"])
     quality_task = open_task(process, "review_quality")
     production_task = open_task(process, "review_production")
     production = client_for("production")
@@ -206,7 +204,7 @@ def test_an_action_that_cannot_get_the_flow_lock_is_refused_as_wrong_state_not_a
         form = node.make_form(data=review_data("quality"), api=True, activation=node.activation_class(quality_task),
                               user=people["quality"])
         with pytest.raises(WrongState):
-            steps.complete_step(quality_task, actor=people["quality"], form=form,
+            actions.complete_step(quality_task, actor=people["quality"], form=form,
                                 signature_input=sign(Meaning.REVIEWED))
     finally:
         release.set()
@@ -236,7 +234,7 @@ def test_record_numbers_stay_gap_free_under_concurrent_starts(people, order_data
 
         def act(prepared):
             user, data = prepared
-            process = steps.start_process(node, actor=user, form=node.make_form(data=data, api=True, user=user))
+            process = actions.start_process(node, actor=user, form=node.make_form(data=data, api=True, user=user))
             return Record.objects.get(process=process).number
         return prepare, act
 
@@ -260,7 +258,7 @@ def test_concurrent_audit_appends_keep_the_chain_intact(people, order_data):
 
         def act(prepared):
             user, data = prepared
-            return steps.start_process(node, actor=user, form=node.make_form(data=data, api=True, user=user)).pk
+            return actions.start_process(node, actor=user, form=node.make_form(data=data, api=True, user=user)).pk
         return prepare, act
 
     results = run_at_once([starter(i) for i in range(4)])
@@ -273,7 +271,7 @@ def test_concurrent_audit_appends_keep_the_chain_intact(people, order_data):
 
         def act(prepared):
             user, task = prepared
-            return steps.claim_task(task, actor=user).pk
+            return actions.claim_task(task, actor=user).pk
         return prepare, act
 
     results = run_at_once([claimer(pid, department) for pid in started for department in REVIEW_STEPS])

@@ -115,12 +115,12 @@ def test_no_page_of_a_process_has_an_inline_script_or_style_without_the_nonce(pe
 @pytest.mark.parametrize("action, back", [("/qms/queue/assign/", "/qms/queue/"), ("/qms/inbox/unassign/", "/qms/inbox/")])
 def test_the_bulk_assign_pages_go_back_by_a_link_not_an_inline_handler(people, order_data, action, back):
     from p1_driver import open_task, start
-    from workflows import steps
+    from workflows import actions
 
     process = start(people["market"], order_data())
     task = open_task(process, "review_quality")
     if action.endswith("unassign/"):
-        steps.claim_task(task, actor=people["quality"])
+        actions.claim_task(task, actor=people["quality"])
     response = signed_in(people["quality"]).post(action, {"pk": [task.pk]})  # the confirmation page
     assert response.status_code == 200
     html = response.content.decode()

@@ -13,7 +13,7 @@ from django.test import Client
 from core.errors import InvalidInput, NotPermitted, SignatureRefused, WrongState
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
 from evidence import retention
-from evidence.models import Tombstone
+from core.models import Tombstone
 from evidence_support import record  # noqa: F401  (fixture)
 from workflows.demo import DEMO_PASSWORD
 

@@ -15,7 +15,7 @@ from core.models import AuditEntry, RecordVersion, Signature
 from drivers import flatten
 from inbox.models import TaskDraft
 from p1_driver import open_task, review_all, start
-from workflows import steps
+from workflows import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def negotiation(people, order_data):
     process = start(people["market"], order_data())
     review_all(process, people, verdicts={"production": "conditions"})
     task = open_task(process, "negotiate")
-    steps.claim_task(task, actor=people["market"])
+    actions.claim_task(task, actor=people["market"])
     task.refresh_from_db()
     return process, task
 
@@ -110,8 +110,8 @@ def test_completing_the_step_deletes_its_draft(negotiation, people, order_data):
     data = change_data(order_data)
     node = task.flow_task
     form = node.make_form(data=data, api=True, activation=node.activation_class(task), user=people["market"])
-    steps.complete_step(task, actor=people["market"], form=form,
-                        signature_input=steps.SignatureInput(password="Demo-pass-2026", meaning="authored"))
+    actions.complete_step(task, actor=people["market"], form=form,
+                        signature_input=actions.SignatureInput(password="Demo-pass-2026", meaning="authored"))
     assert not TaskDraft.objects.filter(task=task).exists()
 
 
@@ -134,16 +134,16 @@ def test_another_user_can_neither_read_nor_write_nor_discard_the_draft(negotiati
 
 def test_an_unclaimed_task_has_no_draft_and_a_completed_task_refuses_one_with_409(negotiation, people, order_data):
     process, task = negotiation
-    steps.release_task(task, actor=people["market"])
+    actions.release_task(task, actor=people["market"])
     assert api(people["market"]).put(f"/api/tasks/{task.pk}/draft/", {"data": {"notes": "x"}},
                                      format="json").status_code == 403
-    steps.claim_task(Task.objects.get(pk=task.pk), actor=people["market"])
+    actions.claim_task(Task.objects.get(pk=task.pk), actor=people["market"])
     task.refresh_from_db()
     node = task.flow_task
     form = node.make_form(data=change_data(order_data), api=True, activation=node.activation_class(task),
                           user=people["market"])
-    steps.complete_step(task, actor=people["market"], form=form,
-                        signature_input=steps.SignatureInput(password="Demo-pass-2026", meaning="authored"))
+    actions.complete_step(task, actor=people["market"], form=form,
+                        signature_input=actions.SignatureInput(password="Demo-pass-2026", meaning="authored"))
     response = api(people["market"]).put(f"/api/tasks/{task.pk}/draft/", {"data": {"notes": "x"}}, format="json")
     assert response.status_code == 409 and response.json()["current_state"] == STATUS.DONE
     assert not TaskDraft.objects.exists()

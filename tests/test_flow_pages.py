@@ -80,15 +80,15 @@ def test_a_waiting_job_task_has_its_page_too(people, order_data, monkeypatch):
     process = start(people["market"], order_data())
     review_all(process, people)
     with TestCase.captureOnCommitCallbacks(execute=False):
-        from workflows import steps
+        from workflows import actions
         from p1_driver import open_task, sign
 
         task = open_task(process, "approve")
-        steps.claim_task(task, actor=people["market_mgr"])
+        actions.claim_task(task, actor=people["market_mgr"])
         task.refresh_from_db()
         form = task.flow_task.make_form(data={"conclusion": "同意"}, api=True,
                                         activation=task.flow_task.activation_class(task), user=people["market_mgr"])
-        steps.complete_step(task, actor=people["market_mgr"], form=form, signature_input=sign("approved"))
+        actions.complete_step(task, actor=people["market_mgr"], form=form, signature_input=sign("approved"))
     job = task_of(process, OrderReviewFlow.render_record)
     assert job.status == STATUS.SCHEDULED
     client = client_of(people["quality_mgr"])

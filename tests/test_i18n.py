@@ -248,7 +248,7 @@ def test_api_errors_follow_the_request_language(people):
 
     unknown = api.post("/api/order-reviews/", {"customer": "NO-SUCH-CUSTOMER"}, format="json",
                        HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert unknown.json()["errors"]["customer"] == ["客户不存在。"]  # ours (forms/forms.py)
+    assert unknown.json()["errors"]["customer"] == ["客户不存在。"]  # ours (procedures/order_review/forms.py)
 
 
 @pytest.mark.django_db

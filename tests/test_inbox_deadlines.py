@@ -101,8 +101,8 @@ def test_reminder_and_escalation_levels_fire_at_their_time_once_each(people, ord
     task = open_task(process, "review_quality")  # unclaimed, in the Quality queue; due Thu 26 Nov
     steps_claimed = open_task(process, "review_production")
     with at(2026, 11, 23, 11):
-        from workflows import steps
-        steps.claim_task(steps_claimed, actor=people["production"])
+        from workflows import actions
+        actions.claim_task(steps_claimed, actor=people["production"])
 
     assert run(2026, 11, 25, 23, 0) == {}  # more than 24 h before the end of the due day
     run(2026, 11, 26, 0, 15)  # reminder: 24 h before the due day ends

@@ -16,7 +16,7 @@ from core.models import AuditEntry
 from inbox.models import CalendarDay, StepTarget, TaskDeadline
 from inbox.notify import notify
 from p1_driver import open_task, start
-from workflows import steps
+from workflows import actions
 
 pytestmark = pytest.mark.django_db
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -35,7 +35,7 @@ def three(people, order_data):
         with at(day):
             processes.append(start(people["market"], order_data(number=f"PO-{day}")))
     with at(25, 11):
-        steps.claim_task(open_task(processes[1], "review_quality"), actor=people["quality"])
+        actions.claim_task(open_task(processes[1], "review_quality"), actor=people["quality"])
     return processes
 
 
@@ -143,7 +143,7 @@ def _count(action):
 def _grow(people, order_data, upto, have):
     for i in range(have, upto):
         process = start(people["market"], order_data(number=f"PO-Q-{i:03d}"))
-        steps.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+        actions.claim_task(open_task(process, "review_quality"), actor=people["quality"])
         notify(people["quality"], "reminder", "n")
 
 

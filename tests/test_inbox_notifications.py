@@ -39,10 +39,10 @@ def test_a_task_the_flow_assigns_directly_notifies_its_owner_in_app_and_by_email
 
 def test_claiming_a_task_oneself_sends_no_assignment_notification(people, order_data):
     from p1_driver import open_task
-    from workflows import steps
+    from workflows import actions
 
     process = start(people["market"], order_data())
-    steps.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+    actions.claim_task(open_task(process, "review_quality"), actor=people["quality"])
     assert not Notification.objects.filter(recipient=people["quality"], kind="assigned").exists()
 
 

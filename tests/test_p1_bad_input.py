@@ -146,7 +146,7 @@ def test_signature_without_a_meaning_allowed_for_the_step_is_refused(api, starte
 
 
 def test_first_signature_requires_accepting_the_accountability_statement(api, people, started):
-    from accounts.models import AccountabilityAcceptance
+    from core.models import AccountabilityAcceptance
 
     AccountabilityAcceptance.objects.filter(user=people["quality"]).delete()
     response = do(api["quality"], started, "review_quality", {"verdict": "can_meet"}, meaning="reviewed")

@@ -55,23 +55,23 @@ def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, peopl
     from django.test import TestCase  # noqa: F401  (no capture: real commits, real broker)
     from viewflow.workflow.models import Task
 
-    from workflows import steps
+    from workflows import actions
     from workflows.demo import DEMO_PASSWORD
     from procedures.order_review.flows import OrderReviewFlow
 
     node = OrderReviewFlow.start
-    process = steps.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
+    process = actions.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
     for dept in ["quality", "production", "engineering", "materials", "approve"]:
         step = dept if dept == "approve" else f"review_{dept}"
         user = people["market_mgr" if dept == "approve" else dept]
         task = Task.objects.get(process=process, flow_task=getattr(OrderReviewFlow, step))
-        steps.claim_task(task, actor=user)
+        actions.claim_task(task, actor=user)
         task.refresh_from_db()
         data = {"conclusion": "同意 OK"} if dept == "approve" else {"verdict": "can_meet"}
         if dept == "materials":
             data["material_readiness"] = "ready"
         form = task.flow_task.make_form(data=data, api=True, activation=task.flow_task.activation_class(task), user=user)
-        steps.complete_step(task, actor=user, form=form, signature_input=steps.SignatureInput(
+        actions.complete_step(task, actor=user, form=form, signature_input=actions.SignatureInput(
             password=DEMO_PASSWORD, meaning="approved" if dept == "approve" else "reviewed"))
     record = order_review_of(process).record
     record.refresh_from_db()
@@ -86,7 +86,7 @@ def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, peopl
 
 @pytest.mark.django_db
 def test_the_record_prints_the_requirements_the_review_covered_and_the_quote_resolution(people, order_data):
-    from core.pdf import render_pdf_bytes
+    from forms.pdf import render_pdf_bytes
 
     process = start(people["market"], order_data(
         statutory_requirements="RoHS 2011/65/EU 指令", implied_requirements="防锈包装 rust-proof packing",

@@ -11,6 +11,7 @@ from core.models import AuditEntry, Record
 from flow_driver import act, start
 from procedures.complaints import actions as p2
 from procedures.complaints.models import ComplaintCase, Lot, LotStatus
+from procedures.complaints.records import snapshot_for_record
 from forms.models import Product
 from p2_support import FLOW, capa, disposition, inspection, intake, judgement, receipt
 
@@ -135,7 +136,7 @@ def test_the_working_data_rebuilds_every_p2_record_exactly_as_last_signed_or_sto
     records = Record.objects.filter(process=process)
     assert records.count() == 3
     for record in records:
-        assert jsonable(p2.snapshot_for_record(record)) == record.get_version().data, record.number
+        assert jsonable(snapshot_for_record(record)) == record.get_version().data, record.number
 
 
 def test_the_default_rules_apply_where_none_is_stored_and_a_stored_rule_overrides_them(db):

@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from viewflow.workflow.status import STATUS
 
-from core.i18n import english
 from core.models import RecordFile, Signature
 from flow_driver import act, open_tasks, start
 from procedures.complaints import actions as p2
@@ -134,7 +133,7 @@ def test_the_scheduled_analysis_pdf_shows_the_counts_and_pareto_order_the_databa
         cases, lambda c: c.product.code, lambda c: f"{c.product.code} {c.product.name_zh} {c.product.name_en}")
     assert pareto_rows(text, "Pareto by defect class", "Dispositions") == expected_pareto(
         cases, lambda c: c.defect_category,
-        lambda c: f"{p2.DEFECT_CATEGORY_ZH[c.defect_category]} {english(DefectCategory(c.defect_category).label)}")
+        lambda c: DefectCategory(c.defect_category).bilingual)
     # the Pareto is ordered: C001 (6) before C002 (4) before C003 (2)
     assert [row[2] for row in pareto_rows(text, "Pareto by customer", "Pareto by product")] == [6, 4, 2]
     # the charts are drawn as vector graphics with their labels as text

@@ -182,6 +182,9 @@ def test_a_rejected_disposition_goes_back_to_the_quality_manager_and_cancels_ope
         (1, DispositionStatus.REJECTED), (2, DispositionStatus.COMPLETED)]
     assert revisions[0].signoffs.get().comment == "" and not revisions[0].signoffs.get().approved
     assert Signature.objects.filter(meaning="rejected", reason="外观不可接受 not acceptable").exists()
+    signed = AuditEntry.objects.get(action="complaint.disposition_signed", process_id=pid)
+    assert signed.reason == "外观不可接受 not acceptable", "the signer's stated reason reaches the audit entry"
+    assert signed.new_values["decision"] == "rejected"
     finish_with_capa(drive, pid)
 
 

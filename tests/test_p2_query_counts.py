@@ -24,7 +24,7 @@ from flow_driver import open_tasks, start
 from procedures.complaints.models import ComplaintCase
 from p2_support import FLOW, intake, web_base
 from test_query_counts import _shape
-from workflows import steps
+from workflows import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ SIZES = (60, 1000)  # both fill a records page (50)
 def world(people):
     processes = [start(FLOW, "start", people["market"], intake(lot=f"L-QC-{i:03d}")) for i in range(MINE)]
     for process in processes[:CLAIMED]:
-        steps.claim_task(open_tasks(process, "inspect")[0], actor=people[USER])
+        actions.claim_task(open_tasks(process, "inspect")[0], actor=people[USER])
     return {"people": people, "processes": processes, "template": processes[-1]}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.models import RecordFile
-from core.pdf import render_pdf_bytes
+from forms.pdf import render_pdf_bytes
 from flow_driver import act, start
 from procedures.complaints.models import ComplaintCase
 from p2_support import FLOW, acceptance, capa, disposition, inspection, intake, judgement, photo, receipt

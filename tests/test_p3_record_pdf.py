@@ -4,7 +4,7 @@ effectiveness checks, the signatures, CJK fonts embedded; rendered by the flow's
 import pytest
 
 from core.models import RecordFile
-from core.pdf import render_html, render_pdf_bytes
+from forms.pdf import render_html, render_pdf_bytes
 from flow_driver import act, start
 from procedures.capa.models import CapaCase
 from p3_support import (
@@ -78,7 +78,7 @@ def test_the_report_prints_every_why_owner_history_check_and_signature(people, t
     for label in ["人 Man", "机 Machine", "料 Material", "法 Method", "环 Environment", "测 Measurement"]:
         assert label in html
     assert "包装方法不当 wrong packing method" in html
-    assert "等待模具 waiting for the tool" in html and "批准 approved" in html  # who, why, decision
+    assert "等待模具 waiting for the tool" in html and "已批准 Approved" in html  # who, why, decision
 
 
 def test_an_overdue_action_prints_as_overdue(people, tmp_path):

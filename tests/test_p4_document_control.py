@@ -14,9 +14,11 @@ from rest_framework.test import APIClient
 
 from core.errors import InvalidInput, WrongState
 from core.models import AuditEntry, Signature
+from inbox.models import Notification
 from flow_driver import act, open_tasks, start
 from p4_support import PROCEDURE_REVIEWERS, draft, fire_timers, issue, register, review_all
 from procedures.documents import actions
+from workflows import actions as engine
 from procedures.documents.models import Document, Revision, RevisionStatus
 from procedures.documents.tasks import open_periodic_reviews
 from procedures.documents.flows import DocumentControlFlow
@@ -103,19 +105,22 @@ def test_everyone_in_the_distribution_and_no_one_else_is_asked_to_acknowledge(pe
     assert process.status == "DONE"
 
 
-def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox):
+def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox, django_capture_on_commit_callbacks):
     from procedures.documents.tasks import remind_overdue_acknowledgements
 
     process = register(people)
     issue(people, process, "A/0")
     fire_timers()
     assert remind_overdue_acknowledgements() == 0
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=15), tick=False):
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=15), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):  # the mail goes after the commit
         assert remind_overdue_acknowledgements() == 5
         assert remind_overdue_acknowledgements() == 0
     reminders = [mail for mail in mailoutbox if "QP-MK-01" in mail.subject]  # not the "new task" mails
     assert len(reminders) == 5
     assert AuditEntry.objects.filter(action="document.acknowledgement_reminded").count() == 5
+    in_app = Notification.objects.filter(kind="reminder", title__contains="QP-MK-01")
+    assert in_app.count() == 5, "the reminder also reaches the inbox (one notification service)"
 
 
 def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_the_next_date(
@@ -186,7 +191,7 @@ def test_a_record_keeps_the_form_revision_it_was_made_under(people, order_data):
 def test_each_process_records_the_procedure_revision_it_runs_under(people, order_data):
     from p1_driver import start as start_order
 
-    process = register(people, governs_flow="procedures.order_review.flows.OrderReviewFlow")
+    process = register(people, governs_flow="OrderReviewFlow")
     issue(people, process, "A/0")
     fire_timers()
     order = start_order(people["market"], order_data())
@@ -265,11 +270,9 @@ def test_the_author_cannot_approve_their_own_revision_and_rejection_returns_it_t
     process = register(people)
     issue_steps = draft(process, people["market"], "A/0")
     review_all(process, people, PROCEDURE_REVIEWERS)
-    from workflows import steps
-
     task = open_tasks(process, "approve")[0]
     with pytest.raises(NotPermitted):
-        steps.claim_task(task, actor=people["market"])
+        engine.claim_task(task, actor=people["market"])
     act(process, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="rejected",
         reason="范围不清 scope unclear")
     assert Revision.objects.get().status == RevisionStatus.DRAFT
@@ -398,13 +401,12 @@ def test_every_document_control_step_page_opens_in_the_browser(people):
     """Each human step of P4 renders its form page for the person who does it."""
     from viewflow.workflow.status import STATUS
 
-    from workflows import steps
 
     def page_of(process, step, user):
         task = open_tasks(process, step)[0] if step != "acknowledge" else next(
             t for t in open_tasks(process, step) if t.owner_id == user.pk)
         if task.status == STATUS.NEW:
-            steps.claim_task(task, actor=user)
+            engine.claim_task(task, actor=user)
         client = Client()
         client.force_login(user)
         response = client.get(f"/qms/flows/documentcontrol/{process.pk}/{step}/{task.pk}/execute/")

@@ -1,4 +1,4 @@
-"""Rendering of record versions to PDF and PDF/A-3b (core.pdf)."""
+"""Rendering of record versions to PDF and PDF/A-3b (forms.pdf)."""
 import datetime
 import hashlib
 import re
@@ -10,7 +10,8 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from core import esign, pdf
+from core import esign
+from forms import pdf
 from core.canonical import sha256_hex
 from core.models import AuditEntry, Record, RecordFile, RecordVersion
 
@@ -336,7 +337,7 @@ def test_other_record_types_render(db, tmp_path):
 
 @pytest.mark.django_db
 def test_queue_render_runs_after_commit(version, django_capture_on_commit_callbacks, monkeypatch):
-    from core import tasks
+    from forms import tasks
 
     queued = []
 
@@ -364,11 +365,14 @@ def test_a_refused_stylesheet_fails_the_rendering(version, monkeypatch):
 
 @pytest.mark.django_db
 def test_tasks(version):
-    from core import tasks
+    from django.conf import settings
+
+    from forms import tasks
+    from workflows.tasks import fire_workflow_timers
 
     ids = tasks.render_record_version.apply(args=(version.pk,)).get()
     assert sorted(RecordFile.objects.filter(pk__in=ids).values_list("kind", flat=True)) == ["pdf", "pdfa"]
     assert tasks.render_record_version.apply(args=(10**9,)).get() == []
-    assert tasks.fire_workflow_timers.apply().get() == 0
-    assert tasks.render_record_version.name == "core.tasks.render_record_version"
-    assert tasks.fire_workflow_timers.name == "core.tasks.fire_workflow_timers"  # CELERY_BEAT_SCHEDULE
+    assert fire_workflow_timers.apply().get() == 0
+    assert tasks.render_record_version.name == "core.tasks.render_record_version"  # messages queued before the move
+    assert settings.CELERY_BEAT_SCHEDULE["fire-workflow-timers"]["task"] == fire_workflow_timers.name

@@ -23,7 +23,7 @@ from pdf_support import ACTIVE, harmless_links_pdf, plain_pdf, upload
 
 from core.errors import InvalidInput
 from core.models import AuditEntry, Record
-from core.pdfsafety import active_content, open_pdf
+from forms.pdfsafety import active_content, open_pdf
 from procedures.order_review.models import OrderReview
 from procedures.documents.models import Revision, RevisionFile, RevisionStatus, StampedCopyBase
 
@@ -122,7 +122,7 @@ def test_a_pdf_over_the_page_limit_is_refused_and_one_at_the_limit_is_accepted(p
 
 @pytest.mark.usefixtures("english")
 def test_a_pdf_with_more_objects_than_the_check_visits_is_refused(people, monkeypatch):
-    from core import uploads
+    from forms import uploads
 
     process = register(people)
     monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 20)

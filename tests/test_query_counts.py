@@ -26,7 +26,7 @@ from accounts.models import User
 from api_driver import client_for, signature
 from core.models import Record
 from p1_driver import act, open_task, sign, start
-from workflows import steps
+from workflows import actions
 from procedures.order_review.flows import OrderReviewFlow
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def world(people, order_data):
     began = time.perf_counter()
     processes = [start(people["market"], order_data(number=f"PO-QC-{i:03d}")) for i in range(MINE)]
     for process in processes[:CLAIMED]:
-        steps.claim_task(open_task(process, "review_quality"), actor=people[USER])
+        actions.claim_task(open_task(process, "review_quality"), actor=people[USER])
     # process 1: the other three departments have reviewed, so the quality review fires the Join
     for department in ("production", "engineering", "materials"):
         data = dict(REVIEW, material_readiness="ready") if department == "materials" else REVIEW
@@ -174,7 +174,7 @@ def _complete(task_pk, *, fires_join):
         task = Task.objects.get(pk=task_pk)
         node = task.flow_task
         form = node.make_form(data=REVIEW, api=True, activation=node.activation_class(task), user=user)
-        steps.complete_step(task, actor=user, form=form, signature_input=sign("reviewed"))
+        actions.complete_step(task, actor=user, form=form, signature_input=sign("reviewed"))
         task.refresh_from_db()
         assert task.status == STATUS.DONE
         approve = Task.objects.filter(process_id=task.process_id, flow_task=OrderReviewFlow.approve)
@@ -183,9 +183,9 @@ def _complete(task_pk, *, fires_join):
 
 
 def test_completing_a_review_costs_the_same_with_10_and_1000_processes(world):
-    assert_same_query_count(world, "steps.complete_step: first of four reviews",
+    assert_same_query_count(world, "actions.complete_step: first of four reviews",
                             _complete(world.inbox_task(0).pk, fires_join=False))
-    assert_same_query_count(world, "steps.complete_step: last review (fires Join, route_verdicts, approve)",
+    assert_same_query_count(world, "actions.complete_step: last review (fires Join, route_verdicts, approve)",
                             _complete(world.inbox_task(1).pk, fires_join=True))
 
 

@@ -20,7 +20,8 @@ from flow_driver import act, open_tasks
 from p4_support import draft, register, review_all
 from procedures.documents import actions
 from procedures.documents.models import ApprovalRule, RevisionApproval, RevisionStatus
-from workflows import quorum, steps
+from workflows import quorum
+from workflows import actions as engine
 from workflows.demo import DEMO_PASSWORD
 from procedures.documents.flows import DocumentControlFlow
 
@@ -147,7 +148,7 @@ def test_all_of_n_the_revision_is_approved_only_after_the_last_signature(people)
     assert [a["approver"] for a in version.data["approvals"]] == [u.printed_name for u in approvers]
     decided = AuditEntry.objects.get(action="quorum.decided", process_id=process.pk)
     assert decided.new_values["status"] == "approved" and len(decided.new_values["signed"]) == 3
-    from core.pdf import render_html
+    from forms.pdf import render_html
 
     html = render_html(version)
     assert "会签批准 Group approval" in html and all(u.printed_name in html for u in approvers)
@@ -244,8 +245,8 @@ def test_a_signer_cannot_sign_twice(people):
     form = node.make_form(data={"effective_date": "2099-01-01"}, api=True, activation=node.activation_class(first),
                           user=approvers[0])
     with pytest.raises(WrongState):
-        steps.complete_step(first, actor=approvers[0], form=form,
-                            signature_input=steps.SignatureInput(password=DEMO_PASSWORD, meaning="approved"))
+        engine.complete_step(first, actor=approvers[0], form=form,
+                            signature_input=engine.SignatureInput(password=DEMO_PASSWORD, meaning="approved"))
     # nor take another approver's seat
     other = next(t for t in open_tasks(process, "approve") if t.owner_id == approvers[1].pk)
     assert not node.can_assign(approvers[0], other)
@@ -307,7 +308,7 @@ def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkey
     assert seat["management:manager"].data["quorum"]["n"] == 2
     act(process, "sign_disposition", people["gm"], {}, meaning="approved", task=seat["management:manager"])
     with pytest.raises(NotPermitted):
-        steps.claim_task(seat["materials:staff"], actor=people["gm"])
+        engine.claim_task(seat["materials:staff"], actor=people["gm"])
     act(process, "sign_disposition", people["materials"], {}, meaning="approved", task=seat["materials:staff"])
     assert "sign_disposition" not in open_steps(pid)
 
@@ -356,7 +357,7 @@ def sign_at_once(process, approvers):
                 form = node.make_form(data={"effective_date": date}, api=True, activation=node.activation_class(task),
                                       user=user)
                 try:
-                    steps.complete_step(task, actor=user, form=form, signature_input=steps.SignatureInput(
+                    engine.complete_step(task, actor=user, form=form, signature_input=engine.SignatureInput(
                         password=DEMO_PASSWORD, meaning="approved"))
                     results[user.username] = "signed"
                     return

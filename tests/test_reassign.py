@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import AuditEntry
 from flow_driver import act, open_tasks, start
 from p2_support import FLOW, inspection, intake
-from workflows import steps
+from workflows import actions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -34,7 +34,7 @@ def claimed(people):
     """A complaint whose inspection `quality` has claimed; a second Quality inspector exists."""
     process = start(FLOW, "start", people["market"], intake())
     (task,) = open_tasks(process, "inspect")
-    steps.claim_task(task, actor=people["quality"])
+    actions.claim_task(task, actor=people["quality"])
     task.refresh_from_db()
     return process, task, colleague("quality2", "郑洁 Zheng Jie")
 

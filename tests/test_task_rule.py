@@ -18,7 +18,7 @@ from core.errors import NotPermitted, WrongState
 from core.models import AuditEntry
 from flow_driver import act, open_tasks, start
 from p3_support import FLOW as CAPA, containment_data, describe_data, raise_data
-from workflows import steps
+from workflows import actions, steps
 from core.registry import flows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -76,7 +76,7 @@ def test_a_queue_task_is_refused_to_whoever_does_not_hold_the_queue(people, outs
         assert not node.can_assign(user, task), user
     assert node.release_target(Task(flow_task=node, status=STATUS.ASSIGNED, owner=people["engineering_mgr"],
                                     owner_permission="accounts.dept_engineering_manager", data={})) \
-        == steps.QUEUE
+        == actions.QUEUE
 
 
 @pytest.mark.parametrize("node", HUMAN_NODES)
@@ -113,7 +113,7 @@ def test_an_outsider_can_neither_see_claim_nor_complete_the_leaders_task(people,
     assert api.post(f"/api/tasks/{task.pk}/claim/").status_code == 404
     assert api.post(f"/api/tasks/{task.pk}/complete/", {"data": containment_data()}, format="json").status_code == 404
     with pytest.raises(WrongState):
-        steps.claim_task(task, actor=outsider)  # it is the leader's
+        actions.claim_task(task, actor=outsider)  # it is the leader's
     with pytest.raises(NotPermitted):
         act(process, "contain", outsider, containment_data(), task=task)
     task.refresh_from_db()
@@ -131,7 +131,7 @@ def test_a_task_that_lost_its_queue_role_cannot_be_completed(people, capa_at_con
     esign.accept_accountability(quality2)
     other = start(CAPA, "start", people["quality"], raise_data(reference="IPQC-2026-099"))
     (task,) = open_tasks(other, "describe")
-    steps.claim_task(task, actor=quality2)
+    actions.claim_task(task, actor=quality2)
     membership.delete()
     quality2 = User.objects.get(pk=quality2.pk)  # a new request: no cached permissions
     with pytest.raises(NotPermitted):
@@ -142,8 +142,8 @@ def test_a_task_that_lost_its_queue_role_cannot_be_completed(people, capa_at_con
 def test_a_queue_task_released_goes_back_to_its_queue_only(people, outsider):
     process = start(CAPA, "start", people["quality"], raise_data())
     (task,) = open_tasks(process, "describe")
-    steps.claim_task(task, actor=people["quality"])
-    steps.release_task(task, actor=people["quality"])
+    actions.claim_task(task, actor=people["quality"])
+    actions.release_task(task, actor=people["quality"])
     task.refresh_from_db()
     assert (task.status, task.owner, task.owner_permission) == (STATUS.NEW, None, "accounts.dept_quality_staff")
     assert all(t["id"] != task.pk for t in client_for("outsider").get("/api/tasks/?queue=1").json())
@@ -160,7 +160,7 @@ def test_acknowledgements_are_neither_claimable_nor_releasable_by_others(people,
     task = open_tasks(process, "acknowledge")[0]
     addressee = task.owner
     with pytest.raises(WrongState):
-        steps.release_task(task, actor=addressee)
+        actions.release_task(task, actor=addressee)
     for user in (outsider, people["admin"]):
         assert not task.flow_task.can_execute(user, task)
     assert client_for("outsider").post(f"/api/tasks/{task.pk}/claim/").status_code == 404
@@ -175,14 +175,14 @@ def test_a_substitute_releases_a_bound_task_back_to_the_absent_person_never_to_a
     act(process, "describe", people["quality"], describe_data(leader="engineering"))
     (task,) = open_tasks(process, "contain")
     assert (task.owner, task.data["on_behalf_of"]) == (people["engineering_mgr"], people["engineering"].pk)
-    steps.release_task(task, actor=people["engineering_mgr"])
+    actions.release_task(task, actor=people["engineering_mgr"])
     task.refresh_from_db()
     assert (task.status, task.owner, task.owner_permission) == (STATUS.ASSIGNED, people["engineering"], None)
     assert "on_behalf_of" not in task.data and "delegated_to" not in task.data
     entry = AuditEntry.objects.filter(action="task.assigned", object_id=str(task.pk)).latest("seq")
     assert entry.actor == people["engineering_mgr"] and entry.new_values["owner_id"] == people["engineering"].pk
     with pytest.raises(WrongState):  # the leader's own: nowhere else to go
-        steps.release_task(task, actor=people["engineering"])
+        actions.release_task(task, actor=people["engineering"])
 
 
 def test_a_directly_assigned_task_with_a_queue_is_released_to_that_queue(people):
@@ -196,7 +196,7 @@ def test_a_directly_assigned_task_with_a_queue_is_released_to_that_queue(people)
                     {"period_start": period_start.isoformat(), "period_end": period_end.isoformat()})
     (task,) = open_tasks(process, "approve_analysis")
     assert task.owner == people["market_mgr"]
-    steps.release_task(task, actor=people["market_mgr"])
+    actions.release_task(task, actor=people["market_mgr"])
     task.refresh_from_db()
     assert (task.status, task.owner, task.owner_permission) == (STATUS.NEW, None, "accounts.dept_market_manager")
     assert not task.flow_task.can_assign(people["market"], task)  # Market staff: not their queue
@@ -206,8 +206,8 @@ def test_a_directly_assigned_task_with_a_queue_is_released_to_that_queue(people)
 def test_a_released_task_in_the_browser_queue_is_shown_only_to_its_queue(people, outsider):
     process = start(CAPA, "start", people["quality"], raise_data(title="浏览器队列 browser queue"))
     (task,) = open_tasks(process, "describe")
-    steps.claim_task(task, actor=people["quality"])
-    steps.release_task(task, actor=people["quality"])
+    actions.claim_task(task, actor=people["quality"])
+    actions.release_task(task, actor=people["quality"])
     web = Client()
     web.force_login(people["production"])  # a member of another department
     page = web.get("/qms/queue/")

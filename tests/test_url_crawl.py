@@ -90,7 +90,7 @@ def run_jobs(process, *, render):
 
 
 def seed_world():
-    import core.pdf
+    import forms.pdf
     import procedures.documents.seed
     from inbox.delegation import create_delegation
     from accounts.models import User
@@ -102,7 +102,7 @@ def seed_world():
     from viewflow.workflow.status import STATUS
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core.pdf, "queue_render", lambda version: None)
+        patch.setattr(forms.pdf, "queue_render", lambda version: None)
         patch.setattr(procedures.documents.seed, "_pdf", one_page_pdf)
         # two procedures and two forms of the demo's thirteen documents (each runs the whole document flow)
         patch.setattr(procedures.documents.seed, "PROCEDURES", procedures.documents.seed.PROCEDURES[:2])
@@ -225,7 +225,7 @@ def test_the_crawl_fills_every_url_pattern_but_a_few_task_steps_the_demo_never_r
     # Only task pages of steps the demo world has no task of (a CAPA extension, a periodic review …),
     # and the admin's pages of a destroyed record's tombstone.
     assert all(route.startswith("qms/flows/") and has_param(route, "task_pk")
-               or route.startswith("admin/evidence/tombstone/<path:object_id>/") for route in unfilled), unfilled
+               or route.startswith("admin/core/tombstone/<path:object_id>/") for route in unfilled), unfilled
     covered = {url.note.split()[1] for url in world["urls"] if url.note.startswith("node=")}
     assert {"type=HUMAN", "type=HUMAN_START", "type=JOB", "type=END", "type=FUNCTION",
             "type=EXCLUSIVE_GATEWAY"} <= covered

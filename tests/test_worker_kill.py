@@ -22,7 +22,7 @@ from viewflow.workflow.status import STATUS
 
 from core.models import AuditEntry, RecordFile
 from p1_driver import open_task, review_all, sign, start
-from workflows import steps
+from workflows import actions
 from workflows.jobs import requeue_stalled_jobs
 from procedures.order_review.models import order_review_of
 from procedures.order_review.flows import OrderReviewFlow
@@ -60,12 +60,12 @@ def completions(task):
 def approve(process, people):
     """The Market manager approves the reviewed order; the render job is queued when this commits."""
     task = open_task(process, "approve")
-    steps.claim_task(task, actor=people["market_mgr"])
+    actions.claim_task(task, actor=people["market_mgr"])
     task.refresh_from_db()
     node = task.flow_task
     form = node.make_form(data={"conclusion": "同意接单 Accepted"}, api=True, activation=node.activation_class(task),
                           user=people["market_mgr"])
-    steps.complete_step(task, actor=people["market_mgr"], form=form, signature_input=sign("approved"))
+    actions.complete_step(task, actor=people["market_mgr"], form=form, signature_input=sign("approved"))
 
 
 def assert_rendered_once(version):
@@ -195,17 +195,17 @@ def start_order_process(people, order_data):
     from workflows.demo import DEMO_PASSWORD
 
     node = OrderReviewFlow.start
-    process = steps.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
+    process = actions.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
     for dept, step in [("quality", "review_quality"), ("production", "review_production"),
                        ("engineering", "review_engineering"), ("materials", "review_materials")]:
         task = open_task(process, step)
-        steps.claim_task(task, actor=people[dept])
+        actions.claim_task(task, actor=people[dept])
         task.refresh_from_db()
         data = {"verdict": "can_meet", **({"material_readiness": "ready"} if dept == "materials" else {})}
         form = task.flow_task.make_form(data=data, api=True,
                                         activation=task.flow_task.activation_class(task), user=people[dept])
-        steps.complete_step(task, actor=people[dept], form=form,
-                            signature_input=steps.SignatureInput(password=DEMO_PASSWORD, meaning="reviewed"))
+        actions.complete_step(task, actor=people[dept], form=form,
+                            signature_input=actions.SignatureInput(password=DEMO_PASSWORD, meaning="reviewed"))
     return process
 
 
@@ -267,7 +267,7 @@ def test_a_flow_job_killed_with_its_worker_is_requeued_and_completes_exactly_onc
 @pytest.mark.django_db(transaction=True)
 def test_a_render_lost_with_its_worker_is_redelivered_to_the_next_worker_and_done_once(
         own_workers, gate, people, order_data):
-    from core.tasks import render_record_version
+    from forms.tasks import render_record_version
 
     gate.hold("render.started")
     first = own_workers.start(QMS_TEST_JOB_GATE=str(gate.folder))
@@ -292,7 +292,7 @@ def test_a_render_lost_with_its_worker_is_redelivered_to_the_next_worker_and_don
 @pytest.mark.django_db(transaction=True)
 def test_a_render_whose_pool_process_is_killed_is_put_back_at_once_and_done_once(
         own_workers, gate, people, order_data):
-    from core.tasks import render_record_version
+    from forms.tasks import render_record_version
 
     gate.hold("render.started")
     worker = own_workers.start(QMS_TEST_JOB_GATE=str(gate.folder))

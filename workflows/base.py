@@ -13,6 +13,14 @@ def manager(department):
     return department_permission(department, Role.MANAGER)
 
 
+def remember(process, **decisions):
+    """Store a step's decisions on the process (process.data) for the gateways that follow
+    (`decided`); saved at once when the process already exists."""
+    process.data = {**(process.data or {}), **decisions}
+    if process.pk:
+        process.save(update_fields=["data"])
+
+
 def decided(key, *values):
     """Gateway predicate: did the step that stored process.data[key] decide one of `values`?"""
     return lambda activation: (activation.process.data or {}).get(key) in values

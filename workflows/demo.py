@@ -49,19 +49,19 @@ def act_as(user, process, step, data, *, files=None, meaning=None, reason="", pa
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from workflows import steps
+    from workflows import actions
 
     task = next(t for t in Task.objects.filter(process=process, status__in=[STATUS.NEW, STATUS.ASSIGNED])
                 .order_by("pk") if t.flow_task.name == step and (t.owner_id in (None, user.pk))
                 and (t.owner_id == user.pk or t.flow_task.can_assign(user, t)))
     if task.status == STATUS.NEW:
-        steps.claim_task(task, actor=user)
+        actions.claim_task(task, actor=user)
     task.refresh_from_db()
     form = task.flow_task.make_form(data=data, files=MultiValueDict(files or {}), api=True,
                                     activation=task.flow_task.activation_class(task), user=user)
-    signature = steps.SignatureInput(password=password, meaning=meaning, reason=reason, username=user.username,
+    signature = actions.SignatureInput(password=password, meaning=meaning, reason=reason, username=user.username,
                                      require_username=True) if meaning else None
-    steps.complete_step(task, actor=user, form=form, signature_input=signature)
+    actions.complete_step(task, actor=user, form=form, signature_input=signature)
 
 
 def create_people(password=DEMO_PASSWORD, accept_accountability=True):

@@ -11,7 +11,7 @@ from core.models import Record
 from core.rest.base import APIView, json_object
 from core.rest.serializers import StrictMixin
 
-from . import steps
+from . import actions
 
 
 class SignatureInputSerializer(StrictMixin, serializers.Serializer):
@@ -36,7 +36,7 @@ def signature_input(payload):
     if not checked.is_valid():
         raise ValidationError({"signature": checked.errors})
     payload = checked.validated_data
-    return steps.SignatureInput(password=payload.get("password", ""), meaning=payload.get("meaning", ""),
+    return actions.SignatureInput(password=payload.get("password", ""), meaning=payload.get("meaning", ""),
                                 reason=payload.get("reason", ""), username=payload.get("username") or "",
                                 require_username=True)
 
@@ -56,7 +56,7 @@ class StartProcessView(APIView):
         data, files = json_object(request)
         signature = signature_input(data.pop("signature", None))
         form = self.node.make_form(data=data, files=files, api=True, user=request.user)
-        process = steps.start_process(self.node, actor=request.user, form=form, signature_input=signature)
+        process = actions.start_process(self.node, actor=request.user, form=form, signature_input=signature)
         record = Record.objects.filter(process=process).order_by("id").first()
         return Response({"process": process.pk, "record": record.number if record else None},
                         status=status.HTTP_201_CREATED)

@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy
 from django.urls import reverse
 from django.views import View
 
-from accounts.models import ACCOUNTABILITY_STATEMENT
+from core.models import ACCOUNTABILITY_STATEMENT
 from core import esign
 from core.errors import DomainError, Duplicate, InvalidInput, SignatureRefused
 from core.models import Meaning
 
 from inbox import drafts
 
-from . import steps
+from . import actions
 
 SESSION_SIGNED = "esign_session_signed"
 
@@ -49,7 +49,7 @@ class SignatureForm(forms.Form):
 
     def to_input(self):
         data = self.cleaned_data
-        return steps.SignatureInput(
+        return actions.SignatureInput(
             password=data.get("password", ""), meaning=data.get("meaning", ""), reason=data.get("reason", ""),
             username=data.get("username") if self.first_in_session else None,
             require_username=self.first_in_session,
@@ -129,7 +129,7 @@ class StepView(_StepViewMixin, View):
     def perform(self, request, node, form, signature_input):
         task = request.activation.task
         task.refresh_from_db()
-        return steps.complete_step(task, actor=request.user, form=form, signature_input=signature_input)
+        return actions.complete_step(task, actor=request.user, form=form, signature_input=signature_input)
 
     def success_message(self, node, task):
         return _("%(step)s completed.") % {"step": node.task_title or node.name}
@@ -169,7 +169,7 @@ class StepView(_StepViewMixin, View):
 
 class StartStepView(_StepViewMixin, View):
     def perform(self, request, node, form, signature_input):
-        return steps.start_process(node, actor=request.user, form=form, signature_input=signature_input)
+        return actions.start_process(node, actor=request.user, form=form, signature_input=signature_input)
 
     def success_message(self, node, process):
         return _("Process #%(pk)s started.") % {"pk": process.pk}

@@ -163,14 +163,14 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A fixed window: attempts during the lock are refused without restarting it, and the refusal
-# says when it ends (accounts.lockout).
+# says when it ends (core.lockout).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 
 # --- REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.ExpiringTokenAuthentication",
+        "core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
@@ -205,7 +205,7 @@ QMS = {
     # SIG-12: consecutive wrong signing passwords before signing is locked for the user
     "SIGNING_FAILURE_LIMIT": int(os.environ.get("QMS_SIGNING_FAILURE_LIMIT", "5")),
     # SIG-12: API tokens expire this many hours after they were issued (0: never); they are also
-    # revoked on a password change, a login lock-out and a deactivation (accounts.authentication)
+    # revoked on a password change, a login lock-out and a deactivation (core.authentication)
     "API_TOKEN_MAX_AGE_HOURS": float(os.environ.get("QMS_API_TOKEN_MAX_AGE_HOURS", "8")),
     # SIG-12: passwords expire after this many days (0: never)
     "PASSWORD_MAX_AGE_DAYS": int(os.environ.get("QMS_PASSWORD_MAX_AGE_DAYS", "180")),

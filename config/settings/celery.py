@@ -60,7 +60,7 @@ CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # fires viewflow's database-backed flow.Timer nodes
-    "fire-workflow-timers": {"task": "core.tasks.fire_workflow_timers", "schedule": 60.0},
+    "fire-workflow-timers": {"task": "workflows.tasks.fire_workflow_timers", "schedule": 60.0},
     # re-queues flow jobs lost with a worker (see QMS_JOB_REQUEUE_AFTER_SECONDS above)
     "requeue-stalled-jobs": {"task": "workflows.jobs.requeue_stalled_jobs",
                              "schedule": float(os.environ.get("QMS_JOB_REQUEUE_CHECK_SECONDS", "120"))},

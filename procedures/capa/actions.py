@@ -1,8 +1,8 @@
 """P3 — corrective and preventive action (纠正预防措施控制程序, 8D): the business actions.
 
 Every rule of P3 lives here once (CA-1…CA-5, 8D-1…8D-3). The flow
-(workflows/capa.py) calls these functions from its steps; each runs inside the step's
-transaction, changes the working models (forms/capa_models.py), stores a new version
+(flows.py) calls these functions from its steps; each runs inside the step's
+transaction, changes the working models (models.py), stores a new version
 of the CAPA report record (纠正预防措施报告, CA-2026-0001) and writes its audit entry.
 
 Rounds: a "not effective" effectiveness check sends the case back to D4 with
@@ -10,156 +10,28 @@ round + 1; the earlier rounds' 5-Why chain, fishbone, actions and checks stay as
 history (rows carry their round)."""
 import datetime
 
-from django.conf import settings
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Department, Role, role_label
+from accounts.models import Department, Role, quality_managers, role_label, scheduler_user
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
+from inbox.models import NotificationKind
+from inbox.notify import notify
+from inbox.signals import process_link
+from procedures.documents.entry import request_change
+
+from .signals import corrective_action_closed
 
 from . import records as record_types
-from procedures.capa.models import (
-    CAPA_SOURCE_ZH, CAPA_STATUS_ZH, SIX_M_ZH, ActionAttachment, ActionStatus, CapaAction, CapaCase, CapaSection,
-    CapaSource, CapaStatus, DueDateChange, EffectivenessCheck, ExtensionStatus, FishboneCause, PreventionItem, SixM,
-    WhyStep,
+from .models import (
+    ActionAttachment, ActionStatus, CapaAction, CapaCase, CapaSection, CapaSource, CapaStatus, DueDateChange,
+    EffectivenessCheck, ExtensionStatus, FishboneCause, PreventionItem, WhyStep, is_overdue,
 )
-
-D_STEPS = ["D0", "D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8"]
-D_TITLES = {
-    "D0": "D0 准备与紧急响应 Plan and emergency response", "D1": "D1 成立小组 Team",
-    "D2": "D2 问题描述 Problem description", "D3": "D3 临时遏制措施 Containment",
-    "D4": "D4 根本原因与流出点 Root cause and escape point", "D5": "D5 永久纠正措施 Permanent actions",
-    "D6": "D6 实施与验证 Implemented and validated", "D7": "D7 预防再发生 Prevent recurrence",
-    "D8": "D8 结案与表彰 Closure and recognition",
-}
-FIVE_W2H = ["what", "where", "when", "who", "why", "how", "how_many"]
-PREVENTION_ZH = {"document": "文件/程序更改 Document / procedure change",
-                 "similar_product": "类似产品/过程 Similar products / processes", "other": "其他系统性更改 Other systemic change"}
-
-
-def _bi(zh_map, choices, value):
-    from core.i18n import english
-
-    if value in (None, ""):
-        return ""
-    return f"{zh_map.get(value, value)} {english(choices(value).label)}"
-
-
-def source_label(value):
-    return _bi(CAPA_SOURCE_ZH, CapaSource, value)
-
-
-def status_label(value):
-    return _bi(CAPA_STATUS_ZH, CapaStatus, value)
-
-
-def six_m_label(value):
-    return _bi(SIX_M_ZH, SixM, value)
-
-
-def verification_days():
-    return int(settings.QMS.get("CAPA_VERIFICATION_DAYS", 30))
-
-
-# --- snapshot: the report's data, rebuilt from the working tables ---------------------------------------------------
-
-
-def _user(user):
-    return user.printed_name if user is not None else ""
-
-
-def _date(value):
-    return value.isoformat() if value else None
-
-
-def _action(a):
-    return {
-        "id": a.pk, "round": a.round, "position": a.position, "description": a.description,
-        "owner": _user(a.owner), "owner_username": a.owner.username, "due_date": _date(a.due_date),
-        "original_due_date": _date(a.original_due_date), "status": a.status, "evidence": a.evidence,
-        "done_at": a.done_at,
-        "attachments": [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in a.attachments.all()],
-        "due_date_history": [{
-            "old": _date(e.old_due_date), "new": _date(e.new_due_date), "reason": e.reason,
-            "requested_by": _user(e.requested_by), "requested_at": e.requested_at, "status": e.status,
-            "decided_by": _user(e.decided_by), "decided_at": e.decided_at, "decision_reason": e.decision_reason,
-        } for e in a.extensions.all()],
-    }
-
-
-def fishbone_by_category(causes):
-    """{category: [cause, …]} in the 6M order (人机料法环测), every category present."""
-    grouped = {c: [] for c in SixM.values}
-    for cause in causes:
-        grouped[cause["category"]].append(cause)
-    return [{"category": c, "label": six_m_label(c), "causes": grouped[c]} for c in SixM.values]
-
-
-def _round(case, number):
-    whys = [{"position": w.position, "question": w.question, "answer": w.answer}
-            for w in case.whys.all() if w.round == number]
-    causes = [{"category": c.category, "cause": c.cause, "is_root": c.is_root}
-              for c in case.causes.all() if c.round == number]
-    check = next((c for c in case.checks.all() if c.round == number), None)
-    return {
-        "round": number, "whys": whys, "fishbone": fishbone_by_category(causes),
-        "actions": [_action(a) for a in case.actions.all() if a.round == number],
-        "effectiveness": None if check is None else {
-            "verification_date": _date(check.verification_date), "planned_by": _user(check.planned_by),
-            "effective": check.effective, "result": check.result, "verified_by": _user(check.verified_by),
-            "verified_at": check.verified_at},
-    }
-
-
-def snapshot(case):
-    """The CAPA report's data (one JSON per version; rebuilt identically by verify_audit)."""
-    analysis = case.analysis_history or {}
-    return {
-        "record_number": case.record.number, "status": case.status, "status_label": status_label(case.status),
-        "round": case.round, "source": case.source, "source_label": source_label(case.source),
-        "source_reference": case.source_reference,
-        "complaint": case.complaint_case.record.number if case.complaint_case_id else None,
-        "title": case.title, "customer": case.customer_name, "product": case.product_text,
-        "quantity_defective": case.quantity_defective, "severity": case.severity,
-        "raised_by": _user(case.raised_by), "raised_at": case.raised_at,
-        "emergency_response": case.emergency_response,
-        "team": {"champion": _user(case.champion), "leader": _user(case.leader),
-                 "members": sorted(_user(u) for u in case.members.all())},
-        "description": {k: case.description.get(k, "") for k in FIVE_W2H},
-        "is_is_not": {"is": case.is_is_not.get("is", ""), "is_not": case.is_is_not.get("is_not", "")},
-        "containment": case.containment, "containment_verification": case.containment_verification,
-        "containment_removed": case.containment_removed,
-        "escape_point": case.escape_point, "root_cause": case.root_cause, "similar_elsewhere": case.similar_elsewhere,
-        "earlier_root_causes": analysis.get("root_causes", []),
-        "rounds": [_round(case, n) for n in range(1, case.round + 1)],
-        "validation": case.validation,
-        "prevention": [{"kind": p.kind, "kind_label": PREVENTION_ZH.get(p.kind, p.kind), "description": p.description,
-                        "document": p.document.number if p.document_id else None,
-                        "change_request": (f"{p.change_revision.document.number} {p.change_revision.label} "
-                                           f"({p.change_revision.record.number})") if p.change_revision_id else None}
-                       for p in case.prevention_items.all()],
-        "sections": [{"code": s.code, "title": D_TITLES[s.code], "round": s.round, "owner": _user(s.owner),
-                      "completed_at": s.completed_at, "summary": s.summary} for s in case.sections.all()],
-        "risks_updated": case.risks_updated, "risks_note": case.risks_note,
-        "qms_change_needed": case.qms_change_needed, "closing_summary": case.closing_summary,
-        "closed_by": _user(case.closed_by), "closed_at": case.closed_at,
-    }
-
-
-def snapshot_for_record(record):
-    return snapshot(_load(record.capa_case))
-
-
-def _load(case):
-    return CapaCase.objects.select_related("record", "complaint_case__record", "raised_by", "champion", "leader",
-                                           "closed_by").prefetch_related(
-        "members", "whys", "causes", "checks__planned_by", "checks__verified_by", "sections__owner",
-        "actions__owner", "actions__attachments", "actions__extensions__requested_by",
-        "actions__extensions__decided_by", "prevention_items__document",
-        "prevention_items__change_revision__document", "prevention_items__change_revision__record",
-    ).get(pk=case.pk)
+from .records import D_STEPS, FIVE_W2H, _load, _user, snapshot, verification_days
 
 
 def _version(case, actor, reason):
@@ -224,13 +96,12 @@ def raise_capa(*, process, actor, data, complaint_case=None):
     return case
 
 
-def raise_from_complaint(complaint_case, *, actor, process):
-    """CA-1 from P2.6: a justified complaint / return whose CAPA decision is "yes"."""
-    from procedures.complaints.models import ComplaintKind
-
+def raise_from_complaint(complaint_case, *, source, actor, process):
+    """CA-1 from P2.6: a justified complaint / return whose CAPA decision is "yes"; `source` is
+    CapaSource.COMPLAINT or RETURN."""
     report = getattr(complaint_case, "anomaly_report", None)
     data = {
-        "source": CapaSource.COMPLAINT if complaint_case.kind == ComplaintKind.COMPLAINT else CapaSource.RETURN,
+        "source": source,
         "source_reference": complaint_case.record.number,
         "title": f"{complaint_case.product.code} {complaint_case.get_defect_category_display()} · "
                  f"{complaint_case.description[:120]}",
@@ -242,15 +113,6 @@ def raise_from_complaint(complaint_case, *, actor, process):
         "severity": report.defect_grade if report is not None and report.defect_grade in "ABC" else "B",
     }
     return raise_capa(process=process, actor=actor, data=data, complaint_case=complaint_case)
-
-
-def request_capa(complaint_case, *, actor):
-    """P2's hook (procedures.complaints.actions.request_capa): start P3 for the case; returns the CAPA
-    report number (the caller stores it on the case: linked both ways)."""
-    from procedures.capa.flows import CapaFlow
-
-    capa = CapaFlow.start_raised.run(complaint_case=complaint_case, actor=actor)
-    return capa.record.number
 
 
 # --- D0–D2: describe, team, 5W2H ------------------------------------------------------------------------------------
@@ -422,13 +284,11 @@ def complete_action(action, *, actor, evidence, attachments=()):
     if not (evidence or "").strip():
         raise InvalidInput(_("Describe the evidence."), field_errors={"evidence": [_("Required.")]})
     for upload, content_type, sha256 in attachments or []:
-        ActionAttachment.objects.create(action=action, file=upload, original_name=upload.name[:255],
-                                        content_type=content_type, size=upload.size, sha256=sha256,
-                                        uploaded_by=actor)
+        ActionAttachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, action=action)
     action.status, action.evidence, action.done_at = ActionStatus.DONE, evidence.strip(), timezone.now()
     action.save(update_fields=["status", "evidence", "done_at"])
     _log("action_done", action.case, actor, action=action.pk, position=action.position,
-         overdue=action.due_date < timezone.localdate(),
+         overdue=is_overdue(ActionStatus.OPEN, action.due_date),
          attachments=[a.sha256 for a in action.attachments.all()])
     return _version(action.case, actor, f"action {action.position} done")
 
@@ -494,8 +354,40 @@ def decide_extension(extension, *, actor, approved, reason):
 
 def overdue_actions():
     """Open actions past their current due date (CA-5; shown in lists, reminded once)."""
-    return CapaAction.objects.filter(status=ActionStatus.OPEN, due_date__lt=timezone.localdate()) \
-        .select_related("case__record", "owner")
+    return CapaAction.objects.overdue().select_related("case__record", "owner")
+
+
+OVERDUE_TITLE = gettext_lazy("Overdue corrective action %(number)s #%(position)s")
+OVERDUE_BODY = gettext_lazy("The action \"%(action)s\" of %(number)s, owned by %(owner)s, was due on %(due)s "
+                            "and is not done. Please complete it or ask for an extension.")
+
+
+def remind_overdue_actions():
+    """CA-5: one reminder per overdue action and due date, to its owner and the Quality
+    manager(s), through the notification centre (in-app and e-mail as each person
+    chose, in their own language); audited. Returns the number of actions reminded.
+    (The generic escalation of the action's task — department manager, then Quality
+    manager / General Manager — runs beside it in inbox.escalation.)"""
+    managers = list(quality_managers())
+    reminded = 0
+    for action in overdue_actions():
+        if action.reminded_for == action.due_date:
+            continue  # already reminded for this due date (an approved extension re-arms it)
+        recipients = {action.owner.pk: action.owner, **{m.pk: m for m in managers}}
+        params = {"action": action.description, "number": action.case.record.number,
+                  "position": action.position, "owner": action.owner.printed_name, "due": action.due_date}
+        with transaction.atomic():
+            for user in recipients.values():
+                notify(user, NotificationKind.ESCALATION, OVERDUE_TITLE, OVERDUE_BODY, params,
+                       link=process_link(action.case.record.process), process=action.case.record.process)
+            action.reminded_for = action.due_date
+            action.save(update_fields=["reminded_for"])
+            audit.log("capa.action_overdue_reminded", action, record=action.case.record,
+                      process_id=action.case.record.process_id,
+                      new={"owner": action.owner.username, "due": action.due_date,
+                           "to": sorted(u.username for u in recipients.values())})
+        reminded += 1
+    return reminded
 
 
 # --- D6: implemented and validated; the effectiveness check is planned ---------------------------------------------
@@ -554,8 +446,6 @@ def verification_moment(case):
 
 
 def open_verification(case, *, actor=None):
-    from procedures.complaints.actions import scheduler_user
-
     actor = actor or scheduler_user()
     case = _lock(case)
     _expect(case, CapaStatus.AWAITING_VERIFICATION)
@@ -601,8 +491,6 @@ def verify_effectiveness(case, *, actor, data, sign):
 def record_prevention(case, *, actor, data):
     """D7: documents and similar products; a document item may raise a document change
     request (P4), linked both ways (the revision names this report as raised_from)."""
-    from procedures.documents.flows import DocumentControlFlow
-
     case = _lock(case)
     _expect(case, CapaStatus.PREVENTION)
     items = data.get("prevention") or []
@@ -618,9 +506,8 @@ def record_prevention(case, *, actor, data):
     for item in items:
         revision = None
         if item.get("raise_change"):
-            revision = DocumentControlFlow.start_raised.run(
-                document=item["document"], actor=actor, source_record=case.record,
-                reason=f"{case.record.number} D7: {item['description']}")
+            revision = request_change(item["document"], actor=actor, source_record=case.record,
+                                      reason=f"{case.record.number} D7: {item['description']}")
         PreventionItem.objects.create(case=case, kind=item["kind"], description=item["description"].strip(),
                                       document=item.get("document"), change_revision=revision)
     _set_status(case, CapaStatus.CLOSURE)
@@ -669,10 +556,7 @@ def close_capa(case, *, actor, data, sign):
     case.closed_by, case.closed_at, case.status = actor, timezone.now(), CapaStatus.CLOSED
     case.save()
     _section(case, "D8", actor, case.closing_summary)
-    if case.complaint_case_id:
-        from procedures.complaints.models import ComplaintCase
-
-        ComplaintCase.objects.filter(pk=case.complaint_case_id).update(capa_closed_at=case.closed_at)
+    corrective_action_closed.send(sender=CapaCase, case=case)  # e.g. P2 shows it on the complaint
     _log("closed", case, actor, risks_updated=case.risks_updated, qms_change_needed=case.qms_change_needed)
     version = _version(case, actor, "D8 closed")
     sign(version, role=role_label(Department.QUALITY, Role.MANAGER))

@@ -2,7 +2,6 @@
 read the cases with their actions, due-date history, overdue state and links. The steps
 themselves run through /api/tasks/ like every other procedure."""
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -17,7 +16,7 @@ from workflows.rest import STARTED, StartProcessView
 
 from . import actions as p3
 from .flows import CapaFlow
-from .models import CapaCase, CapaSource, CapaStatus, Severity
+from .models import ActionStatus, CapaCase, CapaSource, CapaStatus, Severity, is_overdue
 
 
 def visible_cases(user):
@@ -26,15 +25,14 @@ def visible_cases(user):
 
 
 def _summary(case):
-    today = timezone.localdate()
     return {
         "number": case.record.number, "process": case.record.process_id, "status": case.status,
         "status_label": case.get_status_display(), "round": case.round, "source": case.source,
         "source_reference": case.source_reference, "title": case.title,
         "complaint": case.complaint_case.record.number if case.complaint_case_id else None,
         "leader": case.leader.username if case.leader_id else None,
-        "open_actions": sum(1 for a in case.actions.all() if a.status == "open"),
-        "overdue_actions": sum(1 for a in case.actions.all() if a.status == "open" and a.due_date < today),
+        "open_actions": sum(1 for a in case.actions.all() if a.status == ActionStatus.OPEN),
+        "overdue_actions": sum(1 for a in case.actions.all() if a.overdue),
     }
 
 
@@ -89,10 +87,9 @@ class CapaDetailView(APIView):
         if case is None:
             raise Http404("No such corrective action")
         data = p3.snapshot(p3._load(case))
-        today = timezone.localdate().isoformat()
         for round_ in data["rounds"]:
             for action in round_["actions"]:
-                action["overdue"] = action["status"] == "open" and action["due_date"] < today
+                action["overdue"] = is_overdue(action["status"], action["due_date"])
         return Response({**_summary(case), "report": data})
 
 

@@ -4,7 +4,7 @@ D4 root cause (5-Why, 6M fishbone, escape point), D5 permanent actions approved 
 Quality manager, each action in its owner's inbox (due dates move only by an approved
 extension), D6 implemented and validated with the effectiveness check's date, the check
 on that date (not effective → D4 again), D7 prevention (document changes via P4), D8
-closure. Swimlanes (who) in comments; business rules live in forms/capa.py."""
+closure. Swimlanes (who) in comments; business rules live in actions.py."""
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -19,16 +19,12 @@ from procedures.capa.forms import (
 )
 from procedures.capa.models import CapaAction
 
-from workflows.base import QmsFlow, decided, manager, staff
+from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.capa.models import CapaProcess, capa_case_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
 
-
-def remember(process, **decisions):
-    process.data = {**(process.data or {}), **decisions}
-    process.save(update_fields=["data"])
 
 
 def case_of(activation):
@@ -202,14 +198,14 @@ class CapaFlow(QmsFlow):
             return True
         return user.is_authenticated and p3.records_of_teams(user).exists()
 
-    # --- step actions: thin adapters over forms/capa.py -------------------------------------------
+    # --- step actions: thin adapters over actions.py -------------------------------------------
 
     def raised_by_hand(self, ctx):
         attach_artifact(ctx.process, p3.raise_capa(process=ctx.process, actor=ctx.actor, data=ctx.data))
 
-    def raised_from_complaint(self, activation, complaint_case, actor):
+    def raised_from_complaint(self, activation, complaint_case, source, actor):
         activation.process.save()  # the record names its process
-        case = p3.raise_from_complaint(complaint_case, actor=actor, process=activation.process)
+        case = p3.raise_from_complaint(complaint_case, source=source, actor=actor, process=activation.process)
         attach_artifact(activation.process, case)
         return case
 
@@ -274,7 +270,7 @@ class CapaFlow(QmsFlow):
         p3.close_capa(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def render(self, activation):
-        from core.pdf import render_version
+        from forms.pdf import render_version
 
         case = case_of(activation)
         case.record.refresh_from_db()

@@ -1,17 +1,18 @@
 """Django forms of the P3 steps (corrective and preventive action, 8D). Input shape is
 validated here; business state (open actions, due dates against today and each other,
-closure conditions) in forms/capa.py."""
+closure conditions) in actions.py."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from forms.stepforms import StepForm
-from core.uploads import MultipleFileField
+from forms.uploads import MultipleFileField
 
 from procedures.capa import actions as p3
 from procedures.capa.models import CapaSource, PreventionKind, Severity, SixM
-from procedures.complaints.forms import BaseLinesFormSet, YesNoField, quantity_field
+from forms.fields import BaseLinesFormSet, YesNoField, quantity_field
+from procedures.documents.entry import controlled_documents
 
 
 def _users():
@@ -234,10 +235,8 @@ class PreventionItemForm(forms.Form):
     raise_change = forms.BooleanField(label=_("raise a document change request"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from procedures.documents.models import Document
-
         super().__init__(*args, **kwargs)
-        self.fields["document"].queryset = Document.objects.order_by("number")
+        self.fields["document"].queryset = controlled_documents()
 
 
 PreventionFormSet = forms.formset_factory(PreventionItemForm, formset=BaseLinesFormSet, extra=0, min_num=1,

@@ -1,5 +1,5 @@
 """Working data of P3, corrective and preventive action (纠正预防措施, 8D). Changed only
-through the actions in forms/capa.py, which store a new version of the CAPA report
+through the actions in actions.py, which store a new version of the CAPA report
 record with each change."""
 from django.conf import settings
 from django.db import models
@@ -7,41 +7,35 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
+from core.choices import BilingualChoices
+from forms.models import StoredUpload
 from workflows.models import artifact_of
 
 
-class CapaSource(models.TextChoices):
-    COMPLAINT = "complaint", _("Customer complaint")
-    RETURN = "return", _("Customer return")
-    INTERNAL_NC = "internal_nc", _("Internal nonconformity")
-    AUDIT_FINDING = "audit_finding", _("Audit finding")
-    MANAGEMENT_REVIEW = "management_review", _("Management review")
-    MANUAL = "manual", _("Raised by Quality")
+class CapaSource(BilingualChoices):
+    COMPLAINT = "complaint", "客诉", "Customer complaint"
+    RETURN = "return", "退货", "Customer return"
+    INTERNAL_NC = "internal_nc", "内部不合格", "Internal nonconformity"
+    AUDIT_FINDING = "audit_finding", "审核发现", "Audit finding"
+    MANAGEMENT_REVIEW = "management_review", "管理评审", "Management review"
+    MANUAL = "manual", "品质部提出", "Raised by Quality"
 
 
-CAPA_SOURCE_ZH = {"complaint": "客诉", "return": "退货", "internal_nc": "内部不合格", "audit_finding": "审核发现",
-                  "management_review": "管理评审", "manual": "品质部提出"}
 
+class CapaStatus(BilingualChoices):
+    DESCRIBE = "describe", "D0–D2 问题描述", "D0–D2: describe the problem"
+    CONTAINMENT = "containment", "D3 临时遏制", "D3: containment"
+    ROOT_CAUSE = "root_cause", "D4 根本原因", "D4: root cause"
+    PLAN = "plan", "D5 永久措施", "D5: permanent actions"
+    PLAN_APPROVAL = "plan_approval", "措施计划待批准", "Plan awaiting approval"
+    IMPLEMENTATION = "implementation", "D6 措施实施中", "D6: actions in progress"
+    VALIDATION = "validation", "D6 实施验证", "D6: validation"
+    AWAITING_VERIFICATION = "awaiting_verification", "等待效果验证", "Waiting for the effectiveness check"
+    VERIFICATION = "verification", "效果验证", "Effectiveness check"
+    PREVENTION = "prevention", "D7 预防再发生", "D7: prevent recurrence"
+    CLOSURE = "closure", "D8 结案", "D8: closure"
+    CLOSED = "closed", "已结案", "Closed"
 
-class CapaStatus(models.TextChoices):
-    DESCRIBE = "describe", _("D0–D2: describe the problem")
-    CONTAINMENT = "containment", _("D3: containment")
-    ROOT_CAUSE = "root_cause", _("D4: root cause")
-    PLAN = "plan", _("D5: permanent actions")
-    PLAN_APPROVAL = "plan_approval", _("Plan awaiting approval")
-    IMPLEMENTATION = "implementation", _("D6: actions in progress")
-    VALIDATION = "validation", _("D6: validation")
-    AWAITING_VERIFICATION = "awaiting_verification", _("Waiting for the effectiveness check")
-    VERIFICATION = "verification", _("Effectiveness check")
-    PREVENTION = "prevention", _("D7: prevent recurrence")
-    CLOSURE = "closure", _("D8: closure")
-    CLOSED = "closed", _("Closed")
-
-
-CAPA_STATUS_ZH = {"describe": "D0–D2 问题描述", "containment": "D3 临时遏制", "root_cause": "D4 根本原因",
-                  "plan": "D5 永久措施", "plan_approval": "措施计划待批准", "implementation": "D6 措施实施中",
-                  "validation": "D6 实施验证", "awaiting_verification": "等待效果验证", "verification": "效果验证",
-                  "prevention": "D7 预防再发生", "closure": "D8 结案", "closed": "已结案"}
 
 
 class Severity(models.TextChoices):
@@ -50,18 +44,16 @@ class Severity(models.TextChoices):
     C = "C", _("C — minor")
 
 
-class SixM(models.TextChoices):
+class SixM(BilingualChoices):
     """The fishbone's categories (人机料法环测)."""
 
-    MAN = "man", _("Man")
-    MACHINE = "machine", _("Machine")
-    MATERIAL = "material", _("Material")
-    METHOD = "method", _("Method")
-    ENVIRONMENT = "environment", _("Environment")
-    MEASUREMENT = "measurement", _("Measurement")
+    MAN = "man", "人", "Man"
+    MACHINE = "machine", "机", "Machine"
+    MATERIAL = "material", "料", "Material"
+    METHOD = "method", "法", "Method"
+    ENVIRONMENT = "environment", "环", "Environment"
+    MEASUREMENT = "measurement", "测", "Measurement"
 
-
-SIX_M_ZH = {"man": "人", "machine": "机", "material": "料", "method": "法", "environment": "环", "measurement": "测"}
 
 
 class CapaCase(models.Model):
@@ -178,6 +170,20 @@ class ActionStatus(models.TextChoices):
     DONE = "done", _("Done")
 
 
+def is_overdue(status, due_date, today=None):
+    """CA-5, the one overdue rule: an action still open after its current due date. Used by the
+    model, the lists, the API, the reminders and the printed report (as of the version's date);
+    `due_date` and `today` may be dates or ISO strings (a record version's data)."""
+    today = today or timezone.localdate()
+    return status == ActionStatus.OPEN and str(due_date) < str(today)
+
+
+class CapaActionQuerySet(models.QuerySet):
+    def overdue(self, today=None):
+        """is_overdue() in SQL."""
+        return self.filter(status=ActionStatus.OPEN, due_date__lt=today or timezone.localdate())
+
+
 class CapaAction(models.Model):
     """CA-5: a permanent action (D5) with an owner and a due date; the due date moves
     only through an approved extension request (DueDateChange)."""
@@ -203,32 +209,28 @@ class CapaAction(models.Model):
     def __str__(self):
         return f"{self.case.record.number} #{self.position} {self.description[:60]}"
 
+    objects = CapaActionQuerySet.as_manager()
+
     @property
     def overdue(self):
-        return self.status == ActionStatus.OPEN and self.due_date < timezone.localdate()
+        return is_overdue(self.status, self.due_date)
 
 
-class ActionAttachment(models.Model):
+class ActionAttachment(StoredUpload):
     """Evidence file of an action; its SHA-256 goes into the record version."""
 
     action = models.ForeignKey(CapaAction, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to="capa/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "forms_actionattachment"  # kept from before the move to this app
         ordering = ["id"]
 
 
-class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+class ExtensionStatus(BilingualChoices):
+    PENDING = "pending", "待批准", "Pending"
+    APPROVED = "approved", "已批准", "Approved"
+    REJECTED = "rejected", "已驳回", "Rejected"
 
 
 class DueDateChange(models.Model):
@@ -270,10 +272,10 @@ class EffectivenessCheck(models.Model):
         ordering = ["round", "id"]
 
 
-class PreventionKind(models.TextChoices):
-    DOCUMENT = "document", _("Document / procedure change")
-    SIMILAR_PRODUCT = "similar_product", _("Similar products / processes")
-    OTHER = "other", _("Other systemic change")
+class PreventionKind(BilingualChoices):
+    DOCUMENT = "document", "文件/程序更改", "Document / procedure change"
+    SIMILAR_PRODUCT = "similar_product", "类似产品/过程", "Similar products / processes"
+    OTHER = "other", "其他系统性更改", "Other systemic change"
 
 
 class PreventionItem(models.Model):

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from workflows import steps
+from workflows import actions
 from workflows.demo import DEMO_PASSWORD, act_as
 
 from .flows import CapaFlow
@@ -24,7 +24,7 @@ def seed(users, password=DEMO_PASSWORD):
         return (timezone.localdate() + datetime.timedelta(days=n)).isoformat()
 
     def start(username, data):
-        return steps.start_process(flow.start, actor=users[username], form=flow.start.make_form(data=data, api=True))
+        return actions.start_process(flow.start, actor=users[username], form=flow.start.make_form(data=data, api=True))
 
     def act(process, step, username, data, meaning=None):
         act_as(users[username], process, step, data, meaning=meaning, password=password)

@@ -1,6 +1,6 @@
 """P2 — complaints and returns (客户投诉与退货), nonconforming product: the business actions.
 
-Every rule of P2 lives here once. The flow (workflows/complaints.py) calls these
+Every rule of P2 lives here once. The flow (flows.py) calls these
 functions from its steps; each call runs inside the step's transaction, changes the
 working models, stores new versions of the records concerned and writes its audit
 entries. The records of a case:
@@ -22,73 +22,26 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import DEPARTMENT_NAMES_ZH, Department, Role, department_label, department_permission, role_label
+from accounts.models import Department, Role, department_label, department_permission, role_label
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
-from core.i18n import english
 
 from . import records as record_types
+from .records import (
+    INSPECTOR, ZERO, analysis_snapshot, anomaly_snapshot,
+    current_disposition, customer_label, feedback_snapshot, receipt_snapshot, repeat_window_days,
+)
 from .defaults import DEFAULT_DISPOSITION_RULES
 from procedures.complaints.models import (
-    COMPLAINT_CHANNEL_ZH, COMPLAINT_KIND_ZH, COMPLAINT_STATUS_ZH, CUSTOMER_REQUEST_ZH, DEFECT_CATEGORY_ZH,
-    DEFECT_GRADE_ZH, DISPOSITION_ZH, LOT_STATUS_ZH, AnomalyReport, ComplaintAnalysis, ComplaintCase, ComplaintChannel,
-    ComplaintKind, ComplaintPhoto, ComplaintStatus, CustomerAcceptance, CustomerRequest, DefectCategory, DefectGrade,
-    Disposition, DispositionCode, DispositionLine, DispositionRule, DispositionSignoff, DispositionStatus, Lot,
+    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, AnomalyReport, ComplaintAnalysis, ComplaintCase, ComplaintChannel,
+    ComplaintKind, ComplaintPhoto, ComplaintStatus, CustomerAcceptance, DefectCategory, Disposition, DispositionCode, DispositionLine, DispositionRule, DispositionSignoff, DispositionStatus, Lot,
     LotStatus, MaterialReceipt, MaterialReceiptLine, Reinspection,
 )
-from procedures.order_review.models import OrderReview
-from procedures.order_review.actions import _customer
-
-ZERO = Decimal("0")
-
-
-def _amount(value):
-    """A money amount as one canonical type in record data: a Decimal (stored as its
-    normalised string, core.canonical). A model's default is the int 0 until the row is
-    read back, when it becomes Decimal('0.00'); snapshotted as is, the version held 0
-    and the rebuilt working data "0", and verify_audit warned on every open case."""
-    return None if value is None else Decimal(str(value))
+from procedures.capa.entry import raise_capa_from_complaint
+from procedures.order_review.entry import find_order_review
 
 
 # --- bilingual labels (record data is stored in both languages, whatever the request language) -------------
-
-
-def _bi(zh_map, choices, value):
-    if value in (None, ""):
-        return ""
-    return f"{zh_map[value]} {english(choices(value).label)}"
-
-
-NEGOTIATION_OUTCOMES = {
-    # code: (中文, English) — not justified [src 6.6.6]
-    "goods_sent_back": ("退回客户", "Goods sent back to the customer"),
-    "price_agreement": ("价格协商", "Price agreement"),
-    "customer_withdrew": ("客户撤回", "Customer withdrew the complaint"),
-    # justified complaint without returned goods
-    "replacement": ("补货/换货", "Replacement"),
-    "discount": ("折价", "Discount"),
-    "compensation": ("赔偿", "Compensation"),
-    "explanation": ("书面答复/8D", "Written reply / 8D report"),
-    "other": ("其他", "Other"),
-}
-NOT_JUSTIFIED_OUTCOMES = ["goods_sent_back", "price_agreement", "customer_withdrew", "other"]
-SETTLEMENT_OUTCOMES = ["replacement", "discount", "compensation", "explanation", "other"]
-
-NC_ACTIONS = {
-    # NC-3: what was done about the nonconformity besides the disposition
-    "containment": ("隔离/冻结", "Segregation / containment"),
-    "sorting": ("挑选", "Sorting"),
-    "stop_shipment": ("暂停发货", "Deliveries suspended"),
-    "inform_customer": ("通知客户", "Customer informed"),
-    "correction": ("纠正", "Correction"),
-}
-
-SOURCE_LABELS = {"customer_return": "客户退货 Customer return", "customer_complaint": "客户投诉 Customer complaint"}
-
-
-def outcome_label(code):
-    zh, en = NEGOTIATION_OUTCOMES.get(code, (code, ""))
-    return f"{zh} {en}".strip() if code else ""
 
 
 def signer_key(department, role):
@@ -107,225 +60,8 @@ def signer_permission(key):
 
 SIGNER_CHOICES = [(signer_key(d, r), signer_key(d, r)) for d in Department.values for r in Role.values]
 
-INSPECTOR = "品质部检验员 Quality inspector"
-
-
-def customer_label(customer):
-    """'华东电子科技有限公司 East China Electronics Co., Ltd.' (the English name once, if it differs)."""
-    if customer.name_en and customer.name_en != customer.name_zh:
-        return f"{customer.name_zh} {customer.name_en}"
-    return customer.name_zh
-
-
-def _product(product):
-    return {"code": product.code, "name_zh": product.name_zh, "name_en": product.name_en}
-
-
-def _photos(case, stage):
-    return [{"name": p.original_name, "size": p.size, "sha256": p.sha256, "content_type": p.content_type}
-            for p in case.photos.all() if p.stage == stage]
-
-
-def lot_info(case):
-    """How the lot of a case prints: number and hold status (NC-1: a held lot shows as held)."""
-    lot = case.lot
-    if lot is None:
-        return {"number": case.lot_number, "status": "", "status_label": "未冻结 Not on hold", "on_hold": False,
-                "quantity_held": None, "held_at": None, "released_at": None}
-    return {"number": lot.number, "status": lot.status, "status_label": _bi(LOT_STATUS_ZH, LotStatus, lot.status),
-            "on_hold": lot.status == LotStatus.ON_HOLD, "quantity_held": lot.quantity,
-            "held_at": lot.held_at, "released_at": lot.released_at, "hold_reason": lot.hold_reason,
-            "release_note": lot.release_note}
-
-
-def _judgement(case):
-    if case.justified is None:
-        return None
-    return {"justified": case.justified, "label": "成立 Justified" if case.justified else "不成立 Not justified",
-            "reasoning": case.judgement, "by": case.judged_by.printed_name if case.judged_by_id else "",
-            "at": case.judged_at}
-
-
-def _capa(case):
-    if case.capa_required is None:
-        return None
-    return {"required": case.capa_required, "reason": case.capa_reason, "reference": case.capa_reference,
-            "by": case.capa_decided_by.printed_name if case.capa_decided_by_id else "", "at": case.capa_decided_at}
-
-
-def _disposition(d):
-    signoffs = {s.signer_role: s for s in d.signoffs.all()}
-    acceptance = getattr(d, "customer_acceptance", None) if d.pk else None
-    reinspection = getattr(d, "reinspection", None) if d.pk else None
-    return {
-        "revision": d.revision, "status": d.status,
-        "status_label": english(DispositionStatus(d.status).label),
-        "lot_quantity": d.lot_quantity, "cost": _amount(d.cost), "notes": d.notes,
-        "decided_by": d.decided_by.printed_name, "decided_at": d.decided_at,
-        "lines": [{"code": l.code, "label": _bi(DISPOSITION_ZH, DispositionCode, l.code), "quantity": l.quantity,
-                   "note": l.note} for l in d.lines.all()],
-        "required_signers": [{
-            "role": key, "label": signer_label(key),
-            "decision": (None if key not in signoffs else ("approved" if signoffs[key].approved else "rejected")),
-            "signer": signoffs[key].signer.printed_name if key in signoffs else "",
-            "signed_at": signoffs[key].signed_at if key in signoffs else None,
-            "comment": signoffs[key].comment if key in signoffs else "",
-        } for key in d.required_signers],
-        "needs_customer_acceptance": d.needs_customer_acceptance,
-        "customer_acceptance": {
-            "accepted": acceptance.accepted, "customer_person": acceptance.customer_person,
-            "accepted_on": acceptance.accepted_on, "reference": acceptance.reference, "notes": acceptance.notes,
-            "recorded_by": acceptance.recorded_by.printed_name,
-        } if acceptance else None,
-        "needs_reinspection": d.needs_reinspection,
-        "reinspection": {
-            "quantity_passed": reinspection.quantity_passed, "quantity_failed": reinspection.quantity_failed,
-            "result": reinspection.result, "inspector": reinspection.inspector.printed_name,
-            "inspected_at": reinspection.inspected_at, "passed": not reinspection.quantity_failed,
-        } if reinspection else None,
-    }
-
-
-def current_disposition(case):
-    report = getattr(case, "anomaly_report", None)
-    if report is None:
-        return None
-    return report.dispositions.order_by("-revision").first()
-
 
 # --- snapshots: what the record versions hold ------------------------------------------------------------------
-
-
-def feedback_snapshot(case):
-    """质量信息反馈单 — the case as its record prints it."""
-    report = getattr(case, "anomaly_report", None)
-    receipt = getattr(case, "material_receipt", None)
-    disposition = current_disposition(case)
-    return {
-        "record_number": case.record.number,
-        "kind": case.kind, "kind_label": _bi(COMPLAINT_KIND_ZH, ComplaintKind, case.kind),
-        "status": case.status, "status_label": _bi(COMPLAINT_STATUS_ZH, ComplaintStatus, case.status),
-        "received_on": case.received_on, "channel": case.channel,
-        "channel_label": _bi(COMPLAINT_CHANNEL_ZH, ComplaintChannel, case.channel),
-        "registered_by": case.started_by.printed_name, "department": department_label(Department.MARKET),
-        "customer": _customer(case.customer), "contact": case.contact, "phone": case.phone,
-        "order_reference": case.order_reference,
-        "order_record_number": case.order_review.record.number if case.order_review_id else None,
-        "order_number": case.order_review.order_number if case.order_review_id else case.order_reference,
-        "delivery_note": case.delivery_note, "delivery_date": case.delivery_date,
-        "product": _product(case.product), "specification": case.specification,
-        "lot": lot_info(case),
-        "quantity_delivered": case.quantity_delivered, "quantity_affected": case.quantity_affected,
-        "defect_category": case.defect_category,
-        "defect_category_label": _bi(DEFECT_CATEGORY_ZH, DefectCategory, case.defect_category),
-        "description": case.description,
-        "customer_request": case.customer_request,
-        "customer_request_label": _bi(CUSTOMER_REQUEST_ZH, CustomerRequest, case.customer_request),
-        "customer_request_detail": case.customer_request_detail,
-        "contract_requires_acceptance": case.contract_requires_acceptance,
-        "repeat_count": case.repeat_count,
-        "repeat_window_days": repeat_window_days(),
-        "photos": _photos(case, "intake"),
-        "anomaly_report": report.record.number if report else None,
-        "material_receipt": receipt.record.number if receipt else None,
-        "cause_summary": report.cause_summary if report else "",
-        "judgement": _judgement(case),
-        "outcome": {"code": case.outcome, "label": outcome_label(case.outcome), "notes": case.outcome_notes,
-                    "amount": _amount(case.settlement_amount)} if case.outcome else None,
-        "disposition": [{"label": l["label"], "quantity": l["quantity"]} for l in _disposition(disposition)["lines"]]
-        if disposition else [],
-        "capa": _capa(case),
-        "cost": _amount(case.cost),
-        "closed_at": case.closed_at,
-    }
-
-
-def anomaly_snapshot(report):
-    """品质异常处理报告 — the nonconformity record (NC-2, NC-6)."""
-    case = report.case
-    return {
-        "record_number": report.record.number,
-        "feedback_number": case.record.number,
-        "source": report.source, "source_label": SOURCE_LABELS[report.source],
-        "customer": _customer(case.customer),
-        "order_number": case.order_review.order_number if case.order_review_id else case.order_reference,
-        "order_record_number": case.order_review.record.number if case.order_review_id else None,
-        "product": _product(case.product), "specification": case.specification,
-        "lot": lot_info(case),
-        "quantity_affected": case.quantity_affected,
-        "quantity_inspected": report.quantity_inspected, "quantity_defective": report.quantity_defective,
-        "defect_rate": report.defect_rate,
-        "defect_grade": report.defect_grade,
-        "defect_grade_label": _bi(DEFECT_GRADE_ZH, DefectGrade, report.defect_grade),
-        "phenomenon": report.phenomenon,
-        "photos": _photos(case, "inspection"),
-        "causes": {"man": report.cause_man, "machine": report.cause_machine, "material": report.cause_material,
-                   "method": report.cause_method, "environment": report.cause_environment,
-                   "measurement": report.cause_measurement},
-        "cause_summary": report.cause_summary, "interim_measure": report.interim_measure,
-        "actions": [{"code": a, "label": " ".join(NC_ACTIONS[a])} for a in report.actions],
-        "inspector": report.inspector.printed_name, "inspected_at": report.inspected_at,
-        "judgement": _judgement(case),
-        "dispositions": [_disposition(d) for d in report.dispositions.prefetch_related(
-            "lines", "signoffs__signer").select_related("decided_by").order_by("revision")],
-        "capa": _capa(case),
-        "status": case.status, "status_label": _bi(COMPLAINT_STATUS_ZH, ComplaintStatus, case.status),
-        "closed_at": case.closed_at,
-    }
-
-
-def receipt_snapshot(receipt):
-    case = receipt.case
-    lots = {lot.number: lot for lot in Lot.objects.filter(product=case.product)}
-
-    def lot_status(number):
-        lot = lots.get(number)
-        return _bi(LOT_STATUS_ZH, LotStatus, lot.status) if lot else ""
-
-    def on_hold(number):
-        lot = lots.get(number)
-        return bool(lot and lot.status == LotStatus.ON_HOLD)
-
-    return {
-        "record_number": receipt.record.number, "received_at": receipt.received_at,
-        "source": "客户退货 Customer return", "related_party": _customer(case.customer),
-        "feedback_number": case.record.number,
-        "anomaly_report": case.anomaly_report.record.number if hasattr(case, "anomaly_report") else None,
-        "store_location": receipt.store_location, "acceptance_result": receipt.acceptance_result,
-        "lines": [{"position": l.position, "product": _product(l.product), "specification": l.specification,
-                   "unit": l.unit, "quantity": l.quantity, "lot_number": l.lot_number,
-                   "lot_status": lot_status(l.lot_number), "lot_on_hold": on_hold(l.lot_number)}
-                  for l in receipt.lines.select_related("product")],
-        "total_quantity": receipt.total_quantity,
-        "receiver": receipt.receiver.printed_name, "prepared_by": receipt.receiver.printed_name,
-    }
-
-
-def analysis_snapshot(analysis):
-    return {
-        "record_number": analysis.record.number,
-        "period_start": analysis.period_start, "period_end": analysis.period_end,
-        "trigger": analysis.trigger,
-        "trigger_label": "定期 Scheduled" if analysis.trigger == "scheduled" else "按需 On demand",
-        "compiled_by": analysis.compiled_by.printed_name, "compiled_at": analysis.compiled_at,
-        **analysis.figures,
-        "comment": analysis.comment,
-        "approval": {"approver": analysis.approved_by.printed_name, "approved_at": analysis.approved_at}
-        if analysis.approved_by_id else None,
-    }
-
-
-def snapshot_for_record(record):
-    """Rebuild a P2 record's data from the working tables (verify_audit), or None."""
-    if record.record_type == record_types.QUALITY_FEEDBACK.code:
-        return feedback_snapshot(record.complaint_case)
-    if record.record_type == record_types.ANOMALY_REPORT.code:
-        return anomaly_snapshot(record.anomaly_report)
-    if record.record_type == record_types.MATERIAL_RECEIPT.code:
-        return receipt_snapshot(record.material_receipt)
-    if record.record_type == record_types.COMPLAINT_ANALYSIS.code:
-        return analysis_snapshot(record.complaint_analysis)
-    return None
 
 
 def _versions(case, actor, reason, *, feedback=True, report=True):
@@ -363,10 +99,6 @@ def _lock(case):
 # --- P2.1 intake: Market registers the complaint / return ------------------------------------------------------
 
 
-def repeat_window_days():
-    return int(settings.QMS.get("REPEAT_COMPLAINT_DAYS", 180))
-
-
 def earlier_complaints(customer, product, defect_category, received_on):
     """Complaints of the same customer about the same product and defect class within
     the repeat window (settings.QMS["REPEAT_COMPLAINT_DAYS"], default 180) before
@@ -379,12 +111,7 @@ def earlier_complaints(customer, product, defect_category, received_on):
 def find_order(customer, reference, product):
     """The P1 order review a complaint refers to (by record number or by the customer's
     order number), or None. A reference to another customer's order is an error."""
-    reference = (reference or "").strip()
-    if not reference:
-        return None
-    review = (OrderReview.objects.select_related("record", "customer").filter(record__number=reference).first()
-              or OrderReview.objects.select_related("record", "customer")
-              .filter(customer=customer, order_number=reference).first())
+    review = find_order_review(customer=customer, reference=reference)
     if review is None:
         return None
     if review.customer_id != customer.pk:
@@ -400,9 +127,8 @@ def find_order(customer, reference, product):
 
 def _save_photos(case, uploads, stage, actor):
     for upload, content_type, sha256 in uploads or []:
-        ComplaintPhoto.objects.create(case=case, stage=stage, file=upload, original_name=upload.name[:255],
-                                      content_type=content_type, size=upload.size, sha256=sha256,
-                                      uploaded_by=actor)
+        ComplaintPhoto.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, case=case,
+                             stage=stage)
 
 
 def _search_text(case):
@@ -590,9 +316,9 @@ def judge_case(case, *, actor, data, sign):
     settles with the customer)."""
     case = _lock(case)
     _expect(case, ComplaintStatus.JUDGEMENT)
-    reason = judgement_forbidden_reason(case, actor)
-    if reason:
-        raise NotPermitted(reason)
+    refusal = judgement_forbidden_reason(case, actor)
+    if refusal:
+        raise NotPermitted(refusal)
     case.justified = data["justified"]
     case.judgement, case.judged_by, case.judged_at = data["judgement"], actor, timezone.now()
     if not case.justified:
@@ -654,7 +380,7 @@ def receive_returned_goods(case, *, actor, data, sign):
     """[src 6.6.8] Materials receives the returned goods into stock on a material
     receipt (three copies: finance, market, finished-goods store); the goods then go
     to Quality for disposition. Every line is the case's product and lot."""
-    from core.pdf import queue_render
+    from forms.pdf import queue_render
 
     case = _lock(case)
     _expect(case, ComplaintStatus.RECEIPT)
@@ -844,9 +570,9 @@ def sign_disposition(disposition, *, signer_role, actor, data, meaning, sign, re
                          % {"role": signer_label(signer_role)})
     if disposition.signoffs.filter(signer_role=signer_role).exists():
         raise WrongState(_("%(role)s has already signed this disposition.") % {"role": signer_label(signer_role)})
-    reason = signoff_forbidden_reason(disposition, actor)
-    if reason:
-        raise NotPermitted(reason)
+    refusal = signoff_forbidden_reason(disposition, actor)
+    if refusal:
+        raise NotPermitted(refusal)
     approved = meaning == "approved"
     row = DispositionSignoff(disposition=disposition, signer_role=signer_role, approved=approved,
                              comment=data.get("comment", ""), signer=actor, signed_at=timezone.now())
@@ -1016,10 +742,8 @@ def request_capa(case, *, actor):
     link both ways (set case.capa_reference to the CAPA record number; the CAPA flow
     sets case.capa_closed_at when it closes) and return the CAPA record number.
 
-    The CAPA (P3, forms/capa.py) names the case as its source and links back to it."""
-    from procedures.capa.actions import request_capa as start_capa
-
-    return start_capa(case, actor=actor)
+    The CAPA (P3, procedures/capa) names the case as its source and links back to it."""
+    return raise_capa_from_complaint(case, is_complaint=case.kind == ComplaintKind.COMPLAINT, actor=actor)
 
 
 def decide_capa(case, *, actor, data, sign):
@@ -1076,21 +800,6 @@ def case_records(case):
 
 
 # --- P2.7 periodic analysis [src 6.6.10; CA-6] -----------------------------------------------------------------------
-
-
-def scheduler_user():
-    """The account the scheduled jobs act as (records need an author; it never signs
-    and cannot log in)."""
-    from accounts.models import User
-
-    username = settings.QMS.get("SCHEDULER_USERNAME", "qms-scheduler")
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, display_name="系统计划任务 Scheduled job")
-        user.set_unusable_password()
-        user.save()
-        audit.log("account.service_account_created", user, new={"username": username})
-    return user
 
 
 def previous_period(today=None, months=None):
@@ -1182,8 +891,8 @@ def compute_analysis(period_start, period_end):
         "by_product": _group(cases, lambda c: c.product.code,
                              lambda c: f"{c.product.code} {c.product.name_zh} {c.product.name_en}".strip()),
         "by_defect": _group(cases, lambda c: c.defect_category,
-                            lambda c: _bi(DEFECT_CATEGORY_ZH, DefectCategory, c.defect_category)),
-        "dispositions": [{"code": code, "label": _bi(DISPOSITION_ZH, DispositionCode, code),
+                            lambda c: DefectCategory.bilingual_of(c.defect_category)),
+        "dispositions": [{"code": code, "label": DispositionCode.bilingual_of(code),
                           "quantity": dispositions[code]} for code in DispositionCode.values if code in dispositions],
         "capa": {
             "requested_in_period": sum(1 for c in cases if c.capa_required),
@@ -1193,9 +902,9 @@ def compute_analysis(period_start, period_end):
         "trend": [{"month": f"{y}-{m:02d}", **trend_counts[(y, m)]} for y, m in trend_months],
         "cases": [{"number": c.record.number, "received_on": c.received_on, "customer": c.customer.code,
                    "product": c.product.code, "lot": c.lot_number, "kind": c.kind,
-                   "kind_label": _bi(COMPLAINT_KIND_ZH, ComplaintKind, c.kind),
-                   "defect": _bi(DEFECT_CATEGORY_ZH, DefectCategory, c.defect_category), "justified": c.justified,
-                   "cost": c.cost, "status": _bi(COMPLAINT_STATUS_ZH, ComplaintStatus, c.status)} for c in cases],
+                   "kind_label": ComplaintKind.bilingual_of(c.kind),
+                   "defect": DefectCategory.bilingual_of(c.defect_category), "justified": c.justified,
+                   "cost": c.cost, "status": ComplaintStatus.bilingual_of(c.status)} for c in cases],
     }
     figures["charts"] = {
         "by_customer": bar_chart_svg([(r["label"], r["count"]) for r in figures["by_customer"]]),
@@ -1259,7 +968,7 @@ def column_chart_svg(items, width=640, height=180):
 def compile_analysis(*, period_start, period_end, actor, process, trigger):
     """P2.7 [src 6.6.10]: compile the complaint and return analysis of a period as a
     record (with charts) for the Market manager to sign as management-review input."""
-    from core.pdf import queue_render
+    from forms.pdf import queue_render
 
     if period_end < period_start:
         raise InvalidInput(_("The period ends before it starts."),
@@ -1329,3 +1038,10 @@ def save_disposition_rule(rule, *, actor, signers, customer_acceptance, reinspec
             old, new = audit.changed_values(before, after)
             audit.log("disposition_rule.changed", rule, actor=actor, old=old, new=new, reason=reason)
     return rule
+
+
+def corrective_action_closed(sender, case, **kwargs):
+    """P3 closed the corrective action a complaint / return asked for (procedures.capa.signals,
+    connected in apps.py): the case shows when."""
+    if case.complaint_case_id:
+        ComplaintCase.objects.filter(pk=case.complaint_case_id).update(capa_closed_at=case.closed_at)

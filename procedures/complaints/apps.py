@@ -12,8 +12,9 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self):
         from core import registry
+        from procedures.capa.signals import corrective_action_closed
 
-        from . import records
+        from . import actions, records
         from .defaults import seed_default_disposition_rules
         from .flows import ComplaintFlow
 
@@ -22,5 +23,6 @@ class ComplaintsConfig(AppConfig):
             label=self.label, flows=(ComplaintFlow,), icon="report_problem", order=20, seed_order=10,
             api="procedures.complaints.api", seed="procedures.complaints.seed.seed",
         ))
+        corrective_action_closed.connect(actions.corrective_action_closed, dispatch_uid="complaints.capa_closed")
         post_migrate.connect(seed_default_disposition_rules, sender=self,
                              dispatch_uid="complaints.seed_default_disposition_rules")

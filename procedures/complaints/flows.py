@@ -1,7 +1,7 @@
 """P2 — Complaints and returns (客户投诉与退货), PROCEDURES.md P2, src 6.6 and ISO 9001 8.7.
 
 Reads top to bottom like the procedure. Swimlanes (departments) in comments.
-Business rules live in forms/complaints.py; this file only routes.
+Business rules live in actions.py; this file only routes.
 
 A case: Market registers → Quality inspects (the lot goes on hold) → the Quality
 manager judges → not justified: Market negotiates, the case closes / justified:
@@ -18,7 +18,7 @@ from viewflow.workflow import flow
 
 from accounts.models import Department, Role, User
 from core.models import Meaning
-from core.pdf import render_version
+from forms.pdf import render_version
 from procedures.complaints import actions as p2
 from procedures.complaints.forms import (
     AnalysisApprovalForm, AnalysisPeriodForm, CapaDecisionForm, ComplaintIntakeForm, CustomerAcceptanceForm,
@@ -28,7 +28,7 @@ from procedures.complaints.forms import (
 from procedures.complaints.models import Disposition
 
 from workflows import quorum
-from workflows.base import QmsFlow, decided, manager, staff
+from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.complaints.models import ComplaintProcess, complaint_analysis_of, complaint_case_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
@@ -90,11 +90,6 @@ def analysis_signer(activation):
                                         memberships__role=Role.MANAGER).distinct()[:2])
     return managers[0] if len(managers) == 1 else None
 
-
-def remember(process, **decisions):
-    """Store a step's decision on the process for the gateway that follows."""
-    process.data = {**(process.data or {}), **decisions}
-    process.save(update_fields=["data"])
 
 
 class ComplaintFlow(QmsFlow):
@@ -276,7 +271,7 @@ class ComplaintFlow(QmsFlow):
         .Next(this.analysis_done)
     analysis_done = flow.End().Annotation(title=_("Analysis signed"))
 
-    # --- step actions: thin adapters over forms/complaints.py ---------------------------------------
+    # --- step actions: thin adapters over actions.py ---------------------------------------
 
     def register(self, ctx):
         attach_artifact(ctx.process, p2.register_complaint(process=ctx.process, actor=ctx.actor, data=ctx.data))

@@ -1,7 +1,6 @@
 """Django forms of the P2 steps (complaints and returns). Input shape is validated here;
 business state (the lot on hold, sums against the received quantity, who may sign)
-in forms/complaints.py."""
-from decimal import Decimal
+in actions.py."""
 
 from django import forms
 from django.utils import timezone
@@ -9,42 +8,18 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from forms.fields import BaseLinesFormSet, YesNoField, amount_field, quantity_field
 from forms.stepforms import StepForm
-from core.uploads import MultipleImageField
+from forms.uploads import MultipleImageField
 
 from procedures.complaints import actions as p2
 from procedures.complaints.models import (
-    ComplaintChannel, ComplaintKind, CustomerRequest, DefectCategory, DefectGrade, DispositionCode,
+    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, ComplaintChannel, ComplaintKind, CustomerRequest, DefectCategory,
+    DefectGrade, DispositionCode, NcAction,
 )
 from forms.models import Customer, Product
 
 MAX_PHOTOS = 10
-
-
-class YesNoField(forms.TypedChoiceField):
-    """A required yes / no answer (radio buttons in the browser; "yes"/"no" or true/false in the API)."""
-
-    def __init__(self, *, yes=_("Yes"), no=_("No"), **kwargs):
-        kwargs.setdefault("widget", forms.RadioSelect)
-        super().__init__(choices=[("yes", yes), ("no", no)], coerce=lambda v: v == "yes", empty_value=None,
-                         **kwargs)
-
-    def to_python(self, value):
-        value = {"true": "yes", "false": "no", True: "yes", False: "no"}.get(value, value)
-        return super().to_python(value)
-
-
-def quantity_field(label, *, required=True, allow_zero=False, **kwargs):
-    return forms.DecimalField(
-        label=label, required=required, max_digits=12, decimal_places=3,
-        min_value=Decimal("0") if allow_zero else Decimal("0.001"),
-        error_messages={"min_value": _("Must not be negative.") if allow_zero else _("Must be greater than 0.")},
-        **kwargs)
-
-
-def amount_field(label, **kwargs):
-    return forms.DecimalField(label=label, required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"),
-                              error_messages={"min_value": _("Must not be negative.")}, **kwargs)
 
 
 def _photos_help():
@@ -142,7 +117,7 @@ class InspectionForm(StepForm):
     cause_summary = forms.CharField(label=_("cause analysis"), widget=forms.Textarea(attrs={"rows": 3}))
     interim_measure = forms.CharField(label=_("interim measure"), widget=forms.Textarea(attrs={"rows": 2}))
     actions = forms.MultipleChoiceField(label=_("actions taken"), required=False, widget=forms.CheckboxSelectMultiple,
-                                        choices=[(k, f"{zh} {en}") for k, (zh, en) in p2.NC_ACTIONS.items()])
+                                        choices=NcAction.choices)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,7 +149,7 @@ class JudgementForm(StepForm):
 class OutcomeForm(StepForm):
     """[src 6.6.6] Market records what was agreed with the customer."""
 
-    OUTCOMES = p2.NOT_JUSTIFIED_OUTCOMES
+    OUTCOMES = NOT_JUSTIFIED_OUTCOMES
 
     outcome = forms.ChoiceField(label=_("outcome"), widget=forms.RadioSelect)
     notes = forms.CharField(label=_("record of the negotiation"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -182,13 +157,13 @@ class OutcomeForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = [(code, p2.outcome_label(code)) for code in self.OUTCOMES]
+        self.fields["outcome"].choices = [(outcome.value, outcome.label) for outcome in self.OUTCOMES]
 
 
 class SettlementForm(OutcomeForm):
     """A justified complaint without returned goods: how it is settled with the customer."""
 
-    OUTCOMES = p2.SETTLEMENT_OUTCOMES
+    OUTCOMES = SETTLEMENT_OUTCOMES
 
 
 class HandoverForm(StepForm):
@@ -205,14 +180,6 @@ class ReceiptLineForm(forms.Form):
     unit = forms.CharField(label=_("unit"), max_length=20, required=False)
     quantity = quantity_field(_("quantity"))
     lot_number = forms.CharField(label=_("lot / batch number"), max_length=60)
-
-
-class BaseLinesFormSet(forms.BaseFormSet):
-    default_error_messages = {
-        **forms.BaseFormSet.default_error_messages,
-        "too_few_forms": _("Add at least one line."),
-        "too_many_forms": _("At most %(num)d lines."),
-    }
 
 
 ReceiptLineFormSet = forms.formset_factory(ReceiptLineForm, formset=BaseLinesFormSet, extra=0, min_num=1,

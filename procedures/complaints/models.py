@@ -8,94 +8,107 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import BilingualChoices
+
 from viewflow.workflow.models import Process
 
 from accounts.models import role_label
-from forms.models import Customer, Product
+from forms.models import Customer, Product, StoredUpload
 from workflows.models import artifact_of
 
 
 # --- P2: complaints and returns (客户投诉与退货), nonconforming product ------------------------------------
 
 
-class ComplaintKind(models.TextChoices):
-    COMPLAINT = "complaint", _("Complaint")
-    RETURN = "return", _("Return")
-    BOTH = "both", _("Complaint and return")
+class ComplaintKind(BilingualChoices):
+    COMPLAINT = "complaint", "投诉", "Complaint"
+    RETURN = "return", "退货", "Return"
+    BOTH = "both", "投诉并退货", "Complaint and return"
 
 
-COMPLAINT_KIND_ZH = {"complaint": "投诉", "return": "退货", "both": "投诉并退货"}
-
-
-class DefectCategory(models.TextChoices):
+class DefectCategory(BilingualChoices):
     """质量问题分类 — the class of defect as the customer describes it (for repeats and Pareto)."""
 
-    APPEARANCE = "appearance", _("Appearance")
-    DIMENSION = "dimension", _("Dimension")
-    FUNCTION = "function", _("Function / performance")
-    MATERIAL = "material", _("Material")
-    PACKAGING = "packaging", _("Packaging / labelling")
-    QUANTITY = "quantity", _("Quantity / mixed parts")
-    DOCUMENTS = "documents", _("Documents / certificates")
-    OTHER = "other", _("Other")
+    APPEARANCE = "appearance", "外观", "Appearance"
+    DIMENSION = "dimension", "尺寸", "Dimension"
+    FUNCTION = "function", "功能/性能", "Function / performance"
+    MATERIAL = "material", "材料", "Material"
+    PACKAGING = "packaging", "包装/标识", "Packaging / labelling"
+    QUANTITY = "quantity", "数量/混料", "Quantity / mixed parts"
+    DOCUMENTS = "documents", "文件/证书", "Documents / certificates"
+    OTHER = "other", "其他", "Other"
 
 
-DEFECT_CATEGORY_ZH = {"appearance": "外观", "dimension": "尺寸", "function": "功能/性能", "material": "材料",
-                      "packaging": "包装/标识", "quantity": "数量/混料", "documents": "文件/证书", "other": "其他"}
+class CustomerRequest(BilingualChoices):
+    RETURN = "return", "退货", "Return the goods"
+    REPLACEMENT = "replacement", "换货/补货", "Replacement"
+    REWORK = "rework", "返工/返修", "Rework / repair"
+    DISCOUNT = "discount", "折价", "Price discount"
+    COMPENSATION = "compensation", "赔偿", "Compensation"
+    REPORT = "report", "调查报告 (8D)", "Investigation report (8D)"
+    OTHER = "other", "其他", "Other"
 
 
-class CustomerRequest(models.TextChoices):
-    RETURN = "return", _("Return the goods")
-    REPLACEMENT = "replacement", _("Replacement")
-    REWORK = "rework", _("Rework / repair")
-    DISCOUNT = "discount", _("Price discount")
-    COMPENSATION = "compensation", _("Compensation")
-    REPORT = "report", _("Investigation report (8D)")
-    OTHER = "other", _("Other")
+class ComplaintChannel(BilingualChoices):
+    PHONE = "phone", "电话", "Phone"
+    EMAIL = "email", "邮件", "E-mail"
+    LETTER = "letter", "信函/传真", "Letter / fax"
+    VISIT = "visit", "来访", "Visit"
+    OTHER = "other", "其他", "Other"
 
 
-CUSTOMER_REQUEST_ZH = {"return": "退货", "replacement": "换货/补货", "rework": "返工/返修", "discount": "折价",
-                       "compensation": "赔偿", "report": "调查报告 (8D)", "other": "其他"}
+class ComplaintStatus(BilingualChoices):
+    INSPECTION = "inspection", "待检验", "Awaiting inspection"
+    JUDGEMENT = "judgement", "待判定", "Awaiting judgement"
+    NEGOTIATION = "negotiation", "与客户协商中", "Negotiating with the customer"
+    SETTLEMENT = "settlement", "与客户处理中", "Settling with the customer"
+    HANDOVER = "handover", "移交资材", "Goods to Materials"
+    RECEIPT = "receipt", "待入库", "Awaiting material receipt"
+    DISPOSITION = "disposition", "待处置", "Awaiting disposition"
+    SIGNOFF = "signoff", "处置待会签", "Disposition awaiting signatures"
+    CUSTOMER_ACCEPTANCE = "customer_acceptance", "待客户认可", "Awaiting the customer's acceptance"
+    REINSPECTION = "reinspection", "待复检", "Awaiting re-inspection"
+    CAPA_DECISION = "capa_decision", "待纠正预防措施决定", "Awaiting CAPA decision"
+    CLOSED = "closed", "已结案", "Closed"
 
 
-class ComplaintChannel(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("E-mail")
-    LETTER = "letter", _("Letter / fax")
-    VISIT = "visit", _("Visit")
-    OTHER = "other", _("Other")
+class NegotiationOutcome(BilingualChoices):
+    """How a case was settled with the customer [src 6.6.6]."""
+    # not justified
+    GOODS_SENT_BACK = "goods_sent_back", "退回客户", "Goods sent back to the customer"
+    PRICE_AGREEMENT = "price_agreement", "价格协商", "Price agreement"
+    CUSTOMER_WITHDREW = "customer_withdrew", "客户撤回", "Customer withdrew the complaint"
+    # justified, without returned goods
+    REPLACEMENT = "replacement", "补货/换货", "Replacement"
+    DISCOUNT = "discount", "折价", "Discount"
+    COMPENSATION = "compensation", "赔偿", "Compensation"
+    EXPLANATION = "explanation", "书面答复/8D", "Written reply / 8D report"
+    OTHER = "other", "其他", "Other"
 
 
-COMPLAINT_CHANNEL_ZH = {"phone": "电话", "email": "邮件", "letter": "信函/传真", "visit": "来访", "other": "其他"}
+NOT_JUSTIFIED_OUTCOMES = [NegotiationOutcome.GOODS_SENT_BACK, NegotiationOutcome.PRICE_AGREEMENT,
+                          NegotiationOutcome.CUSTOMER_WITHDREW, NegotiationOutcome.OTHER]
+SETTLEMENT_OUTCOMES = [NegotiationOutcome.REPLACEMENT, NegotiationOutcome.DISCOUNT, NegotiationOutcome.COMPENSATION,
+                       NegotiationOutcome.EXPLANATION, NegotiationOutcome.OTHER]
 
 
-class ComplaintStatus(models.TextChoices):
-    INSPECTION = "inspection", _("Awaiting inspection")
-    JUDGEMENT = "judgement", _("Awaiting judgement")
-    NEGOTIATION = "negotiation", _("Negotiating with the customer")
-    SETTLEMENT = "settlement", _("Settling with the customer")
-    HANDOVER = "handover", _("Goods to Materials")
-    RECEIPT = "receipt", _("Awaiting material receipt")
-    DISPOSITION = "disposition", _("Awaiting disposition")
-    SIGNOFF = "signoff", _("Disposition awaiting signatures")
-    CUSTOMER_ACCEPTANCE = "customer_acceptance", _("Awaiting the customer's acceptance")
-    REINSPECTION = "reinspection", _("Awaiting re-inspection")
-    CAPA_DECISION = "capa_decision", _("Awaiting CAPA decision")
-    CLOSED = "closed", _("Closed")
+class NcAction(BilingualChoices):
+    """NC-3: what was done about the nonconformity besides the disposition."""
+    CONTAINMENT = "containment", "隔离/冻结", "Segregation / containment"
+    SORTING = "sorting", "挑选", "Sorting"
+    STOP_SHIPMENT = "stop_shipment", "暂停发货", "Deliveries suspended"
+    INFORM_CUSTOMER = "inform_customer", "通知客户", "Customer informed"
+    CORRECTION = "correction", "纠正", "Correction"
 
 
-COMPLAINT_STATUS_ZH = {"inspection": "待检验", "judgement": "待判定", "negotiation": "与客户协商中",
-                       "settlement": "与客户处理中", "handover": "移交资材", "receipt": "待入库",
-                       "disposition": "待处置", "signoff": "处置待会签", "customer_acceptance": "待客户认可",
-                       "reinspection": "待复检", "capa_decision": "待纠正预防措施决定", "closed": "已结案"}
+class AnomalySource(BilingualChoices):
+    CUSTOMER_RETURN = "customer_return", "客户退货", "Customer return"
+    CUSTOMER_COMPLAINT = "customer_complaint", "客户投诉", "Customer complaint"
 
 
-class LotStatus(models.TextChoices):
-    ON_HOLD = "on_hold", _("On hold")
-    RELEASED = "released", _("Released")
-
-
-LOT_STATUS_ZH = {"on_hold": "冻结（隔离）", "released": "已放行"}
+class LotStatus(BilingualChoices):
+    ON_HOLD = "on_hold", "冻结（隔离）", "On hold"
+    RELEASED = "released", "已放行", "Released"
 
 
 class Lot(models.Model):
@@ -207,32 +220,23 @@ class ComplaintCase(models.Model):
         return self.kind in (ComplaintKind.RETURN, ComplaintKind.BOTH)
 
 
-class ComplaintPhoto(models.Model):
+class ComplaintPhoto(StoredUpload):
     """A photo of the defect (intake or inspection). Its SHA-256 goes into the record
     version, so the signature covers the picture."""
 
     case = models.ForeignKey(ComplaintCase, on_delete=models.PROTECT, related_name="photos")
     stage = models.CharField(max_length=12, choices=[("intake", _("Intake")), ("inspection", _("Inspection"))])
     file = models.FileField(upload_to="complaints/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "forms_complaintphoto"  # kept from before the move to this app
         ordering = ["id"]
 
 
-class DefectGrade(models.TextChoices):
-    A = "A", _("A — critical")
-    B = "B", _("B — major")
-    C = "C", _("C — minor")
-
-
-DEFECT_GRADE_ZH = {"A": "A 致命", "B": "B 严重", "C": "C 轻微"}
+class DefectGrade(BilingualChoices):
+    A = "A", "A 致命", "A — critical"
+    B = "B", "B 严重", "B — major"
+    C = "C", "C 轻微", "C — minor"
 
 
 class AnomalyReport(models.Model):
@@ -242,8 +246,7 @@ class AnomalyReport(models.Model):
     record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="anomaly_report")
     case = models.OneToOneField(ComplaintCase, on_delete=models.PROTECT, related_name="anomaly_report")
     source = models.CharField(_("source"), max_length=20,
-                              choices=[("customer_return", _("Customer return")),
-                                       ("customer_complaint", _("Customer complaint"))])
+                              choices=AnomalySource.choices)
     quantity_inspected = models.DecimalField(_("quantity inspected"), max_digits=12, decimal_places=3, null=True,
                                              blank=True)
     quantity_defective = models.DecimalField(_("quantity defective"), max_digits=12, decimal_places=3, null=True,
@@ -315,19 +318,15 @@ class MaterialReceiptLine(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="receipt_quantity_positive")]
 
 
-class DispositionCode(models.TextChoices):
+class DispositionCode(BilingualChoices):
     """NC-7 disposition codes."""
 
-    CONCESSION = "concession", _("Use as is (concession)")
-    REWORK = "rework", _("Rework")
-    REPAIR = "repair", _("Repair")
-    REGRADE = "regrade", _("Regrade")
-    SCRAP = "scrap", _("Scrap")
-    RETURN_TO_SUPPLIER = "return_to_supplier", _("Return to supplier")
-
-
-DISPOSITION_ZH = {"concession": "让步接收（特采）", "rework": "返工", "repair": "返修", "regrade": "降级使用",
-                  "scrap": "报废", "return_to_supplier": "退供应商"}
+    CONCESSION = "concession", "让步接收（特采）", "Use as is (concession)"
+    REWORK = "rework", "返工", "Rework"
+    REPAIR = "repair", "返修", "Repair"
+    REGRADE = "regrade", "降级使用", "Regrade"
+    SCRAP = "scrap", "报废", "Scrap"
+    RETURN_TO_SUPPLIER = "return_to_supplier", "退供应商", "Return to supplier"
 
 
 class DispositionRule(models.Model):
@@ -351,13 +350,13 @@ class DispositionRule(models.Model):
         return str(self.get_code_display())
 
 
-class DispositionStatus(models.TextChoices):
-    SIGNOFF = "signoff", _("Awaiting signatures")
-    REJECTED = "rejected", _("Rejected by a signer")
-    REFUSED = "refused", _("Refused by the customer")
-    FAILED = "failed", _("Re-inspection failed")
-    APPROVED = "approved", _("Approved")
-    COMPLETED = "completed", _("Completed")
+class DispositionStatus(BilingualChoices):
+    SIGNOFF = "signoff", "待会签", "Awaiting signatures"
+    REJECTED = "rejected", "会签人已驳回", "Rejected by a signer"
+    REFUSED = "refused", "客户已拒绝", "Refused by the customer"
+    FAILED = "failed", "复检不合格", "Re-inspection failed"
+    APPROVED = "approved", "批准", "Approved"
+    COMPLETED = "completed", "已完成", "Completed"
 
 
 class Disposition(models.Model):

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from workflows import steps
+from workflows import actions
 from workflows.demo import DEMO_PASSWORD, act_as
 
 from .flows import ComplaintFlow
@@ -22,7 +22,7 @@ def seed(users, password=DEMO_PASSWORD):
 
     def start(node, username, data):
         node = getattr(flow, node)
-        return steps.start_process(node, actor=users[username], form=node.make_form(data=data, api=True))
+        return actions.start_process(node, actor=users[username], form=node.make_form(data=data, api=True))
 
     def act(process, step, username, data, meaning=None, reason=""):
         act_as(users[username], process, step, data, meaning=meaning, reason=reason, password=password)

@@ -1,10 +1,15 @@
-"""Scheduled jobs of the record procedures (Celery beat, see config/settings/celery.py)."""
+"""P2's scheduled job (Celery beat, see config/settings/celery.py): the periodic analysis."""
+import datetime
 import logging
 
 from celery import shared_task
 from django.db import transaction
 
+from accounts.models import scheduler_user
 from core.context import acting_as
+
+from . import actions as p2
+from .flows import ComplaintFlow
 
 logger = logging.getLogger(__name__)
 
@@ -15,20 +20,13 @@ def compile_periodic_complaint_analysis(today=None):
     period (settings.QMS["COMPLAINT_ANALYSIS_MONTHS"] full months, default 1) and queue
     it to the Market manager for signing. Idempotent: a period already compiled by the
     schedule is not compiled again. Returns the record number, or None."""
-    import datetime
-
-    from procedures.complaints import actions as p2
-    from procedures.complaints.flows import ComplaintFlow
-
     day = datetime.date.fromisoformat(today) if today else None
     period_start, period_end = p2.previous_period(day)
     if p2.analysis_exists(period_start, period_end):
         logger.info("complaint analysis %s – %s already compiled", period_start, period_end)
         return None
-    actor = p2.scheduler_user()
+    actor = scheduler_user()
     with acting_as(actor), transaction.atomic():
         process = ComplaintFlow.start_scheduled_analysis.run(period_start=period_start, period_end=period_end,
                                                              actor=actor)
     return p2.complaint_analysis_number(process)
-
-from procedures.capa.tasks import remind_overdue_capa_actions  # noqa: E402,F401  (P3: registered with Celery)

@@ -6,12 +6,17 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Role, User, department_label, department_permission
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.i18n import english
+from inbox.models import NotificationKind
+from inbox.notify import notify
+from inbox.signals import process_link
 
 from . import records as record_types
 from .models import (
@@ -145,13 +150,11 @@ def submit_draft(revision, *, actor, data, sign):
     if data.get("pdf"):
         revision.files.filter(kind=RevisionFile.Kind.CONTROLLED).delete()
         upload, content_type, sha256 = data["pdf"]
-        RevisionFile.objects.create(revision=revision, kind=RevisionFile.Kind.CONTROLLED, file=upload,
-                                    original_name=upload.name[:255], content_type=content_type, size=upload.size,
-                                    sha256=sha256, uploaded_by=actor)
+        RevisionFile.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, revision=revision,
+                           kind=RevisionFile.Kind.CONTROLLED)
     for upload, content_type, sha256 in data.get("sources") or []:
-        RevisionFile.objects.create(revision=revision, kind=RevisionFile.Kind.SOURCE, file=upload,
-                                    original_name=upload.name[:255], content_type=content_type, size=upload.size,
-                                    sha256=sha256, uploaded_by=actor)
+        RevisionFile.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, revision=revision,
+                           kind=RevisionFile.Kind.SOURCE)
     if not revision.withdrawal and not revision.files.filter(kind=RevisionFile.Kind.CONTROLLED).exists():
         raise InvalidInput(_("Upload the controlled PDF of this revision."), field_errors={"pdf": [_("Required.")]})
     if data.get("distribution"):  # left empty: the distribution stays as it was
@@ -538,3 +541,32 @@ def record_download(revision_file, *, user):
     audit.log("document.downloaded", revision_file, actor=user, record=revision_file.revision.record,
               new={"document": revision_file.revision.document.number, "revision": revision_file.revision.label,
                    "status": revision_file.revision.status, "kind": revision_file.kind})
+
+
+ACK_REMINDER_TITLE = gettext_lazy("Please read and acknowledge %(doc)s revision %(rev)s")
+ACK_REMINDER_BODY = gettext_lazy("%(doc)s %(title)s revision %(rev)s has been in force since %(date)s. "
+                                 "Please read it and acknowledge it in your inbox (due %(due)s).")
+
+
+def remind_overdue_acknowledgements(*, every_days=7, now=None):
+    """DOC-7: remind each person whose read-and-acknowledge is overdue, at most once every
+    `every_days` per acknowledgement, through the notification centre (in-app and e-mail as the
+    person chose, in their language); each reminder is audited. Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    for ack in overdue_acknowledgements().select_related("user", "revision__document", "revision__record"):
+        if ack.last_reminded_at and (now - ack.last_reminded_at).days < every_days:
+            continue
+        revision = ack.revision
+        params = {"doc": revision.document.number, "title": revision.document.title, "rev": revision.label,
+                  "date": revision.effective_date, "due": ack.due_date}
+        with transaction.atomic():
+            notify(ack.user, NotificationKind.REMINDER, ACK_REMINDER_TITLE, ACK_REMINDER_BODY, params,
+                   link=process_link(revision.record.process) if revision.record.process_id else "",
+                   process=revision.record.process if revision.record.process_id else None)
+            ack.last_reminded_at = now
+            ack.save(update_fields=["last_reminded_at"])
+            audit.log("document.acknowledgement_reminded", ack, record=revision.record,
+                      new={"user": ack.user.username, "due": ack.due_date})
+        sent += 1
+    return sent

@@ -19,7 +19,7 @@ from core.rest.serializers import StrictMixin
 from core.access import can_view_processes
 from core.downloads import attach_filename
 from core.models import Record
-from workflows import steps
+from workflows.actions import start_process
 
 from . import actions
 from .access import can_download
@@ -93,7 +93,7 @@ def _start(request, node, data):
     from procedures.documents.flows import DocumentControlFlow  # noqa: F401  (flows are loaded)
 
     form = node.make_form(data=data, api=True, user=request.user)
-    process = steps.start_process(node, actor=request.user, form=form)
+    process = start_process(node, actor=request.user, form=form)
     record = Record.objects.filter(process=process).order_by("id").first()
     return Response({"process": process.pk, "record": record.number if record else None},
                     status=status.HTTP_201_CREATED)

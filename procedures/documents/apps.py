@@ -20,6 +20,7 @@ class DocumentsConfig(AppConfig):
 
         records.register_statuses()
         registry.set_form_resolver(binding.form_in_force)
+        registry.set_retention_resolver(binding.retention_years)
         registry.register_procedure(registry.Procedure(
             label=self.label, flows=(DocumentControlFlow,), icon="description", order=40, seed_order=0,
             api="procedures.documents.api", viewsets=("procedures.documents.viewsets.DocumentsViewset",),

@@ -6,7 +6,9 @@ from .models import Document, DocumentType, RevisionStatus
 
 
 def flow_key(flow_class):
-    return f"{flow_class.__module__}.{flow_class.__name__}"
+    """How a procedure document names the flow it governs: the flow class's name, which stays
+    when its module moves (the flows are registered in core.registry, one class per name)."""
+    return flow_class.__name__
 
 
 def form_in_force(record_type):
@@ -25,3 +27,10 @@ def procedure_in_force(flow_class):
     if document is None:
         return None
     return document.revisions.filter(status=RevisionStatus.EFFECTIVE).first()
+
+
+def retention_years(record_type):
+    """core.registry: the longest retention period of the blank forms that govern `record_type`,
+    or None when no form does."""
+    return (Document.objects.filter(governs_record_type=record_type)
+            .order_by("-retention_years").values_list("retention_years", flat=True).first())

@@ -4,7 +4,7 @@ approval matrix names → signed approval → effective on its date → supersed
 previous revision → read-and-understood by the distribution. The periodic review
 enters the same path when it finds a change is needed.
 
-Business rules live in procedures/actions.py; this file only routes."""
+Business rules live in actions.py; this file only routes."""
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -13,14 +13,14 @@ from accounts.models import Department, Role, User, department_label, department
 from core.access import can_view_processes
 from core.models import Meaning
 from procedures.documents import actions as p4
-from procedures.documents.flowdata import document_of, periodic_review_of, remember, revision_of
+from procedures.documents.models import document_of, periodic_review_of, revision_of
 from procedures.documents.forms import (
     AcknowledgeForm, ChangeRequestForm, DocumentApprovalForm, DocumentReviewForm, DraftForm, NewDocumentForm,
     PeriodicReviewForm,
 )
 
 from workflows import quorum
-from workflows.base import QmsFlow, decided
+from workflows.base import QmsFlow, decided, remember
 from procedures.documents.models import DocumentChangeProcess
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
@@ -252,7 +252,7 @@ class DocumentControlFlow(QmsFlow):
         p4.take_effect(revision_of(activation.process))
 
     def render(self, activation):
-        from core.pdf import render_version
+        from forms.pdf import render_version
 
         revision = revision_of(activation.process)
         revision.record.refresh_from_db()

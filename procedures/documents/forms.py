@@ -1,5 +1,5 @@
 """Django forms of the document-control steps (input shape only; business state is
-checked in procedures/actions.py)."""
+checked in actions.py)."""
 import re
 
 from django import forms
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department
 from core import registry
 from forms.stepforms import StepForm
-from core.uploads import MultipleFileField, validate_upload
+from forms.uploads import MultipleFileField, validate_upload
 
 from .models import Document, DocumentType
 
@@ -175,7 +175,7 @@ class AcknowledgeForm(StepForm):
 def _revision(activation):
     if activation is None or not getattr(activation.process, "pk", None):
         return None
-    from .flowdata import revision_of
+    from .models import revision_of
 
     return revision_of(activation.process)
 

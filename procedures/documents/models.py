@@ -1,7 +1,7 @@
 """Document control (P4, ISO 9001 7.5): controlled documents, their revisions and
 files, the approval matrix, distribution and read-and-understood acknowledgements.
 
-Status changes happen only through the actions in procedures/actions.py, driven by
+Status changes happen only through the actions in actions.py, driven by
 the document-change flow (workflows/document_control.py)."""
 from django.conf import settings
 from django.db import models
@@ -11,17 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
 from accounts.models import Department, Role
+from core.choices import BilingualChoices
+from forms.models import StoredUpload
 
 
-class DocumentType(models.TextChoices):
-    PROCEDURE = "procedure", _("Procedure")
-    WORK_INSTRUCTION = "work_instruction", _("Work instruction")
-    FORM = "form", _("Blank form")
-    EXTERNAL = "external", _("Document of external origin")
+class DocumentType(BilingualChoices):
+    PROCEDURE = "procedure", "程序文件", "Procedure"
+    WORK_INSTRUCTION = "work_instruction", "作业指导书", "Work instruction"
+    FORM = "form", "表单", "Blank form"
+    EXTERNAL = "external", "外来文件", "Document of external origin"
 
 
-DOCUMENT_TYPE_ZH = {"procedure": "程序文件", "work_instruction": "作业指导书", "form": "表单",
-                    "external": "外来文件"}
+DOCUMENT_TYPE_ZH = {member.value: member.zh for member in DocumentType}  # derived: the labels live on DocumentType
 
 
 class RevisionStatus(models.TextChoices):
@@ -179,7 +180,7 @@ class RevisionApproval(models.Model):
                                                name="one_approval_per_approver_and_round")]
 
 
-class RevisionFile(models.Model):
+class RevisionFile(StoredUpload):
     class Kind(models.TextChoices):
         CONTROLLED = "controlled", _("Controlled PDF")
         SOURCE = "source", _("Source file")
@@ -187,12 +188,6 @@ class RevisionFile(models.Model):
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     file = models.FileField(upload_to="documents/%Y/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["kind", "id"]
@@ -216,7 +211,7 @@ class StampedCopyBase(models.Model):
     source_sha256 = models.CharField(max_length=64)  # the stored original it was built from
     pages = models.PositiveIntegerField()
     page_sizes = models.PositiveIntegerField()
-    removed = models.JSONField(default=list, blank=True)  # active content kept out of the copy (core.pdfsafety)
+    removed = models.JSONField(default=list, blank=True)  # active content kept out of the copy (forms.pdfsafety)
     built_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -289,3 +284,36 @@ class DocumentChangeProcess(Process):
         proxy = True
         verbose_name = _("Document control")
         verbose_name_plural = _("Document control")
+
+    @property
+    def revision(self):
+        """The revision the process works on, or None (a periodic review before its change)."""
+        return revision_of(self)
+
+
+# --- what a document-control process is about: process.data holds the ids ---------------------------------
+
+
+
+def revision_of(process):
+    revision_id = (process.data or {}).get("revision")
+    if not revision_id:
+        return None
+    cached = getattr(process, "_revision", None)
+    if cached is None or cached.pk != revision_id:
+        cached = Revision.objects.select_related("document", "record").get(pk=revision_id)
+        process._revision = cached
+    return cached
+
+
+def document_of(process):
+    revision = revision_of(process)
+    if revision is not None:
+        return revision.document
+    document_id = (process.data or {}).get("document")
+    return Document.objects.get(pk=document_id) if document_id else None
+
+
+def periodic_review_of(process):
+    review_id = (process.data or {}).get("periodic_review")
+    return PeriodicReview.objects.select_related("document").get(pk=review_id) if review_id else None

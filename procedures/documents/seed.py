@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 from weasyprint import HTML
 
 from core import registry
-from workflows import steps
+from workflows import actions
 from workflows.demo import act_as
 
 from .models import ApprovalRule, Document
@@ -40,14 +40,14 @@ DOCS = [("目的 Purpose", ["控制文件与记录，确保使用现行有效版
 PROCEDURES = [
     # number, zh, en, owner, governs flow, sections, distribution
     ("QP-MK-01", "客户需求管理程序", "Customer Requirements Management Procedure", "market",
-     "procedures.order_review.flows.OrderReviewFlow", P1, ["market", "quality", "production", "engineering", "materials"]),
+     "OrderReviewFlow", P1, ["market", "quality", "production", "engineering", "materials"]),
     ("QP-QA-04", "不合格品控制程序", "Control of Nonconforming Product", "quality",
-     "procedures.complaints.flows.ComplaintFlow", NC, ["quality", "market", "materials", "warehouse"]),
+     "ComplaintFlow", NC, ["quality", "market", "materials", "warehouse"]),
     ("QP-QA-05", "纠正预防措施控制程序", "Corrective and Preventive Action Procedure", "quality",
-     "procedures.capa.flows.CapaFlow", CAPA,
+     "CapaFlow", CAPA,
      ["quality", "production", "engineering"]),
     ("QP-QA-01", "文件与记录控制程序", "Control of Documents and Records", "quality",
-     "procedures.documents.flows.DocumentControlFlow", DOCS, ["quality"]),
+     "DocumentControlFlow", DOCS, ["quality"]),
 ]
 
 FORMS = [
@@ -97,7 +97,7 @@ def issue_document(users, password, *, number, zh, en, doc_type, owner, distribu
     data = {"number": number, "title_zh": zh, "title_en": en, "doc_type": doc_type, "owner_department": owner,
             "review_interval_months": 12, "retention_years": 10, "distribution": distribution,
             "governs_flow": governs_flow, "governs_record_type": governs_record_type, "reason": "首次发布 first issue"}
-    process = steps.start_process(node, actor=users["quality"], form=node.make_form(data=data, api=True))
+    process = actions.start_process(node, actor=users["quality"], form=node.make_form(data=data, api=True))
     today = timezone.localdate().isoformat()
     act_as(_staff(users, owner), process, "edit", {"outcome": "submit", "change_summary": "首次发布 first issue",
                                                    "effective_date": today}, files={"pdf": [pdf]},

@@ -11,7 +11,7 @@ with the number of page sizes:
     every page through a matrix (upright on rotated pages; shrunk only on a page too
     small for it), by a few bytes of content stream appended to the page: no rendering
     per page size, no rewriting of the pages' own content;
-  - the *base* — the stored original without active content (core.pdfsafety), with the
+  - the *base* — the stored original without active content (forms.pdfsafety), with the
     stamps and the watermark on every page — is built on the first download of a
     revision in a status, stored with its SHA-256 (StampedCopyBase) and audited;
   - each download adds only the line naming who downloaded it and when."""
@@ -32,8 +32,8 @@ from weasyprint import HTML
 from core import audit
 from core.errors import WrongState
 from core.i18n import english
-from core.pdf import format_datetime
-from core.pdfsafety import LABELS, active_content, open_pdf
+from forms.pdf import format_datetime
+from forms.pdfsafety import LABELS, active_content, open_pdf
 
 from .models import RevisionStatus, StampedCopyBase
 

@@ -1,9 +1,8 @@
 """P1 — order / contract review: the business actions.
 
-Every rule of P1 lives here once. The flow (workflows/order_review.py) calls these
+Every rule of P1 lives here once. The flow (flows.py) calls these
 functions from its steps; each call runs inside the step's transaction and leaves
 a new immutable version of the order review record with its audit entries."""
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,78 +12,14 @@ from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
 
 from . import records as record_types
+from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot
 from procedures.order_review.models import (
     VERDICT_ZH, Attachment, ChangeNotice, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind, OrderLine,
     OrderReview, OrderReviewStatus, ProductionPlan, REVIEWING_DEPARTMENTS, ReviewRound, Verdict,
 )
 
 
-# --- snapshots: what a record version holds -----------------------------------------------------
-
-
-def _customer(customer):
-    return {"code": customer.code, "name_zh": customer.name_zh, "name_en": customer.name_en,
-            "address": customer.address, "contact": customer.contact, "phone": customer.phone}
-
-
-def _line(line):
-    return {"position": line.position, "product_code": line.product.code, "product_name_zh": line.product.name_zh,
-            "product_name_en": line.product.name_en, "specification": line.specification,
-            "quantity": line.quantity, "unit": line.unit, "unit_price": line.unit_price,
-            "packaging": line.packaging, "delivery_date": line.delivery_date}
-
-
-def order_review_snapshot(review):
-    lines = list(review.lines.select_related("product"))
-    rounds = []
-    for rnd in review.rounds.select_related("change_notice__record").prefetch_related("reviews__reviewer"):
-        rounds.append({
-            "number": rnd.number,
-            "departments": rnd.departments,
-            "change_notice": rnd.change_notice.record.number if rnd.change_notice else None,
-            "reviews": [{
-                "department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
-                "department_en": english(Department(r.department).label), "verdict": r.verdict,
-                "verdict_zh": VERDICT_ZH[r.verdict], "verdict_en": english(Verdict(r.verdict).label),
-                "comment": r.comment, "material_readiness": r.material_readiness,
-                "reviewer": r.reviewer.printed_name, "reviewed_at": r.reviewed_at,
-            } for r in rnd.reviews.all()],
-        })
-    limit = settings.QMS["SAMPLE_MAX_QUANTITY"]
-    return {
-        "record_number": review.record.number,
-        "kind": review.kind,
-        "customer": _customer(review.customer),
-        "order_number": review.order_number,
-        "order_date": review.order_date,
-        "verbal": review.verbal,
-        "verbal_confirmation": review.verbal_confirmation,
-        "payment_terms": review.payment_terms,
-        "delivery_place": review.delivery_place,
-        "transport": review.transport,
-        "special_requirements": review.special_requirements,
-        "implied_requirements": review.implied_requirements,
-        "statutory_requirements": review.statutory_requirements,
-        "after_delivery_requirements": review.after_delivery_requirements,
-        "quote_reference": review.quote_reference,
-        "quote_differences": review.quote_differences,
-        "differences_resolution": review.differences_resolution,
-        "is_sample": review.sample_override if review.sample_override is not None
-        else bool(lines) and all(line.quantity <= limit for line in lines),
-        "sample_rule": "reviewers" if review.sample_override is not None else "quantity",
-        "review_method": review.review_method,
-        "lines": [_line(line) for line in lines],
-        "attachments": [{"name": a.original_name, "size": a.size, "sha256": a.sha256}
-                        for a in review.attachments.all()],
-        "total_amount": sum(((l.unit_price or 0) * l.quantity for l in lines), 0),
-        "revision": review.revision,
-        "status": review.status,
-        "rounds": rounds,
-        "conclusion": review.conclusion,
-        "declined_reason": review.declined_reason,
-        "approval": {"approver": review.approved_by.printed_name, "approved_at": review.approved_at,
-                     "decision": "approved"} if review.approved_by_id else None,
-    }
+# --- versions: each change stores the snapshot (records.py) as a new version -------------------------
 
 
 def _new_version(review, actor, reason):
@@ -138,8 +73,7 @@ def receive_order(*, process, actor, data):
     )
     _set_lines(review, data["lines"])
     for upload, content_type, sha256 in data.get("attachments") or []:
-        Attachment.objects.create(order_review=review, file=upload, original_name=upload.name[:255],
-                                  content_type=content_type, size=upload.size, sha256=sha256, uploaded_by=actor)
+        Attachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, order_review=review)
     ReviewRound.objects.create(order_review=review, number=1, departments=[d.value for d in REVIEWING_DEPARTMENTS],
                                process=process)
     record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines.all())
@@ -296,27 +230,6 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
               new={"order": review.record.number, "category": notice.category,
                    "departments": notice.affected_departments}, reason=data["reason"])
     return notice
-
-
-def change_notice_snapshot(notice):
-    from procedures.order_review.models import ChangeCategory
-
-    review = notice.order_review
-    return {
-        "record_number": notice.record.number, "order_record_number": review.record.number,
-        "order_number": review.order_number, "customer": _customer(review.customer),
-        "original_order_date": review.order_date, "change_date": notice.issued_at or timezone.now(),
-        "category": notice.category, "category_en": english(ChangeCategory(notice.category).label),
-        "category_zh": {"increase": "加量", "earlier": "提前", "later": "延后", "cancel": "取消",
-                        "replenish": "补货", "other": "其他"}[notice.category],
-        "reason": notice.reason, "before": notice.before, "after": notice.after,
-        "affected_departments": notice.affected_departments, "customer_confirmed": notice.customer_confirmed,
-        "after_approval": notice.after_approval, "status": notice.status,
-        "receipts": [{"department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
-                      "department_en": english(Department(r.department).label), "receiver": r.receiver.printed_name,
-                      "received_at": r.received_at, "comment": r.comment}
-                     for r in notice.receipts.select_related("receiver")] if notice.pk else [],
-    }
 
 
 def departments_to_acknowledge(review, process):
@@ -495,25 +408,4 @@ def write_production_plan(review, *, actor, data, process, sign):
               new={"order": review.record.number, "start": plan.planned_start, "finish": plan.planned_finish})
     return plan
 
-
-def production_plan_snapshot(plan):
-    review = plan.order_review
-    return {
-        "record_number": plan.record.number, "order_record_number": review.record.number,
-        "order_number": review.order_number, "order_revision": plan.order_revision,
-        "customer": _customer(review.customer), "lines": [_line(l) for l in review.lines.select_related("product")],
-        "planned_start": plan.planned_start, "planned_finish": plan.planned_finish,
-        "material_readiness": plan.material_readiness, "notes": plan.notes, "author": plan.author.printed_name,
-    }
-
-
-def snapshot_for_record(record):
-    """Registry hook: rebuild a record's data from the working tables (verify_audit)."""
-    if record.record_type == record_types.ORDER_REVIEW.code:
-        return order_review_snapshot(record.order_review)
-    if record.record_type == record_types.CHANGE_NOTICE.code:
-        return change_notice_snapshot(record.change_notice)
-    if record.record_type == record_types.PRODUCTION_PLAN.code:
-        return production_plan_snapshot(record.production_plan)
-    return None
 

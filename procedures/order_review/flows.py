@@ -1,21 +1,21 @@
 """P1 — Order / contract review (订单/合同评审), PROCEDURES.md P1, src 6.3.
 
 Reads top to bottom like the procedure. Swimlanes (departments) in comments.
-Business rules live in forms/order_review.py; this file only routes."""
+Business rules live in actions.py; this file only routes."""
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
 from accounts.models import Department
 from core.models import Meaning
-from core.pdf import render_version
+from forms.pdf import render_version
 from procedures.order_review import actions as p1
 from procedures.order_review.forms import (
     AcknowledgeForm, ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm,
     ReviewForm,
 )
 
-from workflows.base import QmsFlow, decided, staff
+from workflows.base import QmsFlow, decided, remember, staff
 from procedures.order_review.models import OrderReviewProcess, order_review_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
@@ -46,11 +46,6 @@ def receiver_permission(activation):
 def approver_permission(activation):
     return p1.approval_permission(order_review_of(activation.process))
 
-
-def remember(process, **decisions):
-    """Store a step's decision on the process for the gateway that follows."""
-    process.data = {**(process.data or {}), **decisions}
-    process.save(update_fields=["data"])
 
 
 class OrderReviewFlow(QmsFlow):
@@ -185,7 +180,7 @@ class OrderReviewFlow(QmsFlow):
     declined = flow.End().Annotation(title=_("Declined"))
     rejected = flow.End().Annotation(title=_("Rejected"))
 
-    # --- step actions: thin adapters over forms/order_review.py ---------------------------------
+    # --- step actions: thin adapters over actions.py ---------------------------------
 
     def receive(self, ctx):
         review = p1.receive_order(process=ctx.process, actor=ctx.actor, data=ctx.data)

@@ -1,15 +1,17 @@
 """Django forms of the P1 steps. Validation rules live here (input shape) and in
-forms/order_review.py (business state); templates only display."""
+actions.py (business state); templates only display."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
+from forms.fields import BaseLinesFormSet
 from forms.stepforms import StepForm
-from core.uploads import MultipleFileField
+from forms.uploads import MultipleFileField
 
 from procedures.order_review.models import (
-    REVIEWING_DEPARTMENTS, ChangeCategory, OrderKind, OrderReview, OrderReviewStatus, Verdict,
+    REVIEWING_DEPARTMENTS, ChangeCategory, MaterialReadiness, OrderKind, OrderReview, OrderReviewStatus, ReviewMethod,
+    Verdict,
 )
 from forms.models import Customer, Product
 
@@ -48,15 +50,7 @@ class LineForm(forms.Form):
         return cleaned
 
 
-class BaseLineFormSet(forms.BaseFormSet):
-    default_error_messages = {
-        **forms.BaseFormSet.default_error_messages,
-        "too_few_forms": _("Add at least one line item."),
-        "too_many_forms": _("At most %(num)d line items."),
-    }
-
-
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, min_num=1, validate_min=True,
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLinesFormSet, extra=0, min_num=1, validate_min=True,
                                     max_num=200, validate_max=True)
 
 
@@ -96,8 +90,8 @@ class IntakeForm(StepForm):
     sample = forms.ChoiceField(label=_("sample"), choices=SAMPLE_CHOICES, initial="auto", required=False)
     attachments = MultipleFileField(label=_("attachments"), required=False,
                                     help_text=_("Customer order, drawings, specifications: PDF, PNG, JPEG, DOCX, XLSX."))
-    review_method = forms.ChoiceField(label=_("review method"), initial="relay", required=False,
-                                      choices=[("relay", _("Circulation")), ("meeting", _("Meeting"))])
+    review_method = forms.ChoiceField(label=_("review method"), initial=ReviewMethod.RELAY, required=False,
+                                      choices=ReviewMethod.choices)
 
     def clean_order_date(self):
         value = self.cleaned_data["order_date"]
@@ -136,8 +130,7 @@ class MaterialsReviewForm(ReviewForm):
 
     material_readiness = forms.ChoiceField(
         label=_("material readiness"),
-        choices=[("ready", _("Materials ready")), ("to_order", _("To be procured in time")),
-                 ("short", _("Shortage: cannot be procured in time"))],
+        choices=MaterialReadiness.choices,
     )
 
 

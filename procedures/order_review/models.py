@@ -7,28 +7,45 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from viewflow.workflow.models import Process
 
 from accounts.models import Department
-from forms.models import Customer, Product
+from core.choices import BilingualChoices
+from forms.models import Customer, Product, StoredUpload
 from workflows.models import artifact_of
 
 
-class OrderKind(models.TextChoices):
-    ORDER = "order", _("Order")
-    CONTRACT = "contract", _("Contract")
+class OrderKind(BilingualChoices):
+    ORDER = "order", "订单", "Order"
+    CONTRACT = "contract", "合同", "Contract"
 
 
-class OrderReviewStatus(models.TextChoices):
-    IN_REVIEW = "in_review", pgettext_lazy("order status", "In review")
-    NEGOTIATION = "negotiation", pgettext_lazy("order status", "Negotiating with customer")
-    AWAITING_APPROVAL = "awaiting_approval", pgettext_lazy("order status", "Awaiting approval")
-    APPROVED = "approved", pgettext_lazy("order status", "Approved")
-    DECLINED = "declined", pgettext_lazy("order status", "Declined")
-    REJECTED = "rejected", pgettext_lazy("order status", "Rejected by approver")
-    CHANGE_IN_REVIEW = "change_in_review", pgettext_lazy("order status", "Change in review")
+class ReviewMethod(BilingualChoices):
+    RELAY = "relay", "传递评审", "Circulation"
+    MEETING = "meeting", "会议评审", "Meeting"
+
+
+class SampleRule(BilingualChoices):
+    """How a sample order was decided (P1.2: by quantity, or by the reviewers)."""
+    QUANTITY = "quantity", "按数量判定", "By quantity"
+    REVIEWERS = "reviewers", "按评审部门", "By the reviewers"
+
+
+class MaterialReadiness(BilingualChoices):
+    READY = "ready", "物料齐备", "Materials ready"
+    TO_ORDER = "to_order", "需采购（可及时到货）", "To be procured in time"
+    SHORT = "short", "物料短缺（无法及时采购）", "Shortage: cannot be procured in time"
+
+
+class OrderReviewStatus(BilingualChoices):
+    IN_REVIEW = "in_review", "评审中", "In review"
+    NEGOTIATION = "negotiation", "与客户协商中", "Negotiating with customer"
+    AWAITING_APPROVAL = "awaiting_approval", "待批准", "Awaiting approval"
+    APPROVED = "approved", "已批准", "Approved"
+    DECLINED = "declined", "不接受", "Declined"
+    REJECTED = "rejected", "批准人已驳回", "Rejected by approver"
+    CHANGE_IN_REVIEW = "change_in_review", "变更评审中", "Change in review"
 
 
 class OrderReview(models.Model):
@@ -56,7 +73,7 @@ class OrderReview(models.Model):
     sample_override = models.BooleanField(_("reviewers decide: sample"), null=True, blank=True)
     review_method = models.CharField(
         _("review method"), max_length=10, default="relay",
-        choices=[("meeting", _("Meeting")), ("relay", _("Circulation"))],
+        choices=ReviewMethod.choices,
     )
     status = models.CharField(_("status"), max_length=20, choices=OrderReviewStatus.choices,
                               default=OrderReviewStatus.IN_REVIEW)
@@ -114,13 +131,13 @@ class OrderLine(models.Model):
         return (self.unit_price or Decimal("0")) * self.quantity
 
 
-class Verdict(models.TextChoices):
-    CAN_MEET = "can_meet", _("Can meet")
-    WITH_CONDITIONS = "conditions", _("Can meet with conditions")
-    CANNOT_MEET = "cannot_meet", _("Cannot meet")
+class Verdict(BilingualChoices):
+    CAN_MEET = "can_meet", "能满足", "Can meet"
+    WITH_CONDITIONS = "conditions", "有条件满足", "Can meet with conditions"
+    CANNOT_MEET = "cannot_meet", "不能满足", "Cannot meet"
 
 
-VERDICT_ZH = {Verdict.CAN_MEET: "能满足", Verdict.WITH_CONDITIONS: "有条件满足", Verdict.CANNOT_MEET: "不能满足"}
+VERDICT_ZH = {member.value: member.zh for member in Verdict}  # derived: the labels live on Verdict
 
 REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS]
 
@@ -150,8 +167,7 @@ class DepartmentReview(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     material_readiness = models.CharField(
         _("material readiness"), max_length=12, blank=True,
-        choices=[("ready", _("Materials ready")), ("to_order", _("To be procured in time")),
-                 ("short", _("Shortage: cannot be procured in time"))],
+        choices=MaterialReadiness.choices,
     )
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField()
@@ -163,13 +179,20 @@ class DepartmentReview(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "department"], name="one_review_per_round")]
 
 
-class ChangeCategory(models.TextChoices):
-    INCREASE = "increase", _("Quantity increase")
-    EARLIER = "earlier", _("Earlier delivery")
-    LATER = "later", _("Later delivery")
-    CANCEL = "cancel", _("Cancellation")
-    REPLENISH = "replenish", _("Replenishment")
-    OTHER = "other", _("Other")
+class ChangeCategory(BilingualChoices):
+    INCREASE = "increase", "加量", "Quantity increase"
+    EARLIER = "earlier", "提前", "Earlier delivery"
+    LATER = "later", "延后", "Later delivery"
+    CANCEL = "cancel", "取消", "Cancellation"
+    REPLENISH = "replenish", "补货", "Replenishment"
+    OTHER = "other", "其他", "Other"
+
+
+class ChangeNoticeStatus(BilingualChoices):
+    IN_REVIEW = "in_review", "评审中", "In review"
+    APPROVED = "approved", "已批准", "Approved"
+    DECLINED = "declined", "不接受", "Declined"
+    REJECTED = "rejected", "已驳回", "Rejected"
 
 
 class ChangeNotice(models.Model):
@@ -184,9 +207,7 @@ class ChangeNotice(models.Model):
     affected_departments = models.JSONField(default=list)
     customer_confirmed = models.BooleanField(_("customer confirmed"), default=False)
     after_approval = models.BooleanField(default=False)
-    status = models.CharField(max_length=12, default="in_review",
-                              choices=[("in_review", _("In review")), ("approved", _("Approved")),
-                                       ("declined", _("Declined")), ("rejected", _("Rejected"))])
+    status = models.CharField(max_length=12, default=ChangeNoticeStatus.IN_REVIEW, choices=ChangeNoticeStatus.choices)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(auto_now_add=True)
 
@@ -247,18 +268,12 @@ class LedgerRevision(models.Model):
         constraints = [models.UniqueConstraint(fields=["entry", "revision"], name="unique_ledger_revision")]
 
 
-class Attachment(models.Model):
+class Attachment(StoredUpload):
     """A file attached to a record's working data (customer PO scan, drawing, spec).
     Its SHA-256 goes into the record version, so the signature covers the file."""
 
     order_review = models.ForeignKey(OrderReview, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "forms_attachment"  # kept from before the move to this app

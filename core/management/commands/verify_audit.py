@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from core.checkpoints import CheckpointError, make_checkpoint
+from core.anchoring import make_checkpoint
+from core.checkpoints import CheckpointError
 from core.verification import verify
 
 

@@ -27,7 +27,23 @@ def _in_language(zh, en):
 in_language = lazy(_in_language, str)
 
 
+_BY_NAME = {}
+
+
+def choices_named(name):
+    """The BilingualChoices class called `name` ("Verdict"): what the PDF templates' `bi`
+    filter looks labels up in. Names are unique across the project (checked on definition)."""
+    return _BY_NAME[name]
+
+
 class BilingualChoices(models.TextChoices):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        known = _BY_NAME.setdefault(cls.__name__, cls)
+        if known is not cls and known.__module__ != cls.__module__:
+            raise TypeError(f"two BilingualChoices called {cls.__name__}: {known.__module__}, {cls.__module__}")
+        _BY_NAME[cls.__name__] = cls
+
     def __new__(cls, value, zh):
         member = str.__new__(cls, value)
         member._value_ = value

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .pdfsafety import TooComplex, active_content, open_pdf
 
-# dictionaries and arrays the check of one PDF upload visits at most (core.pdfsafety; the
+# dictionaries and arrays the check of one PDF upload visits at most (forms.pdfsafety; the
 # logical structure of a tagged PDF is not visited): over 100 a page for the longest
 # document accepted (MAX_PDF_PAGES), and a few seconds of a worker's time at worst
 MAX_PDF_OBJECTS = 250_000
@@ -37,7 +37,7 @@ def check_pdf(data, *, name, embedded_files=False):
     """Raise ValidationError unless `data` is a readable PDF within the page limit and
     without active content (scripts, automatic actions, launching programs, sending or
     importing data, multimedia, XFA; embedded files unless `embedded_files`). The file is
-    refused, never altered: what is stored is what was checked (core.pdfsafety)."""
+    refused, never altered: what is stored is what was checked (forms.pdfsafety)."""
     try:
         pdf = open_pdf(data)
     except pikepdf.PasswordError:

@@ -16,7 +16,7 @@ The templates get a small filter library, loaded with `{% load qms_pdf %}`
 * ``value|d``        an ISO date/date-time → "2026-11-23"
 * ``value|yn``       truthy → "是 Yes", falsy → "否 No"
 * ``value|dept``     department code → "品质部 Quality"
-* ``value|label:"group"``  code → bilingual label from LABELS[group] (falls back to the code)
+* ``value|bi:"Verdict"``  stored code → bilingual label of that BilingualChoices class
 * ``value|num``      "12.50" → "12.5", "1250" → "1,250"; blank → ""
 """
 import datetime
@@ -31,19 +31,22 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
+from celery import shared_task
 from django import template
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template import Context, Engine
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from . import audit, registry
-from .records import is_amended
-from .canonical import canonical_json
-from .models import MEANING_ZH, Meaning, RecordFile, Signature
+from core import audit, job_gate, registry
+from core.canonical import canonical_json
+from accounts.models import Department
+from core.choices import choices_named
+from core.models import Meaning, RecordFile, RecordVersion, Signature
+from core.records import is_amended
 
 logger = logging.getLogger(__name__)
 
@@ -246,53 +249,22 @@ def format_number(value):
     return f"{sign}{int(integer):,}" + (f".{fraction}" if fraction else "")
 
 
-LABELS = {
-    "kind": {"order": "订单 Order", "contract": "合同 Contract"},
-    "sample_rule": {"quantity": "按数量判定 By quantity", "reviewers": "按评审部门 By reviewers"},
-    "review_method": {"meeting": "会议评审 Meeting", "relay": "传递评审 Relay"},
-    "material": {"ready": "物料齐备 Ready", "to_order": "需采购 To order", "short": "物料短缺 Short",
-                 "partial": "部分齐备 Partly ready"},
-    "decision": {"approved": "批准 Approved", "declined": "不接受 Declined", "rejected": "驳回 Rejected",
-                 "returned": "退回 Returned"},
-    "status": {"draft": "草稿 Draft", "in_review": "评审中 In review", "reviewing": "评审中 In review",
-               "approval": "待批准 Awaiting approval", "approved": "已批准 Approved",
-               "declined": "不接受 Declined", "rejected": "已驳回 Rejected", "cancelled": "已取消 Cancelled",
-               "closed": "已关闭 Closed", "issued": "已发布 Issued", "confirmed": "已确认 Confirmed",
-               "done": "已完成 Done"},
-    "verdict": {"can_meet": "能满足 Can meet", "cannot_meet": "不能满足 Cannot meet",
-                "conditional": "有条件满足 Conditional"},
-    "category": {"increase": "增加数量 Increase", "earlier": "交期提前 Earlier delivery",
-                 "later": "交期推迟 Later delivery", "cancel": "取消 Cancel",
-                 "replenish": "补货 Replenish", "other": "其他 Other"},
-}
-
-
-def label(value, group):
-    if value in (None, ""):
-        return ""
-    return LABELS.get(group, {}).get(str(value), str(value))
-
-
-@lru_cache(maxsize=1)
-def _department_names():
-    from accounts.models import DEPARTMENT_NAMES_ZH, Department
-
-    with translation.override("en"):
-        return {str(code): f"{DEPARTMENT_NAMES_ZH.get(code, '')} {Department(code).label}".strip()
-                for code in Department.values}
+def bilingual(value, choices_name):
+    """`{{ data.verdict|bi:"Verdict" }}` → "有条件满足 Can meet with conditions": the label of a
+    stored code from its BilingualChoices class (core.choices), the one home of each label.
+    A code that is no longer a member prints as it is, so old versions still render."""
+    return choices_named(choices_name).bilingual_of(value)
 
 
 def department(value):
-    if value in (None, ""):
-        return ""
-    return _department_names().get(str(value), str(value))
+    return Department.bilingual_of(value)
 
 
 register = template.Library()
 register.filter("dt", format_datetime)
 register.filter("d", format_date)
 register.filter("num", format_number)
-register.filter("label", label)
+register.filter("bi", bilingual)
 register.filter("dept", department)
 
 
@@ -309,7 +281,7 @@ def _engine():
             dirs.extend(config.get("DIRS", []))
     return Engine(
         dirs=dirs, app_dirs=True, autoescape=True, string_if_invalid="",
-        libraries={"static": "django.templatetags.static", "qms_pdf": "core.pdf"},
+        libraries={"static": "django.templatetags.static", "qms_pdf": "forms.pdf"},
     )
 
 
@@ -324,9 +296,8 @@ class SignatureLine:
         self.on_behalf_of_name = signature.on_behalf_of_name  # a substitute signed for an absent person
         self.role = signature.role
         self.meaning = signature.meaning
-        with translation.override("en"):
-            self.meaning_en = str(Meaning(signature.meaning).label)
-        self.meaning_zh = MEANING_ZH.get(signature.meaning, "")
+        self.meaning_en = Meaning(signature.meaning).en
+        self.meaning_zh = Meaning(signature.meaning).zh
         self.reason = signature.reason
         self.signed_at_value = signature.signed_at
         self.signed_at = format_datetime(signature.signed_at)
@@ -378,6 +349,7 @@ def build_context(version, *, copy=None, generated_at=None):
         "copies": _copy_marks(rtype.copies),
         "copy": copy,
         "content_hash": version.content_hash,
+        **(rtype.pdf_context(version) if rtype.pdf_context else {}),
     }
 
 
@@ -496,7 +468,35 @@ def _discard(row, stored_name):
 
 def queue_render(version):
     """Render `version` in the background once the current transaction commits."""
-    from .tasks import render_record_version
-
     pk = version.pk
     transaction.on_commit(lambda: render_record_version.delay(pk))
+
+
+@shared_task(
+    name="core.tasks.render_record_version",  # its name before it moved here: messages already queued keep working
+    bind=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    max_retries=3,
+    retry_backoff=True,  # 1 s, 2 s, 4 s (+ jitter)
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
+def render_record_version(self, version_id):
+    """Render the PDF and the PDF/A-3b archive copy of one record version (idempotent:
+    files that already exist are kept, so a retry or a duplicate delivery is harmless).
+    Returns the ids of the version's RecordFile rows.
+
+    A render lost with a killed worker is done again by the next delivery of the same
+    message: at once when only the pool process died, after the broker's visibility
+    timeout when the whole worker did (see config/settings/celery.py)."""
+
+    if (self.request.delivery_info or {}).get("redelivered"):
+        logger.warning("render_record_version: record version %s redelivered (its first worker was lost)",
+                       version_id)
+    version = RecordVersion.objects.select_related("record").filter(pk=version_id).first()
+    if version is None:  # the version's transaction rolled back: nothing to render
+        logger.warning("render_record_version: record version %s does not exist", version_id)
+        return []
+    job_gate.hold("render.started")  # tests/test_worker_kill.py kills the worker here
+    return [f.pk for f in render_version(version)]

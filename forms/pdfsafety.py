@@ -3,7 +3,7 @@ click, beyond showing its pages — scripts, launching programs, sending or impo
 data, multimedia players, embedded files, XFA forms.
 
 One function, `active_content()`, finds it (and, asked to, removes it). It is used
-  - on upload (core.uploads.validate_upload): a PDF carrying active content is refused
+  - on upload (forms.uploads.validate_upload): a PDF carrying active content is refused
     with the list of what was found, so the stored file is byte for byte the file that
     was checked, and its SHA-256 the one recorded;
   - when a controlled copy is stamped (procedures.documents.stamping): the copy sent to the

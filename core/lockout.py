@@ -5,7 +5,7 @@ is locked for AXES_COOLOFF_TIME counted from the failure that reached the limit:
 attempts during the lock are refused without being recorded, so an attacker cannot keep
 it alive (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False). The refusal tells the
 user when the lock ends, on the page and in the API. A locked user name cannot sign with
-an old API token or sign a record either (accounts.authentication, core.esign)."""
+an old API token or sign a record either (core.authentication, core.esign)."""
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.http import JsonResponse

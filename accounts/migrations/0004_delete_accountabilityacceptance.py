@@ -1,0 +1,16 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('core', '0007_tombstone_accountabilityacceptance'),
+        ('accounts', '0003_delegation_moves_to_inbox'),
+    ]
+
+    # State only: the table now belongs to core (core 0007 moved it and its content type).
+    operations = [
+        migrations.SeparateDatabaseAndState(state_operations=[
+            migrations.DeleteModel(name='AccountabilityAcceptance'),
+        ]),
+    ]
