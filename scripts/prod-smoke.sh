@@ -77,10 +77,10 @@ say "seed: people, catalogue, one order review"
 RECORD="$("${MANAGE[@]}" shell -c '
 import datetime
 from django.utils import timezone
-from workflows import steps
+from procedures.order_review.flows import OrderReviewFlow as flow
+from procedures.order_review.models import order_review_of
+from workflows import actions
 from workflows.demo import create_catalog, create_people
-from workflows.models import order_review_of
-from workflows.order_review import OrderReviewFlow as flow
 
 users = create_people()
 create_catalog()
@@ -89,7 +89,7 @@ data = {"kind": "order", "customer": "C001", "order_number": "PO-SMOKE-001",
         "order_date": timezone.localdate().isoformat(), "payment_terms": "Net 30", "delivery_place": "Shanghai",
         "transport": "Carton", "special_requirements": "",
         "lines": [{"product": "P-1001", "quantity": "500", "unit_price": "12.50", "delivery_date": day}]}
-process = steps.start_process(flow.start, actor=users["market"], form=flow.start.make_form(data=data, api=True))
+process = actions.start_process(flow.start, actor=users["market"], form=flow.start.make_form(data=data, api=True))
 print("RECORD=" + order_review_of(process).record.number)
 ' | sed -n 's/^RECORD=//p' | tail -n 1)"
 [ -n "$RECORD" ] || fail "the seed made no record"
