@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "procedures.order_review",
     "procedures.complaints",
     "procedures.capa",
+    "procedures.requirements",
     "api",
 ]
 

@@ -1,0 +1,245 @@
+"""P5 customer requirement management (客户需求管理): the working data of the customer
+requirement review form (顾客需求评审表), its department reviews, links between
+requirements, and the priority matrix. Every change goes through
+procedures.requirements.actions, which also stores a new immutable record version."""
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from accounts.models import Department
+from core.choices import BilingualChoices
+from forms.models import Customer, Product
+from workflows.models import artifact_of
+
+
+class RequirementChannel(BilingualChoices):
+    """How the requirement reached the company (制度 二; 模板 三)."""
+    VISIT = "visit", "客户拜访", "Customer visit"
+    PHONE = "phone", "电话", "Phone"
+    EMAIL = "email", "电子邮件", "E-mail"
+    EXHIBITION = "exhibition", "展会", "Exhibition"
+    SURVEY = "survey", "调查问卷", "Survey"
+    COMPLAINT = "complaint", "客户投诉", "Complaint"
+    AFTER_SALES = "after_sales", "售后服务", "After-sales service"
+
+
+class RequirementType(BilingualChoices):
+    EXPLICIT = "explicit", "明示要求", "Explicit"
+    IMPLIED = "implied", "隐含要求", "Implied"
+    STATUTORY = "statutory", "法律法规要求", "Statutory / regulatory"
+    CUSTOMER_SPECIFIC = "customer_specific", "顾客特殊要求", "Customer-specific"
+    COMPANY = "company", "公司自身要求", "Company's own"
+
+
+class PriorityClass(BilingualChoices):
+    A = "A", "A 级（立即处理）", "A (act now)"
+    B = "B", "B 级（优先）", "B (high)"
+    C = "C", "C 级（计划）", "C (planned)"
+    D = "D", "D 级（观察）", "D (watch)"
+
+
+class KanoCategory(BilingualChoices):
+    """KANO-2: the categories of an answer pair (and of a feature: the most frequent one)."""
+    ATTRACTIVE = "A", "魅力型", "Attractive"
+    ONE_DIMENSIONAL = "O", "期望型", "One-dimensional"
+    MUST_BE = "M", "必备型", "Must-be"
+    INDIFFERENT = "I", "无差异型", "Indifferent"
+    REVERSE = "R", "反向型", "Reverse"
+    QUESTIONABLE = "Q", "可疑结果", "Questionable"
+
+
+class RequirementStatus(BilingualChoices):
+    REGISTERED = "registered", "已登记", "Registered"
+    IN_REVIEW = "in_review", "评审中", "In review"
+    AWAITING_APPROVAL = "awaiting_approval", "待批准", "Awaiting approval"
+    APPROVED = "approved", "已批准", "Approved"
+    IN_IMPLEMENTATION = "in_implementation", "实施中", "In implementation"
+    COMPLETED = "completed", "已完成", "Completed"
+    REJECTED = "rejected", "已驳回", "Rejected"
+    WITHDRAWN = "withdrawn", "已撤回", "Withdrawn"
+    DUPLICATE = "duplicate", "重复（已关联）", "Duplicate (linked)"
+
+
+OPEN_STATUSES = (RequirementStatus.APPROVED, RequirementStatus.IN_IMPLEMENTATION)
+CLOSED_STATUSES = (RequirementStatus.COMPLETED, RequirementStatus.REJECTED, RequirementStatus.WITHDRAWN,
+                   RequirementStatus.DUPLICATE)
+
+
+class FeasibilityVerdict(BilingualChoices):
+    FEASIBLE = "feasible", "可满足", "Can be met"
+    WITH_CONDITIONS = "conditions", "有条件满足", "Can be met with conditions"
+    NOT_FEASIBLE = "not_feasible", "不能满足", "Cannot be met"
+
+
+class Fulfilment(BilingualChoices):
+    MET = "met", "已满足", "Met"
+    PARTLY_MET = "partly_met", "部分满足", "Partly met"
+    NOT_MET = "not_met", "未满足", "Not met"
+
+
+class AnswerChannel(BilingualChoices):
+    """How the answer reached the customer (需求反馈, 制度 六; 模板 八)."""
+    LETTER = "letter", "书面函件", "Letter"
+    EMAIL = "email", "电子邮件", "E-mail"
+    PHONE = "phone", "电话", "Phone"
+    VISIT = "visit", "拜访", "Visit"
+    UPDATE_NOTICE = "update_notice", "产品更新通知", "Product update notice"
+    SURVEY = "survey", "满意度调查", "Satisfaction survey"
+
+
+class LinkKind(BilingualChoices):
+    DUPLICATE_OF = "duplicate_of", "重复于", "Duplicate of"
+    CONFLICTS_WITH = "conflicts_with", "冲突于", "Conflicts with"
+    DEPENDS_ON = "depends_on", "依赖于", "Depends on"
+
+
+#: the departments that may be asked to review a requirement (模板 五)
+REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS,
+                         Department.FINANCE]
+
+SCORE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class PriorityMatrix(models.Model):
+    """PM-1: the requirement priority matrix (需求矩阵): the class of a requirement follows
+    from importance × urgency (1…25) and these thresholds. One row; changed only through
+    actions.set_priority_matrix (audited)."""
+
+    a_min = models.PositiveSmallIntegerField(_("class A from score"), default=15)
+    b_min = models.PositiveSmallIntegerField(_("class B from score"), default=9)
+    c_min = models.PositiveSmallIntegerField(_("class C from score"), default=4)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("requirement priority matrix")
+
+    @classmethod
+    def current(cls):
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def as_data(self):
+        return {"a_min": self.a_min, "b_min": self.b_min, "c_min": self.c_min}
+
+
+class CustomerRequirement(models.Model):
+    """顾客需求评审表 — customer requirement review form (P5)."""
+
+    record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="customer_requirement")
+    # --- collect (需求收集) ---
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
+                                 verbose_name=_("customer"))
+    customer_name = models.CharField(_("customer or potential customer"), max_length=200)
+    potential_customer = models.BooleanField(_("potential customer"), default=False)
+    channel = models.CharField(_("channel"), max_length=20, choices=RequirementChannel.choices)
+    requirement_type = models.CharField(_("requirement type"), max_length=20, choices=RequirementType.choices)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("product"))
+    product_text = models.CharField(_("product / service"), max_length=200, blank=True)
+    received_on = models.DateField(_("received on"))
+    customer_words = models.TextField(_("the customer's words"))
+    meaning = models.TextField(_("what it means for us"), blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="duplicates", verbose_name=_("duplicate of"))
+    # --- analyse (需求分析) ---
+    importance = models.PositiveSmallIntegerField(_("importance"), null=True, blank=True, validators=SCORE)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), null=True, blank=True, validators=SCORE)
+    priority = models.CharField(_("priority class"), max_length=1, blank=True, choices=PriorityClass.choices)
+    kano_category = models.CharField(_("KANO category"), max_length=1, blank=True, choices=KanoCategory.choices)
+    feasibility = models.TextField(_("feasibility (technical, cost, competition)"), blank=True)
+    changes_product_or_process = models.BooleanField(_("changes a product or process"), default=False)
+    review_departments = models.JSONField(default=list)
+    # --- approve / track / evaluate ---
+    status = models.CharField(_("status"), max_length=20, choices=RequirementStatus.choices,
+                              default=RequirementStatus.REGISTERED)
+    decision = models.CharField(max_length=10, blank=True)
+    decision_reason = models.TextField(_("approval conclusion"), blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    customer_acceptance = models.TextField(_("customer's acceptance"), blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("owner"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    progress = models.TextField(_("progress"), blank=True)
+    fulfilment = models.CharField(_("was it met?"), max_length=12, blank=True, choices=Fulfilment.choices)
+    evidence = models.TextField(_("evidence"), blank=True)
+    answer_date = models.DateField(_("answer date"), null=True, blank=True)
+    answer_channel = models.CharField(_("answer channel"), max_length=20, blank=True, choices=AnswerChannel.choices)
+    answer_content = models.TextField(_("answer to the customer"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer requirement")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(importance__isnull=True) | models.Q(importance__range=(1, 5)),
+                                   name="requirement_importance_1_5"),
+            models.CheckConstraint(condition=models.Q(urgency__isnull=True) | models.Q(urgency__range=(1, 5)),
+                                   name="requirement_urgency_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.record.number} · {self.customer_name}"
+
+    @property
+    def overdue(self):
+        return is_overdue(self.status, self.due_date)
+
+
+def is_overdue(status, due_date, today=None):
+    """An approved requirement not completed by its due date."""
+    return bool(due_date) and status in OPEN_STATUSES and due_date < (today or timezone.localdate())
+
+
+class RequirementLink(models.Model):
+    """A duplicate, a conflict or a dependency between two requirements (CR-1, CR-2)."""
+
+    source = models.ForeignKey(CustomerRequirement, on_delete=models.PROTECT, related_name="links")
+    target = models.ForeignKey(CustomerRequirement, on_delete=models.PROTECT, related_name="linked_from")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["source", "target", "kind"], name="unique_requirement_link"),
+                       models.CheckConstraint(condition=~models.Q(source=models.F("target")),
+                                              name="requirement_link_not_to_itself")]
+
+
+class RequirementReview(models.Model):
+    """One department's signed verdict on a requirement (模板 五: 相关部门的签字)."""
+
+    requirement = models.ForeignKey(CustomerRequirement, on_delete=models.CASCADE, related_name="reviews")
+    department = models.CharField(max_length=20, choices=Department.choices)
+    verdict = models.CharField(_("verdict"), max_length=12, choices=FeasibilityVerdict.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["department"]
+        constraints = [models.UniqueConstraint(fields=["requirement", "department"],
+                                               name="one_requirement_review_per_department")]
+
+
+class RequirementProcess(Process):
+    """P5 process: the CustomerRequirement is its artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Customer requirement")
+        verbose_name_plural = _("Customer requirements")
+
+    @property
+    def requirement(self):
+        return requirement_of(self)
+
+
+def requirement_of(process):
+    """The CustomerRequirement a P5 process works on (cached on the process), or None."""
+    return artifact_of(process, CustomerRequirement, select_related=("record", "customer", "product", "owner"))
