@@ -1,5 +1,10 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from viewflow.workflow.exceptions import FlowLockFailed
 
 # The API answers 401 itself; these need no session.
 OPEN_PREFIXES = ("/accounts/login/", "/accounts/password_reset/", "/accounts/reset/", "/api/", "/static/",
@@ -31,10 +36,6 @@ class PasswordExpiryMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated and getattr(user, "password_expired", False)
                 and not request.path.startswith(self.ALLOWED + ("/api/",))):
-            from django.contrib import messages
-            from django.shortcuts import redirect
-            from django.utils.translation import gettext as _
-
             messages.warning(request, _("Your password has expired. Choose a new one to continue."))
             return redirect("/accounts/password_change/")
         return self.get_response(request)
@@ -51,10 +52,6 @@ class FlowBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.http import HttpResponse
-        from django.utils.translation import gettext as _
-        from viewflow.workflow.exceptions import FlowLockFailed
-
         if isinstance(exception, FlowLockFailed):
             return HttpResponse(_("Someone else is working on this process right now. Please try again."),
                                 status=409, content_type="text/plain; charset=utf-8")

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import diffs
 from core.esign import signature_problems
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
 
@@ -77,11 +78,34 @@ class RecordDetailSerializer(RecordListSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_changed_after_first_signature(self, record):
-        return record.changed_after_first_signature(s.record_version.version for s in self._signatures(record))
+        return record.changed_after_first_signature((s.record_version.version for s in self._signatures(record)),
+                                                    versions=record.versions.all())
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
+    who = serializers.SerializerMethodField(help_text="who did it, in the reader's language; the system "
+                                                      "for entries without a person or by the scheduler account")
+    system = serializers.SerializerMethodField(help_text="made by the system, not a person")
+    sentence = serializers.SerializerMethodField(help_text="the entry as the record page says it")
+
     class Meta:
         model = AuditEntry
-        fields = ["seq", "timestamp", "actor_name", "action", "object_type", "object_id", "object_repr",
-                  "process_id", "old_values", "new_values", "reason", "prev_hash", "entry_hash"]
+        fields = ["seq", "timestamp", "actor_name", "who", "system", "action", "sentence", "object_type", "object_id",
+                  "object_repr", "process_id", "old_values", "new_values", "reason", "prev_hash", "entry_hash"]
+
+    def _line(self, entry):
+        if getattr(entry, "_line", None) is None:
+            entry._line = diffs.describe(entry, entry.record.record_type if entry.record_id else None)
+        return entry._line
+
+    @extend_schema_field(serializers.CharField())
+    def get_who(self, entry):
+        return self._line(entry).who
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_system(self, entry):
+        return self._line(entry).system
+
+    @extend_schema_field(serializers.CharField())
+    def get_sentence(self, entry):
+        return self._line(entry).sentence

@@ -10,6 +10,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -18,10 +19,12 @@ from viewflow.workflow.models import Process
 from core.authentication import access_refusal, issue_token
 from core.lockout import lock_message, locked_until
 from core.models import ACCOUNTABILITY_STATEMENT
-from core import audit, esign
+from core import audit, diffs, esign
 from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
+from core.search import search_records
+from core.views import process_steps
 from forms.pdf import queue_render
 from core.registry import flows
 from workflows import actions
@@ -30,6 +33,7 @@ from workflows.rest import CompleteTaskSerializer, signature_input
 from inbox import api as inbox_api
 from core.rest import params
 from core.rest.serializers import StrictMixin
+from inbox.rows import ROW_RELATED, attach_subjects
 from inbox.serializers import TaskSerializer
 
 from . import serializers as s
@@ -109,8 +113,8 @@ class TaskViewSet(ViewSet):
                    responses=TaskSerializer(many=True))
     def list(self, request):
         tasks = queue(request.user) if params.boolean(request.query_params, "queue") else inbox(request.user)
-        tasks = tasks.select_related("owner", "deadline").order_by("created", "pk")
-        tasks = list(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
+        tasks = tasks.select_related(*ROW_RELATED).order_by("created", "pk")
+        tasks = attach_subjects(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
         context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
         return Response(TaskSerializer(tasks, many=True, context=context).data)
 
@@ -196,11 +200,7 @@ class RecordViewSet(ViewSet):
                                             "status", "-status", "customer", "-customer"])],
         responses=s.RecordListSerializer(many=True))
     def list(self, request):
-        from core.search import search_records
-
         qs = search_records(records_visible_to(request.user), params.registry_search(request.query_params))
-        from rest_framework.pagination import PageNumberPagination
-
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(s.RecordListSerializer(page, many=True).data)
@@ -244,35 +244,44 @@ class RecordViewSet(ViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        """Field-level changes between consecutive versions, the process steps (who, when) and
-        whether the record changed after its first signature (SIG-16)."""
-        from core.views import process_steps, version_diffs
-
+        """What the record page shows, as data: each version with its reason (as stored and in the
+        reader's language) and who made it; the changes between consecutive versions, labelled with the
+        record type's field labels and formatted, list items matched by their keys ("field" is where the
+        value is in the record data: rounds[1].reviews[quality].comment); the process steps (who, when);
+        the record's audit trail in sentences; and whether a signed value changed later (SIG-16)."""
         record = self._record(request, pk)
-        versions = list(record.versions.prefetch_related("signatures"))
+        versions = list(record.versions.select_related("created_by").prefetch_related("signatures"))
+        entries = [] if hasattr(record, "tombstone") else diffs.history(versions, record.record_type)
+        trail = record.audit_entries.select_related("actor", "on_behalf_of").order_by("seq")
         return Response({
             "number": record.number,
             "changed_after_first_signature": record.changed_after_first_signature(
-                v.version for v in versions if v.signatures.all()),
-            "versions": [{"version": v.version, "content_hash": v.content_hash, "reason": v.reason,
-                          "created_at": v.created_at} for v in versions],
-            "diffs": [{"from": v.version - 1, "to": v.version,
-                       "changes": [{"field": f, "old": old, "new": new} for f, old, new in changes]}
-                      for v, changes in ([] if hasattr(record, "tombstone") else version_diffs(versions))],
-            "steps": [{"step": t.flow_task.name if t.flow_task else "", "status": t.status,
+                (v.version for v in versions if v.signatures.all()), versions=versions),
+            "versions": [{"version": e.number, "content_hash": e.version.content_hash, "reason": e.version.reason,
+                          "reason_text": e.reason, "created_by": e.by, "created_at": e.version.created_at,
+                          "empty": e.created, "first_content": e.initial} for e in entries] or [
+                {"version": v.version, "content_hash": v.content_hash, "reason": v.reason, "reason_text": v.reason,
+                 "created_by": v.created_by.printed_name, "created_at": v.created_at, "empty": False,
+                 "first_content": False} for v in versions],
+            "diffs": [{"from": e.number - 1, "to": e.number, "changes": [c.as_dict() for c in e.changes]}
+                      for e in entries if e.number > 1],
+            "steps": [{"step": t.flow_task.name if t.flow_task else "",
+                       "title": str(getattr(t.flow_task, "task_title", "") or ""), "status": t.status,
                        "owner": t.owner.printed_name if t.owner else "", "created": t.created, "finished": t.finished}
                       for t in process_steps(record)],
+            "audit": [diffs.describe(entry, record.record_type).as_dict() for entry in trail],
         })
 
     @extend_schema(responses=s.AuditEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
     def audit(self, request, pk=None):
         record = self._record(request, pk)
-        entries = record.audit_entries.order_by("seq")
+        entries = record.audit_entries.select_related("actor", "on_behalf_of", "record").order_by("seq")
         process_entries = []
         if record.process_id:
             process_entries = list(
-                AuditEntry.objects.filter(process_id=record.process_id, record__isnull=True).order_by("seq"))
+                AuditEntry.objects.filter(process_id=record.process_id, record__isnull=True)
+                .select_related("actor", "on_behalf_of").order_by("seq"))
         merged = sorted(list(entries) + process_entries, key=lambda e: e.seq)
         return Response(s.AuditEntrySerializer(merged, many=True).data)
 

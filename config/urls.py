@@ -6,14 +6,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowViewset
 
 from core.registry import procedures
 from core.viewsets import RecordsViewset
-from evidence.viewsets import AuditorAwareWorkflowAppViewset, EvidenceViewset
+from evidence.views import landing
+from evidence.viewsets import (AuditorAwareWorkflowAppViewset, AuditorGrantsViewset, AuditorHomeViewset,
+                                EvidenceViewset)
 from inbox.views import DueInboxListView, DueQueueListView
 from inbox.viewsets import DashboardViewset, DelegationsViewset, NotificationsViewset, StepTargetsViewset
 
@@ -30,15 +31,15 @@ site = Site(
             queue_view_class=DueQueueListView,
             flow_viewsets=[FlowViewset(flow_class, icon=procedure.icon)
                            for procedure in procedures() for flow_class in procedure.flows],
-            viewsets=[DashboardViewset(), NotificationsViewset(), RecordsViewset(),
+            viewsets=[AuditorHomeViewset(), DashboardViewset(), NotificationsViewset(), RecordsViewset(),
                       *[import_string(name)() for procedure in procedures() for name in procedure.viewsets],
-                      EvidenceViewset(), StepTargetsViewset(), DelegationsViewset()],
+                      EvidenceViewset(), AuditorGrantsViewset(), StepTargetsViewset(), DelegationsViewset()],
         ),
     ],
 )
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/qms/dashboard/", permanent=False)),  # the landing page after login
+    path("", landing),  # the landing page after login: the task dashboard, or an auditor's home
     path("accounts/", AuthViewset(with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,5 +1,8 @@
 """Domain errors. Views and API endpoints translate them into responses:
 NotPermitted → 403, WrongState → 409, InvalidInput → 400 with field errors."""
+import re
+
+from django.utils.translation import gettext as _
 
 
 class DomainError(Exception):
@@ -47,10 +50,6 @@ class Duplicate(DomainError):
     @classmethod
     def from_integrity_error(cls, error):
         """The Duplicate for a unique violation (SQLite or PostgreSQL), else None."""
-        import re
-
-        from django.utils.translation import gettext as _
-
         cause = error.__cause__
         text = str(error)
         if getattr(cause, "sqlstate", None) == "23505":  # PostgreSQL unique_violation

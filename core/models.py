@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .canonical import sha256_hex
 from .choices import BilingualChoices
+from .diffs import changed_after_signature
 
 
 class AppendOnlyModel(models.Model):
@@ -142,15 +143,22 @@ class Record(models.Model):
     def get_version(self, number=None):
         return self.versions.get(version=number or self.current_version)
 
-    def changed_after_first_signature(self, signed_versions=None):
-        """SIG-16: whether the record has a version newer than the first one anyone signed (the
-        screens flag it; the API reports it). `signed_versions`: the numbers of the versions that
-        carry a signature, when the caller has them loaded already; otherwise one query."""
+    def changed_after_first_signature(self, signed_versions=None, versions=None):
+        """SIG-16: whether a value that was in a signed version was later changed or removed (the screens
+        flag it; the API reports it). Later versions that only add — a department's review, a signature
+        block, a field filled in — do not count, nor does the process moving on (the record type's
+        state_fields, e.g. its status): a normal multi-signature record is not "changed after signing".
+        `signed_versions`: the numbers of the versions that carry a signature, when the caller has them
+        loaded already (else one query); `versions`: the record's versions, likewise."""
         if signed_versions is None:
             signed_versions = Signature.objects.filter(record_version__record=self) \
                 .values_list("record_version__version", flat=True)
-        first_signed = min(signed_versions, default=None)
-        return first_signed is not None and self.current_version > first_signed
+        signed = sorted(set(signed_versions))
+        if not signed or self.current_version <= signed[0]:
+            return False
+        if versions is None:
+            versions = self.versions.filter(version__gte=signed[0]).only("version", "data")
+        return changed_after_signature(versions, signed, self.record_type)
 
 
 class RecordVersion(AppendOnlyModel):

@@ -27,6 +27,20 @@ class RecordType:
     # (version) → extra template context derived from the version's data as of its date (e.g. which
     # actions were overdue then): a rule that prints lives in its procedure, not in the template.
     pdf_context: Optional[Callable] = field(default=None, compare=False)
+    # How the record page and the history API name what changed between versions (core.diffs):
+    # {"order_date": ("订单日期", "Order date"), "rounds[].reviews[].comment": ("意见", "Comment"),
+    #  "rounds[].reviews[].department_zh": None (hidden: derived), "rounds[]": ("第 {} 轮评审", "Review round {}")}
+    # — paths of the version data, "[]" for the items of a list; a "<list>[]" entry names one item.
+    field_labels: dict = field(default_factory=dict, compare=False)
+    # How the items of a list are matched between versions: {"rounds": "number", "rounds[].reviews": "department"}
+    # (unnamed lists are matched by position).
+    list_keys: dict = field(default_factory=dict, compare=False)
+    # How a value prints: {"order_date": "date", "kind": "OrderKind" (a BilingualChoices), "lines[].quantity":
+    # "number", "status": "status"}; booleans, ISO dates and date-times are recognised without it.
+    field_formats: dict = field(default_factory=dict, compare=False)
+    # Fields that say where the process stands (status, an action's progress): they move on after a
+    # signature without changing what was signed (Record.changed_after_first_signature ignores them).
+    state_fields: frozenset = field(default_factory=frozenset, compare=False)
 
     @property
     def title(self):
@@ -102,6 +116,21 @@ def form_in_force(record_type: RecordType):
     return record_type.form_code, record_type.form_revision
 
 
+# The forms app renders a record version's HTML (its PDF template, forms.pdf.render_html); the record page
+# shows the same content on screen. Without it (forms not installed) the page lists the history only.
+_record_renderer = None
+
+
+def set_record_renderer(renderer):
+    global _record_renderer
+    _record_renderer = renderer
+
+
+def render_record_html(version):
+    """The HTML document of `version` as its PDF prints it, or None."""
+    return _record_renderer(version) if _record_renderer is not None else None
+
+
 # Document control also tells how long a record type is kept (the retention period of the blank
 # form that governs it, DOC-11); without it, None: the retention default applies.
 _retention_resolver = None
@@ -127,3 +156,42 @@ def register_status_labels(choices):
 
 def status_label(code):
     return _STATUS_LABELS.get(code, code)
+
+
+# How the record page tells what an audit entry did, in the reader's language (core.diffs): each app
+# registers the texts of its own actions, e.g. {"order_review.received": Sentence(_("registered order
+# %(order_number)s"))}, and of the reasons its record versions are stored with ("order received").
+@dataclass(frozen=True)
+class Sentence:
+    """A translatable text with %(name)s placeholders filled from an audit entry's new values (or a
+    version reason's named groups); `formats` says how a value prints ({"verdict": "Verdict"}, see
+    RecordType.field_formats)."""
+
+    text: object
+    formats: dict = field(default_factory=dict, compare=False)
+
+
+_ACTION_TEXTS: dict = {}
+_VERSION_REASONS: dict = {}
+
+
+def register_action_texts(texts):
+    """{"app.action": Sentence | lazy text}."""
+    for action, text in texts.items():
+        _ACTION_TEXTS[action] = text if isinstance(text, Sentence) else Sentence(text)
+
+
+def action_text(action):
+    return _ACTION_TEXTS.get(action)
+
+
+def register_version_reasons(reasons):
+    """{"order received": Sentence | lazy text} — exact reasons; a key starting with "^" is a regular
+    expression whose named groups fill the text's placeholders ("^(?P<department>[a-z]+) review, round
+    (?P<round>[0-9]+)$")."""
+    for reason, text in reasons.items():
+        _VERSION_REASONS[reason] = text if isinstance(text, Sentence) else Sentence(text)
+
+
+def version_reasons():
+    return _VERSION_REASONS

@@ -17,6 +17,7 @@ from django.db.models import Max
 
 from . import registry
 from .audit import Problem, verify_chain
+from .canonical import jsonable
 from .checkpoints import NO_KEY, AnchorScan, CheckpointError, Store, anchoring_problems
 from .esign import signature_problems
 from .models import AuditEntry, Record, RecordFile, RecordVersion, Signature, Tombstone
@@ -97,8 +98,6 @@ def working_data_warnings(record_ids=None):
         except Exception:  # noqa: BLE001 — a record without working rows is reported, not fatal
             yield Problem("record", record.number, "working data cannot be rebuilt")
             continue
-        from .canonical import jsonable
-
         if snapshot is not None and jsonable(snapshot) != current:
             yield Problem("record", record.number,
                           f"working data differs from the last version v{record.current_version} ({rtype.code})")

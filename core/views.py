@@ -1,13 +1,26 @@
 """Browser views over records: list, detail (versions, signatures, audit), PDF."""
+import logging
+import re
+
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.contrib.auth.decorators import login_required
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
+from viewflow.workflow.models import Task
 
+from . import audit, diffs, registry
 from .access import can_view_record, can_view_records, records_visible_to
+from .downloads import attach_filename
+from .esign import signature_problems
 from .models import Record, RecordFile
 from .records import is_amended
+from .search import FILTERS, search_records
+
+logger = logging.getLogger(__name__)
 
 
 class MembersOnlyMixin(LoginRequiredMixin, UserPassesTestMixin):
@@ -22,14 +35,9 @@ class RecordListView(MembersOnlyMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        from .search import search_records
-
         return search_records(records_visible_to(self.request.user), self.request.GET)
 
     def get_context_data(self, **kwargs):
-        from . import registry
-        from .search import FILTERS
-
         params = self.request.GET.copy()
         params.pop("page", None)
         without_sort = params.copy()
@@ -41,17 +49,20 @@ class RecordListView(MembersOnlyMixin, ListView):
 
 
 class RecordDetailView(MembersOnlyMixin, DetailView):
+    """A record as an auditor reads it: its content (what its PDF prints), its signatures, its versions
+    with their reasons and labelled changes, the process steps and the audit trail in sentences."""
+
     template_name = "records/detail.html"
     slug_field = "number"
     slug_url_kwarg = "number"
     context_object_name = "record"
+    history_per_page = 20
+    audit_per_page = 50
 
     def get_queryset(self):
         return records_visible_to(self.request.user)
 
     def get_context_data(self, **kwargs):
-        from .esign import signature_problems
-
         context = super().get_context_data(**kwargs)
         record = self.object
         versions = list(record.versions.select_related("created_by").prefetch_related("files", "signatures"))
@@ -59,19 +70,67 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
         signatures = [(s, [p for p in signature_problems(s)  # a destroyed record's data is blanked on purpose
                            if not (destroyed and p == "the signed record version's data was altered")])
                       for v in versions for s in v.signatures.all()]
-        diffs = [] if destroyed else version_diffs(versions)
+        entries = [] if destroyed else diffs.history(versions, record.record_type)
+        history_page = Paginator(entries, self.history_per_page).get_page(self.request.GET.get("history"))
+        audit_page = Paginator(record.audit_entries.select_related("actor", "on_behalf_of").order_by("seq"),
+                               self.audit_per_page).get_page(self.request.GET.get("audit"))
+        current = next((v for v in versions if v.version == record.current_version), None)
         context.update(
             versions=versions,
-            diffs=diffs,
-            steps=process_steps(record),
+            history=history_page,
+            diffs=[(e.version, e.changes) for e in entries if e.number > 1],
+            # rendered when the page prints it, after the page's own context (a test client lists both)
+            content=None if destroyed or current is None else Once(record_content, current),
+            current=current,
+            steps=[t for t in process_steps(record) if t.owner_id or t.owner_permission],  # people's steps
             tombstone=record.tombstone if destroyed else None,
             signatures=signatures,
-            audit_entries=record.audit_entries.select_related("actor").order_by("seq"),
+            audit_entries=audit_page,
+            audit_lines=[diffs.describe(entry, record.record_type) for entry in audit_page],
             changed_after_signing=record.changed_after_first_signature(
-                s.record_version.version for s, _ in signatures),
+                (s.record_version.version for s, _ in signatures), versions=versions),
             amended=bool(versions) and is_amended(versions[-1]),
+            status_text=diffs.status_text(record.status, record.record_type),
         )
         return context
+
+
+class Once:
+    """A value a template computes when it first needs it (templates call callables), then keeps."""
+
+    def __init__(self, func, *args):
+        self.func, self.args, self.done, self.value = func, args, False, None
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.func(*self.args), True
+        return self.value
+
+
+_MAIN = re.compile(r"<main[^>]*>(.*)</main>", re.DOTALL)
+_DROPPED = [re.compile(p, re.DOTALL) for p in (
+    r'<h1 class="doc-title">.*?</h1>', r'<p class="doc-subtitle">.*?</p>',
+    r'<section class="signature-section">.*?</section>')]
+
+
+def record_content(version):
+    """The content of `version` as its PDF prints it (the record type's PDF template, rendered by
+    forms.pdf with the data escaped), without the PDF's title, page furniture and signature manifest:
+    the page shows those itself."""
+    try:
+        html = registry.render_record_html(version)
+    except Exception:  # the page still shows the history, signatures and trail; the PDF task reports the error
+        logger.exception("%s: its content could not be rendered for the record page", version)
+        return None
+    match = _MAIN.search(html or "")
+    if match is None:
+        return None
+    body = match.group(1)
+    for pattern in _DROPPED:
+        body = pattern.sub("", body, count=1)
+    if re.search(r"<\s*(script|iframe|object|embed|form|link|meta|style)\b|<[^>]*\son\w+\s*=", body, re.IGNORECASE):
+        return None  # our templates print none of these: never pass on what they did not write
+    return mark_safe(body)  # our own template's output, every value escaped by it
 
 
 @login_required
@@ -85,38 +144,25 @@ def record_pdf(request, number, version):
     file = RecordFile.objects.filter(record_version__record=record, record_version__version=version, kind=kind).first()
     if file is None:
         raise Http404("Not rendered yet")
-    from . import audit
-    from django.db import transaction
-
     with transaction.atomic():
         audit.log("record.downloaded", file, actor=request.user, record=record,
                   new={"version": version, "kind": kind, "sha256": file.sha256})
-    from .downloads import attach_filename
-
     return attach_filename(FileResponse(file.file.open("rb"), content_type="application/pdf"),
                            f"{record.number}-v{version}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
 
 
 def version_diffs(versions):
-    """[(version, [(field, old, new), …]), …] between each version and the one before
-    it (field-level: nested JSON flattened to paths such as lines[0].quantity)."""
-    from .records import _flatten
-
-    diffs, before = [], {}
-    for version in versions:
-        after = _flatten(version.data) if isinstance(version.data, dict) else {}
-        keys = sorted(set(before) | set(after))
-        changes = [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
-        if version.version > 1:
-            diffs.append((version, changes))
-        before = after
-    return diffs
+    """[(version, [Change, …]), …]: each version from v2 on with what changed from the version before,
+    labelled with its record type's field labels and list items matched by their keys (core.diffs).
+    The first version with content lists no change: it is the record's first content."""
+    versions = list(versions)
+    if not versions:
+        return []
+    return [(e.version, e.changes) for e in diffs.history(versions, versions[0].record.record_type) if e.number > 1]
 
 
 def process_steps(record):
     """The workflow steps of the record's process: step, who, when, status."""
     if not record.process_id:
         return []
-    from viewflow.workflow.models import Task
-
     return list(Task.objects.filter(process_id=record.process_id).select_related("owner").order_by("created", "pk"))

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import AppMenuMixin, Viewset
 
 from . import views
+from .access import can_view_records
 
 
 class RecordsViewset(AppMenuMixin, Viewset):
@@ -13,8 +14,6 @@ class RecordsViewset(AppMenuMixin, Viewset):
     icon = "folder_open"
 
     def has_view_permission(self, user, obj=None):
-        from .access import can_view_records
-
         return can_view_records(user)
 
     @property

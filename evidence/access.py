@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from core.access import Scope
 
+from .models import AuditorGrant
+
 _CACHE = "_qms_auditor_grants"
 
 
@@ -21,8 +23,6 @@ def _grants(user):
         return []
     cached = getattr(user, _CACHE, None)
     if cached is None:
-        from .models import AuditorGrant
-
         cached = list(AuditorGrant.objects.filter(user=user, role_ended_at__isnull=True))
         setattr(user, _CACHE, cached)
     return cached
@@ -65,3 +65,10 @@ def auditor_scope(user):
         return None
     grants = active_grants(user)
     return Scope(records=grant_filter(grants), open=bool(grants))
+
+
+def can_manage_grants(user):
+    """Who grants, changes and revokes auditor access (the grants page, /api/auditor-grants/):
+    administrators — superusers, or whoever holds the model permission — and never an auditor."""
+    return (getattr(user, "is_authenticated", False) and not is_auditor(user)
+            and (user.is_superuser or user.has_perm("evidence.change_auditorgrant")))

@@ -1,5 +1,5 @@
-"""Granting and revoking auditor access happens in the admin, through evidence.grants; each change is
-audited (SIG-14)."""
+"""Auditor access in the admin too (the grants page, /qms/auditor-grants/, is the everyday place): every
+save goes through evidence.grants; each change is audited (SIG-14)."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -9,7 +9,7 @@ from core.errors import DomainError
 
 from core.models import Tombstone
 
-from . import grants
+from . import grant_rules, grants
 from .models import AuditorGrant, EvidenceBundle
 
 
@@ -17,6 +17,9 @@ class AuditorGrantForm(forms.ModelForm):
     change_reason = forms.CharField(label=_("reason for this change"), required=False, widget=forms.Textarea(
         attrs={"rows": 2}), help_text=_("Required to change or revoke an existing grant; it goes into the audit trail."))
     revoke = forms.BooleanField(label=_("revoke this grant now"), required=False)
+    record_types = forms.MultipleChoiceField(
+        label=_("record types"), required=False, choices=grant_rules.record_type_choices,
+        widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every record type."))
 
     class Meta:
         model = AuditorGrant
@@ -34,8 +37,12 @@ class AuditorGrantAdmin(admin.ModelAdmin):
     """Every save goes through evidence.grants (its checks, its audit entries), never a bare save."""
 
     form = AuditorGrantForm
-    list_display = ["user", "valid_from", "valid_until", "record_types", "date_from", "date_to", "revoked_at",
+    list_display = ["user", "valid_from", "valid_until", "record_type_titles", "date_from", "date_to", "revoked_at",
                     "granted_by"]
+
+    @admin.display(description=_("record types"))
+    def record_type_titles(self, obj):
+        return "; ".join(str(grant_rules.record_type_title(code)) for code in obj.record_types) or _("All record types")
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", "reason", "granted_by", "revoked_at"] if obj else []

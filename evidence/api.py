@@ -1,14 +1,21 @@
-"""REST API for evidence bundles: request (by ids or by a registry search), progress, download."""
+"""REST API for evidence bundles (request by ids or by a registry search, progress, download) and for
+auditor access (/api/auditor-grants/: list, grant, change the window or scope, revoke, end the role —
+administrators only, through evidence.grants)."""
 import hashlib
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -20,8 +27,9 @@ from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.search import FILTERS, search_records
 
-from . import bundles, signing
-from .models import EvidenceBundle
+from . import bundles, grant_rules, grants, signing
+from .access import can_manage_grants
+from .models import AuditorGrant, EvidenceBundle
 
 
 class BundleSerializer(serializers.ModelSerializer):
@@ -124,6 +132,201 @@ class EvidenceBundleViewSet(ViewSet):
         return Response({"pem": pem.decode(), "sha256": hashlib.sha256(pem).hexdigest()})
 
 
+# --- auditor access ---------------------------------------------------------------------------------------------
+
+
+class RecordTypeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class GrantSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username")
+    user_name = serializers.CharField(source="user.printed_name")
+    granted_by = serializers.CharField(source="granted_by.username")
+    record_types = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditorGrant
+        fields = ["id", "user", "user_name", "valid_from", "valid_until", "record_types", "date_from", "date_to",
+                  "reason", "granted_by", "created_at", "revoked_at", "role_ended_at", "status", "status_label"]
+
+
+    def get_record_types(self, obj) -> list[dict]:
+        return [{"code": code, "title": str(grant_rules.record_type_title(code))} for code in obj.record_types]
+
+    def get_status(self, obj) -> str:
+        return obj.status(self.context.get("now")).value
+
+    def get_status_label(self, obj) -> str:
+        return str(obj.status(self.context.get("now")).label)
+
+
+def _check_record_types(codes):
+    unknown = grant_rules.unknown_record_types(codes)
+    if unknown:
+        raise serializers.ValidationError(grant_rules.unknown_record_types_message(unknown))
+    return list(dict.fromkeys(codes))
+
+
+class GrantScopeSerializer(StrictMixin, serializers.Serializer):
+    valid_from = serializers.DateTimeField(required=False)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True, help_text="null: until revoked")
+    record_types = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=100,
+                                         help_text="codes of registered record types "
+                                                   "(GET /api/auditor-grants/record-types/); empty: every type")
+    date_from = serializers.DateField(required=False, allow_null=True)
+    date_to = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=2000, help_text="goes into the audit trail")
+
+    def validate_record_types(self, codes):
+        return _check_record_types(codes)
+
+    def window(self, attrs, grant=None):
+        """Check the window and the date range as they will be once `attrs` is applied to `grant`."""
+        def value(field):
+            return attrs[field] if field in attrs else getattr(grant, field, None)
+
+        errors = grant_rules.window_errors(value("valid_from") or timezone.now(), value("valid_until"),
+                                           value("date_from"), value("date_to"))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class GrantCreateSerializer(GrantScopeSerializer):
+    user = serializers.CharField(max_length=150, help_text="the username of an account without a department "
+                                                           "membership")
+
+    def validate_user(self, username):
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise serializers.ValidationError(_("No such user: %(name)s.") % {"name": username})
+        problem = grant_rules.grantee_problem(user)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return user
+
+    def validate(self, attrs):
+        return self.window(attrs)
+
+
+class GrantChangeSerializer(GrantScopeSerializer):
+    def validate(self, attrs):
+        if not set(attrs) - {"reason"}:
+            raise serializers.ValidationError(
+                _("Give at least one of: %(fields)s.") % {"fields": ", ".join(grants.SCOPE_FIELDS)})
+        return self.window(attrs, self.context["grant"])
+
+
+class ReasonSerializer(StrictMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="goes into the audit trail")
+
+
+class AuditorGrantViewSet(ViewSet):
+    """Auditor access, for administrators: every write goes through evidence.grants and is audited."""
+
+    lookup_value_converter = "id"
+
+    def _check(self, request):
+        if not can_manage_grants(request.user):
+            raise PermissionDenied(_("Only an administrator manages auditor access."))
+
+    def _grant(self, pk):
+        return get_object_or_404(AuditorGrant.objects.select_related("user", "granted_by"), pk=pk)
+
+    def _answer(self, grant, status_code=status.HTTP_200_OK):
+        grant = self._grant(grant.pk)
+        return Response(GrantSerializer(grant, context={"now": timezone.now()}).data, status=status_code)
+
+    @extend_schema(parameters=[OpenApiParameter("user", str, description="username"),
+                               OpenApiParameter("status", str, enum=["scheduled", "active", "expired", "revoked",
+                                                                     "role_ended"])],
+                   responses=GrantSerializer(many=True))
+    def list(self, request):
+        self._check(request)
+        qs = AuditorGrant.objects.select_related("user", "granted_by").order_by("-created_at", "-pk")
+        params = request.query_params
+        if params.get("user"):
+            qs = qs.filter(user__username=params["user"])
+        wanted = params.get("status")
+        if wanted:
+            now = timezone.now()
+            live = Q(role_ended_at__isnull=True, revoked_at__isnull=True)
+            filters = {
+                "role_ended": Q(role_ended_at__isnull=False),
+                "revoked": Q(role_ended_at__isnull=True, revoked_at__isnull=False),
+                "expired": live & Q(valid_until__lte=now),
+                "scheduled": live & Q(valid_from__gt=now) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now)),
+                "active": live & Q(valid_from__lte=now) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now)),
+            }
+            if wanted not in filters:
+                raise serializers.ValidationError({"status": [_("Unknown status: %(value)s.") % {"value": wanted}]})
+            qs = qs.filter(filters[wanted])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(GrantSerializer(page, many=True, context={"now": timezone.now()}).data)
+
+    @extend_schema(request=GrantCreateSerializer, responses={201: GrantSerializer})
+    def create(self, request):
+        self._check(request)
+        payload = GrantCreateSerializer(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        user, reason = data.pop("user"), data.pop("reason")
+        grant = grants.grant_auditor_access(user, granted_by=request.user, reason=reason, **data)
+        return self._answer(grant, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=GrantSerializer)
+    def retrieve(self, request, pk=None):
+        self._check(request)
+        return self._answer(self._grant(pk))
+
+    @extend_schema(request=GrantChangeSerializer, responses=GrantSerializer)
+    def partial_update(self, request, pk=None):
+        self._check(request)
+        grant = self._grant(pk)
+        payload = GrantChangeSerializer(data=json_object(request, allow_multipart=False)[0], context={"grant": grant})
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        reason = data.pop("reason")
+        if "valid_from" in data and data["valid_from"] is None:
+            data.pop("valid_from")
+        grant = grants.change_auditor_access(grant, changed_by=request.user, reason=reason, **data)
+        return self._answer(grant)
+
+    @extend_schema(request=ReasonSerializer, responses=GrantSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        self._check(request)
+        grant = self._grant(pk)
+        payload = ReasonSerializer(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        grant = grants.revoke_auditor_access(grant, revoked_by=request.user, reason=payload.validated_data["reason"])
+        return self._answer(grant)
+
+    @extend_schema(request=ReasonSerializer, responses=GrantSerializer,
+                   summary="End the auditor role of the grant's user (every grant of theirs is revoked)")
+    @action(detail=True, methods=["post"], url_path="end-role")
+    def end_role(self, request, pk=None):
+        self._check(request)
+        grant = self._grant(pk)
+        payload = ReasonSerializer(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        grants.end_auditor_role(grant.user, actor=request.user, reason=payload.validated_data["reason"])
+        return self._answer(grant)
+
+    @extend_schema(responses=RecordTypeSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="record-types")
+    def record_types(self, request):
+        """The record types a grant may name, with their titles in the request's language."""
+        self._check(request)
+        return Response([{"code": code, "title": str(title)} for code, title in grant_rules.record_type_choices()])
+
+
 router = SimpleRouter(use_regex_path=False)
 router.register("evidence/bundles", EvidenceBundleViewSet, basename="evidence-bundle")
+router.register("auditor-grants", AuditorGrantViewSet, basename="auditor-grant")
 urlpatterns = router.urls

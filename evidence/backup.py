@@ -27,11 +27,15 @@ from django.conf import settings
 from django.core import serializers
 from django.core.management import call_command
 from django.core.serializers import xml_serializer
+from django.core.serializers.base import DeserializationError
 from django.db import connection, models, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import signals
 from django.utils import timezone
 
+from accounts.models import User
 from core.models import AuditEntry, AuditHead, Record, RecordVersion
+from core.verification import verify_all
 
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
 # Rows that `migrate` enters into a new database (procedures.documents.defaults, procedures.complaints.defaults, on
@@ -109,6 +113,20 @@ def record_hashes():
     return hashes
 
 
+def applied_migrations():
+    """{app label: [migration names]} applied to this database: the schema the rows belong to.
+    A backup's rows load only into the same schema (model labels and tables move between
+    releases, e.g. the one-app-per-procedure layout); restore checks it."""
+    applied = {}
+    for app, name in MigrationRecorder(connection).applied_migrations():
+        applied.setdefault(app, []).append(name)
+    return {app: sorted(names) for app, names in sorted(applied.items())}
+
+
+SCHEMA_ADVICE = ("restore it with the release that made it (the same migrations), then upgrade that "
+                 "installation with `manage.py migrate`, and take a new backup if you need one")
+
+
 def make_backup(out_path):
     """Write the backup archive; returns its manifest."""
     out_path = Path(out_path)
@@ -139,6 +157,7 @@ def make_backup(out_path):
                     "database_vendor": connection.vendor, "files": files, "missing_files": missing,
                     "record_hashes": record_hashes(),
                     "audit_head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
+                    "migrations": applied_migrations(),
                     "counts": {"records": Record.objects.count(), "record versions": RecordVersion.objects.count(),
                                "audit entries": AuditEntry.objects.count()},
                 }
@@ -150,8 +169,6 @@ def make_backup(out_path):
 
 
 def database_is_empty():
-    from accounts.models import User
-
     return not (Record.objects.exists() or AuditEntry.objects.exists() or User.objects.exists())
 
 
@@ -197,6 +214,9 @@ def restore_backup(in_path, *, stdout=None):
             if _sha256_file(path) != expected:
                 raise BackupError(f"{name}: SHA-256 does not match the backup manifest")
         write(f"archive verified: {len(manifest['files'])} files match the manifest\n")
+        if "migrations" in manifest and manifest["migrations"] != applied_migrations():
+            raise BackupError("this backup was made with a different database schema (its migrations differ "
+                              f"from this installation's): {SCHEMA_ADVICE}")
         media_root = Path(settings.MEDIA_ROOT)
         copied = []
         try:
@@ -204,7 +224,11 @@ def restore_backup(in_path, *, stdout=None):
                 with _model_signals_muted():
                     for label in SEEDED_BY_MIGRATE:
                         apps.get_model(label).objects.all().delete()
-                    call_command("loaddata", str(root / "database.xml"), verbosity=0)
+                    try:
+                        call_command("loaddata", str(root / "database.xml"), verbosity=0)
+                    except DeserializationError as error:  # an older archive, without its schema in the manifest
+                        raise BackupError(f"the backup's rows do not fit this schema ({error}): {SCHEMA_ADVICE}") \
+                            from error
                 for name in manifest["files"]:
                     if not name.startswith("media/"):
                         continue
@@ -226,8 +250,6 @@ def restore_backup(in_path, *, stdout=None):
 
 def verify_restore(manifest):
     """Problems (strings) between the restored database and the backup's manifest."""
-    from core.verification import verify_all
-
     problems = []
     restored = record_hashes()
     for number, versions in manifest["record_hashes"].items():

@@ -4,6 +4,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import BilingualChoices
+
+
+class GrantStatus(BilingualChoices):
+    """Where a grant stands (AuditorGrant.status): what the grants page and the API show."""
+
+    SCHEDULED = "scheduled", "未开始", "Not yet started"
+    ACTIVE = "active", "有效", "Active"
+    EXPIRED = "expired", "已到期", "Expired"
+    REVOKED = "revoked", "已撤销", "Revoked"
+    ROLE_ENDED = "role_ended", "审核员角色已结束", "Auditor role ended"
+
 
 class AuditorGrant(models.Model):
     """Makes a user an auditor: read-only everywhere, limited in time (valid_from …
@@ -35,6 +47,18 @@ class AuditorGrant(models.Model):
         now = now or timezone.now()
         return (self.revoked_at is None and self.valid_from <= now
                 and (self.valid_until is None or now < self.valid_until))
+
+    def status(self, now=None):
+        now = now or timezone.now()
+        if self.role_ended_at is not None:
+            return GrantStatus.ROLE_ENDED
+        if self.revoked_at is not None:
+            return GrantStatus.REVOKED
+        if self.valid_until is not None and now >= self.valid_until:
+            return GrantStatus.EXPIRED
+        if now < self.valid_from:
+            return GrantStatus.SCHEDULED
+        return GrantStatus.ACTIVE
 
 
 class EvidenceBundle(models.Model):

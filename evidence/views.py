@@ -1,27 +1,33 @@
-"""Browser views: evidence bundles (request, progress, download), the disposition
-queue and the destruction approval. Thin adapters over bundles.py / retention.py."""
+"""Browser views: the landing page's choice, the auditor's home, the grants page, evidence
+bundles (request, progress, download), the disposition queue and the destruction approval.
+Thin adapters over grants.py / bundles.py / retention.py."""
 import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import audit
 from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
-from core.models import Record
+from core.models import AuditEntry, Record, Tombstone
 from core.search import search_records
 
-from . import bundles, retention, signing
-from core.models import Tombstone
-
-from .models import EvidenceBundle
+from . import bundles, grant_rules, grants, retention, signing
+from .access import can_manage_grants, is_auditor
+from .forms import ChangeGrantForm, GrantForm, ReasonForm, ScopeFields
+from .models import AuditorGrant, EvidenceBundle
 
 
 def _bundles_of(user):
@@ -132,3 +138,198 @@ def disposition_approve(request, number):
     return render(request, "evidence/destroy.html", {
         "record": record, "error": error, "ends": retention.retention_ends(record),
         "years": retention.retention_years(record.record_type)}, status=400 if error else 200)
+
+
+# --- the landing page and the auditor's home -------------------------------------------------------------------
+
+
+@login_required
+def landing(request):
+    """Where "/" (and the application's index) leads after sign-in: an auditor to their home, or — with no
+    current grant — to a page that says so; everyone else to their task dashboard."""
+    user = request.user
+    if is_auditor(user):
+        if can_view_records(user):
+            return redirect("qms:auditor:index")
+        # 200, not 403: a page about the auditor's own access (Turbo shows a failed answer to the login
+        # form without moving to "/"); every other page answers them 403
+        return render(request, "evidence/auditor_inactive.html", {"grants": _grant_rows(_own_grants(user))})
+    return redirect("qms:dashboard:index")
+
+
+def _own_grants(user):
+    return list(AuditorGrant.objects.filter(user=user, role_ended_at__isnull=True).select_related("granted_by")
+                .order_by("-valid_from")[:20])
+
+
+def _grant_rows(grant_list, now=None):
+    """Each grant with its status and the titles of its record types (the reader's language)."""
+    now = now or timezone.now()
+    return [{"grant": grant, "status": grant.status(now),
+             "record_types": [grant_rules.record_type_title(code) for code in grant.record_types]}
+            for grant in grant_list]
+
+
+def _require_auditor(user):
+    if not is_auditor(user):
+        raise PermissionDenied
+
+
+@login_required
+def auditor_home(request):
+    """The auditor's home: what the grant covers and until when, the records it shows (by type, each a
+    registry search), the document register, and the auditor's own evidence bundles."""
+    user = request.user
+    _require_auditor(user)
+    counts = (records_visible_to(user).order_by().values("record_type").annotate(n=Count("pk")))
+    record_rows = sorted(({"code": row["record_type"], "title": grant_rules.record_type_title(row["record_type"]),
+                           "count": row["n"]} for row in counts), key=lambda row: str(row["title"]))
+    page = Paginator(EvidenceBundle.objects.filter(created_by=user).order_by("-created_at"), 10).get_page(
+        request.GET.get("page"))
+    return render(request, "evidence/auditor_home.html", {
+        "grants": _grant_rows(_own_grants(user)), "record_rows": record_rows,
+        "record_total": sum(row["count"] for row in record_rows), "bundles": page,
+    })
+
+
+# --- the grants page (administrators) ----------------------------------------------------------------------------
+
+EVENTS = {
+    "access.auditor_granted": gettext_lazy("Access granted"),
+    "access.auditor_changed": gettext_lazy("Window or scope changed"),
+    "access.auditor_revoked": gettext_lazy("Access revoked"),
+    "access.auditor_role_ended": gettext_lazy("Auditor role ended"),
+}
+
+
+def _require_grant_admin(user):
+    if not can_manage_grants(user):
+        raise PermissionDenied
+
+
+@login_required
+def grants_index(request):
+    _require_grant_admin(request.user)
+    qs = AuditorGrant.objects.select_related("user", "granted_by").order_by("-created_at", "-pk")
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    if query:
+        qs = qs.filter(Q(user__username__icontains=query) | Q(user__display_name__icontains=query))
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "evidence/grants.html", {"page": page, "rows": _grant_rows(page.object_list),
+                                                    "query": query})
+
+
+@login_required
+def grant_new(request):
+    _require_grant_admin(request.user)
+    form = GrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = grants.grant_auditor_access(form.cleaned_data["user"], granted_by=request.user,
+                                                reason=form.cleaned_data["reason"], **form.scope())
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("%(name)s is now an auditor.") % {"name": grant.user.printed_name})
+            return redirect("qms:auditor_grants:detail", pk=grant.pk)
+    return render(request, "evidence/grant_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _add_domain_error(form, error):
+    for field, messages_ in (error.field_errors or {}).items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+    if not error.field_errors:
+        form.add_error(None, error.message)
+
+
+def _history(grant):
+    """The grant's audit trail: granted, changed (what, from, to), revoked, and the end of the user's role."""
+    labels = {name: field.label for name, field in ScopeFields.base_fields.items()}
+    entries = (AuditEntry.objects.filter(Q(object_type="evidence.auditorgrant", object_id=str(grant.pk))
+                                         | Q(object_type="auditor", object_id=str(grant.user_id),
+                                             action="access.auditor_role_ended"))
+               .select_related("actor").order_by("seq")[:50])
+    rows = []
+    for entry in entries:
+        changes = [(labels.get(field, field), _shown(field, old), _shown(field, (entry.new_values or {}).get(field)))
+                   for field, old in (entry.old_values or {}).items()]
+        rows.append({"entry": entry, "event": EVENTS.get(entry.action, entry.action), "changes": changes})
+    return rows
+
+
+def _shown(field, value):
+    """An audited old or new value as the page shows it (datetimes are stored as ISO text)."""
+    if field == "record_types":
+        return ", ".join(str(grant_rules.record_type_title(code)) for code in value or []) or _("all record types")
+    if value in (None, ""):
+        return "—"
+    moment = parse_datetime(value) if field in ("valid_from", "valid_until") and isinstance(value, str) else None
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment and timezone.is_aware(moment) else value
+
+
+def _detail(request, grant, *, change=None, revoke=None, end_role=None, status=200):
+    return render(request, "evidence/grant_detail.html", {
+        "grant": grant, "row": _grant_rows([grant])[0], "history": _history(grant),
+        "change_form": change or ChangeGrantForm(grant), "revoke_form": revoke or ReasonForm(prefix="revoke"),
+        "end_role_form": end_role or ReasonForm(prefix="end"),
+    }, status=status)
+
+
+@login_required
+def grant_detail(request, pk):
+    """The grant, its history, and the forms that change its window or scope (POST here), revoke it,
+    or end its user's auditor role."""
+    _require_grant_admin(request.user)
+    grant = get_object_or_404(AuditorGrant.objects.select_related("user", "granted_by"), pk=pk)
+    if request.method != "POST":
+        return _detail(request, grant)
+    form = ChangeGrantForm(grant, request.POST)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            form.add_error(None, _("Nothing was changed."))
+        else:
+            try:
+                grants.change_auditor_access(grant, changed_by=request.user, reason=form.cleaned_data["reason"],
+                                             **changes)
+            except DomainError as error:
+                _add_domain_error(form, error)
+            else:
+                messages.success(request, _("The grant was changed."))
+                return redirect("qms:auditor_grants:detail", pk=grant.pk)
+    return _detail(request, grant, change=form, status=400)
+
+
+@login_required
+@require_POST
+def grant_revoke(request, pk):
+    _require_grant_admin(request.user)
+    grant = get_object_or_404(AuditorGrant.objects.select_related("user", "granted_by"), pk=pk)
+    form = ReasonForm(request.POST, prefix="revoke")
+    if form.is_valid():
+        try:
+            grants.revoke_auditor_access(grant, revoked_by=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("The grant was revoked."))
+            return redirect("qms:auditor_grants:detail", pk=grant.pk)
+    return _detail(request, grant, revoke=form, status=400)
+
+
+@login_required
+@require_POST
+def grant_end_role(request, pk):
+    _require_grant_admin(request.user)
+    grant = get_object_or_404(AuditorGrant.objects.select_related("user", "granted_by"), pk=pk)
+    form = ReasonForm(request.POST, prefix="end")
+    if form.is_valid():
+        try:
+            grants.end_auditor_role(grant.user, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("%(name)s is no longer an auditor.") % {"name": grant.user.printed_name})
+            return redirect("qms:auditor_grants:detail", pk=grant.pk)
+    return _detail(request, grant, end_role=form, status=400)

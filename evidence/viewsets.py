@@ -4,7 +4,57 @@ from viewflow.urls import AppMenuMixin, Viewset
 from viewflow.workflow.flow import WorkflowAppViewset
 from viewflow.workflow.flow.viewset import NestedFlowsApp
 
+from core.access import can_view_records
+
 from . import views
+from .access import can_manage_grants, is_auditor
+
+
+class AuditorHomeViewset(AppMenuMixin, Viewset):
+    """The auditor's home: first in an auditor's menu, where "/" leads them after sign-in."""
+
+    app_name = "auditor"
+    title = _("Auditor's home")
+    icon = "fact_check"
+
+    def has_view_permission(self, user, obj=None):
+        return is_auditor(user)
+
+    @property
+    def index_path(self):
+        return path("", views.auditor_home, name="index")
+
+
+class AuditorGrantsViewset(AppMenuMixin, Viewset):
+    """Auditor access for administrators: grant, change the window or scope, revoke, end the role."""
+
+    app_name = "auditor-grants"
+    namespace = "auditor_grants"
+    title = _("Auditor access")
+    icon = "admin_panel_settings"
+
+    def has_view_permission(self, user, obj=None):
+        return can_manage_grants(user)
+
+    @property
+    def index_path(self):
+        return path("", views.grants_index, name="index")
+
+    @property
+    def new_path(self):
+        return path("new/", views.grant_new, name="new")
+
+    @property
+    def detail_path(self):
+        return path("<int:pk>/", views.grant_detail, name="detail")
+
+    @property
+    def revoke_path(self):
+        return path("<int:pk>/revoke/", views.grant_revoke, name="revoke")
+
+    @property
+    def end_role_path(self):
+        return path("<int:pk>/end-role/", views.grant_end_role, name="end_role")
 
 
 class EvidenceViewset(AppMenuMixin, Viewset):
@@ -15,8 +65,6 @@ class EvidenceViewset(AppMenuMixin, Viewset):
     icon = "inventory_2"
 
     def has_view_permission(self, user, obj=None):
-        from core.access import can_view_records
-
         return can_view_records(user)
 
     @property
@@ -62,7 +110,15 @@ class AuditorAwareWorkflowAppViewset(WorkflowAppViewset):
     """The "qms" application opens to department members (any flow visible) and to
     auditors with an active grant; each flow, the records and the documents still
     check their own permission, so an auditor reaches the records registry and the
-    evidence pages, and no flow."""
+    evidence pages, and no flow. Its menu leaves out the task lists for an auditor,
+    and its index is the landing page (viewflow's default, the first route without
+    parameters, is the queue's bulk-assign page, which redirects back: a loop)."""
+
+    menu_template_name = "evidence/workflow_menu.html"
+
+    @property
+    def index_path(self):
+        return path("", views.landing, name="index")
 
     def __init__(self, flow_viewsets, **kwargs):
         super().__init__(flow_viewsets, **kwargs)
@@ -74,6 +130,4 @@ class AuditorAwareWorkflowAppViewset(WorkflowAppViewset):
                 self._children[self._children.index(child)] = flows
 
     def has_view_permission(self, user, obj=None):
-        from core.access import can_view_records
-
         return super().has_view_permission(user, obj=obj) or can_view_records(user)

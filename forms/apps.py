@@ -9,3 +9,10 @@ class FormsConfig(AppConfig):
     name = "forms"
     label = "forms"
     verbose_name = _("Controlled forms")
+
+    def ready(self):
+        from core import registry
+
+        from .pdf import render_html
+
+        registry.set_record_renderer(render_html)  # the record page shows what the PDF prints

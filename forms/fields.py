@@ -3,6 +3,8 @@ bounds, and the formset base of line items (P1 order lines, P2 receipts, P3 acti
 from decimal import Decimal
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,3 +40,68 @@ class BaseLinesFormSet(forms.BaseFormSet):
         "too_few_forms": _("Add at least one line."),
         "too_many_forms": _("At most %(num)d lines."),
     }
+
+    def add_fields(self, form, index):
+        """Every line's inputs follow the step conventions (apply_widget_conventions) and are
+        named for a screen reader by column and line ("quantity, line 2"); the line number of
+        the empty template line (`index` None) is filled in by static/qms/formset.js."""
+        super().add_fields(form, index)
+        apply_widget_conventions(form)
+        line = LINE_PLACEHOLDER if index is None else index + 1
+        for name, field in form.fields.items():
+            if name == "DELETE":
+                continue
+            column = field.label or name
+            field.widget.attrs["aria-label"] = line_label(column, line)
+            field.widget.attrs["data-column"] = column
+
+
+#: the line number of a formset's empty template line, replaced when a line is added
+LINE_PLACEHOLDER = "__line__"
+#: the value of a date input: an <input type=date> takes and shows YYYY-MM-DD only, whatever the language
+ISO_DATE = "%Y-%m-%d"
+#: the empty first option of a required choice
+CHOOSE = _("— Choose —")
+
+
+def _line_label(column, line):
+    return gettext("%(column)s, line %(line)s") % {"column": column, "line": line}
+
+
+line_label = lazy(_line_label, str)
+
+
+def iso_date_input(field):
+    """A date field's input shows its value as YYYY-MM-DD. Without a format the widget uses
+    the language's (2026/11/30 in zh-Hans), which an <input type=date> cannot read: it stays blank."""
+    if isinstance(field, forms.DateField) and isinstance(field.widget, forms.DateInput):
+        field.widget.format = ISO_DATE
+        field.widget.attrs.setdefault("type", "date")
+
+
+def explicit_choice(field):
+    """A required single choice from a list starts on an empty first option ("— Choose —"):
+    the person chooses; nothing that changes the outcome is chosen for them. A field's own
+    `initial` still applies. Radio buttons start with none checked unless `initial` says so."""
+    widget = field.widget
+    if not field.required or not isinstance(field, forms.ChoiceField):
+        return
+    if getattr(widget, "allow_multiple_selected", False):
+        return
+    if isinstance(widget, (forms.RadioSelect, forms.HiddenInput)):
+        return
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label is not None:
+            field.empty_label = CHOOSE
+        return
+    choices = list(field.choices)
+    if not any(value in ("", None) for value, _label in choices):
+        field.choices = [("", CHOOSE)] + choices
+
+
+def apply_widget_conventions(form):
+    """Dates as YYYY-MM-DD, required choices starting empty (see above). Applying twice changes nothing."""
+    for field in form.fields.values():
+        iso_date_input(field)
+        explicit_choice(field)
+    return form

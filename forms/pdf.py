@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
+import weasyprint
 from celery import shared_task
 from django import template
 from django.conf import settings
@@ -40,6 +41,7 @@ from django.db import IntegrityError, transaction
 from django.template import Context, Engine
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from weasyprint.text.fonts import FontConfiguration
 
 from core import audit, job_gate, registry
 from core.canonical import canonical_json
@@ -370,9 +372,7 @@ def render_pdf_bytes(version, *, archive=False) -> bytes:
     """The PDF of `version` (PDF/A-3b with the version's canonical JSON embedded when
     `archive`). When the record type names copies, the whole record is rendered once
     per copy (each with its own page numbering) and the copies are bound together."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import FatalURLFetchingError
+    from weasyprint.urls import FatalURLFetchingError  # noqa: PLC0415 — newer WeasyPrint only (cf. URLFetcher guard): fails a render, not the import
 
     rtype = registry.get(version.record.record_type)
     generated_at = timezone.now()

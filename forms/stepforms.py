@@ -20,6 +20,7 @@ from core.bounds import (
     INTEGER_MAX, INTEGER_MIN, NULL_CHARACTER_MESSAGE, TEXT_MAX_LENGTH, BusinessDateValidator, earliest_business_date,
     latest_business_date, unknown_field_errors,
 )
+from forms.fields import apply_widget_conventions
 
 
 def apply_input_bounds(form):
@@ -73,6 +74,11 @@ def _error_key(key, formsets):
 class StepForm(forms.Form):
     #: name -> formset class, for repeating groups such as line items
     formsets: dict = {}
+    #: name -> the heading of its group of line items on the page (default "Line items")
+    formset_legends: dict = {}
+    #: the sections of a long form: ((heading, (field name, ...)), ...), in page order; fields
+    #: named in no section follow in a last section without a heading
+    sections: tuple = ()
 
     def __init__(self, data=None, files=None, *, activation=None, user=None, **kwargs):
         #: {field: [messages]} found before the fields validate (a NUL character, an unknown field)
@@ -83,6 +89,7 @@ class StepForm(forms.Form):
                 self.input_errors[_error_key(key, self.formsets)] = [str(NULL_CHARACTER_MESSAGE)]
         super().__init__(data, files, **kwargs)
         apply_input_bounds(self)
+        apply_widget_conventions(self)
         self.activation = activation
         self.user = user
         self.nested = {
@@ -92,6 +99,24 @@ class StepForm(forms.Form):
 
     def nested_initial(self, name):
         return None
+
+    def fieldsets(self):
+        """[(heading or None, [bound fields])] in page order, from `sections`."""
+        apply_widget_conventions(self)  # again: a subclass may change fields after StepForm.__init__
+        placed, groups = set(), []
+        for heading, names in self.sections:
+            fields = [self[name] for name in names if name in self.fields]
+            placed.update(names)
+            if fields:
+                groups.append((heading, fields))
+        rest = [self[name] for name in self.fields if name not in placed]
+        if rest:
+            groups.append((None, rest))
+        return groups
+
+    def formset_groups(self):
+        """[(formset, heading)] of the line-item groups, in page order."""
+        return [(formset, self.formset_legends.get(name) or _("Line items")) for name, formset in self.nested.items()]
 
     def is_valid(self):
         apply_input_bounds(self)  # again: a subclass may add fields after StepForm.__init__

@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from core.bounds import BusinessDateValidator
-from . import notify, services
+from . import notify, rows, services
 from .delegation_api import MyDelegationsView, MyDelegationView, ReassignTaskView
 from .drafts_api import TaskDraftView
 from .models import CalendarDay, Notification, NotificationKind
@@ -105,11 +105,17 @@ class NotificationPreferencesView(APIView):
 
 
 def _task_row(task, now):
+    """A dashboard row: the fields of GET /api/tasks/ that a row shows (subject, step, due, days
+    overdue, age, owner or queue)."""
     deadline = getattr(task, "deadline", None)
     return {"id": task.pk, "process": task.process_id, "flow": task.flow_task.flow_class.__name__,
+            "subject": str(getattr(task, "subject", "")),
             "step": task.flow_task.name, "title": str(task.flow_task.task_title or task.flow_task.name),
             "status": task.status, "due": deadline.due_date.isoformat() if deadline else None,
-            "overdue": bool(deadline and now >= deadline.due_at)}
+            "overdue": bool(deadline and now >= deadline.due_at),
+            "days_overdue": rows.days_overdue(task, now), "age": rows.age_days(task, now),
+            "owner": task.owner.username if task.owner_id else None,
+            "queue_label": rows.queue_label(task.owner_permission) if task.owner_permission else None}
 
 
 class DashboardView(APIView):
@@ -123,9 +129,10 @@ class DashboardView(APIView):
             "my_tasks": [_task_row(t, now) for t in data["mine"]],
             "my_queues": [_task_row(t, now) for t in data["queued"]],
             "overdue": [_task_row(t, now) for t in data["overdue"]],
-            "recently_completed": [{"id": t.pk, "process": t.process_id, "step": t.flow_task.name,
-                                    "finished": t.finished} for t in data["completed"]],
-            "processes_started": [{"id": p.pk, "flow": p.flow_class.__name__, "status": p.status,
+            "recently_completed": [{"id": t.pk, "process": t.process_id, "subject": str(t.subject),
+                                    "step": t.flow_task.name, "finished": t.finished} for t in data["completed"]],
+            "processes_started": [{"id": p.pk, "flow": p.flow_class.__name__, "subject": str(p.subject),
+                                   "status": p.status,
                                    "created": p.created,
                                    "open_steps": [_task_row(t, now) for t in p.open_steps]}
                                   for p in data["processes"]],

@@ -33,10 +33,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core import audit
+from core.context import acting_as
 from core.errors import InvalidInput, NotPermitted, WrongState
+from core.models import AuditHead
 
 from accounts.backends import department_permissions
 from accounts.models import Membership, Role, User, department_permission, parse_department_permission
@@ -200,8 +203,6 @@ def _serialise_writers():
     """Take the audit chain's head row first: every audited write commits one at a time
     anyway (core.audit), and holding it before the checks means the overlap and cycle
     checks see every delegation committed before ours, even two created at once."""
-    from core.models import AuditHead
-
     AuditHead.objects.select_for_update().get_or_create(pk=1)
 
 
@@ -381,8 +382,6 @@ def tasks_managed_by(user):
     """Open tasks of the departments `user` manages — queued for a role of such a
     department, or, without a queue, held by one of its people (every open task for an
     administrator)."""
-    from viewflow.workflow.models import Task
-
     tasks = Task.objects.filter(status__in=OPEN_STATUSES, flow_task_type="HUMAN") \
         .select_related("owner", "process").order_by("created", "pk")
     if user.is_superuser:
@@ -410,7 +409,6 @@ def reassign_task(task, *, actor, new_owner, reason):
     (else NotPermitted); the task is open (else WrongState); `new_owner` is active, holds
     the task's role, is not barred by the step's rule (e.g. self-approval), is not absent
     and is not already the owner (else InvalidInput, nothing saved)."""
-    from core.context import acting_as
     node = task.flow_task
     reason = (reason or "").strip()
     if is_personal(node):

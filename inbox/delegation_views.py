@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from core.access import can_view_processes
 from core.errors import DomainError
 
 from . import delegation as service
+from .rows import attach_subjects, subject_of
 from accounts.models import User
 
 
@@ -119,13 +121,15 @@ def cancel(request, pk):
 
 
 def _open_tasks_managed_by(user):
-    rows = []
-    for task in service.tasks_managed_by(user)[:500]:
+    """The open tasks `user` may reassign, as task rows (inbox/_task_rows.html) with the owner's
+    absence and whom they work for."""
+    tasks = []
+    for task in service.tasks_managed_by(user).select_related("deadline")[:500]:
         if service.can_reassign(user, task):
-            absence = service.active_delegation(task.owner) if task.owner_id else None
-            rows.append({"task": task, "node": task.flow_task, "absence": absence,
-                         "on_behalf_of": service.acting_for(task, task.owner) if task.owner_id else None})
-    return rows
+            task.absence = service.active_delegation(task.owner) if task.owner_id else None
+            task.on_behalf_of = service.acting_for(task, task.owner) if task.owner_id else None
+            tasks.append(task)
+    return attach_subjects(tasks)
 
 
 @login_required
@@ -134,7 +138,8 @@ def team_tasks(request):
     _require_member(request.user)
     if not (request.user.is_superuser or service.managed_departments(request.user)):
         raise PermissionDenied
-    return render(request, "inbox/team_tasks.html", {"rows": _open_tasks_managed_by(request.user)})
+    return render(request, "inbox/team_tasks.html", {"tasks": _open_tasks_managed_by(request.user),
+                                                     "now": timezone.now()})
 
 
 class ReassignForm(forms.Form):
@@ -172,7 +177,7 @@ def reassign(request, task_pk):
         else:
             error = _("Please correct the errors below.")
     return render(request, "inbox/reassign.html", {
-        "task": task, "node": task.flow_task, "form": form, "error": error,
+        "task": task, "node": task.flow_task, "form": form, "error": error, "subject": subject_of(task),
         "open": service.can_reassign(request.user, task),
         "on_behalf_of": service.acting_for(task, task.owner) if task.owner_id else None,
     }, status=400 if error else 200)

@@ -9,6 +9,8 @@ is completed (`workflows.actions.complete_step`).
 
 A draft is not a record: its audit entry (`task.draft_saved`) names the fields saved,
 never their values."""
+from django import forms
+from django import forms as django_forms
 from django.db import transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
@@ -63,8 +65,6 @@ def clean_data(form_class, data):
 
 
 def _is_file(field):
-    from django import forms
-
     return isinstance(field, forms.FileField)
 
 
@@ -159,8 +159,6 @@ def _as_bool(value):
 
 def prefill(form, data):
     """Put a draft's values into an unbound step form (fields and formset lines)."""
-    from django import forms as django_forms
-
     for name, field in form.fields.items():
         if name not in data:
             continue

@@ -9,6 +9,7 @@ The work is selected by the indexed TaskDeadline.next_check_at, never by scannin
 from django.db import transaction
 from django.urls import NoReverseMatch, get_resolver
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
@@ -17,6 +18,9 @@ from core import audit
 
 from .models import Escalation, NotificationKind, TaskDeadline
 from .notify import notify
+from .rows import holder_text, lazy_subject
+
+lazy_holder = lazy(holder_text, str)  # "Queue: 品质部" in the recipient's language
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 STAGES = (  # level, when (field), sent (field)
@@ -76,22 +80,24 @@ def task_link(task):
 
 
 def describe(task):
+    """The parameters every task message names: the step, the procedure and what the task is
+    about (its subject, made by the procedure, rendered in the recipient's language)."""
     node = task.flow_task
     return {"task": node.task_title or node.name, "process": node.flow_class.process_title,
-            "number": task.process_id}
+            "number": task.process_id, "subject": lazy_subject(task)}
 
 
-REMINDER_TITLE = _("Due soon: %(task)s (%(process)s #%(number)s) is due on %(due)s")
-REMINDER_BODY = _("Please complete %(task)s of %(process)s #%(number)s by %(due)s.")
-ESCALATION_TITLE = _("Overdue, level %(level)s: %(task)s (%(process)s #%(number)s) was due on %(due)s")
-ESCALATION_BODY = _("%(task)s of %(process)s #%(number)s was due on %(due)s and is not done. "
+REMINDER_TITLE = _("Due soon: %(task)s – %(subject)s (%(process)s), due on %(due)s")
+REMINDER_BODY = _("Please complete %(task)s for %(subject)s (%(process)s) by %(due)s.")
+ESCALATION_TITLE = _("Overdue, level %(level)s: %(task)s – %(subject)s (%(process)s), due on %(due)s")
+ESCALATION_BODY = _("%(task)s for %(subject)s (%(process)s) was due on %(due)s and is not done. "
                     "It is with %(holder)s.")
 
 
 def _fire(deadline, level, now):
     task = deadline.task
     people = recipients_for(level, task)
-    holder = task.owner.printed_name if task.owner_id else (task.owner_permission or "-")
+    holder = lazy_holder(task)  # a name, or the queue as people name it (never a permission code)
     params = {**describe(task), "due": deadline.due_date.isoformat(), "level": int(level), "holder": holder}
     link = task_link(task)
     Escalation.objects.create(task=task, level=level, recipients=[p.username for p in people], sent_at=now)

@@ -30,3 +30,25 @@ def flow_lock(flow_class, process_pk):
             yield
     except FlowLockFailed as exc:
         raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc
+
+
+# --- claiming and releasing from the lists ----------------------------------------------------------
+# The rule of who may claim or release a task, and the audit of it, are the engine's
+# (workflows.actions.claim_task / release_task). The inbox sits below the engine in the import
+# layers, so the engine hands its two actions over when it starts (WorkflowsConfig.ready()).
+
+_TASK_ACTIONS = {}
+
+
+def register_task_actions(*, claim, release):
+    _TASK_ACTIONS.update(claim=claim, release=release)
+
+
+def claim(task, *, actor):
+    """Claim `task` for `actor` (workflows.actions.claim_task): NotPermitted or WrongState if not."""
+    return _TASK_ACTIONS["claim"](task, actor=actor)
+
+
+def release(task, *, actor):
+    """Give `task` back (workflows.actions.release_task): NotPermitted or WrongState if not."""
+    return _TASK_ACTIONS["release"](task, actor=actor)

@@ -16,11 +16,14 @@ from viewflow.workflow.status import STATUS
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
 from core.errors import InvalidInput, NotPermitted
+from core.models import AuditEntry
 from core.registry import flows
 from .queues import queue_for
 
 from .deadlines import target_for
+from .rows import ROW_RELATED, attach_process_subjects, attach_subjects
 from .models import CalendarDay, NotificationKind, StepTarget
+from .notify import notify
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 TARGET_FIELDS = ("working_days", "reminder_hours", "l1_after_hours", "l2_after_working_days",
@@ -59,7 +62,7 @@ def parse_date(value, field):
 
 
 def _with_deadline(tasks):
-    return tasks.select_related("deadline", "process").order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
+    return tasks.select_related(*ROW_RELATED).order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
 
 
 def dashboard(user, *, limit=50, now=None):
@@ -81,6 +84,11 @@ def dashboard(user, *, limit=50, now=None):
         open_steps.setdefault(task.process_id, []).append(task)
     for process in processes:
         process.open_steps = open_steps.get(process.pk, [])
+    # what each task and process is about: one call per flow for all of them (inbox/rows.py)
+    attach_subjects([*mine, *queued, *overdue, *completed])
+    for process in attach_process_subjects(processes):
+        for task in process.open_steps:
+            task.subject = process.subject
     return {"mine": mine, "queued": queued, "overdue": overdue, "completed": completed,
             "processes": processes, "now": now}
 
@@ -178,10 +186,6 @@ def calendar_gaps(today=None):
 def warn_about_calendar_gaps(today=None):
     """Notify the Quality managers once per year missing from the calendar (audited, which is
     also how "once" is known). Returns the years warned about now."""
-    from core.models import AuditEntry
-
-    from .notify import notify
-
     warned = []
     for year in calendar_gaps(today):
         with transaction.atomic():

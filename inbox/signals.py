@@ -2,7 +2,9 @@
 notification when a task gets an owner, when a process one started finishes, and
 when one's process or record is rejected. Connected in InboxConfig.ready()."""
 from django.db import connection, transaction
+from django.db.models.signals import post_init, post_save
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -14,13 +16,21 @@ from .deadlines import deadline_for
 from .escalation import describe, load_urls, task_link
 from .models import NotificationKind, TaskDeadline
 from .notify import notify
+from .rows import process_subjects
+
+
+def _process_subject(process):
+    return process_subjects([process])[process.pk]
+
+
+lazy_process_subject = lazy(_process_subject, str)  # rendered in the recipient's language
 
 FINISHED = (STATUS.DONE, STATUS.CANCELED)
 
-ASSIGNED_TITLE = _("New task for you: %(task)s (%(process)s #%(number)s)")
-ASSIGNED_BODY = _("%(task)s of %(process)s #%(number)s is assigned to you, due on %(due)s.")
-COMPLETED_TITLE = _("Completed: %(process)s #%(number)s")
-COMPLETED_BODY = _("%(process)s #%(number)s that you started has been completed.")
+ASSIGNED_TITLE = _("New task for you: %(task)s – %(subject)s (%(process)s)")
+ASSIGNED_BODY = _("%(task)s for %(subject)s (%(process)s) is assigned to you, due on %(due)s.")
+COMPLETED_TITLE = _("Completed: %(subject)s (%(process)s)")
+COMPLETED_BODY = _("%(subject)s (%(process)s) that you started has been completed.")
 REJECTED_TITLE = _("Rejected: %(record)s")
 REJECTED_BODY = _("%(signer)s rejected %(record)s %(title)s. Reason: %(reason)s")
 
@@ -96,7 +106,8 @@ def process_saved(sender, instance, created, **kwargs):
     def work():
         starter = starter_of(instance.pk)
         if starter is not None:
-            params = {"process": instance.flow_class.process_title, "number": instance.pk}
+            params = {"process": instance.flow_class.process_title, "number": instance.pk,
+                      "subject": lazy_process_subject(instance)}
             notify(starter, NotificationKind.PROCESS_COMPLETED, COMPLETED_TITLE, COMPLETED_BODY, params,
                    link=process_link(instance), process=instance)
 
@@ -130,8 +141,6 @@ def signature_saved(sender, instance, created, **kwargs):
 
 
 def connect():
-    from django.db.models.signals import post_init, post_save
-
     post_init.connect(remember, dispatch_uid="inbox.remember")
     post_save.connect(task_saved, dispatch_uid="inbox.task_saved")
     post_save.connect(process_saved, dispatch_uid="inbox.process_saved")

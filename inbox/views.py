@@ -8,7 +8,6 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,15 +19,16 @@ from viewflow.utils import viewprop
 from viewflow.workflow.models import Process, Task
 
 from core.errors import DomainError
+from core.registry import flows
 from .queues import queue_for
 
-from . import notify, services
+from . import notify, queues, rows, services
 from .escalation import task_link
 from .signals import process_link
 from .models import CalendarDay, Notification, NotificationKind
 
 
-# --- inbox and queue with the due date ---------------------------------------------------------------
+# --- inbox and queue: the rows every task list shows ----------------------------------------------------
 
 
 class DueTaskListFilter(filters.FlowUserTaskListFilter):
@@ -40,40 +40,103 @@ class DueTaskListFilter(filters.FlowUserTaskListFilter):
         return services.filter_due(queryset, overdue=value)
 
 
-class DueColumnMixin:
-    """A sortable "Due" column (?_orderby=due / -due) with an overdue badge, and the
-    overdue / due-on-or-before filters; the deadline comes in the list's one query."""
+class TaskRowsMixin:
+    """viewflow's inbox and queue (filters, paging, the flows' start menu) with the rows every task
+    list shows (templates/inbox/_task_rows.html): subject, step, due date, days overdue, age,
+    owner, and the row's action. Soonest due first; ?_orderby=due / -due sorts by the due date.
+    The subjects, deadlines, processes and owners of a page come in a fixed number of queries."""
 
+    template_name = "inbox/task_list.html"
     filterset_class = DueTaskListFilter
+    columns = ("due",)  # drawn by the template; named here for viewflow's ?_orderby=
+    ordering = (F("deadline__due_at").asc(nulls_last=True), "pk")
+    table_id = "tasks"
+    empty_text = gettext_lazy("Nothing here.")
 
     def due(self, task):
-        deadline = getattr(task, "deadline", None) if hasattr(task, "deadline") else None
-        if deadline is None:
-            return ""
-        if timezone.now() >= deadline.due_at:
-            return format_html('{} <span class="qms-badge qms-badge--bad">{}</span>',
-                               deadline.due_date.isoformat(), _("Overdue"))
-        return deadline.due_date.isoformat()
+        return ""
 
     due.short_description = gettext_lazy("Due")
     due.orderby_column = F("deadline__due_at")
 
     def get_queryset(self):
-        return super().get_queryset().select_related("deadline")
+        return super().get_queryset().select_related(*rows.ROW_RELATED)
+
+    def due_sort(self):
+        current = self.request.GET.get(self.ordering_kwarg, "")
+        query = self.request.GET.copy()
+        query.pop(self.page_kwarg, None)
+        query[self.ordering_kwarg] = "-due" if current == "due" else "due"
+        return {"url": f"?{query.urlencode()}", "state": {"due": "asc", "-due": "desc"}.get(current)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(task_rows=rows.attach_subjects(context["object_list"]), now=timezone.now(),
+                       table_id=self.table_id, due_sort=self.due_sort(), empty=self.empty_text)
+        return context
 
 
-class DueInboxListView(DueColumnMixin, WorkflowInboxListView):
-    columns = ("task_id", "flow_task", "brief", "process_brief", "due", "created")
+class DueInboxListView(TaskRowsMixin, WorkflowInboxListView):
+    table_id = "inbox-tasks"
+    empty_text = gettext_lazy("No tasks in your inbox.")
 
 
-class DueQueueListView(DueColumnMixin, WorkflowQueueListView):
-    columns = ("task_id", "process_brief", "flow_task", "brief", "due", "created")
+class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
+    table_id = "queue-tasks"
+    empty_text = gettext_lazy("Nothing waiting in your queues.")
 
     @viewprop
     def queryset(self):
         """The tasks the user may claim: the engine's one rule (inbox.queues.queue_for)."""
         return queue_for(self.request.user, self.flow_classes,
                          tasks=self.model._default_manager.filter_available(self.flow_classes, self.request.user))
+
+
+# --- one click from a queue row to the form, and back ---------------------------------------------------
+
+
+def _open_human_task(pk):
+    return get_object_or_404(Task.objects.select_related("process"), pk=pk, flow_task_type="HUMAN",
+                             process__flow_class__in=flows())
+
+
+def _refused(request, error):
+    """A claim or release that was not allowed: the reason, nothing changed (403 / 409)."""
+    return render(request, "inbox/refused.html", {"message": error.message}, status=error.status_code)
+
+
+@login_required
+@require_POST
+def claim_and_open(request, pk):
+    """Claim a task from the queue and open its form in one click. Who may claim is the engine's
+    one rule (workflows.actions.claim_task); a refusal says why and changes nothing."""
+    task = _open_human_task(pk)
+    try:
+        queues.claim(task, actor=request.user)
+    except DomainError as error:
+        return _refused(request, error)
+    return redirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
+
+
+@login_required
+@require_POST
+def release(request, pk):
+    """Give back a task one holds (workflows.actions.release_task): to its queue, or to the absent
+    colleague it belongs to."""
+    task = _open_human_task(pk)
+    try:
+        queues.release(task, actor=request.user)
+    except DomainError as error:
+        return _refused(request, error)
+    task.refresh_from_db()
+    subject = rows.subject_of(task)
+    if task.owner_id:
+        messages.success(request, _("%(subject)s: handed back to %(name)s.") % {
+            "subject": subject, "name": task.owner.printed_name})
+    else:
+        messages.success(request, _("%(subject)s: back in the queue of %(queue)s.") % {
+            "subject": subject, "queue": rows.queue_label(task.owner_permission)})
+    return redirect("qms:inbox")
 
 
 # --- dashboard ---------------------------------------------------------------------------------------

@@ -29,6 +29,14 @@ class DashboardViewset(AppMenuMixin, Viewset):
     def process_path(self):
         return path("process/<int:pk>/", views.open_process, name="process")
 
+    @property
+    def claim_path(self):  # a queue row's "Claim and open" (POST)
+        return path("task/<int:pk>/claim/", views.claim_and_open, name="claim")
+
+    @property
+    def release_path(self):  # the step page's "Release" (POST)
+        return path("task/<int:pk>/release/", views.release, name="release")
+
 
 class NotificationsViewset(AppMenuMixin, Viewset):
     app_name = "notifications"

@@ -98,7 +98,7 @@ def _value(world, route, name, converter):
     from accounts.models import User
     from inbox.models import Delegation
     from core.models import Record
-    from evidence.models import EvidenceBundle
+    from evidence.models import AuditorGrant, EvidenceBundle
     from procedures.capa.models import CapaCase
     from procedures.complaints.models import Lot
     from inbox.models import CalendarDay, Notification, StepTarget
@@ -137,6 +137,8 @@ def _value(world, route, name, converter):
                     "file_id": str(file.pk)}[name]
         document = world.first(Document)
         return document.number if document else None
+    if route.startswith(("qms/auditor-grants/", "api/auditor-grants/")):
+        return pk(world.first(AuditorGrant))
     if route.startswith("qms/evidence/"):
         if name == "number":
             record = world.record()
@@ -175,6 +177,11 @@ def _value(world, route, name, converter):
         if route.startswith("api/capas/"):
             case = CapaCase.objects.select_related("record").order_by("pk").first()
             return case.record.number if case else None
+        if route.startswith("api/requirements/"):
+            from procedures.requirements.models import CustomerRequirement
+
+            requirement = CustomerRequirement.objects.select_related("record").order_by("pk").first()
+            return requirement.record.number if requirement else None
         if route.startswith("api/step-targets/"):
             target = world.first(StepTarget)
             if target is None:

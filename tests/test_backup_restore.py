@@ -105,6 +105,30 @@ def test_a_backup_altered_after_it_was_written_is_refused(backed_up, tmp_path):
     assert result.returncode != 0 and "database.xml: SHA-256 does not match the backup manifest" in result.stderr
 
 
+def test_a_backup_of_another_schema_is_refused_with_advice(backed_up, tmp_path):
+    """Rows load only into the schema that made them (model labels moved with the one-app-per-
+    procedure layout): the manifest names the migrations, and restore says what to do."""
+    archive, _record = backed_up
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    manifest = json.loads((unpacked / "manifest.json").read_text("utf-8"))
+    assert "0007_tombstone_accountabilityacceptance" in manifest["migrations"]["core"]
+    manifest["migrations"]["core"].remove("0007_tombstone_accountabilityacceptance")  # as an older release
+    (unpacked / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    older = tmp_path / "older.tar.gz"
+    with tarfile.open(older, "w:gz") as tar:
+        for path in sorted(unpacked.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=str(path.relative_to(unpacked)))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    result = manage(env, "restore", str(older))
+    assert result.returncode != 0 and "different database schema" in result.stderr
+    assert "restore it with the release that made it" in result.stderr
+
+
 @pytest.fixture
 def fresh_postgres_url():
     """A new, empty PostgreSQL database beside the test database (dropped afterwards)."""

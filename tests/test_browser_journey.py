@@ -60,12 +60,10 @@ class Person:
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
     def claim_and_open(self, pid, step):
-        """From the department queue: open the task, claim it, and land on its form."""
+        """From the department queue: one click on the row's "Claim and open" lands on its form."""
         page = self.page
         page.goto(f"{self.base}/qms/queue/")
-        page.click(f"a[href*='/{pid}/{step}/']")
-        page.wait_for_load_state()
-        page.click("button[name=_continue]")  # viewflow's "Assign and continue"
+        page.click(f"tr:has(a[href*='/{pid}/{step}/']) button[id^='queue-tasks-claim-']")
         page.wait_for_selector("form.qms-form")
 
     def sign_and_complete(self, meaning=None):
@@ -73,9 +71,8 @@ class Person:
         if page.locator("#id_sig-username").count():
             page.fill("#id_sig-username", self.username)
         page.fill("#id_sig-password", DEMO_PASSWORD)
-        if meaning:
-            page.select_option("#id_sig-meaning", meaning)
-        page.click("#complete")
+        # the decision is the button pressed, each naming the meaning it records
+        page.click(f"button[name='sig-meaning'][value='{meaning}']" if meaning else "#complete")
         page.wait_for_load_state()
 
 

@@ -262,8 +262,8 @@ def test_step_form_labels_are_translated(people):
     for chinese in ["接收订单/合同", "客户", "订单号/合同号", "订单日期", "付款条件", "产品明细", "交货日期",
                     "添加一行", "提交"]:
         assert chinese in page, f"{chinese!r} missing from the Chinese start form"
-    for english in ["Order / contract number", "Line items", "Add line", "Delivery date"]:
+    for english in ["Order / contract number", "Order lines", "Add line", "Delivery date"]:
         assert english not in page, f"untranslated {english!r} on the Chinese start form"
 
     in_english = client.get("/qms/flows/orderreview/start/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Order / contract number" in in_english and "Line items" in in_english
+    assert "Order / contract number" in in_english and "Order lines" in in_english

@@ -112,11 +112,12 @@ def test_overdue_acknowledgements_are_reminded_once_a_week(people, mailoutbox, d
     issue(people, process, "A/0")
     fire_timers()
     assert remind_overdue_acknowledgements() == 0
+    earlier = len(mailoutbox)  # the "new task" mails name the document too (their subject line)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=15), tick=False), \
             django_capture_on_commit_callbacks(execute=True):  # the mail goes after the commit
         assert remind_overdue_acknowledgements() == 5
         assert remind_overdue_acknowledgements() == 0
-    reminders = [mail for mail in mailoutbox if "QP-MK-01" in mail.subject]  # not the "new task" mails
+    reminders = [mail for mail in mailoutbox[earlier:] if "QP-MK-01" in mail.subject]
     assert len(reminders) == 5
     assert AuditEntry.objects.filter(action="document.acknowledgement_reminded").count() == 5
     in_app = Notification.objects.filter(kind="reminder", title__contains="QP-MK-01")

@@ -1,10 +1,14 @@
 """The bilingual demo company: people per department and role, customers, products.
 Used by `manage.py seed_demo` and by the tests' fixtures, so both see the same world."""
 from django.db import transaction
+from django.utils.datastructures import MultiValueDict
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from accounts.models import Department, Membership, Role, User
 from core import esign
 from forms.models import Customer, Product
+from workflows import actions
 
 DEMO_PASSWORD = "Demo-pass-2026"
 
@@ -45,12 +49,6 @@ def act_as(user, process, step, data, *, files=None, meaning=None, reason="", pa
     """Seeding: `user` completes the open task of `step` in `process` that is theirs or that they
     may claim (the oldest), through the same actions as the browser and the API; `meaning`
     signs it with `password` (user ID re-entered, as on a first signature)."""
-    from django.utils.datastructures import MultiValueDict
-    from viewflow.workflow.models import Task
-    from viewflow.workflow.status import STATUS
-
-    from workflows import actions
-
     task = next(t for t in Task.objects.filter(process=process, status__in=[STATUS.NEW, STATUS.ASSIGNED])
                 .order_by("pk") if t.flow_task.name == step and (t.owner_id in (None, user.pk))
                 and (t.owner_id == user.pk or t.flow_task.can_assign(user, t)))

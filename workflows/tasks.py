@@ -2,6 +2,7 @@
 import logging
 
 from celery import shared_task
+from viewflow.workflow.timers import fire_due_timers
 
 logger = logging.getLogger(__name__)
 
@@ -10,8 +11,6 @@ logger = logging.getLogger(__name__)
 def fire_workflow_timers():
     """Fire viewflow's due flow.Timer tasks (scheduled every minute by Celery beat).
     Returns the number fired."""
-    from viewflow.workflow.timers import fire_due_timers
-
     fired = fire_due_timers()
     if fired:
         logger.info("fired %d workflow timer(s)", fired)

@@ -16,3 +16,12 @@ def status_label(code):
 def department_names(codes):
     """['market', 'quality'] → '市场部（业务部）, 品质部' in the request language."""
     return ", ".join(str(Department(code).label) for code in codes or [] if code in Department.values)
+
+
+@register.filter
+def record_type_title(code):
+    """'order_review' → '订单评审记录表 Order Review Record Sheet' (a registered record type's title)."""
+    try:
+        return registry.get(code).title
+    except KeyError:
+        return code

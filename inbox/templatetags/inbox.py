@@ -1,6 +1,11 @@
 from django import template
+from django.urls import reverse
 from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
+from inbox import rows
+from inbox.escalation import task_link
 from inbox.models import Escalation, TaskDeadline
 from inbox.notify import unread_count
 
@@ -26,3 +31,51 @@ def unread_notifications(context):
     if user is None or not user.is_authenticated:
         return 0
     return unread_count(user)
+
+
+# --- the columns of a task row (templates/inbox/_task_rows.html; inbox/rows.py) ----------------------
+
+
+@register.filter
+def days_overdue(task, now=None):
+    """Whole days past the due date (0 when not overdue, None without a due date)."""
+    return rows.days_overdue(task, now)
+
+
+@register.filter
+def task_age(task, now=None):
+    return rows.age_text(task, now)
+
+
+@register.filter
+def holder(task):
+    """The owner's name, or the queue the task waits in ("Queue: 品质部"), never a permission code."""
+    return rows.holder_text(task)
+
+
+@register.filter
+def task_url(task):
+    """The task's own page: its form for its owner, the claim page for one who may claim it."""
+    return task_link(task)
+
+
+@register.simple_tag
+def task_release(task, user):
+    """The step page's release button: {"url", "queue"} or {"url", "person"} when `user` holds the
+    task and it has somewhere to go back to (its queue, or the absent colleague it belongs to);
+    None otherwise (e.g. a task bound to the user personally: their manager reassigns it)."""
+    if task is None or not getattr(task, "pk", None) or user is None or not user.is_authenticated:
+        return None
+    # the page's activation may have moved the task in memory (viewflow starts it): ask the stored row
+    task = Task.objects.filter(pk=task.pk).first()
+    if task is None or task.status != STATUS.ASSIGNED or task.owner_id != user.pk:
+        return None
+    target = task.flow_task.release_target(task) if hasattr(task.flow_task, "release_target") else None
+    if target is None:
+        return None
+    info = {"url": reverse("qms:dashboard:release", args=[task.pk])}
+    if isinstance(target, str):  # back to its queue (workflows.actions.QUEUE)
+        info["queue"] = rows.queue_label(task.owner_permission)
+    else:
+        info["person"] = target
+    return info

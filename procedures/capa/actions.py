@@ -11,7 +11,7 @@ history (rows carry their round)."""
 import datetime
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Department, Role, quality_managers, role_label, scheduler_user
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
+from core.models import Meaning
 from inbox.models import NotificationKind
 from inbox.notify import notify
 from inbox.signals import process_link
@@ -142,8 +143,6 @@ def describe_problem(case, *, actor, data):
 
 def records_of_teams(user):
     """Record ids of the CAPA reports whose team `user` is on (core.access asks)."""
-    from django.db.models import Q
-
     return CapaCase.objects.filter(Q(champion=user) | Q(leader=user) | Q(members=user) | Q(actions__owner=user)) \
         .values_list("record_id", flat=True).distinct()
 
@@ -246,8 +245,6 @@ def plan_actions(case, *, actor, data):
 
 def approve_plan(case, *, actor, meaning, reason, sign):
     """The Quality manager approves the action plan (signed) or sends it back with a reason."""
-    from core.models import Meaning
-
     case = _lock(case)
     _expect(case, CapaStatus.PLAN_APPROVAL)
     approved = meaning == Meaning.APPROVED

@@ -11,7 +11,9 @@ from viewflow.workflow import flow
 
 from accounts.models import Department
 from core.access import can_view_processes
+from core.context import current_actor
 from core.models import Meaning
+from forms.pdf import render_version
 from procedures.capa import actions as p3
 from procedures.capa.forms import (
     ActionStepForm, CapaRaiseForm, ClosureForm, ContainmentForm, DescribeForm, ExtensionDecisionForm,
@@ -20,6 +22,7 @@ from procedures.capa.forms import (
 from procedures.capa.models import CapaAction
 
 from workflows.base import QmsFlow, decided, manager, remember, staff
+from procedures.capa.subjects import subjects as subjects_of
 from procedures.capa.models import CapaProcess, capa_case_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
@@ -68,6 +71,11 @@ class CapaFlow(QmsFlow):
     process_description = _("PROCEDURES P3: corrective and preventive action (8D) with effectiveness checks.")
     process_summary_template = "{{ process.summary_text }}"
     step_summary_template = "capa/step_summary.html"
+
+    @classmethod
+    def subjects(cls, processes):
+        """What each process is about, for the task lists and notifications (subjects.py)."""
+        return subjects_of(processes)
 
     # [P3, CA-1] Quality (staff or manager): raise a corrective action by hand, naming its
     # source (internal NC, audit finding, management review, …).
@@ -255,8 +263,6 @@ class CapaFlow(QmsFlow):
         return p3.verification_moment(case_of(activation))
 
     def open_verification(self, activation):
-        from core.context import current_actor
-
         p3.open_verification(case_of(activation), actor=current_actor())
 
     def verified(self, ctx):
@@ -270,8 +276,6 @@ class CapaFlow(QmsFlow):
         p3.close_capa(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def render(self, activation):
-        from forms.pdf import render_version
-
         case = case_of(activation)
         case.record.refresh_from_db()
         render_version(case.record.get_version())

@@ -54,6 +54,11 @@ def _case(activation):
 class CapaRaiseForm(StepForm):
     """CA-1 — Quality raises a corrective action by hand, naming its source."""
 
+    sections = (
+        (_("Source"), ("source", "source_reference")),
+        (_("Problem"), ("title", "customer_name", "product_text", "quantity_defective", "severity")),
+    )
+
     source = forms.ChoiceField(label=_("source"), choices=CapaSource.choices)
     source_reference = forms.CharField(label=_("source reference"), max_length=100, required=False,
                                        help_text=_("e.g. the audit finding, NC report or management review number"))
@@ -73,6 +78,13 @@ class CapaRaiseForm(StepForm):
 
 class DescribeForm(StepForm):
     """D0 emergency response, D1 team, D2 problem description (5W2H, is / is-not)."""
+
+    sections = (
+        (_("D0 emergency response"), ("emergency_response",)),
+        (_("D1 team"), ("champion", "leader", "members")),
+        (_("D2 problem description (5W2H)"), ("severity", "what", "where", "when", "who", "why", "how", "how_many")),
+        (_("D2 is / is not"), ("is_text", "is_not_text")),
+    )
 
     emergency_response = _text(_("D0 emergency response"),
                                help_text=_("immediate correction, suspect stock contained, customer informed"))
@@ -125,6 +137,8 @@ class RootCauseForm(StepForm):
     escape point; similar nonconformities elsewhere."""
 
     formsets = {"whys": WhyFormSet, "causes": CauseFormSet}
+    formset_legends = {"whys": _("5-Why chain"), "causes": _("Fishbone (6M)")}
+    sections = ((_("D4 root cause"), ("root_cause", "escape_point", "similar_elsewhere")),)
 
     root_cause = _text(_("root cause"))
     escape_point = _text(_("escape point (where it should have been caught)"))
@@ -156,6 +170,7 @@ class PlanForm(StepForm):
     """D5 — the permanent actions chosen, each with an owner and a due date (CA-5)."""
 
     formsets = {"actions": ActionFormSet}
+    formset_legends = {"actions": _("D5 permanent actions")}
 
     def nested_initial(self, name):
         case = _case(self.activation)
@@ -175,7 +190,7 @@ class PlanApprovalForm(StepForm):
 class ActionStepForm(StepForm):
     """The owner's task: done with evidence, or ask for a later due date."""
 
-    outcome = forms.ChoiceField(label=_("outcome"), widget=forms.RadioSelect, initial="done",
+    outcome = forms.ChoiceField(label=_("outcome"), widget=forms.RadioSelect,
                                 choices=[("done", _("Done: here is the evidence")),
                                          ("extension", _("Ask for a later due date"))])
     evidence = _text(_("evidence"), required=False, rows=3)
@@ -247,10 +262,16 @@ class PreventionForm(StepForm):
     """D7 — documents and similar products; each item may raise a document change (P4)."""
 
     formsets = {"prevention": PreventionFormSet}
+    formset_legends = {"prevention": _("D7: prevent recurrence")}
 
 
 class ClosureForm(StepForm):
     """D8 — "risks updated?" and "QMS change needed?" answered (CA-4); closing summary."""
+
+    sections = (
+        (_("Risks and the QMS"), ("risks_updated", "risks_note", "qms_change_needed")),
+        (_("D8 closing"), ("closing_summary",)),
+    )
 
     risks_updated = YesNoField(label=_("risks updated?"))
     risks_note = _text(_("risk register note"), required=False)

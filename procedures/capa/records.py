@@ -2,10 +2,13 @@
 verify_audit rebuilds it from the working tables."""
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from core.registry import RecordType, register, register_status_labels
+from core.registry import (
+    RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
+)
 
-from .models import CapaCase, CapaSource, CapaStatus, PreventionKind, SixM, is_overdue
+from .models import ActionStatus, CapaCase, CapaSource, CapaStatus, PreventionKind, Severity, SixM, is_overdue
 
 
 def _snapshot(record):
@@ -19,10 +22,98 @@ def _pdf_context(version):
                         if is_overdue(a["status"], a["due_date"], asof)}}
 
 
+# --- how the record page and the history API name the fields (the PDF's labels; core.diffs) -----------------
+
+CAPA_LABELS = {
+    "record_number": ("报告编号", "Report No."), "title": ("问题", "Problem"), "status": ("状态", "Status"),
+    "status_label": None, "round": ("轮次", "Round"), "source": ("来源", "Source"), "source_label": None,
+    "source_reference": ("来源编号", "Source ref."), "complaint": ("质量信息反馈单", "Feedback form"),
+    "customer": ("客户", "Customer"), "product": ("产品/批号", "Product / lot"),
+    "quantity_defective": ("不良数量", "Qty defective"), "severity": ("严重度", "Severity"),
+    "raised_by": ("提出人", "Raised by"), "raised_at": ("提出时间", "Raised at"),
+    "emergency_response": ("D0 紧急响应", "D0 Emergency response"), "team": ("D1 小组", "D1 Team"),
+    "team.champion": ("倡导者", "Champion"), "team.leader": ("组长", "Leader"), "team.members": ("组员", "Members"),
+    "description": ("D2 问题描述", "D2 Problem description"), "description.what": ("什么", "What"),
+    "description.where": ("哪里", "Where"), "description.when": ("何时", "When"), "description.who": ("谁", "Who"),
+    "description.why": ("为何", "Why"), "description.how": ("如何", "How"), "description.how_many": ("多少", "How many"),
+    "is_is_not": ("是/不是", "Is / is not"), "is_is_not.is": ("是", "Is"), "is_is_not.is_not": ("不是", "Is not"),
+    "containment": ("D3 临时遏制措施", "D3 Containment"),
+    "containment_verification": ("遏制验证", "Containment verified"),
+    "containment_removed": ("已解除", "Removed (D6)"), "escape_point": ("流出点", "Escape point"),
+    "root_cause": ("D4 根本原因", "D4 Root cause"), "similar_elsewhere": ("类似问题", "Similar elsewhere"),
+    "earlier_root_causes": ("无效轮次的根本原因", "Root causes of rounds not effective"),
+    "earlier_root_causes[]": ("第 {round} 轮", "Round {round}"), "earlier_root_causes[].round": None,
+    "earlier_root_causes[].root_cause": ("根本原因", "Root cause"),
+    "earlier_root_causes[].escape_point": ("流出点", "Escape point"),
+    "rounds": ("", ""), "rounds[]": ("第 {} 轮", "Round {}"),
+    "rounds[].whys": ("5-Why 分析", "5-Why chain"), "rounds[].whys[]": ("为什么 {}", "Why {}"),
+    "rounds[].whys[].question": ("为什么", "Why"), "rounds[].whys[].answer": ("回答", "Because"),
+    "rounds[].fishbone": ("鱼骨图", "Fishbone"), "rounds[].fishbone[].label": None,
+    "rounds[].fishbone[].causes": ("", ""), "rounds[].fishbone[].causes[]": ("原因 {}", "Cause {}"),
+    "rounds[].fishbone[].causes[].category": None, "rounds[].fishbone[].causes[].cause": ("原因", "Cause"),
+    "rounds[].fishbone[].causes[].is_root": ("根本原因", "Root"),
+    "rounds[].actions": ("D5/D6 措施", "Actions"), "rounds[].actions[]": ("措施 {position}", "Action {position}"),
+    "rounds[].actions[].round": None, "rounds[].actions[].position": None, "rounds[].actions[].owner_username": None,
+    "rounds[].actions[].description": ("措施", "Action"), "rounds[].actions[].owner": ("责任人", "Owner"),
+    "rounds[].actions[].due_date": ("完成日期", "Due"), "rounds[].actions[].original_due_date": ("原定日期", "Due (first)"),
+    "rounds[].actions[].status": ("状态", "Status"), "rounds[].actions[].evidence": ("证据", "Evidence"),
+    "rounds[].actions[].done_at": ("完成", "Completed"),
+    "rounds[].actions[].attachments": ("", ""),
+    "rounds[].actions[].attachments[]": ("附件 {name}", "Attachment {name}"),
+    "rounds[].actions[].attachments[].name": ("文件名", "File name"),
+    "rounds[].actions[].attachments[].size": ("大小", "Size"),
+    "rounds[].actions[].due_date_history": ("延期", "Due date changes"),
+    "rounds[].actions[].due_date_history[]": ("第 {} 次", "Request {}"),
+    "rounds[].actions[].due_date_history[].old": ("原日期", "From"),
+    "rounds[].actions[].due_date_history[].new": ("新日期", "To"),
+    "rounds[].actions[].due_date_history[].reason": ("理由", "Reason"),
+    "rounds[].actions[].due_date_history[].requested_by": ("申请人", "Requested by"),
+    "rounds[].actions[].due_date_history[].requested_at": ("申请时间", "Requested at"),
+    "rounds[].actions[].due_date_history[].status": ("状态", "Status"),
+    "rounds[].actions[].due_date_history[].decided_by": ("批准人", "Decided by"),
+    "rounds[].actions[].due_date_history[].decided_at": ("批准时间", "Decided at"),
+    "rounds[].actions[].due_date_history[].decision_reason": ("批准意见", "Decision reason"),
+    "rounds[].effectiveness": ("效果验证", "Effectiveness check"),
+    "rounds[].effectiveness.verification_date": ("效果验证日期", "Check date"),
+    "rounds[].effectiveness.planned_by": ("计划人", "Planned by"),
+    "rounds[].effectiveness.effective": ("有效", "Effective"), "rounds[].effectiveness.result": ("结果", "Result"),
+    "rounds[].effectiveness.verified_by": ("验证人", "Verifier"),
+    "rounds[].effectiveness.verified_at": ("验证时间", "Verified at"),
+    "validation": ("D6 实施与验证", "D6 Implemented and validated"),
+    "prevention": ("D7 预防再发生", "D7 Prevent recurrence"), "prevention[]": ("第 {} 项", "Item {}"),
+    "prevention[].kind": ("类别", "Kind"), "prevention[].kind_label": None,
+    "prevention[].description": ("内容", "What changes"), "prevention[].document": ("文件", "Document"),
+    "prevention[].change_request": ("文件更改", "Document change"),
+    "sections": ("各步骤责任人与完成日期", "D-step owners and dates"),
+    "sections[]": ("{code}（第 {round} 轮）", "{code} (round {round})"), "sections[].title": None,
+    "sections[].owner": ("责任人", "Owner"), "sections[].completed_at": ("完成", "Completed"),
+    "sections[].summary": ("说明", "Notes"),
+    "risks_updated": ("风险已更新?", "Risks updated?"), "risks_note": ("风险说明", "Risk notes"),
+    "qms_change_needed": ("需更改体系文件?", "QMS change needed?"), "closing_summary": ("结案说明", "Summary"),
+    "closed_by": ("结案人", "Closed by"), "closed_at": ("结案时间", "Closed at"),
+}
+CAPA_FORMATS = {
+    "status": "CapaStatus", "source": "CapaSource", "quantity_defective": "number",
+    "severity": lambda code: Severity(code).label if code in Severity.values else code,
+    "rounds[].fishbone[].category": "SixM", "rounds[].actions[].due_date": "date",
+    "rounds[].actions[].original_due_date": "date",
+    "rounds[].actions[].status": lambda code: ActionStatus(code).label if code in ActionStatus.values else code,
+    "rounds[].actions[].attachments[].size": "bytes", "rounds[].actions[].due_date_history[].old": "date",
+    "rounds[].actions[].due_date_history[].new": "date",
+    "rounds[].actions[].due_date_history[].status": "ExtensionStatus",
+    "rounds[].effectiveness.verification_date": "date", "prevention[].kind": "PreventionKind",
+}
+CAPA_KEYS = {
+    "earlier_root_causes": "round", "rounds": "round", "rounds[].whys": "position", "rounds[].fishbone": "category",
+    "rounds[].actions": "id", "rounds[].actions[].attachments": "sha256", "sections": ("code", "round"),
+}
+
 CAPA_REPORT = register(RecordType(
     code="capa_report", prefix="CA", title_zh="纠正预防措施报告", title_en="Corrective / Preventive Action Report (8D)",
     form_code="QR-QA-004", form_revision="A/0", pdf_template="capa/pdf/capa_report.html", snapshot=_snapshot,
-    pdf_context=_pdf_context,
+    pdf_context=_pdf_context, field_labels=CAPA_LABELS, field_formats=CAPA_FORMATS, list_keys=CAPA_KEYS,
+    # where the 8D stands and its actions' progress move on after the plan is signed
+    state_fields=frozenset({"status", "round", "rounds[].actions[].status"}),
 ))
 
 
@@ -152,3 +243,52 @@ def _load(case):
         "actions__extensions__decided_by", "prevention_items__document",
         "prevention_items__change_revision__document", "prevention_items__change_revision__record",
     ).get(pk=case.pk)
+
+
+# --- what the audit trail says P3 did, and the reasons its versions are stored with (core.diffs) -------------------
+
+register_action_texts({
+    "capa.raised": Sentence(_("raised the corrective action (%(source)s %(reference)s)"), {"source": "CapaSource"}),
+    "capa.described": _("described the problem and named the team (D0–D2)"),
+    "capa.contained": _("recorded the containment (D3)"),
+    "capa.root_cause_found": _("recorded the root cause of round %(round)s (D4)"),
+    "capa.actions_planned": _("planned the actions of round %(round)s (D5)"),
+    "capa.plan_approved": _("approved the action plan of round %(round)s"),
+    "capa.plan_rejected": _("sent the action plan of round %(round)s back"),
+    "capa.action_done": _("reported action %(position)s done"),
+    "capa.extension_requested": Sentence(_("asked to move a due date from %(old)s to %(new)s"),
+                                         {"old": "date", "new": "date"}),
+    "capa.extension_approved": _("approved a due date extension"),
+    "capa.extension_rejected": _("refused a due date extension"),
+    "capa.action_overdue_reminded": _("reminded the owner of an overdue action"),
+    "capa.validated": Sentence(_("validated the implementation; effectiveness check on %(verification_date)s"),
+                               {"verification_date": "date"}),
+    "capa.verification_due": _("opened the effectiveness check of round %(round)s"),
+    "capa.effectiveness_checked": Sentence(_("checked the effectiveness of round %(round)s: %(effective)s"),
+                                           {"effective": "bool"}),
+    "capa.reopened": _("reopened the analysis: round %(round)s"),
+    "capa.prevention_recorded": _("recorded %(items)s measures to prevent recurrence (D7)"),
+    "capa.closed": _("closed the corrective action (D8)"),
+})
+register_version_reasons({
+    "corrective action raised": _("corrective action raised"),
+    "D0–D2 described": _("D0–D2 described"),
+    "D3 containment": _("D3 containment"),
+    "action plan approved": _("action plan approved"),
+    "action plan sent back": _("action plan sent back"),
+    "effectiveness check due": _("effectiveness check due"),
+    "back to D4: not effective": _("not effective: back to D4"),
+    "effective: on to D7": _("effective: on to D7"),
+    "D7 prevention": _("D7 prevention"),
+    "D8 closed": _("D8 closed"),
+    r"^D4 root cause \(round (?P<round>[0-9]+)\)$": _("D4 root cause (round %(round)s)"),
+    r"^D5 actions planned \(round (?P<round>[0-9]+)\)$": _("D5 actions planned (round %(round)s)"),
+    "^action (?P<position>[0-9]+) done$": _("action %(position)s done"),
+    "^action (?P<position>[0-9]+): extension requested$": _("action %(position)s: extension requested"),
+    "^action (?P<position>[0-9]+): extension (?P<status>[a-z]+)$": Sentence(
+        _("action %(position)s: extension %(status)s"), {"status": "ExtensionStatus"}),
+    "^D6 validated; effectiveness check on (?P<date>[0-9-]+)$": _("D6 validated; effectiveness check on %(date)s"),
+    "^effectiveness check round (?P<round>[0-9]+): effective$": _("effectiveness check round %(round)s: effective"),
+    "^effectiveness check round (?P<round>[0-9]+): not effective$": _(
+        "effectiveness check round %(round)s: not effective"),
+})

@@ -380,7 +380,7 @@ def receive_returned_goods(case, *, actor, data, sign):
     """[src 6.6.8] Materials receives the returned goods into stock on a material
     receipt (three copies: finance, market, finished-goods store); the goods then go
     to Quality for disposition. Every line is the case's product and lot."""
-    from forms.pdf import queue_render
+    from forms.pdf import queue_render  # noqa: PLC0415 — looked up per call: tests stub forms.pdf.queue_render
 
     case = _lock(case)
     _expect(case, ComplaintStatus.RECEIPT)
@@ -968,7 +968,7 @@ def column_chart_svg(items, width=640, height=180):
 def compile_analysis(*, period_start, period_end, actor, process, trigger):
     """P2.7 [src 6.6.10]: compile the complaint and return analysis of a period as a
     record (with charts) for the Market manager to sign as management-review input."""
-    from forms.pdf import queue_render
+    from forms.pdf import queue_render  # noqa: PLC0415 — looked up per call: tests stub forms.pdf.queue_render
 
     if period_end < period_start:
         raise InvalidInput(_("The period ends before it starts."),

@@ -17,6 +17,7 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from accounts.models import Department, Role, User
+from core.context import current_actor
 from core.models import Meaning
 from forms.pdf import render_version
 from procedures.complaints import actions as p2
@@ -29,6 +30,7 @@ from procedures.complaints.models import Disposition
 
 from workflows import quorum
 from workflows.base import QmsFlow, decided, manager, remember, staff
+from procedures.complaints.subjects import subjects as subjects_of
 from procedures.complaints.models import ComplaintProcess, complaint_analysis_of, complaint_case_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
@@ -98,6 +100,11 @@ class ComplaintFlow(QmsFlow):
     process_description = _("PROCEDURES P2: customer complaints and returns, inspection and disposition.")
     process_summary_template = "{{ process.summary_text }}"
     step_summary_template = "complaints/step_summary.html"
+
+    @classmethod
+    def subjects(cls, processes):
+        """What each process is about, for the task lists and notifications (subjects.py)."""
+        return subjects_of(processes)
 
     # [src 7 / P2.1] Market: register the complaint, the return or both (质量信息反馈单).
     start = (
@@ -313,16 +320,12 @@ class ComplaintFlow(QmsFlow):
         p2.record_reinspection(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def release_hold(self, activation):
-        from core.context import current_actor
-
         p2.release_after_disposition(case_of(activation), actor=current_actor())
 
     def capa(self, ctx):
         p2.decide_capa(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def closed(self, activation):
-        from core.context import current_actor
-
         p2.close_case(case_of(activation), actor=current_actor())
 
     def render_case(self, activation):

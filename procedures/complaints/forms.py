@@ -15,7 +15,7 @@ from forms.uploads import MultipleImageField
 from procedures.complaints import actions as p2
 from procedures.complaints.models import (
     NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, ComplaintChannel, ComplaintKind, CustomerRequest, DefectCategory,
-    DefectGrade, DispositionCode, NcAction,
+    DefectGrade, DispositionCode, NcAction, complaint_case_of,
 )
 from forms.models import Customer, Product
 
@@ -45,13 +45,20 @@ def _not_future(form, field):
 def _case(activation):
     if activation is None or not getattr(activation.process, "pk", None):
         return None
-    from procedures.complaints.models import complaint_case_of
-
     return complaint_case_of(activation.process)
 
 
 class ComplaintIntakeForm(StepForm):
     """P2.1 — Market registers a complaint, a return or both (质量信息反馈单)."""
+
+    sections = (
+        (_("Customer"), ("kind", "customer", "contact", "phone", "channel", "received_on")),
+        (_("Delivery"), ("order_reference", "delivery_note", "delivery_date", "product", "specification",
+                         "lot_number", "quantity_delivered", "quantity_affected")),
+        (_("Defect"), ("defect_category", "description", "photos")),
+        (_("What the customer asks for"), ("customer_request", "customer_request_detail",
+                                           "contract_requires_acceptance")),
+    )
 
     kind = forms.ChoiceField(label=_("complaint or return"), choices=ComplaintKind.choices)
     customer = forms.ModelChoiceField(Customer.objects.filter(active=True), label=_("customer"), to_field_name="code",
@@ -102,6 +109,13 @@ class ComplaintIntakeForm(StepForm):
 
 class InspectionForm(StepForm):
     """P2.2 — the quality inspector's quality anomaly handling report (品质异常处理报告)."""
+
+    sections = (
+        (_("Inspection"), ("quantity_inspected", "quantity_defective", "defect_grade", "phenomenon", "photos")),
+        (_("Causes (5M1E)"), ("cause_man", "cause_machine", "cause_material", "cause_method", "cause_environment",
+                              "cause_measurement")),
+        (_("Analysis and measures"), ("cause_summary", "interim_measure", "actions")),
+    )
 
     quantity_inspected = quantity_field(_("quantity inspected"), required=False)
     quantity_defective = quantity_field(_("quantity defective"), required=False, allow_zero=True)
@@ -190,6 +204,7 @@ class ReceiptForm(StepForm):
     """[src 6.6.8] Materials fills the material receipt (物料入库单) of the returned goods."""
 
     formsets = {"lines": ReceiptLineFormSet}
+    formset_legends = {"lines": _("Goods received")}
 
     store_location = forms.CharField(label=_("store / location"), max_length=100,
                                      help_text=_("e.g. the nonconforming-goods area of the finished-goods store"))
@@ -220,6 +235,7 @@ class DispositionForm(StepForm):
     summing to the quantity received (让步接收/返工/返修/降级/报废/退供应商)."""
 
     formsets = {"lines": DispositionLineFormSet}
+    formset_legends = {"lines": _("Disposition lines")}
 
     cost = amount_field(_("cost of the disposition"))
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -285,8 +301,8 @@ class CapaDecisionForm(StepForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         case = _case(self.activation)
-        if case is not None and p2.capa_default(case):
-            self.fields["capa_required"].initial = "yes"
+        if case is not None and p2.capa_default(case):  # a hint, not a preselected answer
+            self.fields["capa_required"].help_text = _("The case is justified: corrective action is expected.")
 
     def clean(self):
         cleaned = super().clean()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership, Role, User, department_label, department_permission
+from accounts.models import Membership, Role, User, department_label, department_permission, scheduler_user
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.i18n import english
@@ -19,9 +19,10 @@ from inbox.notify import notify
 from inbox.signals import process_link
 
 from . import records as record_types
+from .access import can_edit_approval_matrix
 from .models import (
     DOCUMENT_TYPE_ZH, OPEN_STATUSES, Acknowledgement, ApprovalRule, ApproverGroup, DepartmentReview, Document,
-    Revision, RevisionApproval, RevisionFile, RevisionStatus,
+    PeriodicReview, Revision, RevisionApproval, RevisionFile, RevisionStatus,
 )
 
 
@@ -357,7 +358,7 @@ def take_effect(revision, *, now=None):
                          current_state=revision.status)
     document = revision.document
     current = document.revisions.filter(status=RevisionStatus.EFFECTIVE).first()
-    system = revision.approved_by
+    system = scheduler_user()  # the flow makes it take effect on its date, no person: the record says "System"
     if current is not None:
         current.status = RevisionStatus.OBSOLETE if revision.withdrawal else RevisionStatus.SUPERSEDED
         current.ended_at = now
@@ -437,8 +438,6 @@ def documents_due_for_review(today=None):
     that have no review or change under way."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=settings.QMS["PERIODIC_REVIEW_LEAD_DAYS"])
-    from .models import PeriodicReview
-
     busy = Revision.objects.filter(status__in=OPEN_STATUSES).values("document")
     return (Document.objects.filter(next_review_due__lte=horizon, revisions__status=RevisionStatus.EFFECTIVE)
             .exclude(pk__in=busy)
@@ -448,8 +447,6 @@ def documents_due_for_review(today=None):
 
 def open_periodic_review(document):
     """DOC-14: a periodic review of `document` is opened (by the beat job)."""
-    from .models import PeriodicReview
-
     review = PeriodicReview.objects.create(document=document, due_date=document.next_review_due)
     audit.log("document.periodic_review_opened", review, new={"document": document.number,
                                                               "due": document.next_review_due})
@@ -493,8 +490,6 @@ def update_approval_rule(rule, *, actor, reviewing_departments, approver_departm
     A rule names one approver holding a role (the default) or a group with a quorum:
     every member holding the role, or the managers of the distribution; all of them or
     `approvals_needed` of them must approve (workflows/quorum.py)."""
-    from .access import can_edit_approval_matrix
-
     if not can_edit_approval_matrix(actor):
         raise NotPermitted(_("Only the Quality manager edits the approval matrix."))
     if not reviewing_departments:

@@ -23,6 +23,7 @@ from workflows.actions import start_process
 
 from . import actions
 from .access import can_download
+from .flows import DocumentControlFlow
 from .models import ApprovalRule, Document, DocumentType, Revision, RevisionFile, RevisionStatus
 from .stamping import stamped_copy
 
@@ -90,8 +91,6 @@ def download_filename(file):
 
 
 def _start(request, node, data):
-    from procedures.documents.flows import DocumentControlFlow  # noqa: F401  (flows are loaded)
-
     form = node.make_form(data=data, api=True, user=request.user)
     process = start_process(node, actor=request.user, form=form)
     record = Record.objects.filter(process=process).order_by("id").first()
@@ -147,8 +146,6 @@ class DocumentViewSet(ViewSet):
                        "owner_department": serializers.CharField(), "reason": serializers.CharField()}),
                    responses={201: _started})
     def create(self, request):
-        from procedures.documents.flows import DocumentControlFlow
-
         return _start(request, DocumentControlFlow.start_new, json_object(request, allow_multipart=False)[0])
 
     @extend_schema(summary="Request a change to (or the withdrawal of) a document",
@@ -157,8 +154,6 @@ class DocumentViewSet(ViewSet):
                    responses={201: _started})
     @action(detail=True, methods=["post"], url_path="change-requests")
     def change_requests(self, request, pk=None):
-        from procedures.documents.flows import DocumentControlFlow
-
         _members_only(request)
         document = get_object_or_404(Document, pk=pk)
         data = json_object(request, allow_multipart=False)[0]

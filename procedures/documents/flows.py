@@ -12,8 +12,9 @@ from viewflow.workflow import flow
 from accounts.models import Department, Role, User, department_label, department_permission
 from core.access import can_view_processes
 from core.models import Meaning
+from forms.pdf import render_version
 from procedures.documents import actions as p4
-from procedures.documents.models import document_of, periodic_review_of, revision_of
+from procedures.documents.models import Acknowledgement, document_of, periodic_review_of, revision_of
 from procedures.documents.forms import (
     AcknowledgeForm, ChangeRequestForm, DocumentApprovalForm, DocumentReviewForm, DraftForm, NewDocumentForm,
     PeriodicReviewForm,
@@ -21,6 +22,7 @@ from procedures.documents.forms import (
 
 from workflows import quorum
 from workflows.base import QmsFlow, decided, remember
+from procedures.documents.subjects import subjects as subjects_of
 from procedures.documents.models import DocumentChangeProcess
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
@@ -71,6 +73,11 @@ class DocumentControlFlow(QmsFlow):
     process_description = _("PROCEDURES P4: change, approve, issue and review controlled documents.")
     process_summary_template = "{{ process.data.summary }}"
     step_summary_template = "procedures/step_summary.html"
+
+    @classmethod
+    def subjects(cls, processes):
+        """What each process is about, for the task lists and notifications (subjects.py)."""
+        return subjects_of(processes)
 
     # [src 6.2, ISO 7.5.2] Anyone may request a change to (or the withdrawal of) a controlled document.
     start = (
@@ -252,8 +259,6 @@ class DocumentControlFlow(QmsFlow):
         p4.take_effect(revision_of(activation.process))
 
     def render(self, activation):
-        from forms.pdf import render_version
-
         revision = revision_of(activation.process)
         revision.record.refresh_from_db()
         render_version(revision.record.get_version())
@@ -261,13 +266,9 @@ class DocumentControlFlow(QmsFlow):
     def acknowledgement_due(self, task):
         """A read-and-acknowledge task is due when its acknowledgement is (DOC-7), not after
         the default step target."""
-        from procedures.documents.models import Acknowledgement
-
         return Acknowledgement.objects.filter(pk=task.data.get("acknowledgement")).values_list(
             "due_date", flat=True).first()
 
     def acknowledged(self, ctx):
-        from procedures.documents.models import Acknowledgement
-
         p4.acknowledge(Acknowledgement.objects.select_related("revision__record").get(
             pk=ctx.task.data["acknowledgement"]), actor=ctx.actor, sign=ctx.sign)

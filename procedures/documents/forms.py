@@ -8,10 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from core import registry
+from core.registry import flows
 from forms.stepforms import StepForm
 from forms.uploads import MultipleFileField, validate_upload
 
-from .models import Document, DocumentType
+from .binding import flow_key
+from .models import Document, DocumentType, revision_of
 
 DEPARTMENT_CHOICES = [(d.value, d.label) for d in Department]
 
@@ -53,9 +55,6 @@ class ChangeRequestForm(StepForm):
 
 
 def _flow_choices():
-    from procedures.documents.binding import flow_key
-    from core.registry import flows
-
     return [("", "—")] + [(flow_key(f), str(f.process_title)) for f in flows()]
 
 
@@ -113,7 +112,7 @@ class NewDocumentForm(StepForm):
 class DraftForm(StepForm):
     """The owner department prepares the revision."""
 
-    outcome = forms.ChoiceField(label=_("action"), initial="submit", widget=forms.RadioSelect,
+    outcome = forms.ChoiceField(label=_("action"), widget=forms.RadioSelect,
                                 choices=[("submit", _("Submit for review")), ("abandon", _("Abandon this change"))])
     pdf = ControlledPdfField(label=_("controlled PDF"), required=False)
     sources = MultipleFileField(label=_("source files (Word, Excel, images)"), required=False)
@@ -175,7 +174,5 @@ class AcknowledgeForm(StepForm):
 def _revision(activation):
     if activation is None or not getattr(activation.process, "pk", None):
         return None
-    from .models import revision_of
-
     return revision_of(activation.process)
 

@@ -10,9 +10,12 @@ from viewflow.workflow.timers import fire_due_timers
 from weasyprint import HTML
 
 from core import registry
+from core.registry import flows
+from procedures.documents.flows import DocumentControlFlow
 from workflows import actions
-from workflows.demo import act_as
+from workflows.demo import DEMO_PASSWORD, act_as
 
+from .binding import flow_key
 from .models import ApprovalRule, Document
 
 P1 = [
@@ -28,7 +31,7 @@ P1 = [
     ("顾客投诉与退货 Complaints and returns (6.6)", [
         "市场部登记质量信息反馈单；品质部检验退货并填写品质异常处理报告。 Market registers the feedback form; Quality inspects returns and reports the anomaly.",
         "退货成立时资材部填写物料入库单，品质部按不合格品控制程序处置并采取纠正预防措施。 Justified returns are received by Materials and disposed by Quality, with corrective action."]),
-    ("记录 Records (7)", ["订单评审记录表 QR-MK-001；合同变更通知单 QR-MK-002；合同台账 QR-MK-003；生产计划 QR-MC-001；质量信息反馈单；品质异常处理报告；物料入库单。"]),
+    ("记录 Records (7)", ["订单评审记录表 QR-MK-001；合同变更通知单 QR-MK-002；合同台账 QR-MK-003；生产计划 QR-MC-001；质量信息反馈单 QR-QA-002；品质异常处理报告 QR-QA-003；物料入库单 QR-MC-002；客诉与退货分析 QR-MK-004。"]),
 ]
 NC = [("目的 Purpose", ["识别和控制不合格品，防止非预期使用或交付。 Identify and control nonconforming product to prevent its unintended use or delivery."]),
       ("处置 Disposition (ISO 8.7)", ["让步接收、返工、返修、降级、报废、退供应商；返工返修后须重新检验。 Use as is under concession, rework, repair, regrade, scrap, return to supplier; reworked goods are re-inspected."])]
@@ -62,7 +65,7 @@ FORMS = [
      ["订单", "产品", "数量", "物料状况", "计划开工/完工"]),
     ("QR-QA-001", "文件修订审批记录", "Document Revision Approval Record", "quality", "document_revision",
      ["文件编号", "版次", "变更原因", "会审", "批准", "生效日期"]),
-    ("QR-QA-002", "质量信息反馈单", "Quality Information Feedback Form", "quality", "feedback_form",
+    ("QR-QA-002", "质量信息反馈单", "Quality Information Feedback Form", "quality", "quality_feedback",
      ["反馈单号", "客户名称", "型号规格", "批号", "数量", "质量问题描述", "客户要求", "处理意见"]),
     ("QR-QA-003", "品质异常处理报告", "Quality Anomaly Handling Report", "quality", "anomaly_report",
      ["编号", "来源", "批量/检验数/不良数", "缺陷等级", "原因分析", "对策", "处置", "检验员/品质部经理"]),
@@ -70,6 +73,11 @@ FORMS = [
      ["单号", "日期", "来源", "物料编码/名称/规格/数量/批号", "收货人", "联别：财务/市场/成品库"]),
     ("QR-QA-004", "纠正预防措施报告", "Corrective / Preventive Action Report (8D)", "quality", "capa_report",
      ["报告编号", "来源", "D0–D8", "5-Why", "人机料法环测", "措施", "效果验证", "结案"]),
+    ("QR-MK-004", "客诉与退货分析", "Complaint and Return Analysis", "market", "complaint_analysis",
+     ["期间", "按客户/产品/缺陷统计与排列图", "费用", "未关闭及逾期的纠正预防措施", "趋势图", "编制/批准"]),
+    ("QR-MK-005", "顾客需求评审表", "Customer Requirement Review Form", "market", "customer_requirement",
+     ["需求编号", "顾客", "渠道", "类型", "顾客原话", "对我方的含义", "重要度/紧迫度/优先级", "各部门评审", "批准",
+      "跟踪", "评估与答复"]),
 ]
 
 
@@ -91,8 +99,6 @@ def _manager(users, department):
 
 def issue_document(users, password, *, number, zh, en, doc_type, owner, distribution, pdf, governs_flow="",
                    governs_record_type=""):
-    from procedures.documents.flows import DocumentControlFlow
-
     node = DocumentControlFlow.start_new
     data = {"number": number, "title_zh": zh, "title_en": en, "doc_type": doc_type, "owner_department": owner,
             "review_interval_months": 12, "retention_years": 10, "distribution": distribution,
@@ -114,10 +120,6 @@ def issue_document(users, password, *, number, zh, en, doc_type, owner, distribu
 def seed_documents(users, password):
     if Document.objects.exists():
         return 0
-    from core.registry import flows
-
-    from .binding import flow_key
-
     flow_keys = {flow_key(f) for f in flows()}
     types = {t.code for t in registry.all_types()}
     for number, zh, en, owner, flow, sections, distribution in PROCEDURES:
@@ -136,7 +138,5 @@ def seed_documents(users, password):
 def seed(users, password=None):
     """`manage.py seed_demo`: the source procedures and their forms as controlled documents in
     force. Returns a line for the command's output, or None."""
-    from workflows.demo import DEMO_PASSWORD
-
     issued = seed_documents(users, password or DEMO_PASSWORD)
     return f"Issued {issued} controlled documents (procedures and forms), revision A/0." if issued else None

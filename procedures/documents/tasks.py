@@ -3,6 +3,7 @@ import logging
 
 from celery import shared_task
 from . import actions
+from .flows import DocumentControlFlow
 
 logger = logging.getLogger(__name__)
 
@@ -11,8 +12,6 @@ logger = logging.getLogger(__name__)
 def open_periodic_reviews():
     """DOC-14: open a periodic-review task for the owner of every document whose review
     falls due within the lead time (default 30 days). Returns how many were opened."""
-    from procedures.documents.flows import DocumentControlFlow
-
     opened = 0
     for document in actions.documents_due_for_review():
         DocumentControlFlow.start_periodic_review.run(document=document)

@@ -10,20 +10,27 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, TemplateView
+from viewflow.workflow.models import Process
 
 from accounts.models import Department, Role
-from core.access import can_view_processes
+from core.access import can_view_processes, records_visible_to
+from core.downloads import attach_filename
 from core.errors import DomainError
+from core.registry import flows
 
 from . import actions
-from .access import can_download, can_edit_approval_matrix
+from .access import can_download, can_edit_approval_matrix, can_view_documents, downloadable
+from .api import download_filename
+from .binding import flow_key
 from .models import ApprovalRule, ApproverGroup, Document, DocumentType, RevisionFile, RevisionStatus
 from .stamping import stamped_copy
 
 
 class MembersOnly(LoginRequiredMixin, UserPassesTestMixin):
+    """Members, and auditors whose grant is current (read-only: procedures.documents.access)."""
+
     def test_func(self):
-        return can_view_processes(self.request.user)
+        return can_view_documents(self.request.user)
 
 
 class DocumentListView(MembersOnly, ListView):
@@ -47,7 +54,11 @@ class DocumentListView(MembersOnly, ListView):
         context = super().get_context_data(**kwargs)
         for document in context["object_list"]:  # from the prefetched revisions: no query per row
             document.in_force = next((r for r in document.revisions.all() if r.status == RevisionStatus.EFFECTIVE), None)
-        return {**context, "types": DocumentType.choices, "departments": Department.choices}
+        in_force_files = [f for document in context["object_list"] if document.in_force
+                          for f in document.in_force.files.all()]
+        return {**context, "types": DocumentType.choices, "departments": Department.choices,
+                "downloadable": downloadable(self.request.user, in_force_files),
+                "can_request_change": can_view_processes(self.request.user)}
 
 
 class DocumentDetailView(MembersOnly, DetailView):
@@ -66,26 +77,27 @@ class DocumentDetailView(MembersOnly, DetailView):
             revisions=revisions,
             effective=effective,
             acknowledgements=actions.acknowledgement_matrix(effective) if effective else [],
-            downloadable={f.pk for r in revisions for f in r.files.all() if can_download(self.request.user, f)},
+            downloadable=downloadable(self.request.user, [f for r in revisions for f in r.files.all()]),
+            # the records this user may open (an auditor: those the grant covers) are linked, the others named
+            visible_records=set(records_visible_to(self.request.user).filter(
+                pk__in={r.record_id for r in revisions} | {r.raised_from_id for r in revisions if r.raised_from_id})
+                .values_list("pk", flat=True)),
+            can_request_change=can_view_processes(self.request.user),
             processes=self._governed_processes(document),
             flow_chart_url=self._flow_chart_url(document),
         )
         return context
 
     def _governed_processes(self, document):
-        from viewflow.workflow.models import Process
-
         return list(Process.objects.filter(procedure_revision__revision__document=document)
                     .select_related("procedure_revision__revision").order_by("-created")[:50])
 
     def _flow_chart_url(self, document):
-        from core.registry import flows
-
-        from .binding import flow_key
-
         for flow_class in flows():
             if flow_key(flow_class) == document.governs_flow:
-                return flow_class.instance.reverse("chart")
+                # only for whoever may open the flow's pages (an auditor may not)
+                return (flow_class.instance.reverse("chart")
+                        if flow_class.instance.has_view_permission(self.request.user) else None)
         return None
 
 
@@ -105,10 +117,6 @@ def download(request, number, label, file_id):
     else:
         with file.file.open("rb") as handle:
             body, content_type = handle.read(), file.content_type
-    from core.downloads import attach_filename
-
-    from .api import download_filename
-
     return attach_filename(HttpResponse(body, content_type=content_type), download_filename(file))
 
 

@@ -2,9 +2,8 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import AppMenuMixin, Viewset
 
-from core.access import can_view_processes
-
 from . import views
+from .access import can_view_documents
 
 
 class DocumentsViewset(AppMenuMixin, Viewset):
@@ -14,7 +13,7 @@ class DocumentsViewset(AppMenuMixin, Viewset):
     icon = "library_books"
 
     def has_view_permission(self, user, obj=None):
-        return can_view_processes(user)
+        return can_view_documents(user)  # members, and auditors (read-only) while their grant is current
 
     @property
     def index_path(self):

@@ -6,16 +6,20 @@ a new immutable version of the order review record with its audit entries."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import DEPARTMENT_NAMES_ZH, Department, department_label
+from accounts.models import (
+    DEPARTMENT_NAMES_ZH, GENERAL_MANAGER_PERMISSION, Department, Role, department_label, department_permission,
+    scheduler_user,
+)
 from core import audit, records
 from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
+from forms.models import Product
 
 from . import records as record_types
 from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot
 from procedures.order_review.models import (
-    VERDICT_ZH, Attachment, ChangeNotice, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind, OrderLine,
-    OrderReview, OrderReviewStatus, ProductionPlan, REVIEWING_DEPARTMENTS, ReviewRound, Verdict,
+    VERDICT_ZH, Attachment, ChangeNotice, ChangeReceipt, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind,
+    OrderLine, OrderReview, OrderReviewStatus, ProductionPlan, REVIEWING_DEPARTMENTS, ReviewRound, Verdict,
 )
 
 
@@ -151,7 +155,7 @@ def after_reviews(review, *, actor=None):
     """Join reached: to approval when every verdict is 'can meet', else to negotiation."""
     review.status = OrderReviewStatus.AWAITING_APPROVAL if all_can_meet(review) else OrderReviewStatus.NEGOTIATION
     review.save(update_fields=["status"])
-    _new_version(review, actor or review.started_by, "reviews complete")
+    _new_version(review, actor or scheduler_user(), "reviews complete")  # the flow's own step: the system's
 
 
 # --- P1.3 negotiation ------------------------------------------------------------------------------------
@@ -242,8 +246,6 @@ def departments_to_acknowledge(review, process):
 
 def acknowledge_change(notice, *, department, actor, data, sign):
     """接收人/签收: the department confirms it has received the approved change."""
-    from procedures.order_review.models import ChangeReceipt
-
     if notice.status != "approved":
         raise WrongState(_("Only an approved change is signed for."), current_state=notice.status)
     if department not in notice.affected_departments:
@@ -280,8 +282,6 @@ def request_change(*, process, actor, data, sign):
 def approval_permission(review):
     """src 4.3: a contract is approved by the General Manager (or an authorised deputy);
     a plain order by the Market manager."""
-    from accounts.models import GENERAL_MANAGER_PERMISSION, Role, department_permission
-
     if review.kind == OrderKind.CONTRACT:
         return GENERAL_MANAGER_PERMISSION
     return department_permission(Department.MARKET, Role.MANAGER)
@@ -338,8 +338,6 @@ def decide_approval(review, *, actor, data, meaning, sign):
 
 
 def _restore_lines(review, lines):
-    from forms.models import Product
-
     products = {p.code: p for p in Product.objects.filter(code__in=[l["product_code"] for l in lines])}
     _set_lines(review, [{**l, "product": products[l["product_code"]]} for l in lines])
 

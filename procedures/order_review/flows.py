@@ -16,7 +16,8 @@ from procedures.order_review.forms import (
 )
 
 from workflows.base import QmsFlow, decided, remember, staff
-from procedures.order_review.models import OrderReviewProcess, order_review_of
+from procedures.order_review.subjects import subjects as subjects_of
+from procedures.order_review.models import ChangeNotice, OrderReviewProcess, order_review_of
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
@@ -54,6 +55,11 @@ class OrderReviewFlow(QmsFlow):
     process_description = _("PROCEDURES P1: review an order or contract before accepting it.")
     process_summary_template = "{{ process.order_review.record.number }} · {{ process.order_review.customer }}"
     step_summary_template = "order_review/step_summary.html"
+
+    @classmethod
+    def subjects(cls, processes):
+        """What each process is about, for the task lists and notifications (subjects.py)."""
+        return subjects_of(processes)
 
     # [src 6.3 / P1.1] Market: receive the order or contract and start the review.
     start = (
@@ -219,8 +225,6 @@ class OrderReviewFlow(QmsFlow):
         render_version(review.record.get_version())
 
     def acknowledge(self, ctx):
-        from procedures.order_review.models import ChangeNotice
-
         notice = ChangeNotice.objects.select_related("record").get(pk=ctx.task.data["notice"])
         p1.acknowledge_change(notice, department=ctx.task.data["department"], actor=ctx.actor, data=ctx.data,
                               sign=ctx.sign)

@@ -5,13 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-from forms.fields import BaseLinesFormSet
+from forms.fields import CHOOSE, BaseLinesFormSet
 from forms.stepforms import StepForm
 from forms.uploads import MultipleFileField
 
 from procedures.order_review.models import (
     REVIEWING_DEPARTMENTS, ChangeCategory, MaterialReadiness, OrderKind, OrderReview, OrderReviewStatus, ReviewMethod,
-    Verdict,
+    Verdict, order_review_of,
 )
 from forms.models import Customer, Product
 
@@ -58,6 +58,15 @@ class IntakeForm(StepForm):
     """P1.1 — Market receives the order or contract and starts the review."""
 
     formsets = {"lines": LineFormSet}
+    formset_legends = {"lines": _("Order lines")}
+    sections = (
+        (_("Order"), ("kind", "customer", "order_number", "order_date", "verbal", "verbal_confirmation")),
+        (_("Commercial terms"), ("payment_terms", "delivery_place", "transport", "quote_reference",
+                                 "quote_differences")),
+        (_("Requirements"), ("special_requirements", "implied_requirements", "statutory_requirements",
+                             "after_delivery_requirements")),
+        (_("Review"), ("sample", "review_method", "attachments")),
+    )
 
     kind = forms.ChoiceField(label=_("order or contract"), choices=OrderKind.choices)
     customer = forms.ModelChoiceField(Customer.objects.filter(active=True), label=_("customer"), to_field_name="code",
@@ -128,9 +137,10 @@ class ReviewForm(StepForm):
 class MaterialsReviewForm(ReviewForm):
     """P1.2 / src 6.3.7 — materials also state whether the materials can meet production needs."""
 
+    # no answer is given for them: an empty first option, and required (forms.fields.explicit_choice)
     material_readiness = forms.ChoiceField(
-        label=_("material readiness"),
-        choices=MaterialReadiness.choices,
+        label=_("material readiness"), required=True,
+        choices=[("", CHOOSE)] + MaterialReadiness.choices,
     )
 
 
@@ -138,6 +148,7 @@ class NegotiationForm(StepForm):
     """P1.3 — Market records the outcome of negotiating with the customer."""
 
     formsets = {"lines": LineFormSet}
+    formset_legends = {"lines": _("Order lines after the change")}
 
     OUTCOMES = [("change", _("Customer accepts a change: issue a change notice")),
                 ("conditions_accepted", _("Customer accepts the stated conditions")),
@@ -266,8 +277,6 @@ class ChangeRequestForm(StepForm):
 def _order_review(activation):
     if activation is None or not getattr(activation.process, "pk", None):
         return None
-    from procedures.order_review.models import order_review_of
-
     return order_review_of(activation.process)
 
 

@@ -3,38 +3,185 @@ what a record version holds, built from the working tables by the actions and re
 verify_audit to find edits that went around them."""
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DEPARTMENT_NAMES_ZH, Department
 from core.i18n import english
-from core.registry import RecordType, register, register_status_labels
+from core.registry import (
+    RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
+)
 
-from .models import VERDICT_ZH, Verdict
+from .models import VERDICT_ZH, ChangeCategory, OrderReviewStatus, Verdict
 
 
 def _snapshot(record):
     return snapshot_for_record(record)  # defined below: the registry keeps this function, not its name
 
 
+# --- how the record page and the history API name the fields (the PDFs' labels; core.diffs) -----------------
+
+CUSTOMER_LABELS = {
+    "customer": ("客户", "Customer"), "customer.name_zh": ("中文名称", "Name (Chinese)"),
+    "customer.name_en": ("英文名称", "Name (English)"), "customer.code": ("客户代码", "Customer code"),
+    "customer.address": ("地址", "Address"), "customer.contact": ("联系人", "Contact"),
+    "customer.phone": ("电话", "Phone"),
+}
+
+
+def line_labels(prefix):
+    """The labels of a product line table (_lines.html) at `prefix` ("lines", "before", …)."""
+    return {
+        f"{prefix}[]": ("第 {} 行", "Line {}"), f"{prefix}[].position": ("序号", "No."),
+        f"{prefix}[].product_code": ("产品代码", "Product code"), f"{prefix}[].product_name_zh": ("产品名称", "Product"),
+        f"{prefix}[].product_name_en": ("产品英文名称", "Product (English)"),
+        f"{prefix}[].specification": ("规格", "Specification"), f"{prefix}[].quantity": ("数量", "Qty"),
+        f"{prefix}[].unit": ("单位", "Unit"), f"{prefix}[].unit_price": ("单价", "Unit price"),
+        f"{prefix}[].packaging": ("包装", "Packaging"), f"{prefix}[].delivery_date": ("交期", "Delivery"),
+    }
+
+
+def line_formats(prefix):
+    return {f"{prefix}[].quantity": "number", f"{prefix}[].unit_price": "number", f"{prefix}[].delivery_date": "date"}
+
+
+ORDER_REVIEW_LABELS = {
+    "record_number": ("记录编号", "Record No."), **CUSTOMER_LABELS,
+    "order_number": ("订单号", "Order No."), "kind": ("类别", "Kind"), "order_date": ("订单日期", "Order date"),
+    "review_method": ("评审方式", "Review method"), "is_sample": ("样品订单", "Sample order"),
+    "sample_rule": ("样品判定", "Sample rule"), "verbal": ("口头订单", "Verbal order"),
+    "verbal_confirmation": ("口头确认", "Verbal confirmation"), "payment_terms": ("付款条件", "Payment terms"),
+    "delivery_place": ("交货地点", "Delivery place"), "transport": ("包装运输", "Packaging / transport"),
+    "special_requirements": ("特殊要求", "Special requirements"),
+    "implied_requirements": ("隐含要求", "Unstated but needed requirements"),
+    "statutory_requirements": ("法律法规要求", "Statutory / regulatory"),
+    "after_delivery_requirements": ("交付及交付后要求", "Delivery / after-delivery"),
+    "quote_reference": ("报价单", "Quotation"), "quote_differences": ("与报价差异", "Differences from quotation"),
+    "differences_resolution": ("差异处理", "Resolution"),
+    "lines": ("产品明细", "Line items"), **line_labels("lines"),
+    "attachments": ("附件", "Attachments"), "attachments[]": ("附件 {name}", "Attachment {name}"),
+    "attachments[].name": ("文件名", "File name"), "attachments[].size": ("大小", "Size"),
+    "attachments[].sha256": ("SHA-256", "SHA-256"),
+    "total_amount": ("合计金额", "Total amount"), "revision": ("修订", "Revision"), "status": ("状态", "Status"),
+    "rounds": ("部门评审意见", "Department opinions"), "rounds[]": ("第 {} 轮评审", "Review round {}"),
+    "rounds[].number": ("轮次", "Round"), "rounds[].departments": ("参与评审部门", "Departments asked"),
+    "rounds[].change_notice": ("变更通知", "Change notice"),
+    "rounds[].reviews": ("", ""),  # "第 1 轮评审 › 品质部 › 意见" "rounds[].reviews[].department": ("部门", "Department"),
+    "rounds[].reviews[].department_zh": None, "rounds[].reviews[].department_en": None,
+    "rounds[].reviews[].verdict": ("结论", "Verdict"), "rounds[].reviews[].verdict_zh": None,
+    "rounds[].reviews[].verdict_en": None, "rounds[].reviews[].comment": ("意见", "Comment"),
+    "rounds[].reviews[].material_readiness": ("物料", "Material"),
+    "rounds[].reviews[].reviewer": ("评审人", "Reviewer"), "rounds[].reviews[].reviewed_at": ("日期", "Date"),
+    "conclusion": ("评审结论", "Conclusion"), "declined_reason": ("不接受原因", "Declined reason"),
+    "approval": ("批准", "Approval"), "approval.decision": ("批准决定", "Decision"),
+    "approval.approver": ("批准人", "Approver"), "approval.approved_at": ("批准日期", "Date"),
+}
+ORDER_REVIEW_FORMATS = {
+    "kind": "OrderKind", "order_date": "date", "review_method": "ReviewMethod", "sample_rule": "SampleRule",
+    **line_formats("lines"), "attachments[].size": "bytes", "total_amount": "number",
+    "status": "OrderReviewStatus",
+    "rounds[].departments": "Department", "rounds[].reviews[].department": "Department",
+    "rounds[].reviews[].verdict": "Verdict", "rounds[].reviews[].material_readiness": "MaterialReadiness",
+    "approval.decision": "Meaning",
+}
+ORDER_REVIEW_KEYS = {"lines": "position", "attachments": "sha256", "rounds": "number", "rounds[].reviews": "department"}
+
+CHANGE_NOTICE_LABELS = {
+    "record_number": ("记录编号", "Record No."), **CUSTOMER_LABELS,
+    "order_record_number": ("订单评审记录", "Order review record"), "order_number": ("订单号", "Order No."),
+    "original_order_date": ("原订单日期", "Original order date"), "change_date": ("变更日期", "Change date"),
+    "category": ("变更类别", "Category"), "category_zh": None, "category_en": None, "status": ("状态", "Status"),
+    "customer_confirmed": ("客户确认", "Customer confirmed"), "after_approval": ("批准后变更", "After approval"),
+    "reason": ("变更原因", "Reason for change"),
+    "before": ("变更前", "Before"), **line_labels("before"), "after": ("变更后", "After"), **line_labels("after"),
+    "affected_departments": ("受影响部门", "Affected departments"),
+    "receipts": ("接收签收", "Receipt by the departments concerned"), "receipts[].department": ("部门", "Department"),
+    "receipts[].department_zh": None, "receipts[].department_en": None,
+    "receipts[].receiver": ("接收人", "Receiver"), "receipts[].received_at": ("签收时间", "Received at"),
+    "receipts[].comment": ("备注", "Comment"),
+}
+CHANGE_NOTICE_FORMATS = {
+    "original_order_date": "date", "change_date": "date", "category": "ChangeCategory",
+    "status": "ChangeNoticeStatus", **line_formats("before"), **line_formats("after"),
+    "affected_departments": "Department", "receipts[].department": "Department",
+}
+CHANGE_NOTICE_KEYS = {"before": "position", "after": "position", "receipts": "department"}
+
+PRODUCTION_PLAN_LABELS = {
+    "record_number": ("记录编号", "Record No."), **CUSTOMER_LABELS,
+    "order_record_number": ("订单评审记录", "Order review record"), "order_number": ("订单号", "Order No."),
+    "order_revision": ("订单修订", "Order revision"), "planned_start": ("计划开工", "Planned start"),
+    "planned_finish": ("计划完工", "Planned finish"), "material_readiness": ("物料状况", "Material readiness"),
+    "author": ("编制", "Author"), "lines": ("生产明细", "Lines to produce"), **line_labels("lines"),
+    "notes": ("备注", "Notes"),
+}
+PRODUCTION_PLAN_FORMATS = {"planned_start": "date", "planned_finish": "date",
+                           "material_readiness": "MaterialReadiness", **line_formats("lines")}
+
+
 ORDER_REVIEW = register(RecordType(
     code="order_review", prefix="OR", title_zh="订单评审记录表", title_en="Order Review Record Sheet",
     form_code="QR-MK-001", form_revision="A/0", pdf_template="order_review/pdf/order_review.html",
-    snapshot=_snapshot,
+    snapshot=_snapshot, field_labels=ORDER_REVIEW_LABELS, field_formats=ORDER_REVIEW_FORMATS,
+    list_keys=ORDER_REVIEW_KEYS, state_fields=frozenset({"status"}),
 ))
 CHANGE_NOTICE = register(RecordType(
     code="change_notice", prefix="CCN", title_zh="合同变更通知单", title_en="Contract Change Notice",
     form_code="QR-MK-002", form_revision="A/0", pdf_template="order_review/pdf/change_notice.html",
-    snapshot=_snapshot,
+    snapshot=_snapshot, field_labels=CHANGE_NOTICE_LABELS, field_formats=CHANGE_NOTICE_FORMATS,
+    list_keys=CHANGE_NOTICE_KEYS, state_fields=frozenset({"status"}),
 ))
 PRODUCTION_PLAN = register(RecordType(
     code="production_plan", prefix="PP", title_zh="生产计划", title_en="Production / Work Plan",
     form_code="QR-MC-001", form_revision="A/0", pdf_template="order_review/pdf/production_plan.html",
-    snapshot=_snapshot,
+    snapshot=_snapshot, field_labels=PRODUCTION_PLAN_LABELS, field_formats=PRODUCTION_PLAN_FORMATS,
+    list_keys={"lines": "position"},
 ))
 
 
-def register_statuses():
-    from .models import OrderReviewStatus
+NEGOTIATION_OUTCOMES = {"change": _("the customer accepts a change"),
+                        "conditions_accepted": _("the customer accepts the stated conditions"),
+                        "declined": _("the order is declined")}
 
+# What the audit trail says P1 did (core.diffs): the new values fill the placeholders.
+register_action_texts({
+    "order_review.received": _("registered order %(order_number)s (%(lines)s lines)"),
+    "order_review.department_reviewed": Sentence(
+        _("recorded the review of %(department)s in round %(round)s: %(verdict)s"),
+        {"department": "Department", "verdict": "Verdict"}),
+    "order_review.negotiated": Sentence(_("recorded the negotiation: %(outcome)s"),
+                                        {"outcome": lambda code: NEGOTIATION_OUTCOMES.get(code, code)}),
+    "order_review.decided": Sentence(_("decided: %(decision)s"), {"decision": "Meaning"}),
+    "ledger.entered": _("entered contract %(contract_number)s in the contract ledger"),
+    "ledger.revised": _("revised the contract ledger entry"),
+    "change_notice.issued": Sentence(_("issued the change notice for %(order)s (%(category)s)"),
+                                     {"category": "ChangeCategory"}),
+    "change_notice.acknowledged": Sentence(_("acknowledged the change notice for %(department)s"),
+                                           {"department": "Department"}),
+    "production_plan.written": _("wrote the production plan for %(order)s (%(start)s to %(finish)s)"),
+})
+# The reasons P1's record versions are stored with, in the reader's language.
+register_version_reasons({
+    "order received": _("order received"),
+    "reviews complete": _("all reviews in"),
+    "change notice issued": _("change notice issued"),
+    "plan written": _("plan written"),
+    "approved": Sentence(_("approved")),
+    "rejected": Sentence(_("rejected")),
+    "declined": Sentence(_("declined")),
+    "^(?P<department>[a-z_]+) review, round (?P<round>[0-9]+)$": Sentence(
+        _("%(department)s review, round %(round)s"), {"department": "Department"}),
+    "^negotiation: (?P<outcome>[a-z_]+)$": Sentence(
+        _("negotiation: %(outcome)s"), {"outcome": lambda code: NEGOTIATION_OUTCOMES.get(code, code)}),
+    r"^change notice (?P<number>\S+): (?P<reason>.*)$": _("change notice %(number)s: %(reason)s"),
+    "^received by (?P<department>[a-z_]+)$": Sentence(_("received by %(department)s"), {"department": "Department"}),
+    "^(?P<meaning>approved|rejected): (?P<conclusion>.*)$": Sentence(
+        _("%(meaning)s: %(conclusion)s"), {"meaning": "Meaning"}),
+    r"^change (?P<number>\S+) (?P<status>[a-z_]+); order stands as approved$": Sentence(
+        _("change %(number)s %(status)s; the order stands as approved"), {"status": "ChangeNoticeStatus"}),
+})
+
+
+def register_statuses():
     register_status_labels(OrderReviewStatus)
 
 
@@ -99,8 +246,6 @@ def order_review_snapshot(review):
 
 
 def change_notice_snapshot(notice):
-    from procedures.order_review.models import ChangeCategory
-
     review = notice.order_review
     return {
         "record_number": notice.record.number, "order_record_number": review.record.number,

@@ -11,7 +11,13 @@ document.querySelectorAll(".qms-formset").forEach(function (fs) {
           var v = el.getAttribute(attr);
           if (v) el.setAttribute(attr, v.replace(new RegExp(prefix + "-(\\d+|__prefix__)-"), prefix + "-" + index + "-"));
         });
+        // "quantity, line 2" for a screen reader (the pattern comes translated from the page)
+        if (el.dataset.column && fs.dataset.lineLabel) {
+          el.setAttribute("aria-label", fs.dataset.lineLabel.replace("__column__", el.dataset.column).replace("__line__", index + 1));
+        }
       });
+      var number = row.querySelector(".qms-line__number");
+      if (number) number.textContent = index + 1;
     });
     total.value = rows.length;
   }

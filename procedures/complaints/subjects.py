@@ -1,0 +1,30 @@
+"""What a P2 process is about, in one line for the task lists, notifications and e-mails
+(ComplaintFlow.subjects): the feedback form's number, the customer and the product, e.g.
+"QF-2026-0002 · 华东电子科技有限公司 · P-1001 精密轴承座"; for the periodic analysis its number
+and period."""
+from core.choices import in_language
+from workflows.models import artifacts_of
+
+from .models import ComplaintAnalysis, ComplaintCase
+
+
+def _name(row):
+    return str(in_language(row.name_zh, row.name_en or row.name_zh))
+
+
+def case_subject(case):
+    return " · ".join((case.record.number, _name(case.customer), f"{case.product.code} {_name(case.product)}"))
+
+
+def analysis_subject(analysis):
+    return f"{analysis.record.number} · {analysis.period_start.isoformat()} – {analysis.period_end.isoformat()}"
+
+
+def subjects(processes):
+    """{process pk: subject} in two queries however many processes."""
+    found = {pk: case_subject(case) for pk, case in artifacts_of(
+        processes, ComplaintCase, select_related=("record", "customer", "product")).items()}
+    rest = [process for process in processes if process.pk not in found]
+    found.update({pk: analysis_subject(analysis) for pk, analysis in artifacts_of(
+        rest, ComplaintAnalysis, select_related=("record",)).items()})
+    return found

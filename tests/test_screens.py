@@ -1,0 +1,141 @@
+"""One look, both languages, any width: the main pages of each menu (staff, approver,
+auditor) in zh-Hans and English at a phone's 390 px and a laptop's 1366 px, in a real browser
+(Debian's chromium through Playwright). For each page: it loads (< 400, not the login page),
+the browser console stays clean, a phone never scrolls sideways, and no raw code
+(dept_..., DONE, NEW, STARTED, {'...}, False, None) shows where a label belongs.
+Screenshots: var/screenshots/screens/<role>-<page>-<lang>-<width>.png."""
+import re
+
+import pytest
+from test_browser_journey import CHROMIUM, SHOTS, browser  # noqa: F401 (the fixture)
+
+from workflows.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENS = SHOTS / "screens"
+WIDTHS = (390, 1366)
+LANGUAGES = ("zh-hans", "en")
+AUDITOR_PASSWORD = "Screens-pass-2026"
+# whole words only: "None" inside "Nonexistent" or "NEW" inside "NEWS" is no raw value, nor the
+# bilingual "无 None" a record prints for an empty requirement
+RAW = re.compile(r"\bdept_\w*|\{'|(?<![\w-])(?:DONE|NEW|STARTED|False|(?<!无 )None)(?![\w-])")
+
+# the innermost elements reaching past the right edge (named in the failure message)
+WIDE = """width => { const right = el => Math.max(el.getBoundingClientRect().right, el.getBoundingClientRect().left + el.scrollWidth);
+    return [...document.querySelectorAll('body *')].filter(el => right(el) > width + 1
+    && ![...el.children].some(child => right(child) > width + 1))
+    .slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined
+    ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(right(el))); }"""
+STAFF_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qms/dashboard/",
+               "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
+               "notifications": "/qms/notifications/"}
+ROLES = {
+    "market": STAFF_PAGES,
+    "quality": {"inbox": "/qms/inbox/", "queue": "/qms/queue/"},
+    "quality_mgr": {**STAFF_PAGES, "evidence": "/qms/evidence/"},
+    "visitor": {"auditor": "/qms/auditor/", "records": "/qms/records/", "record": "{record}",
+                "evidence": "/qms/evidence/"},
+}
+
+
+@pytest.fixture
+def world(people, order_data):
+    from django.contrib.auth import get_user_model
+    from p1_driver import open_task, start
+
+    from evidence.grants import grant_auditor_access
+    from procedures.order_review.models import OrderReview
+    from workflows import actions
+
+    process = start(people["market"], order_data(number="PO-SCREENS-1"))
+    start(people["market"], order_data(number="PO-SCREENS-2"))
+    # quality's own inbox has a row to show as a card; the other reviews wait in the queues
+    actions.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+    visitor = get_user_model().objects.create_user("visitor", password=AUDITOR_PASSWORD, display_name="Visitor")
+    grant_auditor_access(visitor, granted_by=people["admin"], reason="external audit 2026")
+    return {"record": f"/qms/records/{OrderReview.objects.get(order_number='PO-SCREENS-1').record.number}/"}
+
+
+def log_in(chromium, base, username, language):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", AUDITOR_PASSWORD if username == "visitor" else DEMO_PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return context, page, errors
+
+
+def look(page, errors, url, name):
+    """Open `url` at the page's current width; the list of problems found (empty: all good)."""
+    problems = []
+    errors.clear()
+    response = page.goto(url)
+    page.wait_for_load_state("networkidle")
+    if response is None or response.status >= 400 or "/login" in page.url:
+        return [f"{name}: status {response and response.status} at {page.url}"]
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    if errors:
+        problems.append(f"{name}: console errors {errors[:3]}")
+    width = page.viewport_size["width"]
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    if width < 600 and scroll > width:
+        problems.append(f"{name}: scrolls sideways ({scroll} > {width}): {page.evaluate(WIDE, width)}")
+    text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+    raw = sorted({match.group(0) for match in RAW.finditer(text)})
+    if raw:
+        problems.append(f"{name}: raw codes {raw}")
+    return problems
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_main_pages_read_well_in_both_languages_at_phone_and_laptop_width(browser, live_server, world, language):  # noqa: F811
+    problems = []
+    for username, pages in ROLES.items():
+        context, page, errors = log_in(browser, live_server.url, username, language)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            for page_name, path in pages.items():
+                lang = "zh" if language == "zh-hans" else "en"
+                problems += look(page, errors, live_server.url + path.format(**world),
+                                 f"{username}-{page_name}-{lang}-{width}")
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_a_task_list_on_a_phone_is_a_stack_of_labelled_cards(browser, live_server, world):  # noqa: F811
+    context, page, _errors = log_in(browser, live_server.url, "quality", "en")
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{live_server.url}/qms/queue/")
+    cell = page.locator(".qms-task-table tbody tr td[data-label]").first
+    assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+    assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Subject"'
+    assert not page.locator(".qms-task-table thead").is_visible() or \
+        page.locator(".qms-task-table thead").bounding_box()["height"] <= 1
+    # at a laptop's width the same list is a table, its due date on one line
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"
+    due = page.locator(".qms-task-table tbody tr td:nth-child(3)").first
+    assert due.evaluate("td => getComputedStyle(td).whiteSpace") == "nowrap"
+    context.close()
+
+
+@pytest.mark.parametrize("page_name", ["inbox", "records", "record"])
+def test_no_serious_accessibility_violations(browser, live_server, world, page_name):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, page, _errors = log_in(browser, live_server.url, "quality", "en")
+    path = {"inbox": "/qms/inbox/", "records": "/qms/records/", "record": world["record"]}[page_name]
+    page.goto(live_server.url + path)
+    results = Axe().run(page)
+    serious = [(violation["id"], violation["impact"], len(violation["nodes"]), violation["nodes"][0]["target"])
+               for violation in results.response["violations"] if violation["impact"] in ("serious", "critical")]
+    context.close()
+    assert not serious, serious
