@@ -4,6 +4,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from core.models import Record
 from inbox import rows
 from inbox.escalation import task_link
 from inbox.models import Escalation, TaskDeadline
@@ -79,3 +80,16 @@ def task_release(task, user):
     else:
         info["person"] = target
     return info
+
+
+@register.simple_tag
+def process_subject(process):
+    """What a process is about, as its procedure names it (QmsFlow.subjects), or ""."""
+    subject = getattr(process.flow_class, "subject", None)
+    return subject(process) if subject else ""
+
+
+@register.simple_tag
+def process_records(process):
+    """The controlled records a process made, oldest first (for the process page)."""
+    return Record.objects.filter(process_id=process.pk).order_by("id")
