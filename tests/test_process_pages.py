@@ -28,3 +28,16 @@ def test_the_order_review_process_page_names_its_subject_and_records(people, ord
     text = re.sub(r"<[^>]+>", " ", card)
     for raw in ("False", "True", "None", "artifact", "flow_class"):
         assert not re.search(rf"\b{raw}\b", text), raw
+
+
+def test_the_cancel_button_is_shown_only_to_those_who_may_cancel(people, order_data, admin_user):
+    process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-PAGE-2"))
+    process.status = "NEW"  # a process not yet under way: viewflow offers Cancel for those
+    process.save(update_fields=["status"])
+    cancel = f"/{process.pk}/cancel/"
+    staff, admin = Client(), Client()
+    staff.force_login(people["market"])
+    admin.force_login(admin_user)
+    assert cancel not in staff.get(process_link(process)).content.decode()
+    assert staff.get(process_link(process).rstrip("/") + "/cancel/").status_code == 403
+    assert cancel in admin.get(process_link(process)).content.decode()

@@ -93,3 +93,9 @@ def process_subject(process):
 def process_records(process):
     """The controlled records a process made, oldest first (for the process page)."""
     return Record.objects.filter(process_id=process.pk).order_by("id")
+
+
+@register.simple_tag
+def can_manage_process(process, user):
+    """Whether `user` may cancel or manage `process` (the flow's own rule: has_manage_permission)."""
+    return bool(process.flow_class.instance.has_manage_permission(user, process))
