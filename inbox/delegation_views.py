@@ -38,9 +38,9 @@ class PersonChoiceField(forms.ModelChoiceField):
 class DelegationForm(forms.Form):
     delegator = PersonChoiceField(label=gettext_lazy("absent person"), queryset=User.objects.none(), required=False)
     substitute = PersonChoiceField(label=gettext_lazy("substitute"), queryset=User.objects.none())
-    starts_on = forms.DateField(label=gettext_lazy("absent from"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("absent from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     ends_on = forms.DateField(label=gettext_lazy("absent until (inclusive)"),
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=gettext_lazy("reason"), max_length=300,
                              help_text=gettext_lazy("e.g. annual leave, business trip"))
 
