@@ -190,7 +190,6 @@ class Meaning(BilingualChoices):
     ACKNOWLEDGED = "acknowledged", "签收", "Acknowledged (read and understood)"
 
 
-MEANING_ZH = {member.value: member.zh for member in Meaning}  # derived: the labels live on Meaning
 
 
 class Signature(AppendOnlyModel):

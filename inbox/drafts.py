@@ -10,7 +10,6 @@ is completed (`workflows.actions.complete_step`).
 A draft is not a record: its audit entry (`task.draft_saved`) names the fields saved,
 never their values."""
 from django import forms
-from django import forms as django_forms
 from django.db import transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
@@ -163,7 +162,7 @@ def prefill(form, data):
         if name not in data:
             continue
         value = data[name]
-        if isinstance(field, django_forms.BooleanField):
+        if isinstance(field, forms.BooleanField):
             value = _as_bool(value)
         form.initial[name] = value
     for name, formset in list(form.nested.items()):

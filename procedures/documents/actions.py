@@ -21,7 +21,7 @@ from inbox.signals import process_link
 from . import records as record_types
 from .access import can_edit_approval_matrix
 from .models import (
-    DOCUMENT_TYPE_ZH, OPEN_STATUSES, Acknowledgement, ApprovalRule, ApproverGroup, DepartmentReview, Document,
+    OPEN_STATUSES, Acknowledgement, ApprovalRule, ApproverGroup, DepartmentReview, Document, DocumentType,
     PeriodicReview, Revision, RevisionApproval, RevisionFile, RevisionStatus,
 )
 
@@ -34,7 +34,7 @@ def revision_snapshot(revision):
     return {
         "record_number": revision.record.number,
         "document": {"number": document.number, "title_zh": document.title_zh, "title_en": document.title_en,
-                     "type": document.doc_type, "type_zh": DOCUMENT_TYPE_ZH[document.doc_type],
+                     "type": document.doc_type, "type_zh": DocumentType(document.doc_type).zh,
                      "type_en": english(document.get_doc_type_display()),
                      "owner_department": document.owner_department,
                      "owner": department_label(document.owner_department),

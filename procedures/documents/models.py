@@ -22,7 +22,6 @@ class DocumentType(BilingualChoices):
     EXTERNAL = "external", "外来文件", "Document of external origin"
 
 
-DOCUMENT_TYPE_ZH = {member.value: member.zh for member in DocumentType}  # derived: the labels live on DocumentType
 
 
 class RevisionStatus(models.TextChoices):

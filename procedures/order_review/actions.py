@@ -16,9 +16,9 @@ from core.errors import InvalidInput, NotPermitted, WrongState
 from forms.models import Product
 
 from . import records as record_types
-from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot
+from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot, review_row_data
 from procedures.order_review.models import (
-    VERDICT_ZH, Attachment, ChangeNotice, ChangeReceipt, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind,
+    Attachment, ChangeNotice, ChangeReceipt, DepartmentReview, LedgerEntry, LedgerRevision, OrderKind,
     OrderLine, OrderReview, OrderReviewStatus, ProductionPlan, REVIEWING_DEPARTMENTS, ReviewRound, Verdict,
 )
 
@@ -134,13 +134,7 @@ def _version_with(review, review_row):
     needs the signature, and the signature needs the version that shows the row."""
     snapshot = order_review_snapshot(review)
     rnd = snapshot["rounds"][-1]
-    rnd["reviews"].append({
-        "department": review_row.department, "department_zh": DEPARTMENT_NAMES_ZH[review_row.department],
-        "department_en": english(Department(review_row.department).label), "verdict": review_row.verdict,
-        "verdict_zh": VERDICT_ZH[review_row.verdict], "verdict_en": english(Verdict(review_row.verdict).label),
-        "comment": review_row.comment, "material_readiness": review_row.material_readiness,
-        "reviewer": review_row.reviewer.printed_name, "reviewed_at": review_row.reviewed_at,
-    })
+    rnd["reviews"].append(review_row_data(review_row))
     rnd["reviews"].sort(key=lambda r: r["department"])
     return records.add_version(review.record, actor=review_row.reviewer, data=snapshot,
                                reason=f"{review_row.department} review, round {rnd['number']}")

@@ -137,7 +137,6 @@ class Verdict(BilingualChoices):
     CANNOT_MEET = "cannot_meet", "不能满足", "Cannot meet"
 
 
-VERDICT_ZH = {member.value: member.zh for member in Verdict}  # derived: the labels live on Verdict
 
 REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS]
 

@@ -11,7 +11,7 @@ from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
 
-from .models import VERDICT_ZH, ChangeCategory, OrderReviewStatus, Verdict
+from .models import ChangeCategory, OrderReviewStatus, Verdict
 
 
 def _snapshot(record):
@@ -192,6 +192,18 @@ def _line(line):
             "packaging": line.packaging, "delivery_date": line.delivery_date}
 
 
+def review_row_data(row):
+    """One department's review as the record holds it (also for a row not saved yet: the version
+    the reviewer signs already shows it)."""
+    return {
+        "department": row.department, "department_zh": Department(row.department).zh,
+        "department_en": english(Department(row.department).label), "verdict": row.verdict,
+        "verdict_zh": Verdict(row.verdict).zh, "verdict_en": english(Verdict(row.verdict).label),
+        "comment": row.comment, "material_readiness": row.material_readiness,
+        "reviewer": row.reviewer.printed_name, "reviewed_at": row.reviewed_at,
+    }
+
+
 def order_review_snapshot(review):
     lines = list(review.lines.select_related("product"))
     rounds = []
@@ -200,13 +212,7 @@ def order_review_snapshot(review):
             "number": rnd.number,
             "departments": rnd.departments,
             "change_notice": rnd.change_notice.record.number if rnd.change_notice else None,
-            "reviews": [{
-                "department": r.department, "department_zh": DEPARTMENT_NAMES_ZH[r.department],
-                "department_en": english(Department(r.department).label), "verdict": r.verdict,
-                "verdict_zh": VERDICT_ZH[r.verdict], "verdict_en": english(Verdict(r.verdict).label),
-                "comment": r.comment, "material_readiness": r.material_readiness,
-                "reviewer": r.reviewer.printed_name, "reviewed_at": r.reviewed_at,
-            } for r in rnd.reviews.all()],
+            "reviews": [review_row_data(r) for r in rnd.reviews.all()],
         })
     limit = settings.QMS["SAMPLE_MAX_QUANTITY"]
     return {
