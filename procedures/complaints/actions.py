@@ -15,7 +15,6 @@ and, per period, the 客诉与退货分析 complaint and return analysis.
 import datetime
 from collections import defaultdict
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Role, department_label, department_permission, role_label
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
+from forms.charts import pareto_svg, trend_svg
 
 from . import records as record_types
 from .records import (
@@ -907,62 +907,18 @@ def compute_analysis(period_start, period_end):
                    "cost": c.cost, "status": ComplaintStatus.bilingual_of(c.status)} for c in cases],
     }
     figures["charts"] = {
-        "by_customer": bar_chart_svg([(r["label"], r["count"]) for r in figures["by_customer"]]),
-        "by_product": bar_chart_svg([(r["label"], r["count"]) for r in figures["by_product"]]),
-        "by_defect": bar_chart_svg([(r["label"], r["count"]) for r in figures["by_defect"]]),
-        "trend": column_chart_svg([(t["month"][2:], t["complaints"], t["returns"]) for t in figures["trend"]]),
+        "by_customer": pareto_svg([(r["label"], r["count"]) for r in figures["by_customer"]],
+                                  title="按客户排列图 Pareto by customer", y_label="次数 Count"),
+        "by_product": pareto_svg([(r["label"], r["count"]) for r in figures["by_product"]],
+                                 title="按产品排列图 Pareto by product", y_label="次数 Count"),
+        "by_defect": pareto_svg([(r["label"], r["count"]) for r in figures["by_defect"]],
+                                title="按缺陷分类排列图 Pareto by defect class", y_label="次数 Count"),
+        "trend": trend_svg([t["month"] for t in figures["trend"]],
+                           {"投诉 Complaints": [t["complaints"] for t in figures["trend"]],
+                            "退货 Returns": [t["returns"] for t in figures["trend"]]},
+                           title="12个月趋势 12-month trend"),
     }
     return records.jsonable(figures)
-
-
-FONT = "Noto Sans CJK SC"
-
-
-def bar_chart_svg(items, width=640, bar_height=18, label_width=250):
-    """A horizontal bar chart (Pareto order as given) as inline SVG text."""
-    items = items[:10]
-    if not items:
-        return ""
-    peak = max(count for _, count in items) or 1
-    span = width - label_width - 50
-    height = len(items) * (bar_height + 6) + 6
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="10">']
-    for index, (label, count) in enumerate(items):
-        y = 6 + index * (bar_height + 6)
-        length = max(1, round(span * count / peak))
-        text = label if len(label) <= 34 else label[:33] + "…"
-        parts.append(f'<text x="{label_width - 6}" y="{y + bar_height - 5}" text-anchor="end">{escape(text)}</text>')
-        parts.append(f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar_height}" fill="#3b6ea5"/>')
-        parts.append(f'<text x="{label_width + length + 4}" y="{y + bar_height - 5}">{count}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def column_chart_svg(items, width=640, height=180):
-    """Monthly columns: complaints and returns side by side, as inline SVG text."""
-    if not items:
-        return ""
-    peak = max(max(c, r) for _, c, r in items) or 1
-    plot = height - 44
-    slot = (width - 40) / len(items)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="9">',
-             f'<line x1="30" y1="{plot + 10}" x2="{width - 5}" y2="{plot + 10}" stroke="#888"/>']
-    for index, (label, complaints, returns) in enumerate(items):
-        x = 34 + index * slot
-        for offset, value, colour in ((0, complaints, "#3b6ea5"), (slot * 0.38, returns, "#d9822b")):
-            h = round(plot * value / peak)
-            parts.append(f'<rect x="{x + offset:.1f}" y="{plot + 10 - h}" width="{slot * 0.36:.1f}" height="{h}" '
-                         f'fill="{colour}"/>')
-            if value:
-                parts.append(f'<text x="{x + offset + slot * 0.18:.1f}" y="{plot + 7 - h}" '
-                             f'text-anchor="middle">{value}</text>')
-        parts.append(f'<text x="{x + slot * 0.37:.1f}" y="{plot + 24}" text-anchor="middle">{escape(label)}</text>')
-    parts.append('<rect x="34" y="2" width="8" height="8" fill="#3b6ea5"/><text x="46" y="10">投诉 Complaints</text>'
-                 '<rect x="150" y="2" width="8" height="8" fill="#d9822b"/><text x="162" y="10">退货 Returns</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def compile_analysis(*, period_start, period_end, actor, process, trigger):
