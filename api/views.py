@@ -39,6 +39,7 @@ from inbox.serializers import TaskSerializer
 from . import serializers as s
 from .access import access_task, inbox, queue
 from core.rest.base import APIView, InputGuard, ViewSet, json_object
+from core.rest.keyset import PAGE_PARAMETERS, page_body
 
 
 class AuthRateThrottle(ScopedRateThrottle):
@@ -109,14 +110,16 @@ class TaskViewSet(ViewSet):
     lookup_value_converter = "id"
 
     @extend_schema(parameters=[OpenApiParameter("queue", OpenApiTypes.BOOL, description="tasks I may claim"),
-                               *inbox_api.TASK_DUE_PARAMETERS],
-                   responses=TaskSerializer(many=True))
+                               *inbox_api.TASK_DUE_PARAMETERS, *PAGE_PARAMETERS],
+                   responses=page_body(TaskSerializer(many=True), "TaskPage"))
     def list(self, request):
+        """My tasks (or ?queue=1: the tasks I may claim), oldest first or by due date, a page at a
+        time: `next` is the address of the following page, null on the last; `count` the total."""
         tasks = queue(request.user) if params.boolean(request.query_params, "queue") else inbox(request.user)
-        tasks = tasks.select_related(*ROW_RELATED).order_by("created", "pk")
-        tasks = attach_subjects(inbox_api.filter_tasks_by_due(tasks, request.query_params)[:500])
-        context = {"records_by_process": _records_by_process(t.process_id for t in tasks)}
-        return Response(TaskSerializer(tasks, many=True, context=context).data)
+        page = inbox_api.task_page(tasks.select_related(*ROW_RELATED), request)
+        rows = attach_subjects(page.rows)
+        context = {"records_by_process": _records_by_process(t.process_id for t in rows)}
+        return Response(page.body(TaskSerializer(rows, many=True, context=context).data))
 
     @extend_schema(responses=TaskSerializer)
     def retrieve(self, request, pk=None):

@@ -2,7 +2,6 @@
 the personal dashboard, the due/overdue filters of GET /api/tasks/, and the step targets
 and company calendar the Quality manager keeps."""
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,20 +17,28 @@ from .models import CalendarDay, Notification, NotificationKind
 
 from core.rest import params as query
 from core.rest.base import APIView, json_object, reject_unknown
+from core.rest.keyset import PAGE_PARAMETERS, Key, Keyset
 from core.rest.serializers import StrictMixin
+
+#: the orders of a task list (?ordering=), each paged by keyset: oldest first by default
+TASK_ORDERS = {
+    None: Keyset("created", [Key("created"), Key("pk")]),
+    "due": Keyset("due", [Key("deadline__due_at", nulls="last"), Key("pk")]),
+    "-due": Keyset("-due", [Key("deadline__due_at", descending=True, nulls="last"), Key("pk", descending=True)]),
+}
+def task_page(tasks, request):
+    """One page of a task list, filtered by ?overdue= and ?due_before=, in the ?ordering= asked for."""
+    params = request.query_params
+    tasks = services.filter_due(tasks, overdue=query.boolean(params, "overdue"),
+                                due_before=query.date(params, "due_before"))
+    return TASK_ORDERS[query.choice(params, "ordering", ["due", "-due"])].page(tasks, request)
+
 
 TASK_DUE_PARAMETERS = [
     OpenApiParameter("overdue", OpenApiTypes.BOOL, description="only overdue tasks (1) or only tasks not overdue (0)"),
     OpenApiParameter("due_before", OpenApiTypes.DATE, description="only tasks due on or before this date"),
     OpenApiParameter("ordering", OpenApiTypes.STR, enum=["due", "-due"], description="sort by due date"),
 ]
-
-
-def filter_tasks_by_due(tasks, params):
-    """Apply ?overdue=, ?due_before= and ?ordering= of GET /api/tasks/ to a task queryset."""
-    return services.filter_due(tasks, overdue=query.boolean(params, "overdue"),
-                               due_before=query.date(params, "due_before"),
-                               ordering=query.choice(params, "ordering", ["due", "-due"]))
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -46,18 +53,20 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationListView(APIView):
-    """My notifications, unread first, then newest (at most 200)."""
+    """My notifications, unread first, then newest, a page at a time (`next` until the last)."""
 
-    @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="only unread ones")],
+    @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="only unread ones"),
+                               *PAGE_PARAMETERS],
                    responses=inline_serializer("Notifications", {
-                       "unread": serializers.IntegerField(), "results": NotificationSerializer(many=True)}))
+                       "unread": serializers.IntegerField(), "count": serializers.IntegerField(),
+                       "next": serializers.URLField(allow_null=True), "results": NotificationSerializer(many=True)}))
     def get(self, request):
         rows = Notification.objects.filter(recipient=request.user)
         if query.boolean(request.query_params, "unread"):
             rows = rows.filter(read_at__isnull=True)
-        rows = rows.order_by(F("read_at").asc(nulls_first=True), "-created", "-pk")[:200]
+        page = notify.NOTIFICATION_ORDER.page(rows, request)
         return Response({"unread": notify.unread_count(request.user),
-                         "results": NotificationSerializer(rows, many=True).data})
+                         **page.body(NotificationSerializer(page.rows, many=True).data)})
 
 
 class NotificationReadView(APIView):

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from core.registry import flows
 
 from core.rest import params
 from core.rest.base import APIView, json_object
+from core.rest.keyset import PAGE_PARAMETERS, Key, Keyset
 from core.rest.serializers import StrictMixin
 
 from . import delegation as service
@@ -45,15 +46,22 @@ class DelegationSerializer(StrictMixin, serializers.ModelSerializer):
         return service.state_of(delegation)
 
 
+#: a person's absences, newest first
+DELEGATION_ORDER = Keyset("delegations", [Key("starts_on", descending=True), Key("pk", descending=True)])
+
+
 class MyDelegationsView(APIView):
     """My absences and those in which I am the substitute; record a new absence."""
 
-    @extend_schema(responses=DelegationSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=inline_serializer("DelegationPage", {
+        "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+        "results": DelegationSerializer(many=True)}))
     def get(self, request):
+        """Newest first, a page at a time (`next` until the last page)."""
         rows = (Delegation.objects.filter(Q(delegator=request.user) | Q(substitute=request.user))
-                .select_related("delegator", "substitute", "created_by", "cancelled_by")
-                .order_by("-starts_on", "-pk")[:500])
-        return Response(DelegationSerializer(rows, many=True).data)
+                .select_related("delegator", "substitute", "created_by", "cancelled_by"))
+        page = DELEGATION_ORDER.page(rows, request)
+        return Response(page.body(DelegationSerializer(page.rows, many=True).data))
 
     @extend_schema(request=DelegationSerializer, responses={201: DelegationSerializer})
     def post(self, request):

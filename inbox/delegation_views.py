@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 from viewflow.workflow.models import Task
 
 from core.access import can_view_processes
 from core.errors import DomainError
+from core.rest.keyset import Key, Keyset
 
 from . import delegation as service
 from .rows import attach_subjects, subject_of
@@ -120,16 +122,25 @@ def cancel(request, pk):
     return redirect("qms:delegations:index")
 
 
-def _open_tasks_managed_by(user):
-    """The open tasks `user` may reassign, as task rows (inbox/_task_rows.html) with the owner's
-    absence and whom they work for."""
+#: the team's open tasks, oldest first, a page at a time
+TEAM_TASK_ORDER = Keyset("team-tasks", [Key("created"), Key("pk")])
+
+
+def _open_tasks_managed_by(user, request):
+    """One page of the open tasks `user` may reassign, as task rows (inbox/_task_rows.html) with
+    the owner's absence and whom they work for; and the address of the next page (or None)."""
+    try:
+        page = TEAM_TASK_ORDER.page(service.tasks_managed_by(user).select_related("deadline"), request, size=100)
+    except ValidationError:  # a stale or altered ?cursor=: the first page
+        page = TEAM_TASK_ORDER.page(service.tasks_managed_by(user).select_related("deadline"), size=100)
     tasks = []
-    for task in service.tasks_managed_by(user).select_related("deadline")[:500]:
+    for task in page.rows:
         if service.can_reassign(user, task):
             task.absence = service.active_delegation(task.owner) if task.owner_id else None
             task.on_behalf_of = service.acting_for(task, task.owner) if task.owner_id else None
             tasks.append(task)
-    return attach_subjects(tasks)
+    more = f"?cursor={page.next_cursor}" if page.next_cursor else None
+    return attach_subjects(tasks), page.count, more
 
 
 @login_required
@@ -138,7 +149,8 @@ def team_tasks(request):
     _require_member(request.user)
     if not (request.user.is_superuser or service.managed_departments(request.user)):
         raise PermissionDenied
-    return render(request, "inbox/team_tasks.html", {"tasks": _open_tasks_managed_by(request.user),
+    tasks, total, more = _open_tasks_managed_by(request.user, request)
+    return render(request, "inbox/team_tasks.html", {"tasks": tasks, "total": total, "more": more,
                                                      "now": timezone.now()})
 
 

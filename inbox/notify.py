@@ -8,7 +8,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
+from core.rest.keyset import Key, Keyset
+
 from .models import Notification, NotificationKind, NotificationPreference
+
+#: the order of a person's notifications, paged by keyset: unread first, then newest
+NOTIFICATION_ORDER = Keyset("notifications", [Key("read_at", nulls="first"), Key("created", descending=True),
+                                               Key("pk", descending=True)])
 
 # Channels a user has for a kind they never configured.
 DEFAULTS = {kind: {"email": True, "in_app": True} for kind in NotificationKind.values}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 from django_filters import BooleanFilter, DateFilter
 from viewflow.workflow.flow.views import filters
 from viewflow.workflow.flow.views.list import WorkflowInboxListView, WorkflowQueueListView
@@ -177,9 +178,18 @@ def notification_list(request):
     rows = Notification.objects.filter(recipient=request.user)
     if request.GET.get("unread") in ("1", "true"):
         rows = rows.filter(read_at__isnull=True)
-    rows = rows.order_by(F("read_at").asc(nulls_first=True), "-created", "-pk")[:200]
-    return render(request, "inbox/notifications.html", {"notifications": rows,
-                                                         "unread": notify.unread_count(request.user)})
+    try:
+        page = notify.NOTIFICATION_ORDER.page(rows, request)
+    except ValidationError:  # a stale or altered ?cursor=: start again from the first page
+        messages.warning(request, _("That page of notifications no longer exists; here is the first page."))
+        page = notify.NOTIFICATION_ORDER.page(rows)
+    more = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        more = f"?{params.urlencode()}"
+    return render(request, "inbox/notifications.html", {"notifications": page.rows, "total": page.count,
+                                                         "more": more, "unread": notify.unread_count(request.user)})
 
 
 @login_required

@@ -18,7 +18,7 @@ def signature(username, meaning, reason="", password=DEMO_PASSWORD):
 
 
 def find_task(client, process_id, step):
-    for task in client.get("/api/tasks/?queue=1").json() + client.get("/api/tasks/").json():
+    for task in client.get("/api/tasks/?queue=1").json()["results"] + client.get("/api/tasks/").json()["results"]:
         if task["process"] == process_id and task["step"] == step:
             return task
     raise AssertionError(f"{client.username} sees no {step} task of process {process_id}")

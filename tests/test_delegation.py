@@ -311,11 +311,11 @@ def test_api_records_lists_and_cancels_my_absences(people):
     assert response.status_code == 201, response.content
     created = response.json()
     assert (created["delegator"], created["substitute"], created["state"]) == ("quality", "production", "upcoming")
-    assert [d["id"] for d in api.get("/api/me/delegations/").json()] == [created["id"]]
+    assert [d["id"] for d in api.get("/api/me/delegations/").json()["results"]] == [created["id"]]
     # the substitute sees it too, and may not cancel it; someone else does not see it
     substitute = client_for("production")
-    assert [d["id"] for d in substitute.get("/api/me/delegations/").json()] == [created["id"]]
-    assert client_for("engineering").get("/api/me/delegations/").json() == []
+    assert [d["id"] for d in substitute.get("/api/me/delegations/").json()["results"]] == [created["id"]]
+    assert client_for("engineering").get("/api/me/delegations/").json()["results"] == []
     assert client_for("engineering").delete(f"/api/me/delegations/{created['id']}/").status_code == 404
     refused_cancel = substitute.delete(f"/api/me/delegations/{created['id']}/")
     assert refused_cancel.status_code == 403 and refused_cancel.json()["detail"]

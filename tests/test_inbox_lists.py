@@ -42,21 +42,21 @@ def three(people, order_data):
 def test_api_tasks_carry_due_and_overdue_and_sort_and_filter_by_them(people, three):
     client = client_for("quality")
     with at(27, 9):  # the first is overdue (due Thu 26), the others are not
-        queue = client.get("/api/tasks/?queue=1&ordering=due").json()
+        queue = client.get("/api/tasks/?queue=1&ordering=due").json()["results"]
         assert [t["due"] for t in queue] == ["2026-11-26", "2026-11-30"]
         assert [t["overdue"] for t in queue] == [True, False]
-        assert [t["due"] for t in client.get("/api/tasks/?queue=1&ordering=-due").json()] == \
+        assert [t["due"] for t in client.get("/api/tasks/?queue=1&ordering=-due").json()["results"]] == \
             ["2026-11-30", "2026-11-26"]
-        overdue = client.get("/api/tasks/?queue=1&overdue=1").json()
+        overdue = client.get("/api/tasks/?queue=1&overdue=1").json()["results"]
         assert [t["process"] for t in overdue] == [three[0].pk]
-        assert [t["process"] for t in client.get("/api/tasks/?queue=1&overdue=0").json()] == [three[2].pk]
-        assert [t["process"] for t in client.get("/api/tasks/?queue=1&due_before=2026-11-27").json()] == \
+        assert [t["process"] for t in client.get("/api/tasks/?queue=1&overdue=0").json()["results"]] == [three[2].pk]
+        assert [t["process"] for t in client.get("/api/tasks/?queue=1&due_before=2026-11-27").json()["results"]] == \
             [three[0].pk]
-        mine = client.get("/api/tasks/").json()
+        mine = client.get("/api/tasks/").json()["results"]
         assert [(t["process"], t["due"], t["overdue"]) for t in mine] == [(three[1].pk, "2026-11-27", False)]
         assert client.get(f"/api/tasks/{mine[0]['id']}/").json()["due"] == "2026-11-27"
     with at(28, 9):
-        assert [t["process"] for t in client.get("/api/tasks/?overdue=1").json()] == [three[1].pk]
+        assert [t["process"] for t in client.get("/api/tasks/?overdue=1").json()["results"]] == [three[1].pk]
 
 
 def test_api_task_filters_refuse_bad_values(people, three):
@@ -163,12 +163,12 @@ def test_dashboard_notifications_and_overdue_tasks_cost_the_same_with_5_and_50_t
         for page in pages.values():
             page()  # warm caches
         small = {name: _count(page) for name, page in pages.items()}
-        assert len(api.get("/api/tasks/?overdue=1").json()) == 5
+        assert len(api.get("/api/tasks/?overdue=1").json()["results"]) == 5
     with at(23, 12):
         _grow(people, order_data, 50, 5)
     with at(30, 1):
         web.force_login(people["quality"])
         large = {name: _count(page) for name, page in pages.items()}
-        assert len(api.get("/api/tasks/?overdue=1").json()) == 50
+        assert len(api.get("/api/tasks/?overdue=1").json()["results"]) == 50
         assert len(re.findall(r'id="unread-count">50<', web.get("/qms/notifications/").content.decode())) == 1
     assert small == large

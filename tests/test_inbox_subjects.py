@@ -107,7 +107,7 @@ def test_each_procedure_names_its_subject_in_the_lists_in_the_readers_language(p
 
 def test_the_api_rows_carry_subject_age_and_days_overdue(people, four):
     api = client_for("quality")
-    rows = {row["step"]: row for row in api.get("/api/tasks/?queue=1", HTTP_ACCEPT_LANGUAGE="en").json()}
+    rows = {row["step"]: row for row in api.get("/api/tasks/?queue=1", HTTP_ACCEPT_LANGUAGE="en").json()["results"]}
     assert set(rows) == {"review_quality", "inspect", "describe"}
     assert rows["review_quality"]["subject"].startswith(f"{record_number(four['order'])} · East China Electronics")
     assert rows["describe"]["subject"] == f"{record_number(four['capa'])} · 端面划伤 scratches on the end face"
@@ -120,7 +120,7 @@ def test_the_api_rows_carry_subject_age_and_days_overdue(people, four):
     # ten days later the review (due after 3 working days by default) is overdue by whole days
     with time_machine.travel(datetime.datetime.now(TZ) + datetime.timedelta(days=10), tick=False):
         api = client_for("quality")
-        row = next(r for r in api.get("/api/tasks/?queue=1").json() if r["step"] == "review_quality")
+        row = next(r for r in api.get("/api/tasks/?queue=1").json()["results"] if r["step"] == "review_quality")
         due = datetime.date.fromisoformat(row["due"])
         assert row["age"] == 10 and row["overdue"] is True
         assert row["days_overdue"] == (datetime.datetime.now(TZ).date() - due).days > 0

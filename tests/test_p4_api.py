@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def tasks_of(client, process, step, queue):
     url = "/api/tasks/?queue=1" if queue else "/api/tasks/"
-    return [t for t in client.get(url).json() if t["process"] == process and t["step"] == step]
+    return [t for t in client.get(url).json()["results"] if t["process"] == process and t["step"] == step]
 
 
 def complete(client, process, step, data, meaning, files=None):

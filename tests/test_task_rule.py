@@ -108,7 +108,7 @@ def test_the_leader_cannot_release_the_d3_task_to_everyone_and_keeps_it(people, 
 def test_an_outsider_can_neither_see_claim_nor_complete_the_leaders_task(people, outsider, capa_at_containment):
     process, task = capa_at_containment
     api = client_for("outsider")
-    assert all(t["id"] != task.pk for t in api.get("/api/tasks/?queue=1").json())
+    assert all(t["id"] != task.pk for t in api.get("/api/tasks/?queue=1").json()["results"])
     assert api.get(f"/api/tasks/{task.pk}/").status_code == 404
     assert api.post(f"/api/tasks/{task.pk}/claim/").status_code == 404
     assert api.post(f"/api/tasks/{task.pk}/complete/", {"data": containment_data()}, format="json").status_code == 404
@@ -146,8 +146,8 @@ def test_a_queue_task_released_goes_back_to_its_queue_only(people, outsider):
     actions.release_task(task, actor=people["quality"])
     task.refresh_from_db()
     assert (task.status, task.owner, task.owner_permission) == (STATUS.NEW, None, "accounts.dept_quality_staff")
-    assert all(t["id"] != task.pk for t in client_for("outsider").get("/api/tasks/?queue=1").json())
-    assert any(t["id"] == task.pk for t in client_for("quality").get("/api/tasks/?queue=1").json())
+    assert all(t["id"] != task.pk for t in client_for("outsider").get("/api/tasks/?queue=1").json()["results"])
+    assert any(t["id"] == task.pk for t in client_for("quality").get("/api/tasks/?queue=1").json()["results"])
 
 
 def test_acknowledgements_are_neither_claimable_nor_releasable_by_others(people, outsider):
