@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core import diffs
+from core import diffs, registry
 from core.esign import signature_problems
 from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
 
@@ -48,10 +48,16 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 class RecordListSerializer(serializers.ModelSerializer):
+    status_label = serializers.SerializerMethodField()
+
     class Meta:
         model = Record
-        fields = ["id", "number", "record_type", "title", "form_code", "form_revision", "status",
+        fields = ["id", "number", "record_type", "title", "form_code", "form_revision", "status", "status_label",
                   "current_version", "customer_name", "product_text", "lot_text", "process", "created_at"]
+
+    def get_status_label(self, record) -> str:
+        """The status as the record's own type names it, in the request's language."""
+        return str(registry.status_label(record.status, record.record_type))
 
 
 class RecordDetailSerializer(RecordListSerializer):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from . import context
 from .canonical import jsonable
 from .models import GENESIS_HASH, AuditEntry, AuditHead
 
@@ -27,6 +28,11 @@ def log(action, obj=None, *, actor=None, old=None, new=None, reason="", record=N
     if not connection.in_atomic_block:
         raise RuntimeError("audit.log() must run inside the transaction of the change it records")
     object_type, object_id, object_repr = _describe(obj)
+    trigger = context.triggered_by()
+    if trigger is not None and context.is_system(actor) and trigger != actor:
+        # an automatic step: the system acts, and the entry keeps whose action set it off (the record page says
+        # "System …, triggered by 王芳")
+        new = {**(new or {}), "triggered_by": getattr(trigger, "printed_name", str(trigger))}
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     entry = AuditEntry(
         seq=head.last_seq + 1,

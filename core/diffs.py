@@ -119,6 +119,7 @@ class Spec:
     list_keys: dict = field(default_factory=dict)
     formats: dict = field(default_factory=dict)
     state_fields: frozenset = frozenset()
+    code: str = ""  # the record type's code (its status labels)
 
     @classmethod
     def of(cls, record_type):
@@ -126,8 +127,10 @@ class Spec:
             rtype = registry.get(record_type) if isinstance(record_type, str) else record_type
         except KeyError:
             return cls()
-        return cls(dict(rtype.field_labels), dict(rtype.list_keys), dict(rtype.field_formats),
-                   frozenset(rtype.state_fields))
+        # "status": the record type's own status labels (registry.status_label is per record type)
+        formats = {key: (lambda value, code=rtype.code: registry.status_label(value, code)) if fmt == "status" else fmt
+                   for key, fmt in rtype.field_formats.items()}
+        return cls(dict(rtype.field_labels), dict(rtype.list_keys), formats, frozenset(rtype.state_fields), rtype.code)
 
     def __post_init__(self):
         self._position = {schema: i for i, schema in enumerate(self.labels)}
@@ -254,7 +257,7 @@ def status_text(code, record_type):
     """A record's status as its own type names it (two types may use one code for different things:
     "approved" is not "approved, awaiting the effective date" for an order)."""
     fmt = Spec.of(record_type).formats.get("status")
-    return format_value(code, fmt) if fmt else str(registry.status_label(code))
+    return format_value(code, fmt) if fmt else str(registry.status_label(code, record_type))
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -387,16 +390,24 @@ class AuditLine:
     changes: list  # [(label, old, new)]
     reason: str
     action: str
+    trigger: str = ""  # a system step: the person whose action set it off
+
+    @property
+    def triggered(self):
+        """"triggered by 王芳 Wang Fang" for a system step set off by a person, else ""."""
+        return _("triggered by %(name)s") % {"name": self.trigger} if self.trigger else ""
 
     def as_dict(self):
         return {"seq": self.seq, "timestamp": self.when, "who": self.who, "system": self.system,
                 "what": self.what, "changes": [{"label": l, "old": o, "new": n} for l, o, n in self.changes],
-                "reason": self.reason, "action": self.action}
+                "reason": self.reason, "action": self.action, "triggered_by": self.trigger}
 
     @property
     def sentence(self):
         """The whole line as plain text: "王芳 Wang Fang signed version 3: …; status: A → B; reason: …"."""
         parts = [_("%(who)s %(what)s") % {"who": self.who, "what": self.what}]
+        if self.trigger:
+            parts[0] += f" ({self.triggered})"
         for label, old, new in self.changes:
             parts.append(f"{label}: {old or '—'} → {new or '—'}")
         if self.reason:
@@ -432,6 +443,8 @@ def _changes(entry, spec):
     for key, (label, fmt) in _CHANGE_LABELS.items():
         if key == "status" and entry.action == "record.status_changed":
             fmt = spec.formats.get("status", fmt)  # the record's own statuses (OrderReviewStatus, …)
+        if fmt == "status" and spec.code:
+            fmt = lambda value, code=spec.code: registry.status_label(value, code)  # noqa: E731
         if key in old and key in new and old[key] != new[key]:
             rows.append((str(label), format_value(old[key], fmt), format_value(new[key], fmt)))
     return rows
@@ -441,5 +454,7 @@ def describe(entry, record_type=None):
     """One audit entry as a sentence; `record_type` (its code or RecordType) names its statuses."""
     name, system = who(entry)
     spec = Spec.of(record_type) if record_type is not None else Spec()
+    trigger = entry.new_values.get("triggered_by", "") if system and isinstance(entry.new_values, dict) else ""
     return AuditLine(seq=entry.seq, when=entry.timestamp, who=name, system=system, what=_what(entry),
-                     changes=_changes(entry, spec), reason=reason_text(entry.reason), action=entry.action)
+                     changes=_changes(entry, spec), reason=reason_text(entry.reason), action=entry.action,
+                     trigger=str(trigger or ""))

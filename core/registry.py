@@ -7,6 +7,7 @@ engine finds them without importing them (core imports no procedure):
   the controlled form (number + revision) it is made on, its PDF template and the snapshot
   verify_audit rebuilds from the working tables;
 - `register_status_labels(...)`: the labels of the statuses its records use."""
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -59,6 +60,9 @@ class Procedure:
     api: str = ""  # dotted path of a module whose `urlpatterns` are mounted under /api/
     viewsets: tuple = ()  # dotted paths of extra viewflow Viewset classes (e.g. the document register)
     seed: str = ""  # dotted path of `seed(people)` → a line to print or None: the demo of `manage.py seed_demo`
+    # dotted path of a second demo step that needs the other procedures' demo data (e.g. a P1 order of a customer
+    # whose specific requirement P5 seeded): run after every procedure's `seed`, in seeding order
+    late_seed: str = ""
     # records a user sees without a department membership (e.g. an 8D team member): user → record ids
     team_records: Optional[Callable] = field(default=None, compare=False)
 
@@ -82,10 +86,22 @@ def flows():
 
 
 _REGISTRY: dict[str, RecordType] = {}
+# the module that registered each record type: register_status_labels() without record types scopes the
+# labels to the record types its calling module (or that module's package) registered
+_TYPE_MODULES: dict[str, str] = {}
+
+
+def _caller_module(depth=2):
+    return sys._getframe(depth).f_globals.get("__name__", "")
+
+
+def _package(module):
+    return module.rpartition(".")[0] or module
 
 
 def register(record_type: RecordType):
     _REGISTRY[record_type.code] = record_type
+    _TYPE_MODULES[record_type.code] = _caller_module()
     return record_type
 
 
@@ -145,16 +161,40 @@ def retention_years(record_type_code):
     return _retention_resolver(record_type_code) if _retention_resolver is not None else None
 
 
-# Status labels for the record pages: each app registers the TextChoices its records use.
+# Status labels for the record pages: each app registers the TextChoices its records use. Two record types
+# may use one code for different things ("approved" of an order is not "approved" of a document revision),
+# so the labels are kept per record type; the first label registered for a code is the fallback for a
+# caller that names no record type.
 _STATUS_LABELS = {}
+_TYPE_STATUS_LABELS: dict = {}  # record type code → {status code: label}
+_SCOPE_STATUS_LABELS: dict = {}  # registering module's package → {status code: label} (the default scope)
 
 
-def register_status_labels(choices):
+def register_status_labels(choices, record_types=None):
+    """The labels of `choices` for the record types `record_types` (codes); by default for the record types
+    registered by the calling module's package (a procedure's records.py registers its types and their
+    statuses)."""
     for value, label in choices.choices:
         _STATUS_LABELS.setdefault(value, label)
+        if record_types is None:
+            _SCOPE_STATUS_LABELS.setdefault(_package(_caller_module()), {}).setdefault(value, label)
+        else:
+            for code in record_types:
+                _TYPE_STATUS_LABELS.setdefault(code, {}).setdefault(value, label)
 
 
-def status_label(code):
+def status_label(code, record_type=None):
+    """The label of status `code` as `record_type` (a code or RecordType) names it; without one, the first
+    label registered for the code."""
+    if record_type is not None:
+        type_code = getattr(record_type, "code", record_type)
+        own = _TYPE_STATUS_LABELS.get(type_code, {})
+        if code in own:
+            return own[code]
+        module = _TYPE_MODULES.get(type_code)
+        scoped = _SCOPE_STATUS_LABELS.get(_package(module), {}) if module else {}
+        if code in scoped:
+            return scoped[code]
     return _STATUS_LABELS.get(code, code)
 
 

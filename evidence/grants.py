@@ -7,7 +7,17 @@ from core import audit
 from core.errors import InvalidInput
 
 from .access import forget
+from .grant_rules import unknown_record_types, unknown_record_types_message
 from .models import AuditorGrant
+
+
+def _check_record_types(record_types):
+    """The scope names registered record types only: the same refusal for the page, the API, the admin and
+    any other caller."""
+    unknown = unknown_record_types(list(record_types or ()))
+    if unknown:
+        message = unknown_record_types_message(unknown)
+        raise InvalidInput(message, field_errors={"record_types": [message]})
 
 
 @transaction.atomic
@@ -16,6 +26,7 @@ def grant_auditor_access(user, *, granted_by, reason, valid_from=None, valid_unt
     """Make `user` an auditor (read-only) for the given window and scope."""
     if not (reason or "").strip():
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
+    _check_record_types(record_types)
     grant = AuditorGrant.objects.create(
         user=user, granted_by=granted_by, reason=reason, valid_from=valid_from or timezone.now(),
         valid_until=valid_until, record_types=list(record_types), date_from=date_from, date_to=date_to)
@@ -36,6 +47,8 @@ def change_auditor_access(grant, *, changed_by, reason, **changes):
     unknown = set(changes) - set(SCOPE_FIELDS)
     if unknown:
         raise InvalidInput(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if "record_types" in changes:
+        _check_record_types(changes["record_types"])
     grant = AuditorGrant.objects.select_for_update().get(pk=grant.pk)
     old = {f: getattr(grant, f) for f in changes if getattr(grant, f) != changes[f]}
     if not old:

@@ -30,6 +30,13 @@ def make_auditor(people, username="auditor", **scope):
     return user
 
 
+def other_record_type(record):
+    """A registered record type that is not `record`'s (a grant scoped to it does not show the record)."""
+    from core import registry
+
+    return next(rt.code for rt in registry.all_types() if rt.code != record.record_type)
+
+
 @pytest.fixture
 def record(people, order_data):
     return approved_order(people, order_data)

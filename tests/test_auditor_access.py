@@ -19,7 +19,7 @@ from evidence import grants
 from evidence.middleware import ALLOWED_WRITES
 from evidence.models import AuditorGrant
 from inbox.models import NotificationPreference
-from evidence_support import auditor, make_auditor, record  # noqa: F401  (fixtures)
+from evidence_support import auditor, make_auditor, other_record_type, record  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_the_auditor_sees_records_only_inside_the_grant_window(record, people):
 
 
 def test_the_auditor_sees_only_the_record_types_and_dates_granted(record, people):
-    other_type = make_auditor(people, "auditor_types", record_types=["no_such_type"])
+    other_type = make_auditor(people, "auditor_types", record_types=[other_record_type(record)])
     right_type = make_auditor(people, "auditor_right", record_types=[record.record_type])
     old_only = make_auditor(people, "auditor_old", date_to=timezone.localdate() - datetime.timedelta(days=1))
     this_year = make_auditor(people, "auditor_now", date_from=timezone.localdate())

@@ -300,6 +300,26 @@ def test_the_grant_form_names_what_is_wrong(people):
     assert not AuditorGrant.objects.exists()
 
 
+def test_the_grant_actions_themselves_refuse_an_unknown_record_type(people):
+    """The rule lives in the action: the admin, the API, the page and any other caller get the same 400."""
+    from core.errors import InvalidInput
+    from core.models import AuditEntry
+
+    visitor = User.objects.create_user("visitor", password=AUDITOR_PASSWORD)
+    with pytest.raises(InvalidInput) as refused:
+        grants.grant_auditor_access(visitor, granted_by=people["admin"], reason="x", record_types=["no_such_type"])
+    assert refused.value.status_code == 400 and "no_such_type" in refused.value.field_errors["record_types"][0]
+    assert not AuditorGrant.objects.exists()
+    grant = grants.grant_auditor_access(visitor, granted_by=people["admin"], reason="x", record_types=["order_review"])
+    with pytest.raises(InvalidInput) as refused:
+        grants.change_auditor_access(grant, changed_by=people["admin"], reason="y",
+                                     record_types=["order_review", "no_such_type"])
+    assert "record_types" in refused.value.field_errors
+    grant.refresh_from_db()
+    assert grant.record_types == ["order_review"]
+    assert not AuditEntry.objects.filter(action="access.auditor_changed").exists()
+
+
 def test_only_an_administrator_opens_the_grants_page(people):
     grant = grants.grant_auditor_access(User.objects.create_user("visitor", password=AUDITOR_PASSWORD),
                                         granted_by=people["admin"], reason="x")

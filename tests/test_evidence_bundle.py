@@ -131,9 +131,9 @@ def test_bundle_request_progress_and_download_in_the_browser_are_audited(record,
 
 
 def test_a_bundle_holds_only_records_the_requester_may_see(record, people, django_capture_on_commit_callbacks):
-    from evidence_support import make_auditor
+    from evidence_support import make_auditor, other_record_type
 
-    narrow = make_auditor(people, "auditor_narrow", record_types=["no_such_type"])
+    narrow = make_auditor(people, "auditor_narrow", record_types=[other_record_type(record)])
     api = APIClient()
     api.force_authenticate(narrow)
     response = api.post("/api/evidence/bundles/", {"records": [record.pk]}, format="json")

@@ -4,9 +4,10 @@ from django.db import connection, transaction
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS
 
 from core import audit
-from core.context import current_actor
+from core.context import acting_as_system, current_actor
 
 TRACKED = {Task: ("status", "owner_id"), Process: ("status",)}
 
@@ -38,6 +39,24 @@ def audit_transition(sender, instance, created, **kwargs):
     before = getattr(instance, "_audit_before", {})
     after = {f: getattr(instance, f) for f in fields}
     actor = current_actor()
+    if _automatic(instance, after):
+        # viewflow's own steps (Function, If, Switch, Join, a job, End) and the process ending: done by the
+        # system, not by the person whose action set them off (core.audit.log notes that person)
+        with acting_as_system(None):
+            return _audit(instance, created, before, after, fields, None)
+    return _audit(instance, created, before, after, fields, actor)
+
+
+HUMAN_TYPES = ("HUMAN", "HUMAN_START")
+
+
+def _automatic(instance, after):
+    if isinstance(instance, Task):
+        return instance.flow_task_type not in HUMAN_TYPES
+    return after.get("status") == PROCESS.DONE
+
+
+def _audit(instance, created, before, after, fields, actor):
     if isinstance(instance, Task):
         step = instance.flow_task.name if instance.flow_task else ""
         process_id = instance.process_id

@@ -7,9 +7,10 @@ register = template.Library()
 
 
 @register.filter
-def status_label(code):
-    """The translated label of a record's status code."""
-    return registry.status_label(code)
+def status_label(code, record_type=None):
+    """The translated label of a record's status code, as its record type names it
+    (`{{ record.status|status_label:record.record_type }}`)."""
+    return registry.status_label(code, record_type)
 
 
 @register.filter

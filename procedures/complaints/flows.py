@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.models import Department, Role, User
-from core.context import current_actor
+from accounts.models import Department, Role, User, scheduler_user
+from core.context import acting_as_system
 from core.models import Meaning
 from forms.pdf import render_version
 from procedures.complaints import actions as p2
@@ -320,13 +320,15 @@ class ComplaintFlow(QmsFlow):
         p2.record_reinspection(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def release_hold(self, activation):
-        p2.release_after_disposition(case_of(activation), actor=current_actor())
+        with acting_as_system(scheduler_user()) as system:  # the flow's own step, after the last sign-off
+            p2.release_after_disposition(case_of(activation), actor=system)
 
     def capa(self, ctx):
         p2.decide_capa(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def closed(self, activation):
-        p2.close_case(case_of(activation), actor=current_actor())
+        with acting_as_system(scheduler_user()) as system:
+            p2.close_case(case_of(activation), actor=system)
 
     def render_case(self, activation):
         for record in p2.case_records(case_of(activation)):

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.models import Department
+from accounts.models import Department, scheduler_user
+from core.context import acting_as_system
 from core.models import Meaning
 from forms.pdf import render_version
 from procedures.order_review import actions as p1
@@ -203,7 +204,8 @@ class OrderReviewFlow(QmsFlow):
 
     def close_round(self, activation):
         review = order_review_of(activation.process)
-        p1.after_reviews(review)
+        with acting_as_system(scheduler_user()) as system:  # the Join's step: after the last review
+            p1.after_reviews(review, actor=system)
         remember(activation.process, verdicts="all_can_meet" if p1.all_can_meet(review) else "negotiate")
 
     def negotiation(self, ctx):
