@@ -8,7 +8,8 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 # The API answers 401 itself; these need no session.
 OPEN_PREFIXES = ("/accounts/login/", "/accounts/password_reset/", "/accounts/reset/", "/api/", "/static/",
-                 "/i18n/", "/admin/")
+                 "/i18n/", "/admin/",
+                 "/answer/")  # one-time links (forms.links): the page itself checks the token
 
 
 class LoginRequiredMiddleware:

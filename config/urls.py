@@ -44,5 +44,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
+    # a respondent answers a KANO study through a one-time link, without an account (accounts.middleware)
+    path("answer/kano/<str:token>/", import_string("procedures.requirements.views_kano.public_answer"),
+         name="kano-answer"),
     path("", site.urls),
 ]

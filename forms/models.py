@@ -64,3 +64,24 @@ class StoredUpload(models.Model):
         """Save `upload` (checked by forms.uploads, which gave its content type and SHA-256)."""
         return cls.objects.create(file=upload, original_name=upload.name[:255], content_type=content_type,
                                   size=upload.size, sha256=sha256, uploaded_by=uploaded_by, **owner)
+
+
+class OneTimeLink(models.Model):
+    """A link that lets someone without an account answer one questionnaire once (a KANO
+    study, a satisfaction survey): only the SHA-256 of its token is stored; it expires, and
+    it is spent by the first answer. Issued and redeemed through forms.links."""
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=40)  # what it answers, e.g. "kano_study"
+    object_id = models.PositiveBigIntegerField()  # the study / survey it answers
+    label = models.CharField(_("sent to"), max_length=200)  # the respondent as Market names them
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["purpose", "object_id"])]

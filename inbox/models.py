@@ -138,6 +138,7 @@ class NotificationKind(models.TextChoices):
     REJECTED = "rejected", _("Rejection of my process or my record")
     PROCESS_COMPLETED = "process_completed", _("Process I started completed")
     CALENDAR = "calendar", _("Company calendar needs a year's holidays")
+    REPORT = "report", _("Periodic report to review")
 
 
 class Notification(models.Model):

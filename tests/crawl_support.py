@@ -120,6 +120,8 @@ def _value(world, route, name, converter):
             return "no-such-page/"
     if route.startswith("accounts/reset/"):
         return {"uidb64": "MQ", "token": "no-such-token"}.get(name)
+    if route.startswith(("qms/requirements/", "qms/requirement_links/", "api/kano-studies/", "api/qfd/", "answer/")):
+        return _p5_value(route, name)
     if route.startswith("qms/records/"):
         if has_param(route, "version"):
             version = world.rendered_version()
@@ -190,6 +192,28 @@ def _value(world, route, name, converter):
     if name == "pk" and converter == "int" and route.startswith("accounts/"):
         return pk(world.first(User))
     return None
+
+
+def _p5_value(route, name):
+    """P5's pages: a KANO study, a house of quality, a requirement (the demo seeds one of each)."""
+    from forms.models import OneTimeLink
+    from procedures.requirements.models import CustomerRequirement, HouseOfQuality, KanoStudy
+
+    if route.startswith("answer/"):
+        return "no-such-token" if name == "token" else None  # a public page: an unknown link is a 404
+    if route.startswith(("qms/requirements/kano/", "api/kano-studies/")):
+        study = KanoStudy.objects.select_related("record").order_by("pk").first()
+        if study is None:
+            return None
+        if name == "link":
+            link = OneTimeLink.objects.filter(purpose="kano_study", object_id=study.pk).order_by("pk").first()
+            return None if link is None else str(link.pk)
+        return study.record.number
+    if route.startswith(("qms/requirements/qfd/", "api/qfd/")):
+        house = HouseOfQuality.objects.select_related("record").order_by("pk").first()
+        return house.record.number if house else None
+    requirement = CustomerRequirement.objects.select_related("record").order_by("pk").first()
+    return requirement.record.number if requirement else None
 
 
 def _fill(route, values):

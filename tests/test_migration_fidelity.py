@@ -24,7 +24,7 @@ BEFORE_REORGANISATION = "5c527d1"  # main before issue 12 (one app per procedure
 # Controlled documents the demo register issues since then (issue 13: the complaint analysis form
 # QR-MK-004; issue 16: the customer requirement form QR-MK-005); their processes, tasks, records and
 # signatures are not compared.
-DOCUMENTS_ADDED_SINCE = ("QR-MK-004", "QR-MK-005")
+DOCUMENTS_ADDED_SINCE = ("QR-MK-004", "QR-MK-005", "QR-MK-006", "QR-EN-001")
 # Procedures added since (issue 16: P5 customer requirements): their demo processes are not compared.
 APPS_ADDED_SINCE = ("requirements",)
 

@@ -56,7 +56,8 @@ OWN_PAGES = (
     "/api/schema/", "/api/docs/", "/api/evidence/bundles/public-key/",  # the API's description; the public key
 )
 OPEN_TO_ANONYMOUS = ("/accounts/login/", "/accounts/password_reset/", "/accounts/reset/", "/admin/login/",
-                     "/admin/logout/", "/i18n/setlang/")
+                     "/admin/logout/", "/i18n/setlang/",
+                     "/answer/")  # a customer's one-time questionnaire link: no account (an unknown token is a 404)
 # The writes an auditor may make (evidence/permissions.py).
 from evidence.permissions import ALLOWED_WRITES as AUDITOR_WRITES  # noqa: E402  (the one list)
 

@@ -80,6 +80,12 @@ CELERY_BEAT_SCHEDULE["complaint-analysis"] = {
                         month_of_year=_analysis[3], day_of_week=_analysis[4]),
 }
 
+# P5 / 制度 七: the customer requirement progress report of the previous month to the Market manager(s),
+# 07:30 on the 1st of every month
+CELERY_BEAT_SCHEDULE["requirement-progress-report"] = {
+    "task": "procedures.requirements.tasks.send_progress_report",
+    "schedule": crontab(minute=30, hour=7, day_of_month=1)}
+
 # P3 / CA-5: one reminder per overdue corrective action (owner + Quality manager), daily at 08:15
 CELERY_BEAT_SCHEDULE["remind-overdue-capa-actions"] = {"task": "procedures.capa.tasks.remind_overdue_capa_actions",
                                                        "schedule": crontab(hour=8, minute=15)}

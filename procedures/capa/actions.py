@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Department, Role, quality_managers, role_label, scheduler_user
+from accounts.models import Department, Role, department_permission, quality_managers, role_label, scheduler_user
+from inbox.delegation import holds_permission
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Meaning
@@ -114,6 +115,18 @@ def raise_from_complaint(complaint_case, *, source, actor, process):
         "severity": report.defect_grade if report is not None and report.defect_grade in "ABC" else "B",
     }
     return raise_capa(process=process, actor=actor, data=data, complaint_case=complaint_case)
+
+
+def raise_from_record(source_record, *, source, actor, process, data):
+    """CA-1 from another procedure's record (e.g. a P5 customer requirement): Quality raises it;
+    the record's number is the source reference."""
+    if not holds_permission(actor, department_permission(Department.QUALITY, Role.STAFF)):
+        raise NotPermitted(_("Only Quality raises a corrective action."))
+    if not (data.get("title") or "").strip():
+        raise InvalidInput(_("Describe the problem."), field_errors={"problem": [_("Required.")]})
+    return raise_capa(process=process, actor=actor,
+                      data={**data, "title": data["title"].strip(), "source": source,
+                            "source_reference": source_record.number})
 
 
 # --- D0–D2: describe, team, 5W2H ------------------------------------------------------------------------------------

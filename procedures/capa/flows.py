@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.models import Department
+from accounts.models import Department, scheduler_user
 from core.access import can_view_processes
-from core.context import current_actor
+from core.context import acting_as_system
 from core.models import Meaning
 from forms.pdf import render_version
 from procedures.capa import actions as p3
@@ -87,6 +87,8 @@ class CapaFlow(QmsFlow):
     )
     # [src 6.6.9, CA-1] P2.6 raises it from a justified complaint / return, linked both ways.
     start_raised = flow.StartHandle(this.raised_from_complaint).Next(this.describe)
+    # [CA-1] Another procedure's record raises it (e.g. a P5 customer requirement), linked both ways.
+    start_from_record = flow.StartHandle(this.raised_from_record).Next(this.describe)
 
     # [P3.1, 8D-1 D0–D2] Quality: emergency response, the team, the problem in 5W2H and is / is-not.
     describe = (
@@ -217,6 +219,12 @@ class CapaFlow(QmsFlow):
         attach_artifact(activation.process, case)
         return case
 
+    def raised_from_record(self, activation, source_record, source, actor, data):
+        activation.process.save()  # the record names its process
+        case = p3.raise_from_record(source_record, source=source, actor=actor, process=activation.process, data=data)
+        attach_artifact(activation.process, case)
+        return case
+
     def described(self, ctx):
         p3.describe_problem(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
 
@@ -263,7 +271,8 @@ class CapaFlow(QmsFlow):
         return p3.verification_moment(case_of(activation))
 
     def open_verification(self, activation):
-        p3.open_verification(case_of(activation), actor=current_actor())
+        with acting_as_system(scheduler_user()) as system:  # the flow's own step, after the closure's approval
+            p3.open_verification(case_of(activation), actor=system)
 
     def verified(self, ctx):
         remember(ctx.process, effective=p3.verify_effectiveness(capa_case_of(ctx.process), actor=ctx.actor,

@@ -19,6 +19,7 @@ class CapaSource(BilingualChoices):
     AUDIT_FINDING = "audit_finding", "审核发现", "Audit finding"
     MANAGEMENT_REVIEW = "management_review", "管理评审", "Management review"
     MANUAL = "manual", "品质部提出", "Raised by Quality"
+    CUSTOMER_REQUIREMENT = "customer_requirement", "顾客需求", "Customer requirement"
 
 
 

@@ -78,6 +78,12 @@ FORMS = [
     ("QR-MK-005", "顾客需求评审表", "Customer Requirement Review Form", "market", "customer_requirement",
      ["需求编号", "顾客", "渠道", "类型", "顾客原话", "对我方的含义", "重要度/紧迫度/优先级", "各部门评审", "批准",
       "跟踪", "评估与答复"]),
+    ("QR-MK-006", "KANO 调查表", "KANO Study", "market", "kano_study",
+     ["调查编号", "产品/服务", "功能特性与成对问题", "答卷来源", "各类计数 A/O/M/I/R/Q", "KANO 分类", "Better/Worse 系数",
+      "Better–Worse 散点图", "批准"]),
+    ("QR-EN-001", "质量屋", "House of Quality (QFD)", "engineering", "house_of_quality",
+     ["记录编号", "产品", "顾客需求与权重", "技术特性（单位、方向、目标值）", "关系矩阵 9/3/1", "屋顶相关性",
+      "技术重要度、相对重要度与排序", "批准"]),
 ]
 
 

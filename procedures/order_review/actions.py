@@ -14,6 +14,7 @@ from core import audit, records
 from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
 from forms.models import Product
+from procedures.requirements import entry as p5
 
 from . import records as record_types
 from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot, review_row_data
@@ -80,6 +81,8 @@ def receive_order(*, process, actor, data):
         Attachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, order_review=review)
     ReviewRound.objects.create(order_review=review, number=1, departments=[d.value for d in REVIEWING_DEPARTMENTS],
                                process=process)
+    # CR-4: the customer's specific requirements in force now reach this review (frozen into it)
+    p5.freeze_customer_specific_requirements(record, review.customer)
     record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines.all())
     record.search_text = _search_text(review)
     record.save(update_fields=["product_text", "search_text"])
@@ -113,6 +116,9 @@ def record_department_review(review, *, department, actor, data, sign):
     if data.get("sample"):
         review.sample_override = _sample_override(data["sample"])
         review.save(update_fields=["sample_override"])
+    # CR-4: how the order addresses the customer's specific requirements (required when it has some)
+    p5.state_customer_specific_requirements_addressed(review.record, round_number=rnd.number, department=department,
+                                                      statement=data.get("csr_addressed", ""), actor=actor)
     # The verdict is part of the version the reviewer signs.
     review_row = DepartmentReview(round=rnd, department=department, verdict=data["verdict"],
                                   comment=data.get("comment", ""),

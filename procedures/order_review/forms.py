@@ -14,6 +14,7 @@ from procedures.order_review.models import (
     Verdict, order_review_of,
 )
 from forms.models import Customer, Product
+from procedures.requirements import entry as p5
 
 SAMPLE_CHOICES = [("auto", _("By rule: every line ≤ 200 pcs")), ("yes", _("Sample (reviewers decide)")),
                   ("no", _("Not a sample (reviewers decide)"))]
@@ -126,6 +127,18 @@ class ReviewForm(StepForm):
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     sample = forms.ChoiceField(label=_("sample"), choices=[("", _("No opinion"))] + SAMPLE_CHOICES[1:],
                                required=False)
+    # CR-4: shown (and required) only when the customer has customer-specific requirements
+    csr_addressed = forms.CharField(
+        label=_("how the order addresses the customer-specific requirements"), required=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The customer-specific requirements are listed above: state, for your department, how this "
+                    "order meets each of them (or what is missing)."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        review = _order_review(self.activation)
+        if review is None or not p5.frozen_customer_specific_requirements(review.record):
+            del self.fields["csr_addressed"]
 
     def clean(self):
         cleaned = super().clean()

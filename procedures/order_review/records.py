@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DEPARTMENT_NAMES_ZH, Department
 from core.i18n import english
+from procedures.requirements import entry as p5
 from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
@@ -71,6 +72,11 @@ ORDER_REVIEW_LABELS = {
     "rounds[].reviews[].verdict_en": None, "rounds[].reviews[].comment": ("意见", "Comment"),
     "rounds[].reviews[].material_readiness": ("物料", "Material"),
     "rounds[].reviews[].reviewer": ("评审人", "Reviewer"), "rounds[].reviews[].reviewed_at": ("日期", "Date"),
+    "rounds[].reviews[].csr_addressed": ("顾客特殊要求的满足", "Customer-specific requirements addressed"),
+    "customer_specific_requirements": ("顾客特殊要求", "Customer-specific requirements"),
+    "customer_specific_requirements[]": ("{}", "{}"),
+    "customer_specific_requirements[].number": ("需求编号", "Requirement"),
+    "customer_specific_requirements[].words": ("要求", "Requirement text"),
     "conclusion": ("评审结论", "Conclusion"), "declined_reason": ("不接受原因", "Declined reason"),
     "approval": ("批准", "Approval"), "approval.decision": ("批准决定", "Decision"),
     "approval.approver": ("批准人", "Approver"), "approval.approved_at": ("批准日期", "Date"),
@@ -83,7 +89,8 @@ ORDER_REVIEW_FORMATS = {
     "rounds[].reviews[].verdict": "Verdict", "rounds[].reviews[].material_readiness": "MaterialReadiness",
     "approval.decision": "Meaning",
 }
-ORDER_REVIEW_KEYS = {"lines": "position", "attachments": "sha256", "rounds": "number", "rounds[].reviews": "department"}
+ORDER_REVIEW_KEYS = {"lines": "position", "attachments": "sha256", "rounds": "number", "rounds[].reviews": "department",
+                     "customer_specific_requirements": "number"}
 
 CHANGE_NOTICE_LABELS = {
     "record_number": ("记录编号", "Record No."), **CUSTOMER_LABELS,
@@ -192,27 +199,34 @@ def _line(line):
             "packaging": line.packaging, "delivery_date": line.delivery_date}
 
 
-def review_row_data(row):
+def review_row_data(row, statements=None):
     """One department's review as the record holds it (also for a row not saved yet: the version
-    the reviewer signs already shows it)."""
+    the reviewer signs already shows it). `statements`: {(round, department): how the order
+    addresses the customer's specific requirements} (CR-4), read when not given."""
+    if statements is None:
+        statements = p5.customer_specific_statements(row.round.order_review.record)
+    statement = statements.get((row.round.number, row.department))
     return {
         "department": row.department, "department_zh": Department(row.department).zh,
         "department_en": english(Department(row.department).label), "verdict": row.verdict,
         "verdict_zh": Verdict(row.verdict).zh, "verdict_en": english(Verdict(row.verdict).label),
         "comment": row.comment, "material_readiness": row.material_readiness,
         "reviewer": row.reviewer.printed_name, "reviewed_at": row.reviewed_at,
+        **({"csr_addressed": statement} if statement else {}),
     }
 
 
 def order_review_snapshot(review):
     lines = list(review.lines.select_related("product"))
+    statements = p5.customer_specific_statements(review.record)
+    csrs = p5.frozen_customer_specific_requirements(review.record)
     rounds = []
     for rnd in review.rounds.select_related("change_notice__record").prefetch_related("reviews__reviewer"):
         rounds.append({
             "number": rnd.number,
             "departments": rnd.departments,
             "change_notice": rnd.change_notice.record.number if rnd.change_notice else None,
-            "reviews": [review_row_data(r) for r in rnd.reviews.all()],
+            "reviews": [review_row_data(r, statements) for r in rnd.reviews.all()],
         })
     limit = settings.QMS["SAMPLE_MAX_QUANTITY"]
     return {
@@ -248,6 +262,8 @@ def order_review_snapshot(review):
         "declined_reason": review.declined_reason,
         "approval": {"approver": review.approved_by.printed_name, "approved_at": review.approved_at,
                      "decision": "approved"} if review.approved_by_id else None,
+        # CR-4: the customer's specific requirements in force when the order was received (frozen)
+        **({"customer_specific_requirements": [{"number": n, "words": w} for n, w in csrs]} if csrs else {}),
     }
 
 

@@ -4,6 +4,8 @@ import datetime
 
 from django.utils import timezone
 
+from forms.models import Customer
+from procedures.requirements.entry import customer_specific_requirements
 from workflows import actions
 from workflows.demo import DEMO_PASSWORD, act_as
 
@@ -64,3 +66,27 @@ def seed(users, password=DEMO_PASSWORD):
     act(p4, "write_plan", "materials", {"planned_start": _day(1), "planned_finish": _day(25),
                                         "material_readiness": "钢材已备 steel in stock"}, meaning="authored")
     return "Seeded order reviews (P1): in review, awaiting approval, in negotiation, and an approved contract."
+
+
+def seed_order_with_csr(users, password=DEMO_PASSWORD):
+    """An order of C001 received after its customer-specific requirement was approved (P5 seeds
+    it; this runs as P1's `late_seed`): the four departments review it, each stating how the order
+    addresses the customer-specific requirement; it then waits for the Market manager. Nothing if
+    it exists, or if C001 has no customer-specific requirement (a demo without P5's)."""
+    if OrderReview.objects.filter(order_number="PO-DEMO-005").exists():
+        return None
+    if not customer_specific_requirements(Customer.objects.get(code="C001")):
+        return None
+    node = OrderReviewFlow.start
+    process = actions.start_process(node, actor=users["market"],
+                                    form=node.make_form(data=_order("PO-DEMO-005", "C001", qty="300"), api=True))
+    addressed = {"quality": "出货检验核对英文合格证与 RoHS 报告 shipping inspection checks the CoC and the RoHS report",
+                 "production": "随批次装箱单附文件 documents packed with each lot",
+                 "engineering": "图纸无变化 no drawing change", "materials": "供方 RoHS 声明齐全 supplier RoHS declarations on file"}
+    for dept, statement in addressed.items():
+        data = {"verdict": "can_meet", "csr_addressed": statement}
+        if dept == "materials":
+            data["material_readiness"] = "ready"
+        act_as(users[dept], process, f"review_{dept}", data, meaning="reviewed", password=password)
+    return ("Seeded an order review of C001 (P1) whose four reviews address the customer's specific requirement "
+            "(P5).")

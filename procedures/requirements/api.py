@@ -2,10 +2,8 @@
 paginated) and one requirement with its review form's data, read and change the priority
 matrix. The steps themselves run through /api/tasks/ (api/views.py), like every procedure's."""
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,16 +11,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from core.access import can_view_processes, records_visible_to
-from core.rest import params
 from core.rest.base import APIView, json_object, reject_unknown
 from workflows.rest import STARTED, StartProcessView
 
 from . import actions as p5
 from .flows import RequirementFlow
 from .models import (
-    OPEN_STATUSES,
-    CustomerRequirement,
+    KanoCategory,
     PriorityClass,
     PriorityMatrix,
     RequirementChannel,
@@ -30,11 +25,7 @@ from .models import (
     RequirementType,
 )
 from .records import requirement_snapshot
-
-
-def visible_requirements(user):
-    return CustomerRequirement.objects.filter(record__in=records_visible_to(user)).select_related(
-        "record", "customer", "owner")
+from .register import SORTS, can_view_requirements, filter_register, visible_requirements
 
 
 def summary(req):
@@ -44,7 +35,8 @@ def summary(req):
         "customer_name": req.customer_name, "potential_customer": req.potential_customer,
         "type": req.requirement_type, "channel": req.channel, "product": req.product_text,
         "received_on": req.received_on, "customer_words": req.customer_words, "importance": req.importance,
-        "urgency": req.urgency, "priority": req.priority, "owner": req.owner.username if req.owner_id else None,
+        "urgency": req.urgency, "priority": req.priority, "kano_category": req.kano_category,
+        "owner": req.owner.username if req.owner_id else None,
         "due_date": req.due_date, "overdue": req.overdue,
     }
 
@@ -78,30 +70,17 @@ class RequirementListStartView(StartProcessView):
                                OpenApiParameter("priority", str, enum=PriorityClass.values),
                                OpenApiParameter("status", str, enum=RequirementStatus.values),
                                OpenApiParameter("overdue", OpenApiTypes.BOOL),
+                               OpenApiParameter("kano", str, enum=KanoCategory.values),
+                               OpenApiParameter("received_from", OpenApiTypes.DATE),
+                               OpenApiParameter("received_to", OpenApiTypes.DATE),
+                               OpenApiParameter("q", str, description="number, customer, product or words"),
+                               OpenApiParameter("sort", str, enum=list(SORTS)),
                                OpenApiParameter("page", OpenApiTypes.INT)],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        p, reqs = request.query_params, visible_requirements(request.user)
-        customer = params.text(p, "customer", max_length=200)
-        kind = params.choice(p, "type", RequirementType.values)
-        priority = params.choice(p, "priority", PriorityClass.values)
-        state = params.choice(p, "status", RequirementStatus.values)
-        overdue = params.boolean(p, "overdue")
-        if customer:
-            reqs = reqs.filter(Q(customer__code=customer) | Q(customer_name__icontains=customer))
-        if kind:
-            reqs = reqs.filter(requirement_type=kind)
-        if priority:
-            reqs = reqs.filter(priority=priority)
-        if state:
-            reqs = reqs.filter(status=state)
-        late = Q(status__in=OPEN_STATUSES, due_date__lt=timezone.localdate())
-        if overdue is True:
-            reqs = reqs.filter(late)
-        elif overdue is False:
-            reqs = reqs.exclude(late)
+        reqs = filter_register(visible_requirements(request.user), request.query_params)  # register.py
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(reqs.order_by("-pk"), request, view=self)
+        page = paginator.paginate_queryset(reqs, request, view=self)
         return paginator.get_paginated_response([summary(r) for r in page])
 
 
@@ -124,7 +103,7 @@ class PriorityMatrixView(APIView):
     @extend_schema(operation_id="requirement_priority_matrix_retrieve", summary="The priority matrix (PM-1)",
                    responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        if not can_view_processes(request.user):
+        if not can_view_requirements(request.user):  # members, and auditors while their grant is current
             raise PermissionDenied()
         return Response(PriorityMatrix.current().as_data())
 
@@ -146,3 +125,19 @@ urlpatterns = [
     path("requirements/priority-matrix/", PriorityMatrixView.as_view(), name="api-requirement-priority-matrix"),
     path("requirements/<str:number>/", RequirementDetailView.as_view(), name="api-requirement-detail"),
 ]
+
+from .api_report import urlpatterns as _report_urls  # noqa: E402  (the progress report)
+
+urlpatterns = [*_report_urls, *urlpatterns]  # before the <number> route, which would take "report"
+
+from .api_qfd import urlpatterns as _qfd_urls  # noqa: E402 — the house of quality's endpoints (QFD-1)
+
+urlpatterns += _qfd_urls
+
+from .api_kano import urlpatterns as _kano_urls  # noqa: E402 — the KANO study's endpoints (api_kano.py)
+
+urlpatterns += _kano_urls
+
+from .api_changes import urlpatterns as _change_urls  # noqa: E402 — CR-5 changes and the links to P3 / P4
+
+urlpatterns += _change_urls

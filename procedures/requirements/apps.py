@@ -13,10 +13,13 @@ class RequirementsConfig(AppConfig):
         from core import registry
 
         from . import records
-        from .flows import RequirementFlow
+        from .flows import RequirementChangeFlow, RequirementFlow
 
         records.register_statuses()
         registry.register_procedure(registry.Procedure(
-            label=self.label, flows=(RequirementFlow,), icon="record_voice_over", order=50, seed_order=50,
+            label=self.label, flows=(RequirementFlow, RequirementChangeFlow), icon="record_voice_over", order=50,
+            seed_order=50,
             api="procedures.requirements.api", seed="procedures.requirements.seed.seed",
+            viewsets=("procedures.requirements.viewsets.RequirementsViewset",
+                      "procedures.requirements.link_views.RequirementLinksViewset"),
         ))

@@ -14,6 +14,8 @@ from workflows.base import QmsFlow, decided, remember, staff
 from workflows.jobs import CeleryJob
 from workflows.models import attach_artifact
 from workflows.steps import FanOut, StartStep, Step
+from workflows.views import StartStepView
+from core.access import records_visible_to
 
 from . import actions as p5
 from .forms import (
@@ -26,6 +28,10 @@ from .forms import (
 )
 from .models import RequirementProcess, RequirementStatus, requirement_of
 from .subjects import subjects as subjects_of
+from . import changes as cr5
+from .change_forms import ChangeApprovalForm, ChangeRequestForm
+from .models import CustomerRequirement, RequirementChangeProcess, change_of
+from .subjects import change_subjects
 
 # --- who and where: the gateways' and routing's questions (activation → value) -----------------------------
 
@@ -176,3 +182,108 @@ class RequirementFlow(QmsFlow):
 
     def self_approval(self, task, user):
         return p5.self_approval_reason(requirement_of(task.process), user)
+
+
+# --- CR-5 change of an approved requirement (需求变更) ------------------------------------------------------
+
+
+class StartFromRequirementView(StartStepView):
+    """The change's start form opened from a requirement (?requirement=CR-2026-0001) shows the
+    requirement's current values to change."""
+
+    def get(self, request, *args, **kwargs):
+        node = self.node(request)
+        form = node.make_form(activation=request.activation, user=request.user)
+        number = request.GET.get("requirement", "")[:40]
+        req = CustomerRequirement.objects.select_related("record").filter(record__number=number).first()
+        if req is not None and records_visible_to(request.user).filter(pk=req.record_id).exists():
+            form.prefill(req)
+        return self.render(request, node, form, self.signature_form(request, node))
+
+
+class StartFromRequirement(StartStep):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._start_view = StartFromRequirementView.as_view()
+
+
+def change_reviewers(activation):
+    return cr5.departments_to_review(change_of(activation.process))
+
+
+def change_approver_permission(activation):
+    return cr5.approval_permission(change_of(activation.process))
+
+
+class RequirementChangeFlow(QmsFlow):
+    process_class = RequirementChangeProcess
+    process_title = _("Customer requirement change")
+    process_description = _("PROCEDURES P5 / CR-5: a change to an approved customer requirement, reviewed and "
+                            "approved again.")
+    process_summary_template = "{{ process.change.requirement.record.number }} Δ{{ process.change.number }}"
+    step_summary_template = "requirements/change_summary.html"
+
+    @classmethod
+    def subjects(cls, processes):
+        return change_subjects(processes)
+
+    # [P5.6, 制度 七; CR-5] Market: ask to change an approved requirement (new values, reason), signed.
+    start = (
+        StartFromRequirement(ChangeRequestForm, this.requested, meanings=[Meaning.AUTHORED],
+                             sign_role="市场部 Market")
+        .Annotation(title=_("Request a requirement change"))
+        .Permission(staff(Department.MARKET))
+        .Next(this.reviews)
+    )
+
+    # [CR-5, 模板 五] The departments concerned review the change again, in parallel, each signing.
+    reviews = FanOut().Annotation(title=_("Department reviews")).Next(this.review, data_source=change_reviewers)
+    review = (
+        Step(ReviewForm, this.reviewed, meanings=[Meaning.REVIEWED])
+        .Annotation(title=_("Review the requirement change"))
+        .Permission(reviewer_permission)
+        .Next(this.reviews_done)
+    )
+    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_reviews)
+    close_reviews = flow.Function(this.all_reviewed).Annotation(title=_("Collect verdicts")).Next(this.approve)
+
+    # [CR-5, P5.3] The approver of the requirement (Market manager; General Manager for a
+    # customer-specific requirement that changes a product or process) approves or rejects, signed.
+    approve = (
+        Step(ChangeApprovalForm, this.approval, meanings=[Meaning.APPROVED, Meaning.REJECTED],
+             forbid=this.self_approval)
+        .Annotation(title=_("Approve the requirement change"))
+        .Permission(change_approver_permission)
+        .Next(this.approved)
+    )
+    # Approved: the requirement takes the new values (its owner's tracking task follows the new
+    # due date); rejected: nothing changes, the change is kept.
+    approved = (
+        flow.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
+        .Then(this.end)
+        .Else(this.rejected)
+    )
+
+    end = flow.End().Annotation(title=_("Change approved"))
+    rejected = flow.End().Annotation(title=_("Change rejected"))
+
+    # --- step actions: thin adapters over changes.py ---------------------------------------------
+
+    def requested(self, ctx):
+        change = cr5.request_change(process=ctx.process, actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        attach_artifact(ctx.process, change)
+
+    def reviewed(self, ctx):
+        cr5.record_change_review(change_of(ctx.process), department=ctx.task.data["department"], actor=ctx.actor,
+                                 data=ctx.data, sign=ctx.sign)
+
+    def all_reviewed(self, activation):
+        cr5.after_change_reviews(change_of(activation.process))
+
+    def approval(self, ctx):
+        cr5.decide_change(change_of(ctx.process), actor=ctx.actor, data=ctx.data, meaning=ctx.meaning, sign=ctx.sign)
+        remember(ctx.process, decision=ctx.meaning)
+
+    def self_approval(self, task, user):
+        change = change_of(task.process)
+        return cr5.self_approval_reason(change, user) if change is not None else None

@@ -91,5 +91,187 @@ def seed(users, password=DEMO_PASSWORD):
                                    "answer_date": _day(0), "answer_channel": "email",
                                    "answer_content": "新标签已于本批启用 the new label is used from this lot"},
         meaning="verified")
+    seed_kano_study(users, password, {"packing": p1, "roughness": p4, "certificate": p5})
+    seed_house_of_quality(users, password, label=CustomerRequirement.objects.get(record__process=p6))
+    seed_changes_and_raised(users, password, CustomerRequirement.objects.get(record__process=p5))
+    # 7. an approved customer-specific requirement of C001, which the P1 review of its next order addresses
+    p7 = start(users["market"], _requirement(
+        "C001", "每批随货附英文合格证与 RoHS 报告 an English CoC and a RoHS report with every lot",
+        "发货检验增加文件核对 shipping inspection checks the documents", kind="customer_specific", channel="email"))
+    analyse(p7, departments=("quality",), importance=4, urgency=4)
+    review(p7, ("quality",))
+    act(p7, "approve", "market_mgr", {"conclusion": "同意 agreed", "owner": "quality", "due_date": _day(30)},
+        meaning="approved")
     return ("Seeded customer requirements (P5): registered, a linked duplicate, in review, awaiting approval, "
-            "in implementation, and one answered.")
+            "in implementation (one change approved, one rejected, a CAPA raised), one answered, and an approved "
+            "customer-specific requirement that a P1 order review addressed; a closed KANO study of 30 "
+            "respondents; an approved house of quality.")
+
+
+def seed_changes_and_raised(users, password, req):
+    """On the requirement in implementation: change 1 (a later due date) approved, change 2 (more
+    urgent) rejected, and a corrective action raised by Quality (CAPA's rule: Quality raises)."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from . import links  # noqa: PLC0415
+    from .flows import RequirementChangeFlow  # noqa: PLC0415
+
+    def change(data, decision, conclusion):
+        node = RequirementChangeFlow.start
+        signature = actions.SignatureInput(password=password, meaning="authored", username="market",
+                                           require_username=True)
+        process = actions.start_process(node, actor=users["market"], signature_input=signature, form=node.make_form(
+            data={"requirement": req.record.number, **data}, api=True, user=users["market"]))
+        for dept in req.review_departments:
+            act_as(users[dept], process, "review", {"verdict": "feasible", "comment": "可满足 can be met"},
+                   meaning="reviewed", password=password)
+        act_as(users["market_mgr"], process, "approve", {"conclusion": conclusion}, meaning=decision,
+               reason=conclusion if decision == "rejected" else "", password=password)
+
+    change({"reason": "客户来函：首批改为下月交付 the customer's letter: first lot next month", "due_date": _day(35)},
+           "approved", "同意延期 later date agreed")
+    change({"reason": "客户电话要求提前 the customer asked by phone to bring it forward", "urgency": 5},
+           "rejected", "产能不足，维持原计划 no capacity, the plan stands")
+    with transaction.atomic():
+        links.raise_capa(CustomerRequirement.objects.get(pk=req.pk), actor=users["quality"],
+                         reason="英文合格证曾两次漏发 the English CoC was missed twice")
+
+
+# --- the KANO study (procedures.requirements.kano) ----------------------------------------------------------
+
+#: a representative answer pair (functional, dysfunctional) of each category
+_PAIR = {"A": ("like", "neutral"), "O": ("like", "dislike"), "M": ("must_be", "dislike"), "I": ("neutral", "neutral"),
+         "R": ("dislike", "like"), "Q": ("like", "like")}
+#: per feature, how the 30 respondents answer (category: respondents)
+_KANO_FEATURES = [
+    ("防静电包装 Anti-static packing",
+     "如果交货采用防静电包装，您觉得如何？ If deliveries come in anti-static bags, how do you feel?",
+     "如果交货不采用防静电包装，您觉得如何？ If deliveries do not come in anti-static bags, how do you feel?",
+     "packing", {"M": 14, "O": 8, "I": 5, "A": 3}),
+    ("每批英文合格证 English CoC with every lot",
+     "如果每批随货提供英文合格证，您觉得如何？ If every lot comes with an English CoC?",
+     "如果不提供英文合格证，您觉得如何？ If there is no English CoC?",
+     "certificate", {"O": 13, "M": 7, "A": 6, "I": 4}),
+    ("法兰表面粗糙度 Ra≤0.8 Flange roughness Ra ≤ 0.8",
+     "如果法兰表面粗糙度达到 Ra≤0.8，您觉得如何？ If the flange reaches Ra ≤ 0.8?",
+     "如果达不到 Ra≤0.8，您觉得如何？ If it does not reach Ra ≤ 0.8?", "roughness", {"O": 12, "M": 10, "I": 6, "A": 2}),
+    ("二维码批次追溯 QR-code lot traceability",
+     "如果每件产品带批次二维码，您觉得如何？ If every part carries a lot QR code?",
+     "如果没有批次二维码，您觉得如何？ If there is no lot QR code?", None, {"A": 15, "I": 8, "O": 5, "M": 2}),
+    ("72 小时快速打样 Samples within 72 h", "如果 72 小时内提供样品，您觉得如何？ If samples arrive within 72 hours?",
+     "如果打样需要两周，您觉得如何？ If samples take two weeks?", None, {"I": 16, "A": 8, "O": 3, "R": 2, "Q": 1}),
+]
+_RESPONDENT_NAMES = ["采购 王工 Buyer Wang", "质量 李工 QE Li", "工程 张工 Eng. Zhang",
+                     "采购 刘经理 Purchasing mgr Liu", "仓库 陈主管 Store lead Chen", "质量 赵经理 Quality mgr Zhao"]
+_CUSTOMERS = ["C001", "C002", "C003"]
+
+
+def _kano_answers():
+    """30 respondents × the features: each feature's categories spread over the respondents
+    (a fixed interleaving, so the demo is the same every time)."""
+    columns = []
+    for shift, (*_texts, counts) in enumerate(_KANO_FEATURES):
+        pairs = [_PAIR[category] for category, n in counts.items() for _i in range(n)]
+        columns.append(pairs[shift * 7 % 30:] + pairs[:shift * 7 % 30])
+    return [{position: column[i] for position, column in enumerate(columns, start=1)} for i in range(30)]
+
+
+def seed_kano_study(users, password, processes):
+    """One closed KANO study of P-1001 with 30 respondents: 12 entered by Market from interviews,
+    12 imported from a CSV file, 6 answered through one-time links; closed and signed by the
+    Market manager, which sets the KANO category of three seeded requirements."""
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from django.db import transaction  # noqa: PLC0415
+
+    from forms.models import Customer, Product  # noqa: PLC0415
+
+    from . import kano  # noqa: PLC0415
+    from .models import KanoStudy  # noqa: PLC0415
+
+    if KanoStudy.objects.exists():
+        return None
+    market, manager = users["market"], users["market_mgr"]
+    reqs = {key: CustomerRequirement.objects.get(record__process=process) for key, process in processes.items()}
+    answers = _kano_answers()
+    customers = {c.code: c for c in Customer.objects.filter(code__in=_CUSTOMERS)}
+
+    def who(i):
+        return f"{_RESPONDENT_NAMES[i % len(_RESPONDENT_NAMES)]} #{i + 1}", _CUSTOMERS[i % len(_CUSTOMERS)]
+
+    with transaction.atomic():
+        study = kano.create_study(actor=market, data={
+            "title": "精密轴承座客户需求 KANO 调查 KANO study of the precision bearing housing",
+            "product": Product.objects.get(code="P-1001"),
+            "purpose": "为 2026 年产品改进排定需求优先级 to rank the requirements for the 2026 product update",
+            "features": [{"name": name, "functional_question": fq, "dysfunctional_question": dq,
+                          "requirement": reqs.get(key)} for name, fq, dq, key, _counts in _KANO_FEATURES]})
+        kano.open_study(study, actor=market)
+        for i in range(12):
+            name, code = who(i)
+            kano.enter_answers(study, actor=market, data={"respondent": name, "customer": customers[code],
+                                                          "answers": answers[i]})
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(kano.import_layout(study))
+        for i in range(12, 24):
+            name, code = who(i)
+            writer.writerow([name, code] + [word for position in sorted(answers[i]) for word in answers[i][position]])
+        kano.import_answers(study, actor=market2 if (market2 := users.get("market2")) else market,
+                            name="kano-interviews.csv", content=out.getvalue().encode("utf-8"))
+        tokens = []
+        for i in range(24, 30):
+            name, code = who(i)
+            tokens.append((i, kano.issue_link(study, actor=market, label=name, customer=customers[code],
+                                              days_valid=14)[1]))
+    for i, token in tokens:
+        with transaction.atomic():
+            kano.answer_through_link(token, answers=answers[i])
+    sign = kano.password_signer(manager, password, username=manager.username, require_username=True)
+    with transaction.atomic():
+        kano.close_study(study, actor=manager, sign=sign)
+    return study
+
+
+# --- the house of quality (procedures.requirements.qfd) -------------------------------------------------------
+
+
+def seed_house_of_quality(users, password, *, label):
+    """One approved house of quality for the bearing housing P-1001: five needs (one from the approved
+    label requirement) × five characteristics, 9/3/1 cells and a roof; approved by the Engineering manager."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from forms.models import Product  # noqa: PLC0415
+
+    from . import qfd  # noqa: PLC0415
+
+    engineering = users["engineering"]
+    with transaction.atomic():
+        house = qfd.create_house(actor=engineering, data={
+            "title": "精密轴承座 QFD bearing housing", "product": Product.objects.get(code="P-1001"),
+            "requirements": [label]})
+        qfd.set_matrix(house, actor=engineering, data={
+            "needs": [{"text": qfd.need_text_of(label), "weight": label.importance or 2,
+                       "requirement": label.record.number},
+                      {"text": "轴承装入顺畅不卡滞 the bearing fits without sticking", "weight": 5},
+                      {"text": "长期使用不变形 no deformation in long service", "weight": 4},
+                      {"text": "安装孔位准确 mounting holes in the right place", "weight": 4},
+                      {"text": "外观无锈蚀 no rust on delivery", "weight": 3}],
+            "characteristics": [
+                {"name": "内孔尺寸公差 bore tolerance", "unit": "µm", "direction": "target", "target": "Φ52 H7"},
+                {"name": "材料硬度 material hardness", "unit": "HB", "direction": "up", "target": "≥ 190"},
+                {"name": "孔位置度 hole position", "unit": "mm", "direction": "down", "target": "≤ 0.05"},
+                {"name": "防锈处理 rust protection", "unit": "h", "direction": "up", "target": "盐雾 salt spray 48 h"},
+                {"name": "标签信息 label content", "unit": "", "direction": "", "target": "含客户料号 with part no."}],
+            "relationships": [
+                {"need": 0, "characteristic": 4, "strength": 9},
+                {"need": 1, "characteristic": 0, "strength": 9}, {"need": 1, "characteristic": 1, "strength": 1},
+                {"need": 2, "characteristic": 1, "strength": 9}, {"need": 2, "characteristic": 0, "strength": 3},
+                {"need": 3, "characteristic": 2, "strength": 9}, {"need": 3, "characteristic": 0, "strength": 1},
+                {"need": 4, "characteristic": 3, "strength": 9}, {"need": 4, "characteristic": 4, "strength": 1}],
+            "roof": [{"first": 0, "second": 2, "correlation": "+"}, {"first": 0, "second": 1, "correlation": "-"},
+                     {"first": 1, "second": 3, "correlation": "--"}]})
+    qfd.approve_house(house, actor=users["engineering_mgr"], password=password, username="engineering_mgr",
+                      reason="工程评审通过 engineering review passed")
+    return house

@@ -29,3 +29,14 @@ def subjects(processes):
     """{process pk: subject} in a fixed number of queries however many processes."""
     reqs = artifacts_of(processes, CustomerRequirement, select_related=("record", "customer"))
     return {pk: subject(req) for pk, req in reqs.items()}
+
+
+def change_subjects(processes):
+    """{process pk: subject} of change processes (CR-5): "CR-2026-0003 Δ1 · customer · words…"."""
+    from .models import RequirementChange  # noqa: PLC0415
+
+    changes = artifacts_of(processes, RequirementChange,
+                           select_related=("requirement__record", "requirement__customer"))
+    return {pk: " · ".join(part for part in (f"{c.requirement.record.number} Δ{c.number}", customer(c.requirement),
+                                             short(c.requirement.customer_words)) if part)
+            for pk, c in changes.items()}

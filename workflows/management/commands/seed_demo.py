@@ -36,10 +36,12 @@ class Command(BaseCommand):
         create_catalog()
         if seed_2026():  # before any task exists, so the demo's due dates skip the holidays
             self.stdout.write("Seeded the 2026 company calendar (public holidays and make-up working days).")
-        for procedure in sorted(procedures(), key=lambda p: p.seed_order):
-            if procedure.seed:
-                said = import_string(procedure.seed)(users)
-                if said:
-                    self.stdout.write(said)
+        ordered = sorted(procedures(), key=lambda p: p.seed_order)
+        for step in ("seed", "late_seed"):  # every procedure's own demo, then what needs the others' demo data
+            for procedure in ordered:
+                if getattr(procedure, step):
+                    said = import_string(getattr(procedure, step))(users)
+                    if said:
+                        self.stdout.write(said)
         self.stdout.write(self.style.SUCCESS(
             f"Demo company ready. Users: {', '.join(sorted(users))} — password {DEMO_PASSWORD}"))
