@@ -17,7 +17,6 @@ from core.rest.keyset import Key, Keyset
 from inbox.models import Notification
 from inbox.notify import NOTIFICATION_ORDER, notify
 from p1_driver import open_task, start
-from workflows import actions
 
 pytestmark = pytest.mark.django_db
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
