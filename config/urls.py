@@ -8,7 +8,6 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
-from viewflow.workflow.flow import FlowViewset
 
 from core.registry import procedures
 from core.viewsets import RecordsViewset
@@ -16,6 +15,7 @@ from evidence.views import landing
 from evidence.viewsets import (AuditorAwareWorkflowAppViewset, AuditorGrantsViewset, AuditorHomeViewset,
                                 EvidenceViewset)
 from inbox.views import DueInboxListView, DueQueueListView
+from workflows.process_list import QmsFlowViewset
 from inbox.viewsets import DashboardViewset, DelegationsViewset, NotificationsViewset, StepTargetsViewset
 
 site = Site(
@@ -29,7 +29,7 @@ site = Site(
             base_template_name="qms/base.html",
             inbox_view_class=DueInboxListView,  # the due date column, overdue badge and filters
             queue_view_class=DueQueueListView,
-            flow_viewsets=[FlowViewset(flow_class, icon=procedure.icon)
+            flow_viewsets=[QmsFlowViewset(flow_class, icon=procedure.icon)
                            for procedure in procedures() for flow_class in procedure.flows],
             viewsets=[AuditorHomeViewset(), DashboardViewset(), NotificationsViewset(), RecordsViewset(),
                       *[import_string(name)() for procedure in procedures() for name in procedure.viewsets],

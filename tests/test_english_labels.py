@@ -33,3 +33,14 @@ def test_headers_and_field_names_start_with_a_capital_in_english_and_stay_chines
         assert not lower, (path, lower)
     chinese = client.get("/qms/records/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "Record number" not in chinese and "记录编号" in chinese
+
+
+def test_a_flows_process_list_names_its_columns_in_the_readers_language(people, order_data):
+    approved_order(people, order_data)
+    client = Client()
+    client.force_login(people["quality_mgr"])
+    chinese = client.get("/qms/flows/orderreview/flows/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "流程编号" in chinese and "未完成任务" in chinese
+    assert not {"Process id", "Brief", "Active tasks"} & set(re.findall(r">\s*([A-Z][a-z]+(?: [a-z]+)?)\s*<", chinese))
+    english = client.get("/qms/flows/orderreview/flows/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Process No." in english and "Open tasks" in english
