@@ -28,8 +28,10 @@ def _requirement(customer, words, meaning, *, kind="explicit", channel="visit", 
 
 
 def seed(users, password=DEMO_PASSWORD):
-    """Six requirements (idempotent: nothing if any exists): registered, a duplicate linked to it,
-    in review, awaiting approval, in implementation, and one evaluated and answered."""
+    """Nine requirements (idempotent: nothing if any exists), one in each state: registered, a
+    duplicate linked to it, in review, awaiting approval, in implementation (with two changes and a
+    raised CAPA), evaluated and answered, approved (customer-specific), rejected and withdrawn; a
+    KANO study and a house of quality."""
     if CustomerRequirement.objects.exists():
         return None
 
@@ -37,8 +39,8 @@ def seed(users, password=DEMO_PASSWORD):
         node = RequirementFlow.start
         return actions.start_process(node, actor=user, form=node.make_form(data=data, api=True))
 
-    def act(process, step, username, data, meaning=None):
-        act_as(users[username], process, step, data, meaning=meaning, password=password)
+    def act(process, step, username, data, meaning=None, reason=""):
+        act_as(users[username], process, step, data, meaning=meaning, reason=reason, password=password)
 
     def analyse(process, departments=("quality", "engineering"), importance=4, urgency=4, **extra):
         act(process, "analyse", "market", {"importance": importance, "urgency": urgency, "kano_category": "O",
@@ -102,10 +104,26 @@ def seed(users, password=DEMO_PASSWORD):
     review(p7, ("quality",))
     act(p7, "approve", "market_mgr", {"conclusion": "同意 agreed", "owner": "quality", "due_date": _day(30)},
         meaning="approved")
+    # 8. rejected by the Market manager, with the reason the customer is told
+    p8 = start(users["market"], _requirement(
+        "C002", "免费提供全部检验原始数据 all raw inspection data free of charge", "需额外人工整理 extra clerical work",
+        channel="phone", product="P-2001"))
+    analyse(p8, departments=("quality", "finance"), importance=2, urgency=1)
+    review(p8, ("quality", "finance"))
+    act(p8, "approve", "market_mgr", {"conclusion": "成本过高，提供汇总报告 too costly; a summary report instead"},
+        meaning="rejected", reason="成本过高 too costly")
+    # 9. withdrawn by the customer while it was being implemented
+    p9 = start(users["market"], _requirement(
+        "C003", "Blue packing tape", "包装胶带改为蓝色 blue tape", channel="email", product="P-3001"))
+    analyse(p9, departments=("materials",), importance=1, urgency=2)
+    review(p9, ("materials",))
+    act(p9, "approve", "market_mgr", {"conclusion": "同意 agreed", "owner": "materials", "due_date": _day(10)},
+        meaning="approved")
+    act(p9, "track", "materials", {"outcome": "withdrawn", "progress": "客户撤回 the customer withdrew it"})
     return ("Seeded customer requirements (P5): registered, a linked duplicate, in review, awaiting approval, "
             "in implementation (one change approved, one rejected, a CAPA raised), one answered, and an approved "
-            "customer-specific requirement that a P1 order review addressed; a closed KANO study of 30 "
-            "respondents; an approved house of quality.")
+            "customer-specific requirement that a P1 order review addressed, one rejected, one withdrawn; a closed "
+            "KANO study of 30 respondents; an approved house of quality.")
 
 
 def seed_changes_and_raised(users, password, req):
