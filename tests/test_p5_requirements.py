@@ -498,3 +498,47 @@ def test_the_browser_walks_the_flow_and_shows_the_summary_in_chinese(people, set
                                               "answer_channel": "email", "answer_content": "已完成 done"},
                   meaning="verified") == 200
     assert CustomerRequirement.objects.get().status == "completed"
+
+
+# --- attachments (P5.1: the customer's letter, drawings, photos) ---------------------------------------
+
+LETTER = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+          b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _with_files(data, *files):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"payload": json.dumps(data), "attachments": [SimpleUploadedFile(name, content) for name, content in files]}
+
+
+def test_attachments_are_registered_with_their_hash_in_the_signed_version_and_the_pdf(people):
+    import hashlib
+
+    from procedures.requirements.models import RequirementAttachment
+
+    response = client_for("market").post("/api/requirements/", _with_files(collect_data(), ("客户来函 letter.pdf", LETTER)),
+                                         format="multipart")
+    assert response.status_code == 201, response.content
+    req = CustomerRequirement.objects.get(record__number=response.json()["record"])
+    attachment = req.attachments.get()
+    assert attachment.sha256 == hashlib.sha256(LETTER).hexdigest() and attachment.file.read() == LETTER
+    data = req.record.get_version().data
+    assert data["attachments"] == [{"name": "客户来函 letter.pdf", "size": len(LETTER), "sha256": attachment.sha256}]
+    assert RequirementAttachment.objects.count() == 1
+    _counts, problems, _warnings = verify_all()
+    assert not problems, problems
+    from forms.pdf import render_html
+
+    printed = render_html(req.record.get_version())
+    assert "客户来函 letter.pdf" in printed and attachment.sha256 in printed
+
+
+def test_an_attachment_of_the_wrong_type_registers_nothing(people):
+    before = (Record.objects.count(), CustomerRequirement.objects.count())
+    response = client_for("market").post("/api/requirements/", _with_files(collect_data(), ("run.exe", b"MZ\x90\x00")),
+                                         format="multipart")
+    assert response.status_code == 400 and "attachments" in response.json()["errors"], response.content
+    assert (Record.objects.count(), CustomerRequirement.objects.count()) == before

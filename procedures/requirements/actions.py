@@ -25,6 +25,7 @@ from .models import (
     CustomerRequirement,
     LinkKind,
     PriorityMatrix,
+    RequirementAttachment,
     RequirementLink,
     RequirementReview,
     RequirementStatus,
@@ -83,11 +84,15 @@ def register_requirement(*, process, actor, data):
         meaning=data.get("meaning", ""), duplicate_of=duplicate_of, status=status, started_by=actor,
         closed_at=timezone.now() if duplicate_of is not None else None,
     )
+    for upload, content_type, sha256 in data.get("attachments") or []:
+        RequirementAttachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor,
+                                    requirement=req)
     record.search_text = _search_text(req)
     record.save(update_fields=["search_text"])
     audit.log("requirement.registered", req, actor=actor, record=record, process_id=process.pk,
               new={"customer": name, "customer_code": customer.code if customer else "", "type": req.requirement_type,
-                   "channel": req.channel, "duplicate_of": duplicate_of.record.number if duplicate_of else ""})
+                   "channel": req.channel, "duplicate_of": duplicate_of.record.number if duplicate_of else "",
+                   "attachments": [a.original_name for a in req.attachments.all()]})
     if duplicate_of is not None:
         _link(req, duplicate_of, LinkKind.DUPLICATE_OF, actor=actor)
     _new_version(req, actor, "requirement registered")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from forms.models import Customer, Product
+from forms.uploads import MultipleFileField
 from forms.stepforms import StepForm
 
 from .models import (
@@ -64,7 +65,7 @@ class CollectForm(StepForm):
     sections = (
         (_("Customer"), ("customer", "customer_name", "channel", "received_on")),
         (_("Requirement"), ("requirement_type", "product", "product_text", "customer_words", "meaning",
-                            "duplicate_of")),
+                            "attachments", "duplicate_of")),
     )
 
     customer = forms.ModelChoiceField(
@@ -83,6 +84,9 @@ class CollectForm(StepForm):
     customer_words = forms.CharField(label=_("the customer's words"), widget=forms.Textarea(attrs={"rows": 3}),
                                      help_text=_("As the customer said or wrote it."))
     meaning = forms.CharField(label=_("what it means for us"), widget=forms.Textarea(attrs={"rows": 3}))
+    attachments = MultipleFileField(label=_("attachments"), required=False,
+                                    help_text=_("The customer's letter or e-mail, drawings, photos: PDF, PNG, JPEG, "
+                                                "DOCX, XLSX."))
     duplicate_of = RequirementNumberField(
         label=_("duplicate of"), max_length=40, required=False,
         help_text=_("The record number of a requirement this one repeats: it is linked there and closed."))

@@ -8,7 +8,10 @@ LABELS = {
     "channel": ("收集渠道", "Channel"), "requirement_type": ("需求类型", "Type"),
     "product_code": ("产品代码", "Product code"), "product": ("产品/服务", "Product / service"),
     "received_on": ("收集日期", "Received on"), "customer_words": ("客户原话", "Customer's words"),
-    "meaning": ("对公司的含义", "What it means for us"), "duplicate_of": ("重复于", "Duplicate of"),
+    "meaning": ("对公司的含义", "What it means for us"),
+    "attachments": ("附件", "Attachments"), "attachments[]": ("附件 {name}", "Attachment {name}"),
+    "attachments[].name": ("文件名", "File name"), "attachments[].size": ("大小", "Size"),
+    "attachments[].sha256": ("SHA-256", "SHA-256"), "duplicate_of": ("重复于", "Duplicate of"),
     "importance": ("重要度", "Importance"), "urgency": ("紧急度", "Urgency"), "score": ("得分", "Score"),
     "priority": ("优先级", "Priority class"), "kano_category": ("KANO 分类", "KANO category"),
     "feasibility": ("可行性", "Feasibility"),
@@ -50,6 +53,7 @@ LABELS = {
 }
 FORMATS = {
     "channel": "RequirementChannel", "requirement_type": "RequirementType", "received_on": "date",
+    "attachments[].size": "bytes",
     "priority": "PriorityClass", "kano_category": "KanoCategory", "review_departments": "Department",
     "links[].kind": "LinkKind", "reviews[].department": "Department", "reviews[].verdict": "FeasibilityVerdict",
     "status": "RequirementStatus", "decision": "Meaning", "due_date": "date", "fulfilment": "Fulfilment",

@@ -11,7 +11,7 @@ from viewflow.workflow.models import Process
 
 from accounts.models import Department
 from core.choices import BilingualChoices
-from forms.models import Customer, Product
+from forms.models import Customer, Product, StoredUpload
 from workflows.models import artifact_of
 
 
@@ -193,6 +193,17 @@ class CustomerRequirement(models.Model):
 def is_overdue(status, due_date, today=None):
     """An approved requirement not completed by its due date."""
     return bool(due_date) and status in OPEN_STATUSES and due_date < (today or timezone.localdate())
+
+
+class RequirementAttachment(StoredUpload):
+    """A file registered with a requirement (the customer's letter, a drawing, a photo): its SHA-256
+    goes into the record version, so the signatures cover the file (CR-1: 附件)."""
+
+    requirement = models.ForeignKey(CustomerRequirement, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="requirements/%Y/%m/")
+
+    class Meta:
+        ordering = ["id"]
 
 
 class RequirementLink(models.Model):

@@ -31,7 +31,7 @@ CUSTOMER_REQUIREMENT = register(RecordType(
     code="customer_requirement", prefix="CR", title_zh="顾客需求评审表", title_en="Customer Requirement Review Form",
     form_code="QR-MK-005", form_revision="A/0", pdf_template="requirements/pdf/customer_requirement.html",
     snapshot=_snapshot, pdf_context=lambda version: _change_history(version), field_labels=LABELS,
-    field_formats=FORMATS, list_keys={"reviews": "department", "links": "number", "changes": "number", "changes[].fields": "field",
+    field_formats=FORMATS, list_keys={"attachments": "sha256", "reviews": "department", "links": "number", "changes": "number", "changes[].fields": "field",
                "changes[].reviews": "department", "raised": "number"}, state_fields=frozenset({"status"}),
 ))
 
@@ -117,6 +117,7 @@ def requirement_snapshot(req, *, extra_review=None, extra_change_review=None):
         "channel": req.channel, "requirement_type": req.requirement_type,
         "product_code": req.product.code if req.product_id else "", "product": req.product_text,
         "received_on": req.received_on, "customer_words": req.customer_words, "meaning": req.meaning,
+        "attachments": [{"name": a.original_name, "size": a.size, "sha256": a.sha256} for a in req.attachments.all()],
         "duplicate_of": req.duplicate_of.record.number if req.duplicate_of_id else "",
         "importance": req.importance, "urgency": req.urgency, "score": score, "priority": req.priority,
         "kano_category": req.kano_category, "feasibility": req.feasibility,
