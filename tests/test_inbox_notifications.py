@@ -142,7 +142,7 @@ def test_preferences_through_the_api_and_bad_input_saves_nothing(people):
     client = client_for("quality")
     prefs = client.get("/api/me/notification-preferences/").json()
     assert prefs["assigned"] == {"email": True, "in_app": True}
-    assert set(prefs) == {"assigned", "reminder", "escalation", "rejected", "process_completed", "calendar"}
+    assert set(prefs) == {"assigned", "reminder", "escalation", "rejected", "process_completed", "calendar", "report"}
     changed = client.put("/api/me/notification-preferences/", {"reminder": {"email": False}}, format="json")
     assert changed.status_code == 200 and changed.json()["reminder"] == {"email": False, "in_app": True}
     bad = client.put("/api/me/notification-preferences/", {"reminder": {"email": True}, "nonsense": {}},

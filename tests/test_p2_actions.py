@@ -2,6 +2,8 @@
 scheduler call): the lot hold (NC-1), a lot shared by two cases, the CAPA hook,
 the record filters and the working data matching the last record versions."""
 import pytest
+
+from accounts.models import scheduler_user
 from django.db import transaction
 
 from api_driver import client_for
@@ -52,7 +54,9 @@ def test_a_held_lot_may_not_be_used_or_shipped_until_its_disposition_is_complete
     p2.assert_lot_usable(product, "L2026-0815")
     held = AuditEntry.objects.get(action="lot.held")
     released = AuditEntry.objects.get(action="lot.released")
-    assert held.actor == people["quality"] and released.actor == people["quality_mgr"]
+    # the release is the flow's own step after the last sign-off: the system's, triggered by the approver
+    assert held.actor == people["quality"] and released.actor == scheduler_user()
+    assert released.new_values.get("triggered_by") == people["quality_mgr"].printed_name
     assert held.new_values["status"] == "on_hold" and released.old_values == {"status": "on_hold"}
     assert held.record == case.record and "QAR-" in released.reason
 

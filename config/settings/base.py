@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DepartmentEnum": "accounts.models.Department",
         "DocumentTypeEnum": "procedures.documents.models.DocumentType",
+        "KanoAnswerEnum": "procedures.requirements.models.KanoAnswer.values",  # a KANO pair's two answers
     },
     # Swagger UI served from our own static files: no CDN
     "SWAGGER_UI_DIST": "SIDECAR",
