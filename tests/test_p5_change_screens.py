@@ -1,8 +1,7 @@
 """Screens of CR-5 and CR-4 (issue 16): the change's start form opened from a requirement and
 a P1 review step showing the customer-specific requirements, in both languages at a phone's
 and a laptop's width: each loads, the console stays clean, a phone never scrolls sideways.
-Screenshots: /tmp/shots-p5links/ (or QMS screenshots dir)."""
-import pathlib
+Screenshots: var/screenshots/requirement-change/."""
 
 import pytest
 from flow_driver import start
@@ -16,14 +15,14 @@ from workflows.actions import claim_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = pathlib.Path("/tmp/shots-p5links")
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_change_start_form_and_p1_review_with_csrs(browser, live_server, people, language):  # noqa: F811
+def test_change_start_form_and_p1_review_with_csrs(browser, live_server, people, language,  # noqa: F811
+                                                   monkeypatch):
     import test_screens
 
-    test_screens.SCREENS = SHOTS
+    monkeypatch.setattr(test_screens, "SCREENS", test_screens.SHOTS / "requirement-change")
     req, _main = approved_requirement(people, requirement_type="customer_specific",
                                       words="每批附 CoC 合格证 a CoC with every lot")
     order = start(OrderReviewFlow, "start", people["market"], order_body("C001", f"PO-SHOT-{language}"))

@@ -455,8 +455,10 @@ def test_screens_of_the_study_and_the_public_page(browser, live_server, people, 
     open_study = collecting(people)
     with transaction.atomic():
         token = kano.issue_link(open_study, actor=people["market"], label="陈先生 Mr. Chen", days_valid=7)[1]
-    shots = pathlib.Path("/tmp/shots-kano")
-    shots.mkdir(exist_ok=True)
+    from test_screens import SHOTS
+
+    shots = pathlib.Path(SHOTS) / "kano"
+    shots.mkdir(parents=True, exist_ok=True)
     problems = []
     for language in ("zh-hans", "en"):
         context, page, errors = log_in(browser, live_server.url, "market", language)

@@ -176,13 +176,12 @@ def test_the_query_count_does_not_grow_with_the_changes(people, django_assert_nu
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_page_reads_well_at_desk_and_phone_width(browser, live_server, people, language):  # noqa: F811
-    import pathlib
-
+def test_the_page_reads_well_at_desk_and_phone_width(browser, live_server, people, language,  # noqa: F811
+                                                     monkeypatch):
     import test_screens
     from test_screens import log_in, look
 
-    test_screens.SCREENS = pathlib.Path("/tmp/shots-p5finish")
+    monkeypatch.setattr(test_screens, "SCREENS", test_screens.SHOTS / "requirement-page")
     req, _main = approved_requirement(people)
     process = request(people, req, importance=5, urgency=5, due_date=day(20), kano_category="A",
                       customer_words="外壳颜色改为 RAL 9005 黑色 housing colour RAL 9005 black")
