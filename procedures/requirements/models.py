@@ -221,10 +221,10 @@ class RequirementLink(models.Model):
                                               name="requirement_link_not_to_itself")]
 
 
-class RequirementReview(models.Model):
-    """One department's signed verdict on a requirement (模板 五: 相关部门的签字)."""
+class DepartmentVerdict(models.Model):
+    """A department's signed verdict (模板 五: 相关部门的签字): what a requirement's review and a
+    change's review share."""
 
-    requirement = models.ForeignKey(CustomerRequirement, on_delete=models.CASCADE, related_name="reviews")
     department = models.CharField(max_length=20, choices=Department.choices)
     verdict = models.CharField(_("verdict"), max_length=12, choices=FeasibilityVerdict.choices)
     comment = models.TextField(_("comment"), blank=True)
@@ -233,7 +233,16 @@ class RequirementReview(models.Model):
     signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        abstract = True
         ordering = ["department"]
+
+
+class RequirementReview(DepartmentVerdict):
+    """One department's signed verdict on a requirement."""
+
+    requirement = models.ForeignKey(CustomerRequirement, on_delete=models.CASCADE, related_name="reviews")
+
+    class Meta(DepartmentVerdict.Meta):
         constraints = [models.UniqueConstraint(fields=["requirement", "department"],
                                                name="one_requirement_review_per_department")]
 
@@ -519,19 +528,12 @@ class RequirementChange(models.Model):
         return f"{self.requirement.record.number} Δ{self.number}"
 
 
-class RequirementChangeReview(models.Model):
+class RequirementChangeReview(DepartmentVerdict):
     """One department's signed verdict on a change (the same review as the requirement's)."""
 
     change = models.ForeignKey(RequirementChange, on_delete=models.CASCADE, related_name="reviews")
-    department = models.CharField(max_length=20, choices=Department.choices)
-    verdict = models.CharField(_("verdict"), max_length=12, choices=FeasibilityVerdict.choices)
-    comment = models.TextField(_("comment"), blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reviewed_at = models.DateTimeField()
-    signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
 
-    class Meta:
-        ordering = ["department"]
+    class Meta(DepartmentVerdict.Meta):
         constraints = [models.UniqueConstraint(fields=["change", "department"],
                                                name="one_change_review_per_department")]
 
