@@ -368,44 +368,78 @@ def attachment_name(version):
     return f"{version.record.number}-v{version.version}.json"
 
 
-def render_pdf_bytes(version, *, archive=False) -> bytes:
-    """The PDF of `version` (PDF/A-3b with the version's canonical JSON embedded when
-    `archive`). When the record type names copies, the whole record is rendered once
-    per copy (each with its own page numbering) and the copies are bound together."""
+# The stylesheet every record template links (base_record.html)
+RECORD_CSS = "pdf/record.css"
+
+
+@lru_cache(maxsize=1)
+def _font_config():
+    """One FontConfiguration per worker process. Creating one loads fontconfig's whole font
+    list (every system font, the CJK ones included), which cost more than the layout of a
+    one-page record; WeasyPrint's documentation recommends sharing it between renders."""
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _record_stylesheet():
+    """record.css parsed once per worker (the templates' <link> is left out of the HTML
+    WeasyPrint reads; a browser showing the same HTML on the record page still follows it)."""
+    return weasyprint.CSS(url=base_url() + RECORD_CSS, url_fetcher=StaticURLFetcher(), font_config=_font_config())
+
+
+def render_document(version, *, generated_at=None):
+    """Lay `version` out once: a WeasyPrint Document from which both the plain PDF and the
+    PDF/A copy are written (`write_pdf_bytes`). When the record type names copies, the whole
+    record is rendered once per copy (each with its own page numbering) and the copies are
+    bound together."""
     from weasyprint.urls import FatalURLFetchingError  # noqa: PLC0415 — newer WeasyPrint only (cf. URLFetcher guard): fails a render, not the import
 
     rtype = registry.get(version.record.record_type)
-    generated_at = timezone.now()
+    generated_at = generated_at or timezone.now()
     fetcher = StaticURLFetcher()
-    font_config = FontConfiguration()
+    font_config = _font_config()
     try:
+        stylesheets = [_record_stylesheet()]
         documents = []
         for copy in _copy_marks(rtype.copies) or [None]:
-            html = render_html(version, copy=copy, generated_at=generated_at)
+            context = build_context(version, copy=copy, generated_at=generated_at)
+            context["stylesheet_preloaded"] = True
+            html = _engine().get_template(rtype.pdf_template).render(Context(context))
             documents.append(
                 weasyprint.HTML(string=html, base_url=base_url(), url_fetcher=fetcher)
-                .render(font_config=font_config)
+                .render(font_config=font_config, stylesheets=stylesheets)
             )
-        document = documents[0]
-        if len(documents) > 1:
-            document = document.copy([page for doc in documents for page in doc.pages])
-        options = {}
-        if archive:
-            created = version.created_at or generated_at
-            options.update(
-                pdf_variant="pdf/a-3b",
-                attachments=[weasyprint.Attachment(
-                    string=canonical_json(version.data),
-                    name=attachment_name(version),
-                    description=f"{version.record.number} v{version.version} canonical JSON "
-                                f"(SHA-256 {version.content_hash})",
-                    created=created, modified=created, relationship="Source",
-                )],
-            )
-        return document.write_pdf(**options)
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: make it an ordinary error
         cause = exc.__cause__ or exc
         raise RenderError(f"{version}: {cause}") from cause
+    document = documents[0]
+    if len(documents) > 1:
+        document = document.copy([page for doc in documents for page in doc.pages])
+    return document
+
+
+def write_pdf_bytes(document, version, *, archive=False) -> bytes:
+    """The PDF bytes of a rendered `document` (PDF/A-3b with the version's canonical JSON
+    embedded when `archive`)."""
+    options = {}
+    if archive:
+        created = version.created_at or timezone.now()
+        options.update(
+            pdf_variant="pdf/a-3b",
+            attachments=[weasyprint.Attachment(
+                string=canonical_json(version.data),
+                name=attachment_name(version),
+                description=f"{version.record.number} v{version.version} canonical JSON "
+                            f"(SHA-256 {version.content_hash})",
+                created=created, modified=created, relationship="Source",
+            )],
+        )
+    return document.write_pdf(**options)
+
+
+def render_pdf_bytes(version, *, archive=False) -> bytes:
+    """The PDF of `version` (PDF/A-3b with the version's canonical JSON embedded when `archive`)."""
+    return write_pdf_bytes(render_document(version), version, archive=archive)
 
 
 def _file_name(version, kind):
@@ -421,13 +455,17 @@ def render_version(version) -> list:
     render the same version at once, the first to commit wins and the other keeps
     that row (its own rendering is discarded)."""
     files = []
+    document = None  # laid out once, on the first missing kind; both kinds are written from it
+    existing_rows = {row.kind: row for row in RecordFile.objects.filter(record_version=version, kind__in=KINDS)}
     for kind in KINDS:
-        existing = RecordFile.objects.filter(record_version=version, kind=kind).first()
+        existing = existing_rows.get(kind)
         if existing is not None:
             files.append(existing)
             continue
         started = time.perf_counter()
-        content = render_pdf_bytes(version, archive=kind == RecordFile.Kind.ARCHIVE)
+        if document is None:
+            document = render_document(version)
+        content = write_pdf_bytes(document, version, archive=kind == RecordFile.Kind.ARCHIVE)
         seconds = round(time.perf_counter() - started, 3)
         digest = hashlib.sha256(content).hexdigest()
         row = RecordFile(record_version=version, kind=kind, sha256=digest, size=len(content),

@@ -359,8 +359,10 @@ def test_a_refused_stylesheet_fails_the_rendering(version, monkeypatch):
         raise pdf.ResourceRefused(url)
 
     monkeypatch.setattr(pdf, "resolve_static", refuse)
+    pdf._record_stylesheet.cache_clear()  # the stylesheet is read once per worker: this is a worker's first render
     with pytest.raises(pdf.RenderError):
         pdf.render_pdf_bytes(version)
+    pdf._record_stylesheet.cache_clear()  # a refused stylesheet is not kept
 
 
 @pytest.mark.django_db
