@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,8 +29,8 @@ from core import audit
 from core.esign import signature_problems
 from core.canonical import canonical_json, jsonable
 from core.errors import InvalidInput
-from core.models import AuditEntry, Record, RecordFile
-from forms.pdf import render_version
+from core.models import AuditEntry, Record, RecordFile, RecordVersion
+from forms.pdf import KINDS, render_version
 
 from . import signing
 from .models import EvidenceBundle
@@ -37,7 +38,10 @@ from .models import EvidenceBundle
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
-MAX_RECORDS = 5000
+CHUNK_RECORDS = 100
+# A bundle streams to disk: its size is bounded by the disk, not by memory. The bound only keeps one
+# request's id list (a JSON column) reasonable; an audit of a whole registry is split by period.
+MAX_RECORDS = 100_000
 
 README = """Evidence bundle {id} — {company}
 Built {built} for {user}. {count} record(s).
@@ -90,9 +94,11 @@ class _Writer:
         self.zf.writestr(name, data)
         self.hashes[name] = hashlib.sha256(data).hexdigest()
 
-    def write_stream(self, name, handle):
+    def write_stream(self, name, handle, *, stored=False):
         digest = hashlib.sha256()
-        with self.zf.open(name, "w", force_zip64=True) as out:
+        info = zipfile.ZipInfo(name, date_time=timezone.localtime().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+        with self.zf.open(info, "w", force_zip64=True) as out:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)
@@ -128,13 +134,16 @@ def _write_record(w, record):
             "approved_by": tombstone.approved_by.printed_name, "reason": tombstone.reason,
             "version_hashes": tombstone.version_hashes, "file_hashes": tombstone.file_hashes})))
     signatures = []
-    for version in record.versions.order_by("version"):
+    for version in record.versions.all():  # prefetched in version order
         if tombstone is None:
             w.write_bytes(f"{base}/v{version.version}.json", canonical_json(version.data))
-            for file in render_version(version):
-                suffix = "-pdfa" if file.kind == RecordFile.Kind.ARCHIVE else ""
-                with file.file.open("rb") as handle:
-                    w.write_stream(f"{base}/v{version.version}{suffix}.pdf", handle)
+            files = {file.kind: file for file in version.files.all()}
+            if any(kind not in files for kind in KINDS):  # never rendered (e.g. the worker was down)
+                files = {file.kind: file for file in render_version(version)}
+            for kind in KINDS:
+                suffix = "-pdfa" if kind == RecordFile.Kind.ARCHIVE else ""
+                with files[kind].file.open("rb") as handle:
+                    w.write_stream(f"{base}/v{version.version}{suffix}.pdf", handle, stored=True)
         for sig in version.signatures.all():
             signatures.append({"version": version.version, "content_hash": sig.content_hash,
                                "printed_name": sig.printed_name, "username": sig.signer_username,
@@ -173,6 +182,19 @@ def _index_html(bundle, rows):
             f"<table border=1><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></html>").encode("utf-8")
 
 
+def _records(ids):
+    """The bundle's records in number order (`ids` were stored in that order), CHUNK_RECORDS at
+    a time, each with what the bundle prints of it prefetched (versions in order, their
+    signatures and files, the tombstone)."""
+    for begin in range(0, len(ids), CHUNK_RECORDS):
+        chunk = ids[begin:begin + CHUNK_RECORDS]
+        records = (Record.objects.filter(pk__in=chunk).order_by("number")
+                   .select_related("tombstone__approved_by")
+                   .prefetch_related(Prefetch("versions", queryset=RecordVersion.objects.order_by("version")),
+                                     "versions__signatures", "versions__files"))
+        yield from records
+
+
 def build_bundle(bundle_id):
     """Build the ZIP of one bundle (idempotent: a finished bundle is left alone)."""
     bundle = EvidenceBundle.objects.select_related("created_by").get(pk=bundle_id)
@@ -182,12 +204,11 @@ def build_bundle(bundle_id):
     final = bundle_dir() / bundle.filename
     partial = final.with_suffix(".part")
     try:
-        records = Record.objects.filter(pk__in=bundle.record_ids).order_by("number")
         total = len(bundle.record_ids) or 1
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             w = _Writer(zf)
             rows = []
-            for index, record in enumerate(records.iterator(chunk_size=100), start=1):
+            for index, record in enumerate(_records(bundle.record_ids), start=1):
                 rows.append(_write_record(w, record))
                 if index % 5 == 0 or index == total:
                     EvidenceBundle.objects.filter(pk=bundle.pk).update(percent=min(95, index * 95 // total))

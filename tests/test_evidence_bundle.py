@@ -169,3 +169,39 @@ def test_the_evidence_page_and_the_api_show_the_organisation_s_public_key(audito
     outsider = type(auditor).objects.create_user("outsider", password="Outsider-pass-1")
     client.force_login(outsider)
     assert client.get("/qms/evidence/").status_code == 403
+
+
+def _bundle_of(records, people):
+    from evidence.models import EvidenceBundle
+
+    return EvidenceBundle.objects.create(created_by=people["admin"], record_ids=[r.pk for r in records], title="t")
+
+
+def test_pdfs_are_stored_as_they_are_and_the_rest_deflated(bundle_zip):
+    with zipfile.ZipFile(bundle_zip) as zf:
+        kinds = {info.filename: info.compress_type for info in zf.infolist()}
+    pdfs = [name for name in kinds if name.endswith(".pdf")]
+    assert pdfs and all(kinds[name] == zipfile.ZIP_STORED for name in pdfs)
+    assert kinds["index.csv"] == zipfile.ZIP_DEFLATED
+    assert all(kinds[name] == zipfile.ZIP_DEFLATED for name in kinds if name.endswith("audit.json"))
+
+
+def test_a_bundle_s_queries_grow_by_one_audit_query_per_record(people, order_data, django_assert_max_num_queries):
+    """Versions, signatures, files and tombstones come in a constant number of queries per chunk
+    of records; what remains per record is its audit trail (one query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evidence.bundles import build_bundle
+    from evidence_support import approved_order
+
+    records = [approved_order(people, order_data, number=f"PO-EVQ-{i}") for i in range(4)]
+
+    def queries(selection):
+        with CaptureQueriesContext(connection) as captured:
+            build_bundle(_bundle_of(selection, people).pk)
+        return len(captured)
+
+    two, four = queries(records[:2]), queries(records)
+    assert four - two == 2 * 1, (two, four)
+

@@ -1,0 +1,71 @@
+"""Evidence bundle build figures (issue 15.6), printed, never asserted as timings.
+Run:  QMS_BENCH_BUNDLE_RECORDS=10000 bash scripts/test.sh -m benchmark -s tests/test_benchmark_bundle.py"""
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from test_benchmarks import report
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.django_db]
+
+
+def test_benchmark_evidence_bundle(people, order_data):
+    """Issue 15.6: an evidence bundle of QMS_BENCH_BUNDLE_RECORDS records (default 1,000; the issue's
+    figure is 10,000): seconds, seconds per 1,000, queries and the worker's peak RSS growth. The records
+    are clones of one approved order review (its versions, signatures and rendered files — the clones
+    share the stored PDFs, as a restore of many similar records would), made in bulk."""
+    import copy
+    import os
+    import resource
+
+    from core.models import Record, RecordFile, RecordVersion, Signature
+    from evidence.bundles import build_bundle
+    from forms.pdf import render_version
+    from evidence.models import EvidenceBundle
+    from evidence_support import approved_order
+
+    size = int(os.environ.get("QMS_BENCH_BUNDLE_RECORDS", "1000"))
+    source = approved_order(people, order_data)
+    versions = list(source.versions.order_by("version"))
+    files = {v.pk: render_version(v) for v in versions}  # queued on commit in a real site
+    signatures = {v.pk: list(v.signatures.all()) for v in versions}
+    assert all(len(files[v.pk]) == 2 for v in versions)
+
+    def clones(objects, **changes):
+        made = []
+        for obj in objects:
+            twin = copy.copy(obj)
+            twin.pk = twin.id = None
+            twin._state = type(obj._state)()
+            for name, value in changes.items():
+                setattr(twin, name, value)
+            made.append(twin)
+        return made
+
+    records = Record.objects.bulk_create(
+        [clone for i in range(size) for clone in clones([source], number=f"{source.number}-B{i:05d}")])
+    new_versions = RecordVersion.objects.bulk_create(
+        [clone for record in records for v in versions for clone in clones([v], record=record)])
+    by_old = [v.pk for v in versions] * size
+    RecordFile.objects.bulk_create(
+        [clone for old, new in zip(by_old, new_versions) for clone in clones(files[old], record_version=new)])
+    Signature.objects.bulk_create(
+        [clone for old, new in zip(by_old, new_versions) for clone in clones(signatures[old], record_version=new)])
+    bundle = EvidenceBundle.objects.create(created_by=people["admin"], record_ids=[r.pk for r in records])
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with CaptureQueriesContext(connection) as queries:
+        begin = time.perf_counter()
+        build_bundle(bundle.pk)
+        seconds = time.perf_counter() - begin
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bundle.refresh_from_db()
+    assert bundle.status == "done"
+    report(f"Evidence bundle of {size:,} records ({len(versions)} version(s) each, 2 PDFs per version)", [
+        ("build (s)", f"{seconds:.1f}"),
+        ("per 1,000 records (s) (target: 10,000 in <= 60 s, i.e. <= 6 s)", f"{seconds * 1000 / size:.2f}"),
+        ("queries per record", f"{len(queries) / size:.2f}"),
+        ("bundle size (MB)", f"{bundle.size / 2**20:.1f}"),
+        ("peak RSS of this process before / after (MB; target < 300)", f"{rss_before:.0f} / {rss_after:.0f}"),
+    ])
