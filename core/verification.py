@@ -143,7 +143,16 @@ class Verification:
         return self.store is not None and bool(self.store.checkpoints)
 
 
-def verify(*, since_checkpoint=False):
+def _starting_checkpoint(store):
+    """The checkpoint an incremental run starts from: the last one of the store whose audit entry the chain still
+    reaches (a chain that ends before a later checkpoint, truncated or restored from an older backup, is named by
+    `anchoring_problems` all the same)."""
+    end = AuditEntry.objects.aggregate(end=Max("seq"))["end"] or 0
+    within = [c for c in store.checkpoints if c.seq <= end]
+    return within[-1] if within else None
+
+
+def verify(*, since_checkpoint=False, warn_full=True):
     """Verify everything (or, `since_checkpoint`, what came after the last signed checkpoint) against every
     checkpoint of the store. A missing key or an empty store is a warning: the chain is not anchored."""
     warnings, problems = [], []
@@ -160,8 +169,8 @@ def verify(*, since_checkpoint=False):
         store = None
     elif store is not None and not store.checkpoints and not store.problems:
         warnings.append(Problem("audit chain", "anchoring", f"not anchored yet: no checkpoint in {store.directory}"))
-    since = store.last if since_checkpoint and store is not None else None
-    if since_checkpoint and since is None:
+    since = _starting_checkpoint(store) if since_checkpoint and store is not None else None
+    if since_checkpoint and since is None and warn_full:
         warnings.append(Problem("verification", "incremental", "no signed checkpoint to start from: full run"))
     counts, found, _scan = check(store, since=since)
     problems += found

@@ -162,7 +162,7 @@ def test_a_rewrite_of_a_signed_version_after_a_checkpoint_fails_naming_the_check
     version = signed_version()
     rewritten_from = rewrite_signed_version(version, {"total_amount": "86500"})
     assert rewritten_from < first.seq
-    code, out = verify(capsys)
+    code, out = verify(capsys, "--full")
     assert code == 1
     assert f"FAIL checkpoint #1 (00000001.json): audit entry #{first.seq} no longer has the hash this checkpoint " \
            f"signed: the chain was rewritten" in out
@@ -359,6 +359,51 @@ def test_since_checkpoint_detects_a_broken_link_after_the_checkpoint(
         AuditEntry.objects.filter(pk=entry.pk).update(reason="forged")
     code, out = verify(capsys, "--since-checkpoint")
     assert code == 1 and f"FAIL audit entry #{entry.seq}: content was altered" in out
+
+
+def test_verify_audit_is_incremental_by_default_and_full_on_request(record, people, order_data, checkpoint_key, capsys):
+    first = make_checkpoint(origin="test").checkpoint
+    approved_order(people, order_data, number="PO-EV-002")
+    code, out = verify(capsys, "--no-checkpoint")
+    assert code == 0 and f"Incremental: from checkpoint #1 (00000001.json): audit entry #{first.seq}" in out
+    assert f"Checked: {AuditEntry.objects.filter(seq__gte=first.seq).count()} audit entries" in out
+    code, out = verify(capsys, "--full", "--no-checkpoint")
+    assert code == 0 and "Full: from the first audit entry" in out
+    assert f"Checked: {AuditEntry.objects.count()} audit entries, {RecordVersion.objects.count()} record versions" \
+        in out
+
+
+def test_the_incremental_run_detects_naive_tampering_after_the_checkpoint(
+        record, people, order_data, checkpoint_key, capsys):
+    """A version created after the checkpoint, its data changed without recomputing anything."""
+    first = make_checkpoint(origin="test").checkpoint
+    approved_order(people, order_data, number="PO-EV-002")
+    version = RecordVersion.objects.order_by("-pk").first()
+    created = AuditEntry.objects.get(action="record.version_created", object_id=str(version.pk))
+    assert created.seq > first.seq
+    with intruder() as cursor:
+        cursor.execute("UPDATE core_recordversion SET data = %s WHERE id = %s",
+                       [json.dumps({**version.data, "forged": True}), version.pk])
+    code, out = verify(capsys)
+    assert code == 1 and "Incremental: from checkpoint #1" in out
+    assert f"FAIL record version {version.record.number} v{version.version}: data does not match its content " \
+           f"hash (altered)" in out
+    assert stored(checkpoint_key.store) == ["00000001.json"]  # nothing signed over it
+
+
+def test_the_full_run_detects_naive_tampering_before_the_checkpoint(record, checkpoint_key, capsys):
+    """An audit entry anchored by the checkpoint, changed without recomputing its hash: the incremental run starts
+    from the checkpoint's entry (which still recomputes to the signed hash) and re-hashes nothing before it; the
+    full run recomputes every entry and names it."""
+    first = make_checkpoint(origin="test").checkpoint
+    entry = AuditEntry.objects.filter(seq__lt=first.seq - 1).order_by("seq")[1]
+    with intruder():
+        AuditEntry.objects.filter(pk=entry.pk).update(reason="forged")
+    code, out = verify(capsys, "--full", "--no-checkpoint")
+    assert code == 1 and "Full: from the first audit entry" in out
+    assert f"FAIL audit entry #{entry.seq}: content was altered (hash mismatch)" in out
+    code, out = verify(capsys, "--no-checkpoint")
+    assert f"FAIL audit entry #{entry.seq}" not in out  # what the incremental run leaves to the full (nightly) one
 
 
 # --- keys ------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Performance figures, measured in one run and printed (never asserted as timings).
 Run:  bash scripts/test.sh -m benchmark -s"""
+import os
 import statistics
 import time
 
@@ -135,3 +136,131 @@ def test_benchmark_audit_verification(people, order_data):
         ("seconds (median of 3)", f"{seconds:.3f}"),
         ("entries per second", f"{entries / seconds:,.0f}"),
     ])
+
+
+# --- the audit chain under load (issue 15 item 4; README "Audit chain under load") --------------------------
+
+CLIENTS = 8
+
+
+def _in_processes(jobs):
+    """Run each job (a callable returning something picklable) in its own forked process with its own database
+    connection (as gunicorn workers would: no shared interpreter lock), all released together.
+    Returns (wall seconds, [each job's result]); an exception in a job fails the run."""
+    import multiprocessing
+    import traceback
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(jobs) + 1), context.Queue()
+    connections.close_all()  # a child must not share the parent's connection
+
+    def work(index, job):
+        try:
+            barrier.wait(timeout=120)
+            results.put((index, "ok", job()))
+        except BaseException:  # noqa: BLE001 — reported to the test process
+            results.put((index, "error", traceback.format_exc()))
+        finally:
+            connections.close_all()
+
+    children = [context.Process(target=work, args=(i, job), daemon=True) for i, job in enumerate(jobs)]
+    for child in children:
+        child.start()
+    barrier.wait(timeout=120)
+    begin = time.perf_counter()
+    collected = {index: (status, value) for index, status, value in (results.get(timeout=900) for _ in jobs)}
+    wall = time.perf_counter() - begin
+    for child in children:
+        child.join(60)
+    failures = [value for status, value in collected.values() if status == "error"]
+    assert not failures, failures[0]
+    return wall, [collected[i][1] for i in range(len(jobs))]
+
+
+def _throughput(people, order_data, tag, per_client):
+    """Starts, then claims, by CLIENTS processes at once: (starts/s, claims/s, start latencies, claim latencies)."""
+    from accounts.models import User
+    from p1_driver import REVIEW_STEPS, open_task
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows import actions
+
+    node = OrderReviewFlow.start
+
+    def starter(index):
+        def job():
+            user, started, took = User.objects.get(username="market"), [], []
+            for n in range(per_client):
+                form = node.make_form(data=order_data(number=f"PO-{tag}-{index}-{n}"), api=True, user=user)
+                begin = time.perf_counter()
+                started.append(actions.start_process(node, actor=user, form=form).pk)
+                took.append(time.perf_counter() - begin)
+            return started, took
+        return job
+
+    wall, results = _in_processes([starter(i) for i in range(CLIENTS)])
+    starts = CLIENTS * per_client / wall
+    latencies = {"start": [t for _, took in results for t in took], "claim": []}
+
+    def claimer(pids):
+        def job():
+            users, took = {d: User.objects.get(pk=people[d].pk) for d in REVIEW_STEPS}, []
+            for pid in pids:
+                for department, step in REVIEW_STEPS.items():
+                    task = open_task(pid, step)
+                    begin = time.perf_counter()
+                    actions.claim_task(task, actor=users[department])
+                    took.append(time.perf_counter() - begin)
+            return took
+        return job
+
+    wall, results = _in_processes([claimer(pids) for pids, _ in results])
+    claims = CLIENTS * per_client * len(REVIEW_STEPS) / wall
+    latencies["claim"] = [t for took in results for t in took]
+    return starts, claims, latencies
+
+
+def _p(samples, q):
+    samples = sorted(samples)
+    return samples[min(len(samples) - 1, int(q * len(samples)))] * 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_audit_chain_under_load(people, order_data, monkeypatch):
+    """Starts and claims per second with 8 client processes at once (PostgreSQL: real row locks), with the entries
+    of a transaction appended in one batch before the commit (now) and one by one, each locking the head row
+    until the commit (before); and the PBKDF2 cost of one signature. Run: -m benchmark -s on PostgreSQL."""
+    from django.conf import settings
+    from core import audit
+    from core.models import AuditEntry
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("8 concurrent clients need PostgreSQL (SQLite serialises every writer)")
+    per_client = 6
+    start(people["market"], order_data(number="PO-WARM"))  # warm the caches of this process
+    batched = _throughput(people, order_data, "B", per_client)
+    with monkeypatch.context() as patch:  # before: every entry locks the head at once, held until the commit
+        patch.setattr(audit._Batch, "add", lambda self, entry: audit._append([entry]))
+        single = _throughput(people, order_data, "S", per_client)
+    assert list(audit.verify_chain()) == []
+    seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+    # the tests hash with MD5 for speed: measure the hasher production uses (Django's default, PBKDF2)
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    encoded = hasher.encode("a signing password", hasher.salt())
+    check = statistics.median(timed(lambda: hasher.verify("a signing password", encoded), repeat=7))
+    rows = []
+    for label, (starts, claims, lat) in (("batched before commit", batched), ("one by one (before)", single)):
+        rows += [(f"{label}: starts/s, {CLIENTS} clients", f"{starts:.1f}"),
+                 (f"{label}: start p50 / p95 (ms)", f"{_p(lat['start'], .5):.0f} / {_p(lat['start'], .95):.0f}"),
+                 (f"{label}: claims/s, {CLIENTS} clients", f"{claims:.1f}"),
+                 (f"{label}: claim p50 / p95 (ms)", f"{_p(lat['claim'], .5):.0f} / {_p(lat['claim'], .95):.0f}")]
+    rows += [(f"password hash per signature ({hasher.algorithm}, {hasher.iterations:,} iterations) (ms)",
+              f"{check * 1000:.0f}"),
+             ("signatures per second per core, hash alone", f"{1 / check:.1f}"),
+             ("load average of the machine during the run (1 min)", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")]
+    report(f"Audit chain under load (PostgreSQL, {CLIENTS} clients x {per_client} starts, 4 claims each)", rows)

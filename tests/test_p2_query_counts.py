@@ -154,3 +154,44 @@ def test_record_lists_cost_the_same_with_60_and_1000_cases(world):
     assert_same_query_count(world, "GET /api/records/?lot=L-QC", api("/api/records/?lot=L-QC"))
     assert_same_query_count(world, "GET /qms/records/?type=quality_feedback",
                             page("/qms/records/?type=quality_feedback"))
+
+
+# --- signed steps: exact query counts (issue 15 item 4; the harness is test_query_counts.signed_step_queries) ------
+
+from test_query_counts import signed_step_queries  # noqa: F401  (fixture)
+
+
+def _walk(runs, until, drive_step):
+    from p2_support import p2_drivers, walk_to_disposition
+
+    for run in range(2):
+        runs["armed"] = run == 1
+        drive = p2_drivers()["api"]()
+        drive_step(drive, run, walk_to_disposition)
+
+
+def test_a_signed_judgement_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
+    from p2_support import inspection, judgement
+
+    measured = signed_step_queries("judge", 60)
+
+    def step(drive, run, _walk_to):
+        pid = drive.start("market", intake(lot=f"L-SQ-J{run}"))
+        assert drive.do("quality", pid, "inspect", inspection(), meaning="authored") == 200
+        assert drive.do("quality_mgr", pid, "judge", judgement(True), meaning="reviewed") == 200, \
+            drive.last_response.content[:3000]
+    _walk(measured, "judge", step)
+    assert measured["judge"] == 1
+
+
+def test_a_signed_disposition_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
+    from p2_support import disposition
+
+    measured = signed_step_queries("dispose", 78)
+
+    def step(drive, run, walk_to_disposition):
+        pid = walk_to_disposition(drive)
+        assert drive.do("quality_mgr", pid, "dispose", disposition(("rework", "120")), meaning="approved") == 200, \
+            drive.last_response.content[:3000]
+    _walk(measured, "dispose", step)
+    assert measured["dispose"] == 1

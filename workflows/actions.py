@@ -5,7 +5,6 @@ transaction, audited. Who may do what is the node's rule (workflows.steps.Step.r
 from dataclasses import dataclass
 from typing import Optional
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
@@ -108,6 +107,11 @@ def task_state_error(task, actor):
     return None
 
 
+def _reload(task):
+    """Re-read `task` under the flow lock (a replay may have raced us), with its process in the same query."""
+    task.refresh_from_db(from_queryset=type(task)._base_manager.select_related("process"))
+
+
 def _refusal(node, actor, task):
     reason = node.refusal(actor, task)
     return NotPermitted(reason) if reason else None
@@ -128,8 +132,8 @@ def complete_step(task, *, actor, form, signature_input=None):
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
     flow_class = node.flow_class
-    with acting_as(actor), flow_lock(flow_class, task.process_id), transaction.atomic():
-        task.refresh_from_db()
+    with acting_as(actor), flow_lock(flow_class, task.process_id), audit.atomic(savepoint=False):
+        _reload(task)
         error = task_state_error(task, actor) or _refusal(node, actor, task)  # a replay that raced us
         if error:
             raise error
@@ -154,7 +158,7 @@ def start_process(node, *, actor, form, signature_input=None):
         raise NotPermitted(_("You may not start this procedure."))
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
-    with acting_as(actor), transaction.atomic():
+    with acting_as(actor), audit.atomic():
         activation.start(_RequestStub(actor))
         activation.process.save()
         activation.task.process = activation.process
@@ -168,8 +172,8 @@ def start_process(node, *, actor, form, signature_input=None):
 def claim_task(task, *, actor):
     """Take a task from a department queue into one's inbox (Step.refusal decides who may)."""
     node = task.flow_task
-    with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
-        task.refresh_from_db()
+    with acting_as(actor), flow_lock(node.flow_class, task.process_id), audit.atomic(savepoint=False):
+        _reload(task)
         if task.status != STATUS.NEW or task.owner_id:
             if task.owner_id == actor.pk and task.status == STATUS.ASSIGNED:
                 return task
@@ -186,8 +190,8 @@ def release_task(task, *, actor):
     person (e.g. a substitute hands it back). A person's own bound task has nowhere to go
     and is refused: their department manager reassigns it (inbox.delegation)."""
     node = task.flow_task
-    with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
-        task.refresh_from_db()
+    with acting_as(actor), flow_lock(node.flow_class, task.process_id), audit.atomic(savepoint=False):
+        _reload(task)
         if task.status != STATUS.ASSIGNED:
             raise WrongState(_("Only a claimed task can be released."), current_state=task.status)
         if not (task.owner_id == actor.pk or node.flow_class.instance.has_manage_permission(actor)):

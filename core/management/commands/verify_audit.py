@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from core.anchoring import make_checkpoint
 from core.checkpoints import CheckpointError
@@ -6,23 +6,31 @@ from core.verification import verify
 
 
 class Command(BaseCommand):
-    help = ("Recompute every hash of the audit trail, record versions, signatures and stored files, and check "
+    help = ("Recompute the hashes of the audit trail, record versions, signatures and stored files, and check "
             "them against every signed checkpoint of the store outside the database (QMS_CHECKPOINT_DIR); "
-            "name each broken item and exit 1 if any. When everything verifies, write a new checkpoint "
-            "(with the key of QMS_CHECKPOINT_KEY_FILE).")
+            "name each broken item and exit 1 if any. By default incremental: from the last signed checkpoint "
+            "(verified before it was signed), re-hashing only what came after it; --full recomputes everything. "
+            "When everything verifies, write a new checkpoint (with the key of QMS_CHECKPOINT_KEY_FILE).")
 
     def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true",
+                            help="recompute every hash from the first audit entry on, and every record version, "
+                                 "signature and stored file (the nightly verification always does)")
         parser.add_argument("--since-checkpoint", action="store_true",
-                            help="start from the last signed checkpoint: check that its audit entry still has the "
-                                 "signed hash and the rows it anchored still digest as signed, then verify only "
-                                 "what came after it (the full run stays the default)")
+                            help="incremental (the default, kept for scripts): start from the last signed "
+                                 "checkpoint: check that its audit entry still has the signed hash and the rows it "
+                                 "anchored still digest as signed, then verify only what came after it")
         parser.add_argument("--no-checkpoint", action="store_true",
                             help="do not write a checkpoint at the end (read-only run)")
 
-    def handle(self, *args, since_checkpoint=False, no_checkpoint=False, **options):
-        result = verify(since_checkpoint=since_checkpoint)
+    def handle(self, *args, full=False, since_checkpoint=False, no_checkpoint=False, **options):
+        if full and since_checkpoint:
+            raise CommandError("--full and --since-checkpoint exclude each other")
+        result = verify(since_checkpoint=not full, warn_full=since_checkpoint)
         if result.since is not None:
-            self.stdout.write(f"Incremental: from {result.since}")
+            self.stdout.write(f"Incremental: from {result.since} (--full recomputes everything)")
+        else:
+            self.stdout.write("Full: from the first audit entry")
         self.stdout.write("Checked: " + ", ".join(f"{n} {what}" for what, n in result.counts.items()))
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"WARN {warning}"))
