@@ -4,14 +4,13 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core.registry import flows
-from inbox.queues import queue_for
+from inbox.queues import of_flows, queue_for
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
 def inbox(user):
-    return Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED],
-                               process__flow_class__in=flows())
+    return of_flows(Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]), flows())
 
 
 def queue(user):

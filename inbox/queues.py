@@ -1,9 +1,11 @@
 """Queues: which open tasks a person may claim, and the process lock under which a task is
 claimed, released, completed or reassigned."""
 from contextlib import contextmanager
+from functools import lru_cache
 
 from django.utils.translation import gettext as _
 from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -11,14 +13,32 @@ from accounts.backends import department_permissions
 from core.errors import WrongState
 
 
+@lru_cache(maxsize=32)
+def _task_refs(flow_classes):
+    return sorted({get_task_ref(node) for flow_class in flow_classes for node in flow_class.instance.nodes()})
+
+
+def task_refs(flow_classes):
+    """The stored references (Task.flow_task) of every node of `flow_classes`: from the code,
+    never from the data."""
+    return _task_refs(tuple(flow_classes))
+
+
+def of_flows(tasks, flow_classes):
+    """The tasks of `tasks` that belong to one of `flow_classes`. The same rows as
+    `process__flow_class__in=flow_classes` (a task's node belongs to its process's flow), but
+    read from the task's own row: no join with the process table on every list and count, and
+    the task lists' partial indexes (workflows migration 0007) serve it."""
+    return tasks.filter(flow_task__in=task_refs(flow_classes))
+
+
 def queue_for(user, flow_classes, tasks=None):
     """The tasks `user` may claim (of `tasks`, default all): open, unclaimed, in a queue
     whose permission they hold through a membership. A task without a queue is never in
     anyone's queue."""
     tasks = Task.objects.all() if tasks is None else tasks
-    return tasks.filter(flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True,
-                        owner_permission__in=sorted(department_permissions(user)),
-                        process__flow_class__in=flow_classes)
+    return of_flows(tasks.filter(flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True,
+                                 owner_permission__in=sorted(department_permissions(user))), flow_classes)
 
 
 @contextmanager

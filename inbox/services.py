@@ -18,7 +18,7 @@ from core import audit
 from core.errors import InvalidInput, NotPermitted
 from core.models import AuditEntry
 from core.registry import flows
-from .queues import queue_for
+from .queues import of_flows, queue_for
 
 from .deadlines import target_for
 from .rows import ROW_RELATED, attach_process_subjects, attach_subjects
@@ -65,15 +65,30 @@ def _with_deadline(tasks):
     return tasks.select_related(*ROW_RELATED).order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
 
 
+def _due_key(task):
+    deadline = getattr(task, "deadline", None)
+    return (deadline is None, deadline.due_at if deadline is not None else None, task.pk)
+
+
+def available_flows(user, flow_classes=None):
+    """The flows whose tasks `user` may see (viewflow's inbox rule: the flow's view permission)."""
+    return [flow_class for flow_class in (flow_classes or flows()) if flow_class.instance.has_view_permission(user)]
+
+
 def dashboard(user, *, limit=50, now=None):
-    """Everything on a person's dashboard, in a fixed number of queries."""
+    """Everything on a person's dashboard, in a fixed number of queries, each served by an index
+    (workflows migration 0007): no join with the process table to filter by flow (inbox.queues.of_flows),
+    "overdue" as two scans (mine, my queues: disjoint, each one the index's) merged here instead
+    of one OR over both."""
     now = now or timezone.now()
-    mine = list(_with_deadline(Task.objects.inbox(flows(), user).filter(status__in=OPEN))[:limit])
-    queued = list(_with_deadline(queue_for(user, flows()))[:limit])
-    overdue = list(_with_deadline(
-        (Task.objects.inbox(flows(), user) | queue_for(user, flows()))
-        .filter(deadline__due_at__lte=now))[:limit])
-    completed = list(Task.objects.filter(owner=user, status=STATUS.DONE, process__flow_class__in=flows())
+    # viewflow's inbox (Task.objects.inbox: assigned to me, in a flow I may view), without its join
+    inbox = of_flows(Task.objects.filter(owner=user, status=STATUS.ASSIGNED), available_flows(user))
+    queue = queue_for(user, flows())
+    mine = list(_with_deadline(inbox)[:limit])
+    queued = list(_with_deadline(queue)[:limit])
+    overdue = sorted([*_with_deadline(inbox.filter(deadline__due_at__lte=now))[:limit],
+                      *_with_deadline(queue.filter(deadline__due_at__lte=now))[:limit]], key=_due_key)[:limit]
+    completed = list(of_flows(Task.objects.filter(owner=user, status=STATUS.DONE), flows())
                      .select_related("process").order_by("-finished", "-pk")[:10])
     started_ids = (Task.objects.filter(owner=user, flow_task_type="HUMAN_START", process__flow_class__in=flows())
                    .values("process_id"))

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
-from django_filters import BooleanFilter, DateFilter
-from viewflow.workflow.flow.views import filters
+from django_filters import BooleanFilter, ChoiceFilter, DateFilter, DateRangeFilter, FilterSet, NumberFilter
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views.list import WorkflowInboxListView, WorkflowQueueListView
 
 from viewflow.utils import viewprop
@@ -21,7 +21,7 @@ from viewflow.workflow.models import Process, Task
 
 from core.errors import DomainError
 from core.registry import flows
-from .queues import queue_for
+from .queues import of_flows, queue_for
 
 from . import notify, queues, rows, services
 from .escalation import task_link
@@ -32,10 +32,32 @@ from .models import CalendarDay, Notification, NotificationKind
 # --- inbox and queue: the rows every task list shows ----------------------------------------------------
 
 
-class DueTaskListFilter(filters.FlowUserTaskListFilter):
+def _step_choices():
+    """Every human step of every flow, named as viewflow's filter names them: from the code, not
+    a DISTINCT over the list on every page view."""
+    return [(get_task_ref(node), f"{node.flow_class.process_title}/{node.name.title()}")
+            for flow, node in services.human_steps()]
+
+
+class DueTaskListFilter(FilterSet):
+    """viewflow's task list filter (process, step, created) without its two queries over the whole
+    list: the process is asked by number (viewflow's lists every process of the queue as an
+    option: megabytes of HTML for a busy queue), the steps come from the flows."""
+
+    process = NumberFilter(field_name="process_id", label=gettext_lazy("Process"), min_value=1)
+    flow_task = ChoiceFilter()
+    created = DateRangeFilter()
     overdue = BooleanFilter(label=gettext_lazy("Overdue"), method="filter_overdue")
     due_before = DateFilter(label=gettext_lazy("Due on or before"), field_name="deadline__due_date",
                             lookup_expr="lte")
+
+    class Meta:
+        model = Task
+        fields = ("process", "flow_task", "created")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["flow_task"].field.choices = _step_choices()
 
     def filter_overdue(self, queryset, name, value):
         return services.filter_due(queryset, overdue=value)
@@ -80,6 +102,14 @@ class TaskRowsMixin:
 class DueInboxListView(TaskRowsMixin, WorkflowInboxListView):
     table_id = "inbox-tasks"
     empty_text = gettext_lazy("No tasks in your inbox.")
+    filterset_class = DueTaskListFilter
+
+    @viewprop
+    def queryset(self):
+        """viewflow's inbox (assigned to me, in a flow I may view), without its join with the
+        process table (inbox.queues.of_flows)."""
+        return of_flows(self.model._default_manager.filter(owner=self.request.user, status="ASSIGNED"),
+                        services.available_flows(self.request.user, self.flow_classes))
 
 
 class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
@@ -89,8 +119,7 @@ class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
     @viewprop
     def queryset(self):
         """The tasks the user may claim: the engine's one rule (inbox.queues.queue_for)."""
-        return queue_for(self.request.user, self.flow_classes,
-                         tasks=self.model._default_manager.filter_available(self.flow_classes, self.request.user))
+        return queue_for(self.request.user, services.available_flows(self.request.user, self.flow_classes))
 
 
 # --- one click from a queue row to the form, and back ---------------------------------------------------

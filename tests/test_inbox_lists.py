@@ -97,7 +97,11 @@ def test_dashboard_shows_my_tasks_queues_overdue_completed_and_my_processes(peop
         assert "2026-11-26" in started  # where it stands: open steps with their due dates
     body = client_for("market").get("/api/dashboard/").json()
     assert {p["id"] for p in body["processes_started"]} == {p.pk for p in three}
-    assert all(len(p["open_steps"]) == 4 for p in body["processes_started"])
+    # the five parallel reviews (Market's own and the four departments') wait in each
+    assert all(sorted(t["step"] for t in p["open_steps"]) == ["review_engineering", "review_market",
+                                                              "review_materials", "review_production",
+                                                              "review_quality"]
+               for p in body["processes_started"])
 
 
 def test_only_the_quality_manager_edits_step_targets_and_the_calendar_and_it_is_audited(people, order_data):

@@ -57,6 +57,13 @@ CASES = [
     ({"q": "QA-2026-0003"}, ["QA-2026-0003"]),
     ({"type": "order_review", "customer": "Shanghai", "status": "open"}, ["QA-2026-0003"]),
     ({"q": "不存在 nothing"}, []),
+    # issue 15: the indexed free text (PostgreSQL: doubled characters under a trigram index) finds the same
+    ({"q": "轴"}, ["QA-2026-0001"]),  # one character
+    ({"q": "gear"}, ["QA-2026-0002", "QA-2026-0003"]),
+    ({"q": "P_1001"}, []),  # _ and % are characters, not wildcards
+    ({"q": "100%"}, []),
+    ({"q": "Precision P-1001"}, []),  # no match across two columns (customer, then products)
+    ({"q": "Precision"}, ["QA-2026-0001", "QA-2026-0003"]),
 ]
 
 
@@ -112,6 +119,16 @@ def test_the_registry_sorts_by_column(registry, people):
     assert numbers("-number") == ["QA-2026-0003", "QA-2026-0002", "QA-2026-0001"]
     assert numbers("-created") == ["QA-2026-0003", "QA-2026-0002", "QA-2026-0001"]
     assert numbers("nonsense") == numbers("-created")
+
+
+def test_the_indexed_free_text_is_the_one_the_migration_indexes():
+    """core.search repeats the expression of core migration 0008, or PostgreSQL would not use the index."""
+    import importlib
+
+    from core.search import doubled, haystack_sql
+    migration = importlib.import_module("core.migrations.0008_record_search_indexes")
+    assert haystack_sql() == migration.HAYSTACK
+    assert doubled("轴承") == "轴轴承承"
 
 
 def test_outsiders_find_nothing(registry, people):

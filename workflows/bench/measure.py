@@ -1,0 +1,214 @@
+"""The benchmark's measurements: each item is a request served in-process by Django's test Client
+(the whole stack: middleware, session, permissions, serializer or template), timed `repeat`
+times after a warm-up, with its query count and the rows it returned; beside it, in the same
+run, viewflow's stock queryset for the same list (where there is one) and a hand-written SQL
+floor (the least a page of that list costs: the count and the page, straight SQL)."""
+import json
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from viewflow.workflow.models import Task
+
+from accounts.backends import department_permissions
+from accounts.models import User
+from core.registry import flows
+
+PAGE = 50
+OPEN = ("NEW", "ASSIGNED", "STARTED")
+
+
+def percentile(samples, share):
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(func, repeat, warmup=2):
+    for _ in range(warmup):
+        func()
+    samples = []
+    for _ in range(repeat):
+        begin = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - begin) * 1000)
+    return {"p50": round(statistics.median(samples), 2), "p95": round(percentile(samples, 0.95), 2),
+            "n": repeat}
+
+
+def _sql(statements):
+    """Run hand-written statements [(sql, params)], fetching every row."""
+    def run():
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+    return run
+
+
+def floor_inbox(user):
+    return [("SELECT count(*) FROM viewflow_task WHERE owner_id = %s AND status IN ('ASSIGNED', 'STARTED')", [user.pk]),
+            ("SELECT t.*, d.due_at, p.flow_class FROM viewflow_task t JOIN viewflow_process p ON p.id = t.process_id "
+             "LEFT JOIN inbox_taskdeadline d ON d.task_id = t.id WHERE t.owner_id = %s "
+             "AND t.status IN ('ASSIGNED', 'STARTED') ORDER BY t.created, t.id LIMIT %s", [user.pk, PAGE])]
+
+
+def floor_queue(user):
+    perms = sorted(department_permissions(user)) or [""]
+    return [("SELECT count(*) FROM viewflow_task WHERE status = 'NEW' AND owner_id IS NULL "
+             "AND flow_task_type = 'HUMAN' AND owner_permission = ANY(%s)", [perms]),
+            ("SELECT t.*, d.due_at FROM viewflow_task t LEFT JOIN inbox_taskdeadline d ON d.task_id = t.id "
+             "WHERE t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
+             "AND t.owner_permission = ANY(%s) ORDER BY t.created, t.id LIMIT %s", [perms, PAGE])]
+
+
+def floor_dashboard(user):
+    perms = sorted(department_permissions(user)) or [""]
+    return [
+        ("SELECT t.*, d.due_at FROM viewflow_task t LEFT JOIN inbox_taskdeadline d ON d.task_id = t.id "
+         "WHERE t.owner_id = %s AND t.status IN ('NEW', 'ASSIGNED', 'STARTED') "
+         "ORDER BY d.due_at NULLS LAST, t.id LIMIT 50", [user.pk]),
+        ("SELECT t.*, d.due_at FROM viewflow_task t LEFT JOIN inbox_taskdeadline d ON d.task_id = t.id "
+         "WHERE t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
+         "AND t.owner_permission = ANY(%s) ORDER BY d.due_at NULLS LAST, t.id LIMIT 50", [perms]),
+        ("(SELECT t.id, d.due_at FROM viewflow_task t JOIN inbox_taskdeadline d ON d.task_id = t.id "
+         " WHERE t.owner_id = %s AND t.status IN ('ASSIGNED', 'STARTED') AND d.due_at <= now()) UNION "
+         "(SELECT t.id, d.due_at FROM viewflow_task t JOIN inbox_taskdeadline d ON d.task_id = t.id "
+         " WHERE t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
+         " AND t.owner_permission = ANY(%s) AND d.due_at <= now()) ORDER BY 2, 1 LIMIT 50", [user.pk, perms]),
+        ("SELECT * FROM viewflow_task WHERE owner_id = %s AND status = 'DONE' ORDER BY finished DESC, id DESC "
+         "LIMIT 10", [user.pk]),
+        ("SELECT p.* FROM viewflow_process p WHERE p.id IN (SELECT process_id FROM viewflow_task "
+         "WHERE owner_id = %s AND flow_task_type = 'HUMAN_START') ORDER BY p.created DESC, p.id DESC LIMIT 20",
+         [user.pk]),
+    ]
+
+
+def floor_notifications(user):
+    return [("SELECT count(*) FROM inbox_notification WHERE recipient_id = %s", [user.pk]),
+            ("SELECT count(*) FROM inbox_notification WHERE recipient_id = %s AND read_at IS NULL", [user.pk]),
+            ("SELECT * FROM inbox_notification WHERE recipient_id = %s ORDER BY read_at IS NOT NULL, created DESC, "
+             "id DESC LIMIT 50", [user.pk])]
+
+
+def floor_records(kind, value):
+    """The registry's least cost: the number by its index; free text as one LIKE on the indexed
+    expression (core.search), i.e. the same plan, without Django."""
+    from core.search import doubled
+    if kind == "number":
+        where, params = "upper(number) = upper(%s)", [value]
+    else:
+        where, params = "search_haystack LIKE upper(%s)", [f"%{doubled(value)}%"]
+    return [(f"SELECT count(*) FROM core_record WHERE {where}", params),
+            (f"SELECT * FROM core_record WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 50", params)]
+
+
+def stock(queryset):
+    """viewflow's stock list: a page of the queryset and its count (as its list views do)."""
+    def run():
+        list(queryset[:PAGE])
+        queryset.count()
+    return run
+
+
+def search_terms():
+    """A record number, a customer, a Chinese word: picked from the data, the same every run."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number FROM core_record ORDER BY id DESC LIMIT 1 OFFSET 7")
+        number = cursor.fetchone()[0]
+        cursor.execute("SELECT customer_name FROM core_record WHERE customer_name <> '' ORDER BY id DESC "
+                       "LIMIT 1 OFFSET 11")
+        customer = cursor.fetchone()[0]
+    return {"number": number, "customer": customer, "chinese": "轴承"}
+
+
+class Bench:
+    def __init__(self, username, repeat, log=print, only=()):
+        self.only = only
+        self.user = User.objects.get(username=username)
+        self.repeat = repeat
+        self.log = log
+        self.client = Client()
+        self.client.force_login(self.user)
+        self.results = []
+
+    def request(self, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+        return response, len(queries)
+
+    def item(self, name, url, *, stock_run=None, floor=None, rows=None):
+        if self.only and not any(name.startswith(prefix) for prefix in self.only):
+            return None
+        response, queries = self.request(url)
+        row_count = rows(response) if rows else None
+        ours = timed(lambda: self.request(url), self.repeat)
+        result = {"item": name, "url": url, "queries": queries, "rows": row_count, "bytes": len(response.content),
+                  **ours}
+        if stock_run is not None:
+            result["stock"] = timed(stock_run, self.repeat)
+        if floor is not None:
+            result["floor"] = timed(_sql(floor), self.repeat)
+        for other in ("stock", "floor"):
+            if other in result and result[other]["p50"]:
+                result[f"vs_{other}_p50"] = round(ours["p50"] / result[other]["p50"], 2)
+                result[f"vs_{other}_p95"] = round(ours["p95"] / max(result[other]["p95"], 0.001), 2)
+        self.log(f"  {name:<24} p50 {ours['p50']:8.1f} ms  p95 {ours['p95']:8.1f} ms  {queries:3d} queries")
+        self.results.append(result)
+        return result
+
+    def run(self):
+        user, labels = self.user, flows()
+        api_rows = lambda r: {"count": r.json().get("count"), "page": len(r.json().get("results", []))}  # noqa: E731
+        self.item("api_tasks_inbox", "/api/tasks/", rows=api_rows, floor=floor_inbox(user),
+                  stock_run=stock(Task.objects.inbox(labels, user)))
+        self.item("api_tasks_queue", "/api/tasks/?queue=1", rows=api_rows, floor=floor_queue(user),
+                  stock_run=stock(Task.objects.queue(labels, user)))
+        self.item("qms_inbox_page", "/qms/inbox/", floor=floor_inbox(user),
+                  stock_run=stock(Task.objects.inbox(labels, user)))
+        self.item("qms_queue_page", "/qms/queue/", floor=floor_queue(user),
+                  stock_run=stock(Task.objects.queue(labels, user)))
+        self.item("api_dashboard", "/api/dashboard/", floor=floor_dashboard(user),
+                  rows=lambda r: {k: len(v) for k, v in r.json().items()})
+        self.item("qms_dashboard_page", "/qms/dashboard/", floor=floor_dashboard(user))
+        self.item("api_notifications", "/api/notifications/", rows=api_rows, floor=floor_notifications(user))
+        self.item("qms_notifications_page", "/qms/notifications/", floor=floor_notifications(user))
+        terms = search_terms()
+        from urllib.parse import quote
+        record_rows = lambda r: {"count": r.json().get("count"), "page": len(r.json().get("results", []))}  # noqa: E731
+        for kind, value in terms.items():
+            self.item(f"api_records_q_{kind}", f"/api/records/?q={quote(value)}", rows=record_rows,
+                      floor=floor_records(kind, value))
+        return self.results
+
+
+def run(username="quality_mgr", repeat=20, log=print, only=()):
+    hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+    with override_settings(ALLOWED_HOSTS=hosts):
+        return Bench(username, repeat, log, only).run()
+
+
+def table(results, previous=None):
+    """The printed table: ours, stock, floor, ratios, and the change from the previous run."""
+    before = {r["item"]: r for r in (previous or {}).get("results", [])}
+    lines = [f"{'item':<24} {'p50':>8} {'p95':>8} {'q':>4} {'stock50':>8} {'floor50':>8} {'/stock':>7} "
+             f"{'/floor':>7} {'prev50':>8} {'change':>7}"]
+    for r in results:
+        prev = before.get(r["item"])
+        change = f"{r['p50'] / prev['p50']:.2f}x" if prev and prev.get("p50") else "-"
+        lines.append(
+            f"{r['item']:<24} {r['p50']:8.1f} {r['p95']:8.1f} {r['queries']:4d} "
+            f"{r.get('stock', {}).get('p50', float('nan')):8.1f} {r.get('floor', {}).get('p50', float('nan')):8.1f} "
+            f"{r.get('vs_stock_p50', float('nan')):7.2f} {r.get('vs_floor_p50', float('nan')):7.2f} "
+            f"{prev['p50'] if prev else float('nan'):8.1f} {change:>7}")
+    return "\n".join(lines)
+
+
+def dump(path, payload):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str))
