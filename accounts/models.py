@@ -1,12 +1,15 @@
 """People, departments and roles.
 
 Users are deactivated, never deleted (SIG-10): `User.delete()` refuses, and a
-username is never reused because the row stays forever.
+username is never reused because the row stays forever and is never renamed
+(`User.clean()` and `User.save()` refuse a new username for an existing user; on the
+database a trigger refuses it too, migration 0005).
 """
 import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +109,31 @@ class User(AbstractUser):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Users are deactivated, never deleted (21 CFR 11.100).")
+
+    # SIG-10: a user ID is never reassigned, so it is never renamed once the user exists.
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_username = user.__dict__.get("username")
+        return user
+
+    def renamed(self):
+        """True when this existing user's username differs from the stored one."""
+        stored = getattr(self, "_stored_username", None)
+        return not self._state.adding and stored is not None and self.username != stored
+
+    def clean(self):
+        super().clean()
+        if self.renamed():
+            raise ValidationError({"username": _("A user ID cannot be changed once the user exists: "
+                                                 "IDs are never reused or reassigned (21 CFR 11.100).")})
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if self.renamed() and (update_fields is None or "username" in update_fields):
+            raise PermissionError("A user ID is never renamed or reassigned (21 CFR 11.100).")
+        super().save(*args, **kwargs)
+        self._stored_username = self.username
 
     def set_password(self, raw_password):
         super().set_password(raw_password)

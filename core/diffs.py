@@ -365,6 +365,7 @@ _CORE_TEXTS = {
     "esign.signed": registry.Sentence(gettext_lazy("signed version %(version)s: %(meaning)s, as %(role)s"),
                                       {"meaning": "Meaning"}),
     "process.started": registry.Sentence(gettext_lazy("started the process")),
+    "process.cancelled": registry.Sentence(gettext_lazy("cancelled the process")),
     "task.completed": registry.Sentence(gettext_lazy("completed a step")),
 }
 

@@ -1,11 +1,54 @@
 """What every controlled form shares: the customers and products the records name
 (master data, kept by Market and Engineering in the admin)."""
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from core import audit
+from core.context import current_actor
 
-class Customer(models.Model):
+
+class AuditedMasterData(models.Model):
+    """Master data that records name (customers, products): every creation and change writes an audit
+    entry with the old and new values, who and why, in the transaction of the save (SIG-5, SIG-14).
+    Callers may name the actor and the reason (`obj._actor`, `obj._reason`; the admin does); otherwise
+    the signed-in person acts. Never deleted: records refer to them (deactivate instead)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._stored_values = obj.audit_values()
+        return obj
+
+    def audit_values(self):
+        return {f.attname: self.__dict__[f.attname] for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname in self.__dict__}
+
+    def save(self, *args, **kwargs):
+        label = self._meta.model_name
+        with transaction.atomic():
+            adding = self._state.adding
+            super().save(*args, **kwargs)
+            now = self.audit_values()
+            actor = getattr(self, "_actor", None) or current_actor()
+            reason = getattr(self, "_reason", "")
+            if adding:
+                audit.log(f"{label}.created", self, actor=actor, new=now, reason=reason)
+            else:
+                stored = getattr(self, "_stored_values", None)  # None: not loaded here, all values are logged
+                old, new = audit.changed_values({k: stored.get(k) for k in now}, now) if stored else ({}, now)
+                if new:
+                    audit.log(f"{label}.changed", self, actor=actor, old=old or None, new=new, reason=reason)
+        self._stored_values = self.audit_values()
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"A {self._meta.model_name} is never deleted: records name it (deactivate it).")
+
+
+class Customer(AuditedMasterData):
     code = models.CharField(_("customer code"), max_length=20, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
@@ -27,7 +70,7 @@ class Customer(models.Model):
                 "address": self.address, "contact": self.contact, "phone": self.phone}
 
 
-class Product(models.Model):
+class Product(AuditedMasterData):
     code = models.CharField(_("product code"), max_length=40, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)

@@ -86,9 +86,21 @@ def test_a_signature_moved_to_another_version_no_longer_verifies(approved, capsy
 
 def test_altered_signature_meaning_is_detected(approved, capsys):
     signature = Signature.objects.filter(meaning="approved").get()
-    tamper("UPDATE core_signature SET printed_name = %s WHERE id = %s", ["Mallory", signature.pk])
+    assert signature_problems(signature) == []
+    tamper("UPDATE core_signature SET meaning = %s WHERE id = %s", ["rejected", signature.pk])
+    altered = Signature.objects.get(pk=signature.pk)
+    assert altered.meaning == "rejected"
+    assert signature_problems(altered) == ["the signature itself was altered"]
     code, out = verify(capsys)
-    assert code == 1 and "the signature itself was altered" in out
+    assert code == 1 and f"FAIL signature #{signature.pk}" in out and "the signature itself was altered" in out
+
+
+def test_altered_signer_printed_name_is_detected(approved, capsys):
+    signature = Signature.objects.filter(meaning="approved").get()
+    tamper("UPDATE core_signature SET printed_name = %s WHERE id = %s", ["Mallory", signature.pk])
+    assert signature_problems(Signature.objects.get(pk=signature.pk)) == ["the signature itself was altered"]
+    code, out = verify(capsys)
+    assert code == 1 and f"FAIL signature #{signature.pk}" in out and "the signature itself was altered" in out
 
 
 def test_altered_stored_pdf_is_detected(people, order_data, capsys):
@@ -127,3 +139,54 @@ def test_postgresql_refuses_update_and_delete_on_append_only_tables(approved, ta
 def test_users_are_deactivated_never_deleted(people):
     with pytest.raises(PermissionError):
         people["quality"].delete()
+
+
+# --- the audit batch (core.audit.atomic, issue 15 item 4) -----------------------------------------------------
+
+
+def test_a_transactions_entries_are_appended_together_before_the_commit_in_log_order(people, django_assert_num_queries):
+    from django.db import transaction
+
+    from core import audit
+
+    user = people["quality"]
+    with transaction.atomic():
+        audit.log("test.head", ("thing", "0", "x"), actor=user)  # the head row exists from here on
+    before = AuditEntry.objects.order_by("seq").last().seq
+    # one savepoint, then the lock of the head, one INSERT of five rows and the head's move: constant in entries
+    with django_assert_num_queries(5), audit.atomic():
+        entries = [audit.log(f"test.batch_{i}", ("thing", str(i), "x"), actor=user) for i in range(5)]
+        assert all(entry.seq is None for entry in entries)  # still pending inside the block
+    assert [e.seq for e in entries] == list(range(before + 1, before + 6))
+    stored = list(AuditEntry.objects.filter(seq__gt=before).order_by("seq"))
+    assert [e.action for e in stored] == [f"test.batch_{i}" for i in range(5)]
+    assert len({e.timestamp for e in stored}) == 1 and stored[0].timestamp >= AuditEntry.objects.get(seq=before).timestamp
+    assert list(audit.verify_chain()) == []
+
+
+def test_an_entry_logged_in_a_rolled_back_savepoint_goes_with_it_and_a_failed_block_appends_nothing(people):
+    from django.db import transaction
+
+    from core import audit
+
+    user = people["quality"]
+    with audit.atomic():
+        audit.log("test.kept_first", ("thing", "1", "x"), actor=user)
+        try:
+            with transaction.atomic():
+                audit.log("test.rolled_back", ("thing", "2", "x"), actor=user)
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+        with transaction.atomic():
+            audit.log("test.kept_in_savepoint", ("thing", "3", "x"), actor=user)
+        with audit.atomic():  # nested: the same batch, appended by the outermost block
+            audit.log("test.kept_nested", ("thing", "4", "x"), actor=user)
+        assert not AuditEntry.objects.filter(action__startswith="test.kept").exists()
+    assert list(AuditEntry.objects.filter(action__startswith="test.").order_by("seq").values_list("action", flat=True)) \
+        == ["test.kept_first", "test.kept_in_savepoint", "test.kept_nested"]
+    with pytest.raises(RuntimeError), audit.atomic():
+        audit.log("test.failed", ("thing", "5", "x"), actor=user)
+        raise RuntimeError("the action fails")
+    assert not AuditEntry.objects.filter(action="test.failed").exists()
+    assert list(audit.verify_chain()) == []

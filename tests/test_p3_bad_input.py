@@ -73,19 +73,21 @@ def test_an_action_without_owner_or_due_date_or_due_in_the_past_is_refused(drive
     assert not AuditEntry.objects.filter(action="capa.actions_planned").exists()
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"root_cause": ""}, "root_cause"),
-    ({"root_cause": "   "}, "root_cause"),
-    ({"whys": [{"question": "为什么? why?", "answer": ""}]}, "whys[0].answer"),
-    ({"whys": []}, "whys"),
+@pytest.mark.parametrize("bad, field, message", [
+    ({"root_cause": ""}, "root_cause", "This field is required."),
+    ({"root_cause": "   "}, "root_cause", "This field is required."),
+    ({"whys": [{"question": "为什么? why?", "answer": ""}]}, "whys[0].answer", "Every why needs its answer."),
+    ({"whys": []}, "whys", "Add at least one line."),
 ])
-def test_an_empty_root_cause_or_an_unanswered_why_is_refused(drive, bad, field):
+def test_an_empty_root_cause_or_an_unanswered_why_is_refused(drive, bad, field, message):
     pid, case = at_step(drive, "analyse")
     version = case.record.current_version
     assert drive.do("engineering", pid, "analyse", {**root_cause_data(), **bad}) == 400
+    body = errors(drive)
     if drive.name == "api":
-        body = errors(drive)
-        assert field in body["errors"] or "non_field_errors" in body["errors"], body
+        assert body["errors"][field] == [message], body  # that field, and for that reason
+    else:
+        assert message in body
     assert unchanged(case, version, CapaStatus.ROOT_CAUSE) and not WhyStep.objects.filter(case=case).exists()
 
 

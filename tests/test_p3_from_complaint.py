@@ -45,21 +45,24 @@ def test_a_justified_return_starts_a_capa_linked_both_ways(channel, people, monk
     assert [row["number"] for row in listing] == [capa_case.record.number]
     detail = api.get(f"/api/capas/{capa_case.record.number}/").json()
     assert detail["complaint"] == complaint.record.number and detail["report"]["complaint"] == complaint.record.number
-    record = api.get(f"/api/records/{complaint.record.number}/")
-    if record.status_code == 404:  # the records API is addressed by id
-        record = api.get(f"/api/records/{complaint.record_id}/")
-    assert capa_case.record.number in record.content.decode()
+    record = api.get(f"/api/records/{complaint.record_id}/")  # the records API is addressed by id
+    assert record.status_code == 200
+    assert record.json()["number"] == complaint.record.number
+    assert record.json()["data"]["capa"]["reference"] == capa_case.record.number  # the current version's data
 
     # the CAPA's pages link the case; the case's record links the CAPA
     browser = Client()
     browser.force_login(people["quality"])
-    task_page = browser.get(f"/qms/flows/capa/{capa_pid}/").content.decode()
-    record_page = browser.get(f"/qms/records/{complaint.record.number}/").content.decode()
-    assert capa_case.record.number in record_page
+    process_page = browser.get(f"/qms/flows/capa/{capa_pid}/")
+    assert process_page.status_code == 200
+    card = process_page.content.decode().split('id="capa-process-data"', 1)[1]
+    assert complaint.record.number in card, "the CAPA's process page names the case it came from"
+    record_page = browser.get(f"/qms/records/{complaint.record.number}/")
+    assert record_page.status_code == 200 and capa_case.record.number in record_page.content.decode()
     step = open_task_url(capa_pid)
     assert browser.post(step.replace("/execute/", "/assign/")).status_code == 302  # claim, then open
     page = browser.get(step)
-    assert page.status_code == 200 and task_page
+    assert page.status_code == 200
     assert complaint.record.number in page.content.decode()
 
 

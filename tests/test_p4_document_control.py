@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -130,7 +131,10 @@ def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_t
     issue(people, process, "A/0")
     fire_timers()
     document = Document.objects.get(number="QP-MK-01")
-    assert document.next_review_due == today() + datetime.timedelta(days=365) or document.next_review_due.year == today().year + 1
+    # DOC-8: the next periodic review is due the review interval (12 months) after the effective date
+    assert document.review_interval_months == 12
+    assert document.effective_revision().effective_date == today()
+    assert document.next_review_due == today() + relativedelta(months=12)
     due = document.next_review_due
     with time_machine.travel(datetime.datetime.combine(due - datetime.timedelta(days=31), datetime.time(6),
                                                        tzinfo=timezone.get_current_timezone()), tick=False):
@@ -145,7 +149,7 @@ def test_the_periodic_review_opens_30_days_before_it_is_due_and_no_change_sets_t
         act(review_process, "periodic_review", people["market"], {"outcome": "no_change", "comment": "仍适用 still adequate"},
             meaning="reviewed")
         document.refresh_from_db()
-        assert document.next_review_due == timezone.localdate().replace(year=timezone.localdate().year + 1)
+        assert document.next_review_due == timezone.localdate() + relativedelta(months=12)
     review_process.refresh_from_db()
     assert review_process.status == "DONE"
     assert document.effective_revision().label == "A/0"
@@ -269,16 +273,22 @@ def test_the_author_cannot_approve_their_own_revision_and_rejection_returns_it_t
 
     Membership.objects.create(user=people["market"], department="management", role="manager")
     process = register(people)
-    issue_steps = draft(process, people["market"], "A/0")
+    draft(process, people["market"], "A/0")
     review_all(process, people, PROCEDURE_REVIEWERS)
     task = open_tasks(process, "approve")[0]
     with pytest.raises(NotPermitted):
         engine.claim_task(task, actor=people["market"])
+    task.refresh_from_db()
+    assert task.owner_id is None, "the author's claim was refused"
     act(process, "approve", people["gm"], {"effective_date": today().isoformat()}, meaning="rejected",
         reason="范围不清 scope unclear")
     assert Revision.objects.get().status == RevisionStatus.DRAFT
-    assert [t.flow_task.name for t in open_tasks(process, "edit")] == ["edit"]
-    assert issue_steps is not None
+    # back to the author: the edit step is open again in the owner department's queue (Market, the author's)
+    [edit] = open_tasks(process, "edit")
+    assert edit.owner_permission == "accounts.dept_market_staff" and edit.owner_id is None
+    assert edit.flow_task.can_assign(people["market"], edit)
+    rejection = Signature.objects.get(meaning="rejected")
+    assert rejection.signer_id == people["gm"].pk and rejection.reason == "范围不清 scope unclear"
 
 
 def test_a_department_asking_for_changes_sends_the_draft_back(people):
@@ -371,8 +381,12 @@ def test_seed_demo_issues_the_source_procedures_and_their_forms_in_force(db, cap
     record = OrderReview.objects.order_by("pk").first().record
     assert (record.form_code, record.form_revision) == ("QR-MK-001", "A/0")
     assert record.process.procedure_revision.revision.document.number == "QP-MK-01"
-    call_command("seed_demo")  # idempotent
-    assert Document.objects.count() == len(numbers) or Document.objects.count() >= 13
+    documents = sorted(Document.objects.values_list("number", flat=True))
+    revisions = Revision.objects.count()
+    call_command("seed_demo")  # idempotent: nothing issued twice
+    assert sorted(Document.objects.values_list("number", flat=True)) == documents
+    assert Revision.objects.count() == revisions
+    assert set(Document.objects.filter(revisions__status="effective").values_list("number", flat=True)) == numbers
 
 
 def test_a_change_raised_by_another_record_is_linked_both_ways(people, order_data):

@@ -1,6 +1,7 @@
 """Rendering of record versions to PDF and PDF/A-3b (forms.pdf)."""
 import datetime
 import hashlib
+import io
 import re
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from core import esign
 from forms import pdf
 from core.canonical import sha256_hex
 from core.models import AuditEntry, Record, RecordFile, RecordVersion
+from pdf_support import pdfa_problems, plain_pdf
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils not installed"
@@ -225,7 +227,51 @@ def test_archive_is_pdfa_3b_with_canonical_json_attached(version, tmp_path):
         payload = spec.get_file().read_bytes()
         assert hashlib.sha256(payload).hexdigest() == version.content_hash
         assert str(spec.obj.get("/AFRelationship")) == "/Source"
-        assert "/OutputIntents" in doc.Root
+        # the PDF/A structural check (tests/pdf_support.py: veraPDF cannot be installed from our registries)
+        assert pdfa_problems(doc, part=3, conformance="B") == []
+    assert pdfa_problems(path, part=2, conformance="B") == [
+        "XMP claims PDF/A-3B, not PDF/A-2B", "PDF/A-2 allows no embedded files"]
+
+
+@pytest.mark.django_db
+def test_the_pdfa_check_names_what_breaks_conformance(version, tmp_path):
+    """The structural check fails a file that is not PDF/A, and each defect broken into a real archive copy."""
+    assert set(pdfa_problems(plain_pdf(), part=3, conformance="B")) == {
+        "no XMP metadata stream in the catalogue", "no GTS_PDFA1 output intent",
+        "font /Helvetica on page 1 is not embedded"}
+    archive = pdf.render_pdf_bytes(version, archive=True)
+    name = f"{version.record.number}-v{version.version}.json"
+
+    def broken(change, **save):
+        with pikepdf.open(io.BytesIO(archive)) as doc:
+            change(doc)
+            out = io.BytesIO()
+            doc.save(out, **save)
+        return pdfa_problems(out.getvalue(), part=3, conformance="B")
+
+    def javascript(doc):
+        doc.Root.OpenAction = doc.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript,
+                                                                   JS=pikepdf.String("app.alert(1)")))
+
+    assert broken(javascript) == ["forbidden action /JavaScript", "JavaScript (/JS)"]
+    assert broken(lambda doc: doc.pages[0].obj.__setitem__("/AA", pikepdf.Dictionary())) == [
+        "additional actions (/AA) on page 1"]
+    assert broken(lambda doc: doc.attachments[name].obj.__delitem__("/AFRelationship")) == [
+        f"embedded file {name} has no /AFRelationship"]
+    assert broken(lambda doc: doc.Root.__delitem__("/AF")) == [f"embedded file {name} is not listed in an /AF array"]
+    assert broken(lambda doc: doc.Root.__delitem__("/OutputIntents")) == ["no GTS_PDFA1 output intent"]
+    assert "encrypted" in broken(lambda doc: None, encryption=pikepdf.Encryption(owner="o", user=""))
+
+    def unembed(doc):
+        for page in doc.pages:
+            for font in (page.obj.Resources.get("/Font") or {}).values():
+                for target in [font, *(font.get("/DescendantFonts") or [])]:
+                    descriptor = target.get("/FontDescriptor")
+                    for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                        if descriptor is not None and key in descriptor:
+                            del descriptor[key]
+    problems = broken(unembed)
+    assert problems and all(p.endswith("is not embedded") for p in problems), problems
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from accounts.models import Membership
 from core.models import AuditEntry
 from drivers import WebDriver, open_task
 from p1_driver import start
+from procedures.order_review.seed import review_answers
 from workflows.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,10 +77,11 @@ def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_
     url = f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
     page = client.get(url).content.decode()
     assert 'name="sig-username"' in page
-    response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
-    assert response.status_code == 200 and "username" in response.context["signature_form"].errors
-    response = client.post(url, {"verdict": "can_meet", "sig-username": "quality", "sig-password": DEMO_PASSWORD,
+    response = client.post(url, {"verdict": "can_meet", **review_answers("quality"), "sig-password": DEMO_PASSWORD,
                                  "sig-meaning": "reviewed"})
+    assert response.status_code == 200 and "username" in response.context["signature_form"].errors
+    response = client.post(url, {"verdict": "can_meet", **review_answers("quality"), "sig-username": "quality",
+                                 "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
     assert response.status_code == 302
     # a second task in the same session: the password alone
     Membership.objects.create(user=people["quality"], department="production", role="staff")
@@ -87,7 +89,8 @@ def test_first_signature_of_a_session_needs_the_user_id_and_later_ones_only_the_
     client.post(f"/qms/flows/orderreview/{process.pk}/review_production/{task.pk}/assign/")
     url = f"/qms/flows/orderreview/{process.pk}/review_production/{task.pk}/execute/"
     assert 'name="sig-username"' not in client.get(url).content.decode()
-    response = client.post(url, {"verdict": "can_meet", "sig-password": DEMO_PASSWORD, "sig-meaning": "reviewed"})
+    response = client.post(url, {"verdict": "can_meet", **review_answers("production"), "sig-password": DEMO_PASSWORD,
+                                 "sig-meaning": "reviewed"})
     assert response.status_code == 302
 
 
@@ -106,7 +109,7 @@ def test_signing_with_a_wrong_password_in_the_browser_keeps_the_input_and_says_w
     task = open_task(process.pk, "review_quality")
     client.post(f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/assign/")
     url = f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/execute/"
-    response = client.post(url, {"verdict": "conditions", "comment": "交期紧 tight lead time",
+    response = client.post(url, {"verdict": "conditions", "comment": "交期紧 tight lead time", **review_answers("quality"),
                                  "sig-username": "quality", "sig-password": "nope", "sig-meaning": "reviewed"})
     assert response.status_code == 200
     assert response.context["signature_form"].errors["password"]

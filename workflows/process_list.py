@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.flow.views.dashboard import DashboardProcessListView
 from viewflow.workflow.flow.viewset import FlowViewset
 
+from .cancel import CancelProcessWithReasonView
+
 
 class ProcessListView(DashboardProcessListView):
     def process_id(self, process):
@@ -24,6 +26,7 @@ class ProcessListView(DashboardProcessListView):
 
 
 class QmsFlowViewset(FlowViewset):
-    """A flow in the site menu, with the process list above."""
+    """A flow in the site menu, with the process list above; cancelling a process needs a reason."""
 
     process_list_view_class = ProcessListView
+    process_cancel_view_class = CancelProcessWithReasonView

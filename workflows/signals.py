@@ -1,5 +1,12 @@
 """Every task and process transition made by viewflow itself (create, assign,
-start, complete, cancel, error) writes an audit entry in the same transaction."""
+start, complete, cancel, error) writes an audit entry in the same transaction.
+
+A cancellation made inside `cancelling(reason)` (the process cancel page, workflows.cancel) carries its
+reason on every entry it writes, and each record of the cancelled process gets a `process.cancelled`
+entry with that reason, so the record page shows why (SIG-13)."""
+import threading
+from contextlib import contextmanager
+
 from django.db import connection, transaction
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
@@ -8,8 +15,26 @@ from viewflow.workflow.status import PROCESS
 
 from core import audit
 from core.context import acting_as_system, current_actor
+from core.models import Record
 
 TRACKED = {Task: ("status", "owner_id"), Process: ("status",)}
+
+_cancellation = threading.local()
+
+
+@contextmanager
+def cancelling(reason):
+    """Within: the process and task cancellations being made are audited with `reason`."""
+    previous = getattr(_cancellation, "reason", None)
+    _cancellation.reason = reason
+    try:
+        yield
+    finally:
+        _cancellation.reason = previous
+
+
+def _reason_for(status):
+    return (getattr(_cancellation, "reason", None) or "") if status == PROCESS.CANCELED else ""
 
 
 def _remember(instance, fields):
@@ -70,13 +95,19 @@ def _audit(instance, created, before, after, fields, actor):
                 action = "task.assigned" if "owner_id" in old and instance.owner_id else (
                     "task.released" if "owner_id" in old else "task.status_changed")
                 _log(action, instance, actor=actor, process_id=process_id,
-                     old={"step": step, **old}, new={"step": step, **{k: after[k] for k in old}})
+                     old={"step": step, **old}, new={"step": step, **{k: after[k] for k in old}},
+                     reason=_reason_for(after["status"]))
     else:
         if created:
             _log("process.created", instance, actor=actor, process_id=instance.pk,
                  new={"flow": str(instance.flow_class.__name__ if instance.flow_class else ""),
                       "status": instance.status})
         elif before.get("status") != after["status"]:
+            reason = _reason_for(after["status"])
             _log("process.status_changed", instance, actor=actor, process_id=instance.pk,
-                 old={"status": before.get("status")}, new={"status": after["status"]})
+                 old={"status": before.get("status")}, new={"status": after["status"]}, reason=reason)
+            if after["status"] == PROCESS.CANCELED:
+                for record in Record.objects.filter(process_id=instance.pk).order_by("id"):
+                    _log("process.cancelled", record, actor=actor, record=record, process_id=instance.pk,
+                         new={"process": instance.pk, "status": after["status"]}, reason=reason)
     _remember(instance, fields)
