@@ -6,9 +6,18 @@ from viewflow.workflow.status import STATUS
 from workflows import actions
 from workflows.demo import DEMO_PASSWORD
 from procedures.order_review.flows import OrderReviewFlow
+from procedures.order_review.seed import review_answers
 
-REVIEW_STEPS = {"quality": "review_quality", "production": "review_production",
+REVIEW_STEPS = {"market": "review_market", "quality": "review_quality", "production": "review_production",
                 "engineering": "review_engineering", "materials": "review_materials"}
+
+
+def review_data(department, **data):
+    """A department review's answers for the API or a form: each requirement category (REQ-2) and, for
+    Market, its opinions (src 6.3.8) — but not Materials' readiness, which a test states; a test's data wins."""
+    answers = review_answers(department)
+    answers.pop("material_readiness", None)
+    return {**answers, **data}
 
 
 def start(user, data):
@@ -27,6 +36,12 @@ def sign(meaning, reason="", password=DEMO_PASSWORD):
 
 
 def act(process, step, user, data, meaning=None, reason="", password=DEMO_PASSWORD):
+    if step.startswith("review_"):
+        # what every review answers besides what a test is about: each requirement category (REQ-2) and,
+        # for Market, its opinion on delivery date, price and packaging (src 6.3.8); a test's data wins
+        defaults = review_answers(step.removeprefix("review_"))
+        defaults.pop("material_readiness", None)
+        data = {**defaults, **data}
     task = open_task(process, step)
     actions.claim_task(task, actor=user)
     task.refresh_from_db()
@@ -42,7 +57,6 @@ def review_all(process, people, verdicts=None, departments=REVIEW_STEPS):
     verdicts = verdicts or {}
     for department, step in departments.items():
         verdict = verdicts.get(department, "can_meet")
-        data = {"verdict": verdict, "comment": "" if verdict == "can_meet" else "交期需延后两周 needs 2 more weeks"}
-        if department == "materials":
-            data["material_readiness"] = "ready"
+        data = {"verdict": verdict, "comment": "" if verdict == "can_meet" else "交期需延后两周 needs 2 more weeks",
+                **review_answers(department)}
         act(process, step, people[department], data, meaning="reviewed")

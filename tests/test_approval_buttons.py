@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.models import Signature
 from drivers import WebDriver
 from flow_driver import open_tasks
-from p1_driver import open_task, review_all, start
+from p1_driver import open_task, review_all, review_data, start
 from p4_support import PROCEDURE_REVIEWERS, draft, register
 from p4_support import review_all as p4_review_all
 from procedures.order_review.forms import MaterialsReviewForm, NegotiationForm
@@ -34,7 +34,7 @@ def _claim(client, process, step):
 
 @pytest.fixture
 def approval(people, order_data):
-    """A P1 order with every term filled in, reviewed by the four departments, waiting for the
+    """A P1 order with every term filled in, reviewed by the five departments, waiting for the
     Market manager's approval; (process, client of market_mgr, URL of the approval page)."""
     data = order_data(statutory_requirements="GB/T 10125 盐雾 salt spray; RoHS 2011/65/EU",
                       quote_reference="Q-2026-17", quote_differences="单价低于报价 price below the quotation")
@@ -131,7 +131,7 @@ def test_the_approver_sees_every_term_they_approve(approval):
     for text in ["12.5", "6250.00", "8", "2400.00", "8650.00"]:  # unit prices, amounts, the total
         assert text in lines, text
     verdicts = summary[summary.index('id="verdicts-1"'):]
-    assert verdicts.count("<tr>") == 5  # a header and the four departments' verdicts
+    assert verdicts.count("<tr>") == 6  # a header and the five departments' verdicts (Market's own review too)
 
 
 def test_material_readiness_starts_empty_and_is_required(people):
@@ -139,9 +139,9 @@ def test_material_readiness_starts_empty_and_is_required(people):
     assert form.fields["material_readiness"].choices[0][0] == ""
     rendered = str(form["material_readiness"])
     assert re.search(r'<select name="material_readiness"[^>]*>\s*<option value="" selected>', rendered)
-    bound = MaterialsReviewForm({"verdict": "can_meet"})
-    assert not bound.is_valid() and "material_readiness" in bound.errors
-    assert MaterialsReviewForm({"verdict": "can_meet", "material_readiness": "ready"}).is_valid()
+    bound = MaterialsReviewForm(review_data("materials", verdict="can_meet"))
+    assert not bound.is_valid() and list(bound.errors) == ["material_readiness"]
+    assert MaterialsReviewForm(review_data("materials", verdict="can_meet", material_readiness="ready")).is_valid()
 
 
 def test_the_error_banner_links_each_error_to_its_field_once(people, order_data):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.models import RecordFile, Signature
-from procedures.order_review.models import OrderReview, OrderReviewStatus
+from p1_driver import REVIEW_STEPS, review_data
+from procedures.order_review.models import DepartmentReview, OrderReview, OrderReviewStatus
 from workflows.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,7 +77,7 @@ class Person:
         page.wait_for_load_state()
 
 
-def test_market_starts_four_departments_review_and_the_manager_approves_in_a_real_browser(
+def test_market_starts_five_departments_review_and_the_manager_approves_in_a_real_browser(
         browser, live_server, people, future):
     from viewflow.workflow.models import Process
 
@@ -104,12 +105,18 @@ def test_market_starts_four_departments_review_and_the_manager_approves_in_a_rea
     assert review.lines.count() == 2
     market.shot("02-process-started")
 
-    # Four departments: from their queues, claim, give a verdict and sign
-    for dept in ["quality", "production", "engineering", "materials"]:
-        person = Person(browser, live_server, dept)
-        person.claim_and_open(pid, f"review_{dept}")
+    # Five departments, Market's own review first: from their queues, claim, give a verdict, answer each
+    # requirement category (REQ-2; Market also its opinion on delivery date, price and packaging) and sign
+    for dept, step in REVIEW_STEPS.items():
+        person = market if dept == "market" else Person(browser, live_server, dept)
+        person.claim_and_open(pid, step)
         person.page.check("input[name=verdict][value=can_meet]")
         person.page.fill("#id_comment", f"{dept} OK")
+        for name, value in review_data(dept).items():
+            if name.startswith("category_"):
+                person.page.check(f"input[name={name}][value={value}]")
+            elif name.startswith("opinion_"):
+                person.page.fill(f"#id_{name}", value)
         if dept == "materials":
             person.page.select_option("#id_material_readiness", "ready")
         person.shot(f"03-{dept}-review")
@@ -126,7 +133,16 @@ def test_market_starts_four_departments_review_and_the_manager_approves_in_a_rea
 
     review.refresh_from_db()
     assert review.status == OrderReviewStatus.APPROVED
-    assert Signature.objects.filter(record_version__record=review.record).count() == 5
+    assert Signature.objects.filter(record_version__record=review.record).count() == 6
+    # what each reviewer answered in the browser is what was saved
+    saved = {r.department: r for r in DepartmentReview.objects.filter(round__order_review=review)}
+    assert sorted(saved) == sorted(REVIEW_STEPS)
+    for dept, department_review in saved.items():
+        answers = review_data(dept)
+        assert department_review.categories == {name.removeprefix("category_"): value
+                                                for name, value in answers.items() if name.startswith("category_")}
+        assert department_review.market_opinion == ({name.removeprefix("opinion_"): value for name, value in
+                                                     answers.items() if name.startswith("opinion_")})
     review.record.refresh_from_db()
     assert RecordFile.objects.filter(record_version__record=review.record, kind="pdf").exists()
     assert Process.objects.get(pk=pid).status != "CANCELED"
@@ -134,7 +150,7 @@ def test_market_starts_four_departments_review_and_the_manager_approves_in_a_rea
     # The record page shows every signature; its PDF downloads
     manager.page.goto(f"{live_server.url}/qms/records/{review.record.number}/")
     text = manager.page.inner_text("#signatures")
-    for name in ["王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]:
+    for name in ["李娜 Li Na", "王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]:
         assert name in text
     manager.shot("05-record")
     response = manager.page.request.get(

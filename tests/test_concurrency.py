@@ -1,4 +1,4 @@
-"""Concurrency on PostgreSQL: two people claiming one task, four department reviews
+"""Concurrency on PostgreSQL: two people claiming one task, five department reviews
 completed at the same moment, orders started at once, and the audit chain under
 concurrent appends.
 
@@ -79,14 +79,13 @@ def errors(results):
 
 
 def review_data(department):
-    data = {"verdict": "can_meet", "comment": ""}
-    if department == "materials":
-        data["material_readiness"] = "ready"
-    return data
+    from procedures.order_review.seed import review_answers  # each requirement category answered (REQ-2)
+
+    return {**review_answers(department), "verdict": "can_meet", "comment": ""}
 
 
 def complete_reviews_at_once(process, people):
-    """Claim the four reviews one after the other, then complete them in four threads
+    """Claim the five reviews one after the other, then complete them in five threads
     at once. A completion that fails on the flow lock is submitted again, as a user
     would. Returns the number of resubmissions."""
     for department, step in REVIEW_STEPS.items():
@@ -130,8 +129,8 @@ def assert_reviews_joined_once(process):
     assert list(tasks(OrderReviewFlow.approve).values_list("status", flat=True)) == [STATUS.NEW]
     assert not tasks(OrderReviewFlow.negotiate).exists()
     review = order_review_of(process)
-    assert DepartmentReview.objects.filter(round__order_review=review).count() == 4
-    assert Signature.objects.filter(record_version__record=review.record, meaning=Meaning.REVIEWED).count() == 4
+    assert DepartmentReview.objects.filter(round__order_review=review).count() == 5  # Market's own review too
+    assert Signature.objects.filter(record_version__record=review.record, meaning=Meaning.REVIEWED).count() == 5
 
 
 # --- tests ---------------------------------------------------------------------------------------------
@@ -221,7 +220,7 @@ def test_parallel_reviews_completing_at_once_fire_the_join_exactly_once(people, 
         process = start(people["market"], order_data(number=f"PO-PAR-{i}"))
         resubmitted += complete_reviews_at_once(process, people)
         assert_reviews_joined_once(process)
-    print(f"\n[parallel reviews] 3 processes × 4 simultaneous completions, {resubmitted} resubmitted after "
+    print(f"\n[parallel reviews] 3 processes × 5 simultaneous completions, {resubmitted} resubmitted after "
           f"FlowLockFailed")
 
 

@@ -220,6 +220,7 @@ def test_the_main_pages_log_no_violation_and_still_work_in_a_real_browser(chromi
     from procedures.order_review.flows import OrderReviewFlow
 
     from procedures.order_review.models import order_review_of
+    from procedures.order_review.seed import review_answers
 
     process = start(people["market"], order_data())
     record = order_review_of(process).record
@@ -241,6 +242,8 @@ def test_the_main_pages_log_no_violation_and_still_work_in_a_real_browser(chromi
     quality.page.wait_for_selector("form.qms-form")
     quality.collect()
     quality.page.check("input[name=verdict][value=can_meet]")
+    for category, answer in review_answers("quality").items():  # each requirement category (REQ-2)
+        quality.page.check(f"input[name={category}][value={answer}]")
     quality.page.fill("#id_comment", "OK")
     if quality.page.locator("#id_sig-username").count():
         quality.page.fill("#id_sig-username", "quality")

@@ -14,6 +14,7 @@ from viewflow.workflow.models import Process, Task
 
 from inbox.models import Delegation
 from api_driver import client_for, find_task, signature
+from p1_driver import review_data
 from core.models import AuditEntry, Record, RecordFile
 from core.bounds import TEXT_MAX_LENGTH
 from procedures.order_review.models import OrderReview
@@ -183,11 +184,11 @@ def test_a_signature_of_the_wrong_shape_on_completion_is_refused(market, order):
     before = counts()
     for value in ["x", {"username": "quality", "password": "x", "meaning": "reviewed", "colour": "red"}]:
         answer = quality.post(f"/api/tasks/{task['id']}/complete/",
-                              {"data": {"verdict": "can_meet"}, "signature": value}, format="json")
+                              {"data": review_data("quality", verdict="can_meet"), "signature": value}, format="json")
         refused(answer, "signature")
     assert counts() == before
     answer = quality.post(f"/api/tasks/{task['id']}/complete/",
-                          {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed")},
+                          {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed")},
                           format="json")
     assert answer.status_code == 200, answer.content
 

@@ -4,6 +4,7 @@ import datetime
 import pytest
 
 from api_driver import client_for, do, find_task, signature
+from p1_driver import REVIEW_STEPS, review_data
 from core.models import AuditEntry, Record, Signature
 from procedures.order_review.models import OrderReview
 
@@ -73,42 +74,42 @@ def test_a_task_claimed_by_someone_else_cannot_be_completed(api, people, started
     assert api["quality"].post(f"/api/tasks/{task['id']}/claim/").status_code == 200
     response = api["production"].post(f"/api/tasks/{task['id']}/claim/")
     assert response.status_code == 404  # no longer in anyone's queue
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("production", "reviewed")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("production", "reviewed")}
     assert api["production"].post(f"/api/tasks/{task['id']}/complete/", body, format="json").status_code == 404
 
 
 def test_completing_an_unclaimed_task_is_a_conflict(api, started):
     task = find_task(api["quality"], started, "review_quality")
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed")}
     response = api["quality"].post(f"/api/tasks/{task['id']}/complete/", body, format="json")
     assert response.status_code == 409 and response.json()["current_state"] == "NEW"
 
 
 def test_a_replayed_completion_is_a_conflict_and_signs_nothing_twice(api, started):
-    response = do(api["quality"], started, "review_quality", {"verdict": "can_meet"}, meaning="reviewed")
+    response = do(api["quality"], started, "review_quality", review_data("quality", verdict="can_meet"), meaning="reviewed")
     assert response.status_code == 200
     task_id = response.json()["task"]
     signatures = Signature.objects.count()
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed")}
     replay = api["quality"].post(f"/api/tasks/{task_id}/complete/", body, format="json")
     assert replay.status_code == 409 and replay.json()["current_state"] == "DONE"
     assert Signature.objects.count() == signatures
 
 
 def test_review_other_than_can_meet_needs_a_comment(api, started):
-    response = do(api["production"], started, "review_production", {"verdict": "conditions"}, meaning="reviewed")
+    response = do(api["production"], started, "review_production", review_data("production", verdict="conditions"), meaning="reviewed")
     assert response.status_code == 400 and "comment" in response.json()["errors"]
 
 
 def test_materials_review_needs_material_readiness(api, started):
-    response = do(api["materials"], started, "review_materials", {"verdict": "can_meet"}, meaning="reviewed")
+    response = do(api["materials"], started, "review_materials", review_data("materials", verdict="can_meet"), meaning="reviewed")
     assert response.status_code == 400 and "material_readiness" in response.json()["errors"]
 
 
 def test_wrong_password_is_refused_counted_and_audited_and_nothing_is_saved(api, people, started):
     task = find_task(api["quality"], started, "review_quality")
     api["quality"].post(f"/api/tasks/{task['id']}/claim/")
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed", password="wrong-one")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed", password="wrong-one")}
     response = api["quality"].post(f"/api/tasks/{task['id']}/complete/", body, format="json")
     assert response.status_code == 400 and "password" in response.json()["errors"]
     people["quality"].refresh_from_db()
@@ -121,10 +122,10 @@ def test_wrong_password_is_refused_counted_and_audited_and_nothing_is_saved(api,
 def test_five_wrong_passwords_in_a_row_lock_signing(api, people, started):
     task = find_task(api["quality"], started, "review_quality")
     api["quality"].post(f"/api/tasks/{task['id']}/claim/")
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed", password="wrong")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed", password="wrong")}
     for _ in range(5):
         api["quality"].post(f"/api/tasks/{task['id']}/complete/", body, format="json")
-    good = {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed")}
+    good = {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed")}
     response = api["quality"].post(f"/api/tasks/{task['id']}/complete/", good, format="json")
     assert response.status_code == 400 and "password" in response.json()["errors"]
     people["quality"].refresh_from_db()
@@ -135,13 +136,13 @@ def test_five_wrong_passwords_in_a_row_lock_signing(api, people, started):
 def test_signing_with_another_users_id_is_refused(api, started):
     task = find_task(api["quality"], started, "review_quality")
     api["quality"].post(f"/api/tasks/{task['id']}/claim/")
-    body = {"data": {"verdict": "can_meet"}, "signature": signature("production", "reviewed")}
+    body = {"data": review_data("quality", verdict="can_meet"), "signature": signature("production", "reviewed")}
     response = api["quality"].post(f"/api/tasks/{task['id']}/complete/", body, format="json")
     assert response.status_code == 400 and not Signature.objects.exists()
 
 
 def test_signature_without_a_meaning_allowed_for_the_step_is_refused(api, started):
-    response = do(api["quality"], started, "review_quality", {"verdict": "can_meet"}, meaning="approved")
+    response = do(api["quality"], started, "review_quality", review_data("quality", verdict="can_meet"), meaning="approved")
     assert response.status_code == 400 and "meaning" in response.json()["errors"]
 
 
@@ -149,12 +150,12 @@ def test_first_signature_requires_accepting_the_accountability_statement(api, pe
     from core.models import AccountabilityAcceptance
 
     AccountabilityAcceptance.objects.filter(user=people["quality"]).delete()
-    response = do(api["quality"], started, "review_quality", {"verdict": "can_meet"}, meaning="reviewed")
+    response = do(api["quality"], started, "review_quality", review_data("quality", verdict="can_meet"), meaning="reviewed")
     assert response.status_code == 400 and "accept_accountability" in response.json()["errors"]
     assert api["quality"].post("/api/me/accept-accountability/").status_code == 200
     task = find_task(api["quality"], started, "review_quality")
     response = api["quality"].post(f"/api/tasks/{task['id']}/complete/",
-                                   {"data": {"verdict": "can_meet"}, "signature": signature("quality", "reviewed")},
+                                   {"data": review_data("quality", verdict="can_meet"), "signature": signature("quality", "reviewed")},
                                    format="json")
     assert response.status_code == 200
     assert AccountabilityAcceptance.objects.filter(user=people["quality"]).exists()
@@ -162,11 +163,11 @@ def test_first_signature_requires_accepting_the_accountability_statement(api, pe
 
 @pytest.fixture
 def reviewed(api, started):
-    for dept in ["quality", "production", "engineering", "materials"]:
-        data = {"verdict": "can_meet"}
+    for dept, step in REVIEW_STEPS.items():
+        data = review_data(dept, verdict="can_meet")
         if dept == "materials":
             data["material_readiness"] = "ready"
-        assert do(api[dept], started, f"review_{dept}", data, meaning="reviewed").status_code == 200
+        assert do(api[dept], started, step, data, meaning="reviewed").status_code == 200
     return started
 
 

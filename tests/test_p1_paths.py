@@ -8,10 +8,11 @@ from viewflow.workflow.models import Process
 from core.models import AuditEntry, Record, RecordFile, Signature
 from drivers import ApiDriver, WebDriver, open_steps
 from procedures.order_review.models import LedgerEntry, OrderReview, OrderReviewStatus
+from procedures.order_review.seed import review_answers
 
 pytestmark = pytest.mark.django_db
 
-DEPTS = ["quality", "production", "engineering", "materials"]
+DEPTS = ["market", "quality", "production", "engineering", "materials"]  # round 1: Market's own review too
 
 
 @pytest.fixture(params=[ApiDriver, WebDriver], ids=["api", "web"])
@@ -20,10 +21,8 @@ def drive(request, people):
 
 
 def review_data(verdict="can_meet", department="quality"):
-    data = {"verdict": verdict, "comment": "" if verdict == "can_meet" else "需延期两周 two weeks more"}
-    if department == "materials":
-        data["material_readiness"] = "ready"
-    return data
+    return {"verdict": verdict, "comment": "" if verdict == "can_meet" else "需延期两周 two weeks more",
+            **review_answers(department)}
 
 
 def review_round(drive, pid, verdicts=None, departments=DEPTS):
@@ -46,7 +45,8 @@ def test_happy_path_order_accepted_with_ledger_line_plan_and_signed_pdf(drive, o
     pid = drive.start("market", order_data())
     review = OrderReview.objects.get(record__process_id=pid)
     assert review.record.number.startswith("OR-")
-    assert open_steps(pid) == ["review_engineering", "review_materials", "review_production", "review_quality"]
+    assert open_steps(pid) == ["review_engineering", "review_market", "review_materials", "review_production",
+                               "review_quality"]
     review_round(drive, pid)
     assert open_steps(pid) == ["approve"]
     assert approve(drive, pid) == 200
@@ -59,8 +59,8 @@ def test_happy_path_order_accepted_with_ledger_line_plan_and_signed_pdf(drive, o
     assert review.status == OrderReviewStatus.APPROVED
     assert LedgerEntry.objects.get(order_review=review).total_amount == 500 * 12.5 + 300 * 8
     signatures = Signature.objects.filter(record_version__record=review.record)
-    assert sorted(s.meaning for s in signatures) == ["approved", "reviewed", "reviewed", "reviewed", "reviewed"]
-    assert {s.printed_name for s in signatures} == {"王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei",
+    assert sorted(s.meaning for s in signatures) == ["approved"] + ["reviewed"] * 5  # Market + four departments
+    assert {s.printed_name for s in signatures} == {"李娜 Li Na", "王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei",
                                                    "赵敏 Zhao Min", "张伟 Zhang Wei"}
     assert RecordFile.objects.filter(record_version=review.record.get_version(), kind="pdf").exists()
     actions = set(AuditEntry.objects.filter(process_id=pid).values_list("action", flat=True))

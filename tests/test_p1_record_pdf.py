@@ -9,7 +9,7 @@ from p1_driver import act, review_all, start
 from procedures.order_review.models import order_review_of
 from worker import wait_until
 
-SIGNERS = ["王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]
+SIGNERS = ["李娜 Li Na", "王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]
 
 
 def pdf_text(path):
@@ -43,7 +43,7 @@ def test_approved_record_pdf_shows_titles_signers_and_embedded_cjk_fonts(people,
     review = order_review_of(process)
     review.record.refresh_from_db()
     version = review.record.get_version()
-    assert Signature.objects.filter(record_version__record=review.record).count() == 5
+    assert Signature.objects.filter(record_version__record=review.record).count() == 6  # Market + 4 + approver
     file = RecordFile.objects.get(record_version=version, kind="pdf")
     check_record_pdf(file)
     assert RecordFile.objects.filter(record_version=version, kind="pdfa").exists()

@@ -7,6 +7,7 @@ import pytest
 from api_driver import client_for, do, signature
 from django.utils import timezone
 from flow_driver import act, open_tasks, start
+from p1_driver import review_data
 
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Record, Signature
@@ -162,10 +163,10 @@ def test_p1_reviews_of_the_customer_show_and_must_address_its_specific_requireme
         {"number": csr.record.number, "words": "每批附 CoC 合格证 a CoC with every lot"}]
 
     quality = client_for("quality")
-    refused = do(quality, order.pk, "review_quality", {"verdict": "can_meet"}, meaning="reviewed")
-    assert refused.status_code == 400 and "csr_addressed" in refused.json()["errors"]
-    done = do(quality, order.pk, "review_quality", {"verdict": "can_meet", "csr_addressed": "CoC 随货 CoC shipped"},
-              meaning="reviewed")
+    refused = do(quality, order.pk, "review_quality", review_data("quality", verdict="can_meet"), meaning="reviewed")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["csr_addressed"]
+    done = do(quality, order.pk, "review_quality",
+              review_data("quality", verdict="can_meet", csr_addressed="CoC 随货 CoC shipped"), meaning="reviewed")
     assert done.status_code == 200, done.content
     record.refresh_from_db()
     review = record.get_version().data["rounds"][0]["reviews"][0]
@@ -185,7 +186,8 @@ def test_other_customers_orders_are_unaffected(people):
     order = start(OrderReviewFlow, "start", people["market"], order_body("C002", "PO-OTHER-1"))
     record = Record.objects.get(process=order)
     assert "customer_specific_requirements" not in record.get_version().data
-    done = do(client_for("quality"), order.pk, "review_quality", {"verdict": "can_meet"}, meaning="reviewed")
+    done = do(client_for("quality"), order.pk, "review_quality", review_data("quality", verdict="can_meet"),
+              meaning="reviewed")
     assert done.status_code == 200, done.content
     record.refresh_from_db()
     assert "csr_addressed" not in record.get_version().data["rounds"][0]["reviews"][0]

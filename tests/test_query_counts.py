@@ -25,7 +25,7 @@ from viewflow.workflow.status import STATUS
 from accounts.models import User
 from api_driver import client_for, signature
 from core.models import Record
-from p1_driver import act, open_task, sign, start
+from p1_driver import act, open_task, review_data, sign, start
 from workflows import actions
 from procedures.order_review.flows import OrderReviewFlow
 
@@ -35,7 +35,7 @@ USER = "quality"
 MINE = 7  # processes the measured user takes part in (started for real)
 CLAIMED = 5  # of those, the user's claimed quality reviews (the inbox); the rest wait in the queue
 SIZES = (10, 1000)
-REVIEW = {"verdict": "can_meet", "comment": ""}
+REVIEW = review_data("quality", verdict="can_meet", comment="")  # each requirement category answered (REQ-2)
 
 
 # --- building the database -----------------------------------------------------------------------
@@ -45,7 +45,7 @@ class World:
     def __init__(self, people, processes):
         self.people = people
         self.processes = processes  # MINE real processes
-        self.template = processes[-1]  # a real process at the four reviews, cloned in bulk
+        self.template = processes[-1]  # a real process at the five reviews, cloned in bulk
 
     def inbox_task(self, index):
         return open_task(self.processes[index], "review_quality")
@@ -57,8 +57,8 @@ def world(people, order_data):
     processes = [start(people["market"], order_data(number=f"PO-QC-{i:03d}")) for i in range(MINE)]
     for process in processes[:CLAIMED]:
         actions.claim_task(open_task(process, "review_quality"), actor=people[USER])
-    # process 1: the other three departments have reviewed, so the quality review fires the Join
-    for department in ("production", "engineering", "materials"):
+    # process 1: the other four departments have reviewed, so the quality review fires the Join
+    for department in ("market", "production", "engineering", "materials"):
         data = dict(REVIEW, material_readiness="ready") if department == "materials" else REVIEW
         act(processes[1], f"review_{department}", people[department], data, meaning="reviewed")
     print(f"\n[world] {MINE} real processes started and partly reviewed in {time.perf_counter() - began:.2f} s")
@@ -183,7 +183,7 @@ def _complete(task_pk, *, fires_join):
 
 
 def test_completing_a_review_costs_the_same_with_10_and_1000_processes(world):
-    assert_same_query_count(world, "actions.complete_step: first of four reviews",
+    assert_same_query_count(world, "actions.complete_step: first of five reviews",
                             _complete(world.inbox_task(0).pk, fires_join=False))
     assert_same_query_count(world, "actions.complete_step: last review (fires Join, route_verdicts, approve)",
                             _complete(world.inbox_task(1).pk, fires_join=True))
@@ -199,3 +199,74 @@ def test_completing_a_review_through_the_api_costs_the_same_with_10_and_1000_pro
         assert response.status_code == 200, response.content
 
     assert_same_query_count(world, "POST /api/tasks/<id>/complete/", post)
+
+
+# --- signed steps: the SQL of one completion, exact (issue 15 item 4: at most 25, constant in N) -----------------
+# Every procedure's signing step ends in workflows.actions.complete_step(); `signed_step_queries` wraps it and, for
+# the step under test, asserts the exact number of queries of that call (django_assert_num_queries), from the form
+# validation to the commit of the audit batch. Each scenario runs twice and the second run is measured, so the
+# per-process caches (content types, permissions) are as warm as in a worker that has served a request before.
+
+SIGNED_STEP_LIMIT = 25
+
+
+@pytest.fixture
+def signed_step_queries(monkeypatch, django_assert_num_queries):
+    measured = {}
+
+    def expect(step, queries):
+        assert queries <= SIGNED_STEP_LIMIT or OVER_LIMIT.get(step) == queries, \
+            f"{step}: {queries} queries, above the limit of {SIGNED_STEP_LIMIT}"
+        original = actions.complete_step
+
+        def complete_step(task, **kwargs):
+            if task.flow_task.name != step or not measured.get("armed"):
+                return original(task, **kwargs)
+            with django_assert_num_queries(queries):
+                result = original(task, **kwargs)
+            measured[step] = measured.get(step, 0) + 1
+            return result
+
+        monkeypatch.setattr(actions, "complete_step", complete_step)
+        return measured
+    return expect
+
+
+# Steps still above the limit, with their exact count today (issue 15 item 4 is open for them: what is left is
+# the procedures' own reads — the form and the action each load the case, the snapshot of the new version reads
+# every child table again — and viewflow's activation of the next nodes). The audit trail costs 3 of them per
+# step, whatever the number of entries. None may grow: lower the figure when a change lowers the count.
+OVER_LIMIT = {"review_quality": 37, "judge": 60, "dispose": 78, "approve_plan": 72, "approve": 59}
+
+
+def test_a_signed_review_costs_a_fixed_number_of_queries(people, order_data, signed_step_queries):
+    from p1_driver import act as p1_act
+
+    measured = signed_step_queries("review_quality", 37)
+    for run in range(2):
+        measured["armed"] = run == 1
+        process = start(people["market"], order_data(number=f"PO-SQ-{run}"))
+        p1_act(process, "review_quality", people["quality"], REVIEW, meaning="reviewed")
+    assert measured["review_quality"] == 1
+
+
+def test_a_signed_plan_approval_costs_a_fixed_number_of_queries(people, monkeypatch, signed_step_queries):
+    from p3_support import p3_drivers, raise_data, skip_rendering, walk_to_actions
+
+    skip_rendering(monkeypatch)
+    measured = signed_step_queries("approve_plan", 72)
+    for run in range(2):
+        measured["armed"] = run == 1
+        drive = p3_drivers()["api"]()
+        walk_to_actions(drive, drive.start("quality", raise_data(reference=f"IPQC-SQ-{run}")))
+    assert measured["approve_plan"] == 1
+
+
+def test_a_signed_document_approval_costs_a_fixed_number_of_queries(people, signed_step_queries):
+    from p4_support import issue, register
+
+    measured = signed_step_queries("approve", 59)
+    for run in range(2):
+        measured["armed"] = run == 1
+        issue(people, register(people, number=f"QP-SQ-0{run}"), f"第 {run} 版 revision {run}")
+    assert measured["approve"] == 1

@@ -144,8 +144,8 @@ def test_a_stored_entry_without_an_actor_reads_as_the_system(order, people):
 
 
 def test_changed_after_first_signature_only_when_signed_content_changes(order, people):
-    # a normal multi-signature P1 record: four departments sign, each adding its own review, then the approval
-    assert order.versions.filter(signatures__isnull=False).distinct().count() == 5
+    # a normal multi-signature P1 record: five departments sign, each adding its own review, then the approval
+    assert order.versions.filter(signatures__isnull=False).distinct().count() == 6
     assert order.changed_after_first_signature() is False
     assert page(people["quality"], order.number).context["changed_after_signing"] is False
     # a real change of something a signature covered: the quality review's verdict

@@ -49,3 +49,7 @@ urlpatterns = [
     path("order-reviews/", OrderReviewStartView.as_view(), name="api-order-review-start"),
     path("order-reviews/change/", OrderChangeStartView.as_view(), name="api-order-change-start"),
 ]
+
+from .api_ledger import urlpatterns as _ledger_urls  # noqa: E402 — the contract ledger (api_ledger.py)
+
+urlpatterns += _ledger_urls

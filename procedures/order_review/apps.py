@@ -19,5 +19,6 @@ class OrderReviewConfig(AppConfig):
         registry.register_procedure(registry.Procedure(
             label=self.label, flows=(OrderReviewFlow,), icon="fact_check", order=10, seed_order=30,
             api="procedures.order_review.api", seed="procedures.order_review.seed.seed",
+            viewsets=("procedures.order_review.views_ledger.LedgerViewset",),  # the contract ledger (合同台账)
             late_seed="procedures.order_review.seed.seed_order_with_csr",  # after P5 seeded C001's requirement
         ))

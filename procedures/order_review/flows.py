@@ -12,7 +12,7 @@ from core.models import Meaning
 from forms.pdf import render_version
 from procedures.order_review import actions as p1
 from procedures.order_review.forms import (
-    AcknowledgeForm, ApprovalForm, ChangeRequestForm, IntakeForm, MaterialsReviewForm, NegotiationForm, PlanForm,
+    AcknowledgeForm, ApprovalForm, ChangeRequestForm, IntakeForm, MarketReviewForm, MaterialsReviewForm, NegotiationForm, PlanForm,
     ReviewForm,
 )
 
@@ -39,6 +39,12 @@ def asks(department):
 def change_receivers(activation):
     """One receipt task per department concerned by the change approved in this process."""
     return p1.departments_to_acknowledge(order_review_of(activation.process), activation.process)
+
+
+def plan_needed(activation):
+    """An approved cancellation asks Materials for no production plan (P1.6): production and
+    materials sign for the stop instead."""
+    return not p1.cancelled_in(order_review_of(activation.process), activation.process)
 
 
 def receiver_permission(activation):
@@ -83,10 +89,18 @@ class OrderReviewFlow(QmsFlow):
     reviews = (
         flow.Split()
         .Annotation(title=_("Department reviews"))
+        .Next(this.review_market, case=asks(Department.MARKET))
         .Next(this.review_quality, case=asks(Department.QUALITY))
         .Next(this.review_production, case=asks(Department.PRODUCTION))
         .Next(this.review_engineering, case=asks(Department.ENGINEERING))
         .Next(this.review_materials, case=asks(Department.MATERIALS))
+    )
+    # [src 6.3.8] Market's own review (业务): delivery date, unit price, packaging; its representative signs.
+    review_market = (
+        Step(MarketReviewForm, this.department_review, meanings=[Meaning.REVIEWED])
+        .Annotation(title=_("Market review"))
+        .Permission(staff(Department.MARKET))
+        .Next(this.reviews_done)
     )
     # Quality: requirements, inspection standards, certificates.
     review_quality = (
@@ -162,7 +176,7 @@ class OrderReviewFlow(QmsFlow):
         FanOut()
         .Annotation(title=_("Record, plan and receipts"))
         .Next(this.render_record)
-        .Next(this.write_plan)
+        .Next(this.write_plan, case=plan_needed)
         .Next(this.acknowledge_change, data_source=change_receivers)
     )
     # The signed order review record sheet (订单评审记录表) as PDF, rendered by a Celery worker.

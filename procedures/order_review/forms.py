@@ -10,11 +10,12 @@ from forms.stepforms import StepForm
 from forms.uploads import MultipleFileField
 
 from procedures.order_review.models import (
-    REVIEWING_DEPARTMENTS, ChangeCategory, MaterialReadiness, OrderKind, OrderReview, OrderReviewStatus, ReviewMethod,
-    Verdict, order_review_of,
+    REVIEWING_DEPARTMENTS, CategoryAnswer, ChangeCategory, MaterialReadiness, OrderKind, OrderReview,
+    OrderReviewStatus, RequirementCategory, ReviewMethod, Verdict, order_review_of,
 )
 from forms.models import Customer, Product
 from procedures.requirements import entry as p5
+from procedures.order_review.actions import cannot_meet_departments
 
 SAMPLE_CHOICES = [("auto", _("By rule: every line ≤ 200 pcs")), ("yes", _("Sample (reviewers decide)")),
                   ("no", _("Not a sample (reviewers decide)"))]
@@ -65,8 +66,8 @@ class IntakeForm(StepForm):
         (_("Commercial terms"), ("payment_terms", "delivery_place", "transport", "quote_reference",
                                  "quote_differences")),
         (_("Requirements"), ("special_requirements", "implied_requirements", "statutory_requirements",
-                             "after_delivery_requirements")),
-        (_("Review"), ("sample", "review_method", "attachments")),
+                             "after_delivery_requirements", "company_requirements")),
+        (_("Review"), ("sample", "review_method", "meeting_attendees", "meeting_minutes", "attachments")),
     )
 
     kind = forms.ChoiceField(label=_("order or contract"), choices=OrderKind.choices)
@@ -102,6 +103,15 @@ class IntakeForm(StepForm):
                                     help_text=_("Customer order, drawings, specifications: PDF, PNG, JPEG, DOCX, XLSX."))
     review_method = forms.ChoiceField(label=_("review method"), initial=ReviewMethod.RELAY, required=False,
                                       choices=ReviewMethod.choices)
+    company_requirements = forms.CharField(
+        label=_("the company's own requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("e.g. minimum order quantity, internal quality or packaging standards, credit limit"))
+    meeting_attendees = forms.CharField(
+        label=_("meeting attendees"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for a meeting review: the name and department of each attendee."))
+    meeting_minutes = forms.CharField(
+        label=_("meeting minutes"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for a meeting review."))
 
     def clean_order_date(self):
         value = self.cleaned_data["order_date"]
@@ -117,6 +127,10 @@ class IntakeForm(StepForm):
         if customer and number and OrderReview.objects.filter(customer=customer, order_number=number).exists():
             self.add_error("order_number", _("This customer's order number is already under review or recorded."))
         cleaned["sample"] = cleaned.get("sample") or "auto"
+        if cleaned.get("review_method") == ReviewMethod.MEETING:
+            for name in ("meeting_attendees", "meeting_minutes"):
+                if not (cleaned.get(name) or "").strip():
+                    self.add_error(name, _("Required for a meeting review."))
         return cleaned
 
 
@@ -139,12 +153,35 @@ class ReviewForm(StepForm):
         review = _order_review(self.activation)
         if review is None or not p5.frozen_customer_specific_requirements(review.record):
             del self.fields["csr_addressed"]
+        # REQ-2: one answer per requirement category, each required
+        for category in RequirementCategory:
+            self.fields[f"category_{category.value}"] = forms.ChoiceField(
+                label=category.label, choices=CategoryAnswer.choices, widget=forms.RadioSelect,
+                error_messages={"required": _("Answer for this requirement category.")})
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("verdict") and cleaned["verdict"] != Verdict.CAN_MEET and not cleaned.get("comment", "").strip():
             self.add_error("comment", _("Say what the conditions are or why it cannot be met."))
+        if (CategoryAnswer.ISSUE in [cleaned.get(f"category_{c.value}") for c in RequirementCategory]
+                and not cleaned.get("comment", "").strip() and "comment" not in self.errors):
+            self.add_error("comment", _("Required: a requirement category has an issue."))
         return cleaned
+
+
+class MarketReviewForm(ReviewForm):
+    """src 6.3.8 — Market's own review on the record sheet (业务): its opinion on the delivery
+    date, the unit price and the packaging, signed by the Market representative."""
+
+    opinion_delivery_date = forms.CharField(
+        label=_("opinion on the delivery date"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Can the requested delivery dates be kept?"))
+    opinion_unit_price = forms.CharField(
+        label=_("opinion on the unit price"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Are the prices those quoted or agreed, and acceptable?"))
+    opinion_packaging = forms.CharField(
+        label=_("opinion on the packaging"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Is the packaging / transport requirement clear and feasible?"))
 
 
 class MaterialsReviewForm(ReviewForm):
@@ -198,6 +235,14 @@ class NegotiationForm(StepForm):
                 self.add_error("affected_departments", _("Choose the departments that must review the change."))
             if not cleaned.get("customer_confirmed"):
                 self.add_error("customer_confirmed", _("Record the customer's confirmation of the change."))
+        review = _order_review(self.activation)
+        if cleaned.get("outcome") == "conditions_accepted" and review is not None:
+            blocking = cannot_meet_departments(review)
+            if blocking:
+                self.add_error("outcome", _(
+                    "Not allowed while a department says 'cannot meet' (%(departments)s): issue a change notice "
+                    "for them to review again, or decline the order.")
+                    % {"departments": ", ".join(str(Department(d).label) for d in blocking)})
         return cleaned
 
     def clean_step(self):
@@ -285,6 +330,39 @@ class ChangeRequestForm(StepForm):
         label=_("departments to review the change"), widget=forms.CheckboxSelectMultiple,
         choices=[(d.value, d.label) for d in REVIEWING_DEPARTMENTS])
     customer_confirmed = forms.BooleanField(label=_("customer confirmed the change"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines_left_by_cancellation = []
+        if self.data is not None and self.data.get("category") == ChangeCategory.CANCEL:
+            # a cancellation leaves nothing: no line items, or lines whose quantity is 0
+            self.lines_left_by_cancellation = [
+                index for index in range(_count(self.data.get("lines-TOTAL_FORMS")))
+                if _positive(self.data.get(f"lines-{index}-quantity")) and not self.data.get(f"lines-{index}-DELETE")]
+            nothing = LineFormSet({"lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"}, prefix="lines")
+            nothing.min_num, nothing.validate_min = 0, False
+            self.nested["lines"] = nothing
+
+    def clean_step(self):
+        if self.lines_left_by_cancellation:
+            raise forms.ValidationError(_("A cancellation leaves nothing to deliver: remove the line items or set "
+                                          "their quantities to 0."))
+
+
+def _count(value):
+    try:
+        return max(0, min(int(value or 0), 200))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _positive(value):
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415
+
+    try:
+        return Decimal(str(value).strip()) > 0
+    except (InvalidOperation, ValueError):
+        return bool(str(value or "").strip())  # not a number: not "nothing"
 
 
 def _order_review(activation):

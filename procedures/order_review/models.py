@@ -46,6 +46,7 @@ class OrderReviewStatus(BilingualChoices):
     DECLINED = "declined", "不接受", "Declined"
     REJECTED = "rejected", "批准人已驳回", "Rejected by approver"
     CHANGE_IN_REVIEW = "change_in_review", "变更评审中", "Change in review"
+    CANCELLED = "cancelled", "已取消", "Cancelled"  # an approved cancellation change notice (P1.6)
 
 
 class OrderReview(models.Model):
@@ -65,6 +66,7 @@ class OrderReview(models.Model):
     # REQ-2: what the review must cover besides the customer's stated requirements
     implied_requirements = models.TextField(_("requirements not stated but needed for the intended use"), blank=True)
     statutory_requirements = models.TextField(_("statutory and regulatory requirements"), blank=True)
+    company_requirements = models.TextField(_("the company's own requirements"), blank=True)
     after_delivery_requirements = models.TextField(_("delivery and after-delivery requirements"), blank=True)
     # REQ-3: terms that differ from the quotation or an earlier order, resolved before acceptance
     quote_reference = models.CharField(_("quotation / earlier order"), max_length=50, blank=True)
@@ -75,6 +77,9 @@ class OrderReview(models.Model):
         _("review method"), max_length=10, default="relay",
         choices=ReviewMethod.choices,
     )
+    # a meeting review (会议评审) records who attended and its minutes
+    meeting_attendees = models.TextField(_("meeting attendees"), blank=True)
+    meeting_minutes = models.TextField(_("meeting minutes"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=OrderReviewStatus.choices,
                               default=OrderReviewStatus.IN_REVIEW)
     revision = models.PositiveIntegerField(_("revision"), default=0)
@@ -139,6 +144,25 @@ class Verdict(BilingualChoices):
 
 
 REVIEWING_DEPARTMENTS = [Department.QUALITY, Department.PRODUCTION, Department.ENGINEERING, Department.MATERIALS]
+# src 6.3.8: Market (业务) gives its own opinion on the record sheet in the first round: delivery
+# date, unit price, packaging, and its representative signs. A change is issued and signed by Market.
+FIRST_ROUND_DEPARTMENTS = [Department.MARKET, *REVIEWING_DEPARTMENTS]
+
+
+class RequirementCategory(BilingualChoices):
+    """REQ-2: what every department review must address, one answer per category."""
+    STATED = "stated", "顾客明示的要求", "Customer's stated requirements"
+    DELIVERY = "delivery", "交付及交付后要求", "Delivery and after-delivery requirements"
+    UNSTATED = "unstated", "顾客未明示但预期用途所需的要求", "Unstated requirements needed for the intended use"
+    COMPANY = "company", "公司自身的要求", "The company's own requirements"
+    STATUTORY = "statutory", "法律法规要求", "Statutory and regulatory requirements"
+    DIFFERENCES = "differences", "与报价或先前订单不一致的条款", "Terms differing from the quotation / earlier order"
+
+
+class CategoryAnswer(BilingualChoices):
+    MET = "met", "已评审，可满足", "Reviewed: can be met"
+    NOT_APPLICABLE = "na", "不适用", "Not applicable"
+    ISSUE = "issue", "有问题（见意见）", "Issue (see comment)"
 
 
 class ReviewRound(models.Model):
@@ -168,6 +192,10 @@ class DepartmentReview(models.Model):
         _("material readiness"), max_length=12, blank=True,
         choices=MaterialReadiness.choices,
     )
+    # REQ-2: {category: CategoryAnswer} — every requirement category addressed
+    categories = models.JSONField(_("requirement categories addressed"), default=dict, blank=True)
+    # src 6.3.8, Market's own review: {"delivery_date": …, "unit_price": …, "packaging": …}
+    market_opinion = models.JSONField(_("Market's opinion"), default=dict, blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField()
     signature = models.OneToOneField("core.Signature", on_delete=models.PROTECT, related_name="+")
@@ -214,6 +242,11 @@ class ChangeNotice(models.Model):
         db_table = "forms_changenotice"  # kept from before the move to this app
 
 
+class PlanStatus(BilingualChoices):
+    ISSUED = "issued", "已发布", "Issued"
+    SUPERSEDED = "superseded", "已被取代", "Superseded"
+
+
 class ProductionPlan(models.Model):
     """生产计划 — production / work plan written by Materials after approval (P1.5)."""
 
@@ -224,11 +257,23 @@ class ProductionPlan(models.Model):
     planned_finish = models.DateField(_("planned finish"))
     material_readiness = models.TextField(_("material readiness"))
     notes = models.TextField(_("notes"), blank=True)
+    # the order lines the plan was written for (an order changed later does not change the plan)
+    lines = models.JSONField(default=list)
+    status = models.CharField(_("status"), max_length=12, default="issued", choices=PlanStatus.choices)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                      verbose_name=_("superseded by"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "forms_productionplan"  # kept from before the move to this app
+
+
+class LedgerStatus(BilingualChoices):
+    """The state of a contract ledger line (合同台账): the one home of its labels."""
+    OPEN = "open", "执行中", "Open"
+    SHIPPED = "shipped", "已全部发货（关闭）", "Shipped (closed)"
+    CANCELLED = "cancelled", "已取消", "Cancelled"
 
 
 class LedgerEntry(models.Model):
@@ -237,7 +282,9 @@ class LedgerEntry(models.Model):
     order_review = models.OneToOneField(OrderReview, on_delete=models.PROTECT, related_name="ledger_entry")
     contract_number = models.CharField(_("contract number"), max_length=50)
     kind = models.CharField(_("type"), max_length=10, choices=OrderKind.choices)
-    status = models.CharField(_("status"), max_length=20, default="open")
+    status = models.CharField(_("status"), max_length=20, choices=LedgerStatus.choices, default=LedgerStatus.OPEN,
+                              db_index=True)
+    ordered_quantity = models.DecimalField(_("ordered"), max_digits=14, decimal_places=3, default=0)
     customer_name = models.CharField(_("customer"), max_length=200)
     signed_date = models.DateField(_("date signed"))
     delivery_date = models.DateField(_("delivery date"))
@@ -259,12 +306,35 @@ class LedgerRevision(models.Model):
     revision = models.PositiveIntegerField()
     change_notice = models.ForeignKey(ChangeNotice, null=True, blank=True, on_delete=models.PROTECT)
     summary = models.TextField()
+    # what the revision changed on the ledger line: {"field": [old, new]} (e.g. delivery_date, status)
+    changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "forms_ledgerrevision"  # kept from before the move to this app
         ordering = ["revision"]
         constraints = [models.UniqueConstraint(fields=["entry", "revision"], name="unique_ledger_revision")]
+
+
+class LedgerShipment(models.Model):
+    """A shipment against a contract ledger line, recorded by the finished-goods store (成品库):
+    date, product, quantity, lot and delivery note. Updates the line's shipped / open quantities."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="shipments")
+    shipped_on = models.DateField(_("shipment date"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    quantity = models.DecimalField(_("quantity shipped"), max_digits=12, decimal_places=3,
+                                   validators=[MinValueValidator(Decimal("0.001"))])
+    lot_number = models.CharField(_("lot / batch number"), max_length=60)
+    delivery_note = models.CharField(_("delivery note"), max_length=60)
+    remarks = models.TextField(_("remarks"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shipped_on", "pk"]
+        verbose_name = _("shipment")
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="shipment_quantity_positive")]
 
 
 class Attachment(StoredUpload):

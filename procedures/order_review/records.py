@@ -12,7 +12,7 @@ from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
 
-from .models import ChangeCategory, OrderReviewStatus, Verdict
+from .models import ChangeCategory, OrderReviewStatus, RequirementCategory, Verdict
 
 
 def _snapshot(record):
@@ -55,6 +55,8 @@ ORDER_REVIEW_LABELS = {
     "special_requirements": ("特殊要求", "Special requirements"),
     "implied_requirements": ("隐含要求", "Unstated but needed requirements"),
     "statutory_requirements": ("法律法规要求", "Statutory / regulatory"),
+    "company_requirements": ("公司自身要求", "The company's own requirements"),
+    "meeting_attendees": ("参会人员", "Meeting attendees"), "meeting_minutes": ("会议纪要", "Meeting minutes"),
     "after_delivery_requirements": ("交付及交付后要求", "Delivery / after-delivery"),
     "quote_reference": ("报价单", "Quotation"), "quote_differences": ("与报价差异", "Differences from quotation"),
     "differences_resolution": ("差异处理", "Resolution"),
@@ -71,6 +73,12 @@ ORDER_REVIEW_LABELS = {
     "rounds[].reviews[].verdict": ("结论", "Verdict"), "rounds[].reviews[].verdict_zh": None,
     "rounds[].reviews[].verdict_en": None, "rounds[].reviews[].comment": ("意见", "Comment"),
     "rounds[].reviews[].material_readiness": ("物料", "Material"),
+    "rounds[].reviews[].categories": ("要求类别评审", "Requirement categories"),
+    **{f"rounds[].reviews[].categories.{c.value}": (c.zh, c.en) for c in RequirementCategory},
+    "rounds[].reviews[].market_opinion": ("业务意见", "Market's opinion"),
+    "rounds[].reviews[].market_opinion.delivery_date": ("交期", "Delivery date"),
+    "rounds[].reviews[].market_opinion.unit_price": ("单价", "Unit price"),
+    "rounds[].reviews[].market_opinion.packaging": ("包装", "Packaging"),
     "rounds[].reviews[].reviewer": ("评审人", "Reviewer"), "rounds[].reviews[].reviewed_at": ("日期", "Date"),
     "rounds[].reviews[].csr_addressed": ("顾客特殊要求的满足", "Customer-specific requirements addressed"),
     "customer_specific_requirements": ("顾客特殊要求", "Customer-specific requirements"),
@@ -87,6 +95,7 @@ ORDER_REVIEW_FORMATS = {
     "status": "OrderReviewStatus",
     "rounds[].departments": "Department", "rounds[].reviews[].department": "Department",
     "rounds[].reviews[].verdict": "Verdict", "rounds[].reviews[].material_readiness": "MaterialReadiness",
+    **{f"rounds[].reviews[].categories.{c.value}": "CategoryAnswer" for c in RequirementCategory},
     "approval.decision": "Meaning",
 }
 ORDER_REVIEW_KEYS = {"lines": "position", "attachments": "sha256", "rounds": "number", "rounds[].reviews": "department",
@@ -119,7 +128,7 @@ PRODUCTION_PLAN_LABELS = {
     "order_revision": ("订单修订", "Order revision"), "planned_start": ("计划开工", "Planned start"),
     "planned_finish": ("计划完工", "Planned finish"), "material_readiness": ("物料状况", "Material readiness"),
     "author": ("编制", "Author"), "lines": ("生产明细", "Lines to produce"), **line_labels("lines"),
-    "notes": ("备注", "Notes"),
+    "notes": ("备注", "Notes"), "status": ("状态", "Status"), "superseded_by": ("被取代于", "Superseded by"),
 }
 PRODUCTION_PLAN_FORMATS = {"planned_start": "date", "planned_finish": "date",
                            "material_readiness": "MaterialReadiness", **line_formats("lines")}
@@ -142,6 +151,13 @@ PRODUCTION_PLAN = register(RecordType(
     form_code="QR-MC-001", form_revision="A/0", pdf_template="order_review/pdf/production_plan.html",
     snapshot=_snapshot, field_labels=PRODUCTION_PLAN_LABELS, field_formats=PRODUCTION_PLAN_FORMATS,
     list_keys={"lines": "position"},
+    # a later plan supersedes it (after a change): a state change, not an edit of the signed plan
+    state_fields=frozenset({"status", "superseded_by"}),
+))
+# 合同台账 QR-MK-003 printed: a frozen listing of the ledger (the ledger itself moves on), so no snapshot
+CONTRACT_LEDGER = register(RecordType(
+    code="contract_ledger", prefix="CL", title_zh="合同台账", title_en="Contract Ledger",
+    form_code="QR-MK-003", form_revision="A/0", pdf_template="order_review/pdf/contract_ledger.html",
 ))
 
 
@@ -160,11 +176,15 @@ register_action_texts({
     "order_review.decided": Sentence(_("decided: %(decision)s"), {"decision": "Meaning"}),
     "ledger.entered": _("entered contract %(contract_number)s in the contract ledger"),
     "ledger.revised": _("revised the contract ledger entry"),
+    "ledger.shipment_recorded": _("recorded shipment %(delivery_note)s of contract %(contract_number)s: "
+                                  "%(quantity)s of %(product)s, lot %(lot_number)s"),
+    "ledger.printed": _("printed the contract ledger (%(lines)s lines)"),
     "change_notice.issued": Sentence(_("issued the change notice for %(order)s (%(category)s)"),
                                      {"category": "ChangeCategory"}),
     "change_notice.acknowledged": Sentence(_("acknowledged the change notice for %(department)s"),
                                            {"department": "Department"}),
     "production_plan.written": _("wrote the production plan for %(order)s (%(start)s to %(finish)s)"),
+    "production_plan.superseded": _("marked the production plan superseded by %(superseded_by)s"),
 })
 # The reasons P1's record versions are stored with, in the reader's language.
 register_version_reasons({
@@ -172,6 +192,8 @@ register_version_reasons({
     "reviews complete": _("all reviews in"),
     "change notice issued": _("change notice issued"),
     "plan written": _("plan written"),
+    r"^superseded by (?P<number>\S+)$": _("superseded by %(number)s"),
+    "ledger printed": _("ledger printed"),
     "approved": Sentence(_("approved")),
     "rejected": Sentence(_("rejected")),
     "declined": Sentence(_("declined")),
@@ -211,6 +233,8 @@ def review_row_data(row, statements=None):
         "department_en": english(Department(row.department).label), "verdict": row.verdict,
         "verdict_zh": Verdict(row.verdict).zh, "verdict_en": english(Verdict(row.verdict).label),
         "comment": row.comment, "material_readiness": row.material_readiness,
+        **({"categories": row.categories} if row.categories else {}),
+        **({"market_opinion": row.market_opinion} if row.market_opinion else {}),
         "reviewer": row.reviewer.printed_name, "reviewed_at": row.reviewed_at,
         **({"csr_addressed": statement} if statement else {}),
     }
@@ -243,6 +267,7 @@ def order_review_snapshot(review):
         "special_requirements": review.special_requirements,
         "implied_requirements": review.implied_requirements,
         "statutory_requirements": review.statutory_requirements,
+        **({"company_requirements": review.company_requirements} if review.company_requirements else {}),
         "after_delivery_requirements": review.after_delivery_requirements,
         "quote_reference": review.quote_reference,
         "quote_differences": review.quote_differences,
@@ -251,6 +276,8 @@ def order_review_snapshot(review):
         else bool(lines) and all(line.quantity <= limit for line in lines),
         "sample_rule": "reviewers" if review.sample_override is not None else "quantity",
         "review_method": review.review_method,
+        **({"meeting_attendees": review.meeting_attendees, "meeting_minutes": review.meeting_minutes}
+           if review.meeting_attendees or review.meeting_minutes else {}),
         "lines": [_line(line) for line in lines],
         "attachments": [{"name": a.original_name, "size": a.size, "sha256": a.sha256}
                         for a in review.attachments.all()],
@@ -290,9 +317,14 @@ def production_plan_snapshot(plan):
     return {
         "record_number": plan.record.number, "order_record_number": review.record.number,
         "order_number": review.order_number, "order_revision": plan.order_revision,
-        "customer": review.customer.record_data(), "lines": [_line(l) for l in review.lines.select_related("product")],
+        # the lines the plan was written for, kept on the plan: a later change to the order does not
+        # rewrite it (it is superseded by the plan written after the change)
+        "customer": review.customer.record_data(), "lines": plan.lines,
         "planned_start": plan.planned_start, "planned_finish": plan.planned_finish,
         "material_readiness": plan.material_readiness, "notes": plan.notes, "author": plan.author.printed_name,
+        **({"status": plan.status,
+            "superseded_by": plan.superseded_by.record.number if plan.superseded_by_id else None}
+           if plan.status != "issued" else {}),
     }
 
 
@@ -305,3 +337,32 @@ def snapshot_for_record(record):
     if record.record_type == PRODUCTION_PLAN.code:
         return production_plan_snapshot(record.production_plan)
     return None
+
+
+def ledger_row_data(entry):
+    """One contract ledger line as the API, the exports and the printed ledger give it (every revision
+    with its change notice and old → new values, every shipment)."""
+    return {
+        "id": entry.pk, "contract_number": entry.contract_number, "kind": entry.kind,
+        "order_record_number": entry.order_review.record.number, "customer": entry.customer_name,
+        "customer_code": entry.order_review.customer.code, "status": entry.status,
+        "signed_date": entry.signed_date, "delivery_date": entry.delivery_date, "total_amount": entry.total_amount,
+        "ordered_quantity": entry.ordered_quantity, "shipped_quantity": entry.shipped_quantity,
+        "open_quantity": entry.open_quantity, "revision": entry.revision, "remarks": entry.remarks,
+        "revisions": [{"revision": r.revision, "date": r.created_at,
+                       "change_notice": r.change_notice.record.number if r.change_notice_id else None,
+                       "category": r.change_notice.category if r.change_notice_id else None,
+                       "summary": r.summary, "changes": r.changes} for r in entry.revisions.all()],
+        "shipments": [{"id": s.pk, "shipped_on": s.shipped_on, "product": s.product.code, "quantity": s.quantity,
+                       "lot_number": s.lot_number, "delivery_note": s.delivery_note, "remarks": s.remarks,
+                       "recorded_by": s.recorded_by.printed_name, "recorded_at": s.recorded_at}
+                      for s in entry.shipments.all()],
+    }
+
+
+def ledger_listing(rows, *, filters, actor):
+    """The data of a printed contract ledger (QR-MK-003): the filters it was printed with, who printed
+    it and when, and its lines (ledger_row_data)."""
+    return {"printed_by": actor.printed_name, "printed_at": timezone.now(),
+            "filters": {k: v for k, v in filters.items() if v},
+            "rows": [ledger_row_data(entry) for entry in rows]}
