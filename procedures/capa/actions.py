@@ -107,7 +107,7 @@ def raise_from_complaint(complaint_case, *, source, actor, process):
         "source_reference": complaint_case.record.number,
         "title": f"{complaint_case.product.code} {complaint_case.get_defect_category_display()} · "
                  f"{complaint_case.description[:120]}",
-        "customer_name": str(complaint_case.customer),
+        "customer_name": str(complaint_case.customer) if complaint_case.customer_id else complaint_case.supplier,
         "product_text": " ".join(filter(None, [complaint_case.product.code, complaint_case.product.name_zh,
                                                complaint_case.product.name_en, complaint_case.lot_number])),
         "quantity_defective": (report.quantity_defective if report is not None and report.quantity_defective

@@ -20,6 +20,8 @@ class CapaSource(BilingualChoices):
     MANAGEMENT_REVIEW = "management_review", "管理评审", "Management review"
     MANUAL = "manual", "品质部提出", "Raised by Quality"
     CUSTOMER_REQUIREMENT = "customer_requirement", "顾客需求", "Customer requirement"
+    SUPPLIER = "supplier", "供应商", "Supplier (incoming inspection)"
+    CUSTOMER_SATISFACTION = "satisfaction", "顾客满意度", "Customer satisfaction"
 
 
 

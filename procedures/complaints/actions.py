@@ -25,6 +25,7 @@ from accounts.models import Department, Role, department_label, department_permi
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from forms.charts import pareto_svg, trend_svg
+from inbox.delegation import holds_permission
 
 from . import records as record_types
 from .records import (
@@ -32,10 +33,13 @@ from .records import (
     current_disposition, customer_label, feedback_snapshot, receipt_snapshot, repeat_window_days,
 )
 from .defaults import DEFAULT_DISPOSITION_RULES
+from .holds import assert_lot_usable, holding_reports  # noqa: F401 — NC-1's one home, re-exported
 from procedures.complaints.models import (
-    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, AnomalyReport, ComplaintAnalysis, ComplaintCase, ComplaintChannel,
-    ComplaintKind, ComplaintPhoto, ComplaintStatus, CustomerAcceptance, DefectCategory, Disposition, DispositionCode, DispositionLine, DispositionRule, DispositionSignoff, DispositionStatus, Lot,
-    LotStatus, MaterialReceipt, MaterialReceiptLine, Reinspection,
+    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, AnomalyReport, AnomalySource, CaseOrigin, ComplaintAnalysis,
+    ComplaintCase, ComplaintChannel, ComplaintKind, ComplaintPhoto, ComplaintStatus, CustomerAcceptance,
+    DefectCategory, Disposition, DispositionCode, DispositionLine, DispositionRule, DispositionSignoff,
+    DispositionStatus, Lot, LotStatus, MaterialMovement, MaterialReceipt, MaterialReceiptLine, MovementKind,
+    Reinspection,
 )
 from procedures.capa.entry import raise_capa_from_complaint
 from procedures.order_review.entry import find_order_review
@@ -67,6 +71,8 @@ SIGNER_CHOICES = [(signer_key(d, r), signer_key(d, r)) for d in Department.value
 def _versions(case, actor, reason, *, feedback=True, report=True):
     """New versions of the case's feedback form and anomaly report; returns them."""
     versions = {}
+    if case.internal:  # an internal inspection's case is its anomaly report: one record, no feedback form
+        feedback = False
     if feedback:
         versions["feedback"] = records.add_version(case.record, actor=actor, data=feedback_snapshot(case),
                                                    reason=reason, status=case.status)
@@ -104,7 +110,7 @@ def earlier_complaints(customer, product, defect_category, received_on):
     the repeat window (settings.QMS["REPEAT_COMPLAINT_DAYS"], default 180) before
     `received_on`."""
     since = received_on - datetime.timedelta(days=repeat_window_days())
-    return ComplaintCase.objects.filter(customer=customer, product=product, defect_category=defect_category,
+    return ComplaintCase.objects.filter(origin=CaseOrigin.CUSTOMER, customer=customer, product=product, defect_category=defect_category,
                                         received_on__gte=since, received_on__lte=received_on)
 
 
@@ -132,7 +138,9 @@ def _save_photos(case, uploads, stage, actor):
 
 
 def _search_text(case):
-    parts = [case.customer.code, case.customer.name_zh, case.customer.name_en, case.product.code,
+    customer = case.customer
+    parts = [customer.code if customer else "", customer.name_zh if customer else "",
+             customer.name_en if customer else "", case.supplier, case.product.code,
              case.product.name_zh, case.product.name_en, case.lot_number, case.order_reference, case.delivery_note,
              case.order_review.record.number if case.order_review_id else ""]
     return " ".join(p for p in parts if p)
@@ -230,16 +238,6 @@ def release_lot(case, *, actor, note):
     return lot
 
 
-def assert_lot_usable(product, lot_number):
-    """NC-1: refuse to use or ship a lot that is on hold (shipping and production
-    steps call this before they move goods)."""
-    lot = Lot.objects.filter(product=product, number=lot_number).first()
-    if lot is not None and lot.status == LotStatus.ON_HOLD:
-        raise WrongState(_("Lot %(lot)s of %(product)s is on hold: it may not be used or shipped until its "
-                           "disposition is complete.") % {"lot": lot_number, "product": product.code},
-                         current_state=lot.status)
-
-
 def _refresh_lot_records(lot, actor, reason):
     """A held / released lot shows as such on every record that names it."""
     for other in ComplaintCase.objects.filter(lot=lot).select_related("record", "lot"):
@@ -298,6 +296,114 @@ def record_inspection(case, *, actor, data, sign):
     return report
 
 
+# --- P2.2 from an internal inspection: IQC / IPQC / OQC [PROCEDURES P2.2 sources, src 6.6.5] ---------------
+
+
+INTERNAL_LABELS = {CaseOrigin.IQC: "来料检验 IQC", CaseOrigin.IPQC: "制程检验 IPQC", CaseOrigin.OQC: "出货检验 OQC"}
+
+
+def open_internal_report(*, process, actor, data, sign):
+    """P2.2 from our own inspection: a quality inspector who finds a nonconforming lot at incoming
+    (IQC, names the supplier), in-process (IPQC) or outgoing (OQC) inspection opens the quality
+    anomaly handling report at once (品质异常处理报告: lot size, quantity inspected, sample size,
+    defects found, causes, measures, NC-3 actions) and signs it. The lot goes on hold (NC-1); the
+    case then runs the customer path's judgement → disposition → re-inspection → CAPA decision."""
+    origin, product, customer = data["origin"], data["product"], data.get("customer")
+    supplier = (data.get("supplier") or "").strip()
+    lot_size, inspected, defective = data["lot_size"], data["quantity_inspected"], data["quantity_defective"]
+    sample = data.get("sample_size")
+    errors = {}
+    if origin not in (CaseOrigin.IQC, CaseOrigin.IPQC, CaseOrigin.OQC):
+        errors["origin"] = [_("Choose incoming, in-process or outgoing inspection.")]
+    if origin == CaseOrigin.IQC and not supplier:
+        errors["supplier"] = [_("An incoming inspection names the supplier.")]
+    if inspected > lot_size:
+        errors["quantity_inspected"] = [_("Cannot exceed the lot size.")]
+    if sample is not None and sample > lot_size:
+        errors["sample_size"] = [_("Cannot exceed the lot size.")]
+    if defective > inspected:
+        errors["quantity_defective"] = [_("Cannot exceed the quantity inspected.")]
+    elif defective <= 0:
+        errors["quantity_defective"] = [_("An anomaly report records the defects found.")]
+    if not (data.get("lot_number") or "").strip():
+        errors["lot_number"] = [_("The lot number is required (the lot is put on hold).")]
+    if errors:
+        raise InvalidInput(_("Please correct the errors below."), field_errors=errors)
+    lot_number = data["lot_number"].strip()
+    party = str(customer) if customer else supplier
+    record = records.create_record(
+        record_types.ANOMALY_REPORT.code, actor=actor, data={}, status=ComplaintStatus.JUDGEMENT,
+        customer_name=party, product_text=f"{product.code} {product.name_zh} {product.name_en}", lot_text=lot_number,
+        process=process, reason="internal anomaly reported")
+    case = ComplaintCase.objects.create(
+        record=record, origin=origin, supplier=supplier, kind="", customer=customer,
+        received_on=data["inspected_on"], order_reference=data.get("order_reference", ""), product=product,
+        specification=data.get("specification") or product.specification, lot_number=lot_number,
+        quantity_delivered=lot_size, quantity_affected=lot_size, defect_category=data["defect_category"],
+        description=data["phenomenon"], customer_request="", status=ComplaintStatus.JUDGEMENT, started_by=actor)
+    hold_lot(case, actor=actor, reason=f"{INTERNAL_LABELS[origin]} {record.number} 不合格 "
+                                       f"{CaseOrigin(origin).en} {record.number}: nonconforming")
+    report = AnomalyReport.objects.create(
+        record=record, case=case, source=AnomalySource(origin).value, quantity_inspected=inspected,
+        quantity_defective=defective, sample_size=sample, defect_grade=data["defect_grade"],
+        phenomenon=data["phenomenon"], cause_man=data.get("cause_man", ""), cause_machine=data.get("cause_machine", ""),
+        cause_material=data.get("cause_material", ""), cause_method=data.get("cause_method", ""),
+        cause_environment=data.get("cause_environment", ""), cause_measurement=data.get("cause_measurement", ""),
+        cause_summary=data["cause_summary"], interim_measure=data["interim_measure"],
+        actions=list(data.get("actions") or []), inspector=actor, inspected_at=timezone.now())
+    _save_photos(case, data.get("photos"), "inspection", actor)
+    record.search_text = f"{_search_text(case)} {record.number}"
+    record.save(update_fields=["search_text"])
+    audit.log("complaint.internal_reported", report, actor=actor, record=record, process_id=process.pk,
+              new={"origin": origin, "supplier": supplier or None, "customer": customer.code if customer else None,
+                   "product": product.code, "lot": lot_number, "lot_size": lot_size, "inspected": inspected,
+                   "sample_size": sample, "defective": defective, "grade": report.defect_grade,
+                   "actions": report.actions, "photos": [p.sha256 for p in case.photos.all()]})
+    versions = _versions(case, actor, "internal anomaly reported")
+    sign(versions["report"], role=INSPECTOR)
+    return case
+
+
+# --- NC-1 at the store: material receipt of a supplier lot / issue to production ---------------------------------
+
+
+MOVEMENT_PERMISSIONS = (department_permission(Department.MATERIALS, Role.STAFF),
+                        department_permission(Department.WAREHOUSE, Role.STAFF))
+
+
+def may_record_movements(user):
+    return bool(user and user.is_authenticated and any(holds_permission(user, p) for p in MOVEMENT_PERMISSIONS))
+
+
+def record_material_movement(*, actor, data):
+    """Materials / the store records the receipt of a supplier lot into stock or the issue of a lot
+    to production. NC-1: a lot on hold is refused (409 naming the hold and the anomaly report)."""
+    if not may_record_movements(actor):
+        raise NotPermitted(_("Only Materials or the store record material receipts and issues."))
+    kind, product = data["kind"], data["product"]
+    errors = {}
+    if kind == MovementKind.RECEIPT and not (data.get("supplier") or "").strip():
+        errors["supplier"] = [_("A receipt names the supplier.")]
+    if kind == MovementKind.ISSUE and not (data.get("work_order") or "").strip():
+        errors["work_order"] = [_("An issue names the work order or production line.")]
+    if errors:
+        raise InvalidInput(_("Please correct the errors below."), field_errors=errors)
+    lot_number = data["lot_number"].strip()
+    with transaction.atomic():
+        Lot.objects.select_for_update().filter(product=product, number=lot_number).first()  # a hold waits for us
+        assert_lot_usable(product, lot_number)
+        movement = MaterialMovement.objects.create(
+            kind=kind, product=product, lot_number=lot_number, quantity=data["quantity"],
+            supplier=(data.get("supplier") or "").strip(), work_order=(data.get("work_order") or "").strip(),
+            document=(data.get("document") or "").strip(), store_location=(data.get("store_location") or "").strip(),
+            note=data.get("note") or "", moved_on=data["moved_on"], recorded_by=actor, recorded_at=timezone.now())
+        audit.log(f"material.{'received' if kind == MovementKind.RECEIPT else 'issued'}", movement, actor=actor,
+                  new={"product": product.code, "lot": lot_number, "quantity": movement.quantity,
+                       "supplier": movement.supplier or None, "work_order": movement.work_order or None,
+                       "document": movement.document or None, "date": movement.moved_on})
+    return movement
+
+
 # --- P2.3 judgement -------------------------------------------------------------------------------------------------
 
 
@@ -321,7 +427,11 @@ def judge_case(case, *, actor, data, sign):
         raise NotPermitted(refusal)
     case.justified = data["justified"]
     case.judgement, case.judged_by, case.judged_at = data["judgement"], actor, timezone.now()
-    if not case.justified:
+    if case.internal:
+        # internal inspection: confirmed → the Quality manager disposes the held lot at once (no goods
+        # come back); not confirmed → the lot conforms, the case closes and the hold is released
+        case.status = ComplaintStatus.DISPOSITION if case.justified else ComplaintStatus.JUDGEMENT
+    elif not case.justified:
         case.status = ComplaintStatus.NEGOTIATION
     elif case.goods_returned:
         case.status = ComplaintStatus.HANDOVER
@@ -332,7 +442,8 @@ def judge_case(case, *, actor, data, sign):
               new={"justified": case.justified, "next": case.status}, reason=case.judgement)
     versions = _versions(case, actor, "justified" if case.justified else "not justified")
     sign(versions["report"], role=role_label(Department.QUALITY, Role.MANAGER))
-    sign(versions["feedback"], role=role_label(Department.QUALITY, Role.MANAGER))
+    if "feedback" in versions:
+        sign(versions["feedback"], role=role_label(Department.QUALITY, Role.MANAGER))
     return case.justified
 
 
@@ -484,7 +595,7 @@ def dispose_lot(case, *, actor, data, sign):
     if lot is None or lot.status != LotStatus.ON_HOLD or not case.lot_held:
         raise InvalidInput(_("The lot is not on hold: a disposition is made only for a lot on hold."),
                            field_errors={"lot": [_("Lot %(lot)s is not on hold.") % {"lot": case.lot_number}]})
-    received = case.material_receipt.total_quantity
+    received = quantity_to_dispose(case)
     lines = data["lines"]
     total = sum((line["quantity"] for line in lines), ZERO)
     if total != received:
@@ -523,6 +634,13 @@ def dispose_lot(case, *, actor, data, sign):
     versions = _versions(case, actor, f"disposition rev. {disposition.revision}")
     sign(versions["report"], role=role_label(Department.QUALITY, Role.MANAGER))
     return disposition
+
+
+def quantity_to_dispose(case):
+    """What the disposition splits: the quantity received on the material receipt (a return), or
+    the lot held by an internal inspection (its lot size)."""
+    receipt = getattr(case, "material_receipt", None)
+    return receipt.total_quantity if receipt is not None else case.quantity_affected
 
 
 def _plain(number):
@@ -743,6 +861,9 @@ def request_capa(case, *, actor):
     sets case.capa_closed_at when it closes) and return the CAPA record number.
 
     The CAPA (P3, procedures/capa) names the case as its source and links back to it."""
+    if case.internal:  # an IQC rejection is the supplier's; IPQC / OQC are internal nonconformities
+        source = "supplier" if case.origin == CaseOrigin.IQC else "internal_nc"
+        return raise_capa_from_complaint(case, is_complaint=False, actor=actor, source=source)
     return raise_capa_from_complaint(case, is_complaint=case.kind == ComplaintKind.COMPLAINT, actor=actor)
 
 
@@ -766,15 +887,21 @@ def decide_capa(case, *, actor, data, sign):
     audit.log("complaint.capa_decided", case, actor=actor, record=case.record, process_id=case.record.process_id,
               new={"capa_required": required, "capa_reference": case.capa_reference or None}, reason=reason)
     versions = _versions(case, actor, "CAPA " + ("requested" if required else "not needed"))
-    sign(versions["feedback"], role=role_label(Department.QUALITY, Role.MANAGER))
+    sign(versions.get("feedback") or versions["report"], role=role_label(Department.QUALITY, Role.MANAGER))
 
 
 def close_case(case, *, actor):
     """The case closes. A return judged not justified releases its hold: the goods
     conform."""
     case = _lock(case)
-    _expect(case, ComplaintStatus.NEGOTIATION, ComplaintStatus.CAPA_DECISION)
-    if case.lot_held:
+    if case.internal and case.justified is False:
+        _expect(case, ComplaintStatus.JUDGEMENT)
+    else:
+        _expect(case, ComplaintStatus.NEGOTIATION, ComplaintStatus.CAPA_DECISION)
+    if case.lot_held and case.internal:
+        lot = release_lot(case, actor=actor, note=f"{case.record.number} 不合格不成立，批次合格 "
+                                                  f"{case.record.number} not confirmed: the lot conforms")
+    elif case.lot_held:
         lot = release_lot(case, actor=actor, note=f"退货 {case.record.number} 不成立，货物合格 "
                                                   f"return {case.record.number} not justified: the goods conform")
     else:
@@ -789,12 +916,48 @@ def close_case(case, *, actor):
         _versions(case, actor, "case closed")
 
 
+FOLLOW_UP_SCALE = 5  # 回访满意度 1 (very dissatisfied) … 5 (very satisfied)
+
+
+def may_record_follow_up(user):
+    return bool(user and user.is_authenticated and user.is_active) and holds_permission(
+        user, department_permission(Department.MARKET, Role.STAFF))
+
+
+def record_follow_up(case, *, actor, data):
+    """回访满意度 (issue 17): once the case is closed, Market records how satisfied the customer is
+    with its handling — a score 1…FOLLOW_UP_SCALE and a remark; a new version of the feedback
+    form, audited. Recording it again replaces it (the earlier version keeps the earlier one)."""
+    if not may_record_follow_up(actor):
+        raise NotPermitted(_("Only Market records the follow-up satisfaction."))
+    case = _lock(case)
+    _expect(case, ComplaintStatus.CLOSED)
+    errors = {}
+    score = data.get("score")
+    if isinstance(score, str) and score.strip().isdigit():
+        score = int(score.strip())
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= FOLLOW_UP_SCALE:
+        errors["score"] = [_("Enter a whole number from %(min)s to %(max)s.") % {"min": 1, "max": FOLLOW_UP_SCALE}]
+    remark = data.get("remark") or ""
+    if not isinstance(remark, str) or len(remark) > 2000:
+        errors["remark"] = [_("At most %(n)s characters.") % {"n": 2000}]
+    if errors:
+        raise InvalidInput(_("The follow-up satisfaction is incomplete."), field_errors=errors)
+    old = {"score": case.follow_up_score, "remark": case.follow_up_remark}
+    case.follow_up_score, case.follow_up_remark = score, remark.strip()
+    case.follow_up_by, case.follow_up_at = actor, timezone.now()
+    case.save(update_fields=["follow_up_score", "follow_up_remark", "follow_up_by", "follow_up_at"])
+    audit.log("complaint.follow_up_recorded", case, actor=actor, record=case.record,
+              process_id=case.record.process_id, old=old, new={"score": score, "remark": case.follow_up_remark})
+    return _versions(case, actor, "follow-up satisfaction recorded", report=False)["feedback"]
+
+
 def case_records(case):
     """The records of a case, for rendering: feedback form, anomaly report, receipt."""
     found = [case.record]
     for name in ("anomaly_report", "material_receipt"):
         related = getattr(case, name, None)
-        if related is not None:
+        if related is not None and related.record_id != case.record_id:  # internal: the case is its report
             found.append(related.record)
     return found
 
@@ -854,7 +1017,8 @@ def compute_analysis(period_start, period_end):
     """The figures of the complaint and return analysis for a period (by the date each
     complaint was received): counts, Pareto by customer / product / defect class, cost,
     justified vs not, dispositions, open CAPA requests, a 12-month trend."""
-    cases = list(ComplaintCase.objects.filter(received_on__gte=period_start, received_on__lte=period_end)
+    customer_cases = ComplaintCase.objects.filter(origin=CaseOrigin.CUSTOMER)  # internal NCs are not complaints
+    cases = list(customer_cases.filter(received_on__gte=period_start, received_on__lte=period_end)
                  .select_related("record", "customer", "product").order_by("received_on", "pk"))
     dispositions = defaultdict(lambda: ZERO)
     latest = {}
@@ -868,11 +1032,11 @@ def compute_analysis(period_start, period_end):
     trend_months = _months_back(period_end, 12)
     trend_start = datetime.date(trend_months[0][0], trend_months[0][1], 1)
     trend_counts = defaultdict(lambda: {"complaints": 0, "returns": 0})
-    for kind, received_on in ComplaintCase.objects.filter(
+    for kind, received_on in customer_cases.filter(
             received_on__gte=trend_start, received_on__lte=period_end).values_list("kind", "received_on"):
         bucket = trend_counts[(received_on.year, received_on.month)]
         bucket["returns" if kind in (ComplaintKind.RETURN, ComplaintKind.BOTH) else "complaints"] += 1
-    open_capa = ComplaintCase.objects.filter(capa_required=True, capa_closed_at__isnull=True)
+    open_capa = customer_cases.filter(capa_required=True, capa_closed_at__isnull=True)
     figures = {
         "totals": {
             "cases": len(cases),

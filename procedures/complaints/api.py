@@ -1,6 +1,7 @@
 """P2 over the REST API: register a complaint / return, compile an analysis, read the lots and
 their hold status. The steps themselves run through /api/tasks/ (api/views.py)."""
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -9,12 +10,15 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from core.access import can_view_processes
+from core.errors import InvalidInput, NotPermitted
 from core.rest import params
-from core.rest.base import ViewSet
+from core.rest.base import ViewSet, json_object, reject_unknown
 from workflows.rest import STARTED, StartProcessView
 
+from . import actions
 from .flows import ComplaintFlow
-from .models import Lot, LotStatus
+from .forms import MaterialMovementForm
+from .models import CaseOrigin, Lot, LotStatus, MaterialMovement, MovementKind
 
 
 class ComplaintStartView(StartProcessView):
@@ -36,6 +40,42 @@ class ComplaintStartView(StartProcessView):
                 "customer_request": serializers.CharField(),
             }),
             "multipart/form-data": inline_serializer("ComplaintStartMultipart", {
+                "payload": serializers.CharField(help_text="the JSON body"),
+                "photos": serializers.ListField(child=serializers.FileField(), required=False),
+            }),
+        },
+        responses={201: STARTED},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class InternalReportStartView(StartProcessView):
+    """P2.2 from an internal inspection (IQC / IPQC / OQC): JSON with `signature` (the inspector
+    signs the report), or multipart with the JSON in `payload` and `photos` beside it."""
+
+    node = ComplaintFlow.start_internal
+
+    @extend_schema(
+        summary="Open a quality anomaly report from an internal inspection (IQC / IPQC / OQC); the lot is held",
+        request={
+            "application/json": inline_serializer("InternalAnomalyStart", {
+                "origin": serializers.ChoiceField(choices=[CaseOrigin.IQC, CaseOrigin.IPQC, CaseOrigin.OQC]),
+                "inspected_on": serializers.DateField(),
+                "supplier": serializers.CharField(required=False, help_text="required for IQC"),
+                "customer": serializers.CharField(required=False), "product": serializers.CharField(),
+                "lot_number": serializers.CharField(),
+                "lot_size": serializers.DecimalField(max_digits=12, decimal_places=3),
+                "quantity_inspected": serializers.DecimalField(max_digits=12, decimal_places=3),
+                "sample_size": serializers.DecimalField(max_digits=12, decimal_places=3, required=False),
+                "quantity_defective": serializers.DecimalField(max_digits=12, decimal_places=3),
+                "defect_category": serializers.CharField(), "defect_grade": serializers.CharField(),
+                "phenomenon": serializers.CharField(), "cause_summary": serializers.CharField(),
+                "interim_measure": serializers.CharField(),
+                "actions": serializers.ListField(child=serializers.CharField(), required=False),
+                "signature": serializers.DictField(),
+            }),
+            "multipart/form-data": inline_serializer("InternalAnomalyStartMultipart", {
                 "payload": serializers.CharField(help_text="the JSON body"),
                 "photos": serializers.ListField(child=serializers.FileField(), required=False),
             }),
@@ -114,11 +154,94 @@ class LotViewSet(ViewSet):
         return Response(LotSerializer(lot).data)
 
 
+class MaterialMovementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    product = serializers.CharField(source="product.code")
+    lot_number = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    supplier = serializers.CharField()
+    work_order = serializers.CharField()
+    document = serializers.CharField()
+    store_location = serializers.CharField()
+    note = serializers.CharField()
+    moved_on = serializers.DateField()
+    recorded_by = serializers.CharField(source="recorded_by.printed_name")
+    recorded_at = serializers.DateTimeField()
+
+
+MOVEMENT_FIELDS = tuple(MaterialMovementForm.base_fields)
+
+
+def movement_form_errors(form):
+    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+
+
+class MaterialMovementViewSet(ViewSet):
+    """NC-1 at the store: receipts of supplier lots and issues to production. Materials and the
+    finished-goods store record them; a lot on hold is refused (409 naming the hold and the report)."""
+
+    lookup_value_converter = "id"
+
+    def _movements(self, request):
+        if not can_view_processes(request.user):
+            return MaterialMovement.objects.none()
+        return MaterialMovement.objects.select_related("product", "recorded_by").order_by("-recorded_at", "-id")
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, enum=MovementKind.values),
+                               OpenApiParameter("product", str), OpenApiParameter("lot_number", str)],
+                   responses=MaterialMovementSerializer(many=True))
+    def list(self, request):
+        rows, p = self._movements(request), request.query_params
+        kind = params.choice(p, "kind", MovementKind.values)
+        product, lot = params.text(p, "product", max_length=40), params.text(p, "lot_number", max_length=60)
+        if kind:
+            rows = rows.filter(kind=kind)
+        if product:
+            rows = rows.filter(product__code=product)
+        if lot:
+            rows = rows.filter(lot_number=lot)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MaterialMovementSerializer(page, many=True).data)
+
+    @extend_schema(responses=MaterialMovementSerializer)
+    def retrieve(self, request, pk=None):
+        row = self._movements(request).filter(pk=pk).first()
+        if row is None:
+            raise Http404("No such movement")
+        return Response(MaterialMovementSerializer(row).data)
+
+    @extend_schema(
+        summary="Record a receipt of a supplier lot or an issue of a lot to production (a held lot: 409)",
+        request=inline_serializer("MaterialMovementIn", {
+            "kind": serializers.ChoiceField(choices=MovementKind.values), "moved_on": serializers.DateField(),
+            "product": serializers.CharField(), "lot_number": serializers.CharField(),
+            "quantity": serializers.DecimalField(max_digits=12, decimal_places=3),
+            "supplier": serializers.CharField(required=False, help_text="required for a receipt"),
+            "work_order": serializers.CharField(required=False, help_text="required for an issue"),
+            "document": serializers.CharField(required=False), "store_location": serializers.CharField(required=False),
+            "note": serializers.CharField(required=False)}),
+        responses={201: MaterialMovementSerializer})
+    def create(self, request):
+        if not actions.may_record_movements(request.user):
+            raise NotPermitted(_("Only Materials or the store record material receipts and issues."))
+        data, _files = json_object(request, allow_multipart=False)
+        reject_unknown(data, MOVEMENT_FIELDS)
+        form = MaterialMovementForm(data=data)
+        if not form.is_valid():
+            raise InvalidInput(_("Please correct the errors below."), field_errors=movement_form_errors(form))
+        movement = actions.record_material_movement(actor=request.user, data=form.cleaned_data)
+        return Response(MaterialMovementSerializer(movement).data, status=201)
+
+
 router = SimpleRouter(use_regex_path=False)
 router.register("lots", LotViewSet, basename="lot")
+router.register("material-movements", MaterialMovementViewSet, basename="material-movement")
 
 urlpatterns = [
     path("complaints/", ComplaintStartView.as_view(), name="api-complaint-start"),
+    path("complaints/internal/", InternalReportStartView.as_view(), name="api-internal-nc-start"),
     path("complaint-analyses/", ComplaintAnalysisStartView.as_view(), name="api-complaint-analysis-start"),
     *router.urls,
 ]

@@ -10,6 +10,12 @@ further signatures, customer acceptance and re-inspection its codes need → the
 is released → CAPA decision → closed. A complaint without returned goods is settled
 with the customer instead of received and disposed.
 
+An internal nonconformity (start_internal: incoming IQC, in-process IPQC, outgoing OQC
+inspection) starts at the quality anomaly report itself — the lot goes on hold — and joins
+at the judgement: confirmed → disposition of the held lot → the same signatures,
+re-inspection, release and CAPA decision (an IQC rejection's CAPA names the supplier);
+not confirmed → closed, the hold released.
+
 The periodic analysis [src 6.6.10] starts here too: monthly from Celery beat
 (start_scheduled_analysis) or on demand by the Market manager (start_analysis)."""
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +29,7 @@ from forms.pdf import render_version
 from procedures.complaints import actions as p2
 from procedures.complaints.forms import (
     AnalysisApprovalForm, AnalysisPeriodForm, CapaDecisionForm, ComplaintIntakeForm, CustomerAcceptanceForm,
-    DispositionForm, HandoverForm, InspectionForm, JudgementForm, OutcomeForm, ReceiptForm, ReinspectionForm,
+    DispositionForm, HandoverForm, InspectionForm, InternalInspectionForm, JudgementForm, OutcomeForm, ReceiptForm, ReinspectionForm,
     SettlementForm, SignoffForm,
 )
 from procedures.complaints.models import Disposition
@@ -55,6 +61,17 @@ def case_of(activation):
 
 def goods_returned(activation):
     return case_of(activation).goods_returned
+
+
+def internal(activation):
+    """Found by our own inspection (IQC / IPQC / OQC)?"""
+    return case_of(activation).internal
+
+
+def internal_confirmed(activation):
+    """An internal nonconformity the Quality manager confirmed: its held lot is disposed."""
+    case = case_of(activation)
+    return case.internal and bool(case.justified)
 
 
 def needs_signoffs(activation):
@@ -114,6 +131,16 @@ class ComplaintFlow(QmsFlow):
         .Next(this.inspect)
     )
 
+    # [src 6.6.5 / P2.2 sources IQC / IPQC / OQC, NC-1] Quality: a lot found nonconforming by our
+    # own incoming, in-process or outgoing inspection — the inspector opens the quality anomaly
+    # handling report at once (signed); the lot goes on hold. Then the same judgement onwards.
+    start_internal = (
+        StartStep(InternalInspectionForm, this.internal_report, meanings=[Meaning.AUTHORED])
+        .Annotation(title=_("Report an internal nonconformity (IQC / IPQC / OQC)"))
+        .Permission(staff(Department.QUALITY))
+        .Next(this.judge)
+    )
+
     # [src 6.6.5 / P2.2, NC-1] Quality (inspector's queue): inspect the returned goods and
     # fill the quality anomaly handling report (品质异常处理报告); the lot goes on hold.
     inspect = (
@@ -131,10 +158,14 @@ class ComplaintFlow(QmsFlow):
         .Permission(manager(Department.QUALITY))
         .Next(this.justified)
     )
+    # An internal nonconformity: confirmed → disposition of the held lot; not confirmed → close
+    # (the hold is released). A customer's case: justified → goods back?; not → negotiate.
     justified = (
-        flow.If(decided("justified", True)).Annotation(title=_("Justified?"))
-        .Then(this.goods_back)
-        .Else(this.negotiate)
+        flow.Switch().Annotation(title=_("Justified?"))
+        .Case(this.dispose, internal_confirmed)
+        .Case(this.close, internal)
+        .Case(this.goods_back, decided("justified", True))
+        .Default(this.negotiate)
     )
 
     # [src 6.6.6] Market: not justified — negotiate with the customer and record the outcome.
@@ -282,6 +313,10 @@ class ComplaintFlow(QmsFlow):
 
     def register(self, ctx):
         attach_artifact(ctx.process, p2.register_complaint(process=ctx.process, actor=ctx.actor, data=ctx.data))
+
+    def internal_report(self, ctx):
+        attach_artifact(ctx.process, p2.open_internal_report(process=ctx.process, actor=ctx.actor, data=ctx.data,
+                                                             sign=ctx.sign))
 
     def inspection(self, ctx):
         p2.record_inspection(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)

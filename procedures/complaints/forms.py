@@ -14,8 +14,8 @@ from forms.uploads import MultipleImageField
 
 from procedures.complaints import actions as p2
 from procedures.complaints.models import (
-    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, ComplaintChannel, ComplaintKind, CustomerRequest, DefectCategory,
-    DefectGrade, DispositionCode, NcAction, complaint_case_of,
+    NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, CaseOrigin, ComplaintChannel, ComplaintKind, CustomerRequest,
+    DefectCategory, DefectGrade, DispositionCode, MovementKind, NcAction, complaint_case_of,
 )
 from forms.models import Customer, Product
 
@@ -153,11 +153,90 @@ class InspectionForm(StepForm):
         return cleaned
 
 
+class InternalInspectionForm(StepForm):
+    """P2.2 from an internal inspection — the quality inspector opens the quality anomaly handling
+    report (品质异常处理报告) for a lot found nonconforming at IQC, IPQC or OQC; the lot goes on hold."""
+
+    sections = (
+        (_("Inspection"), ("origin", "inspected_on", "supplier", "customer", "order_reference")),
+        (_("Lot"), ("product", "specification", "lot_number", "lot_size", "quantity_inspected", "sample_size",
+                    "quantity_defective")),
+        (_("Defect"), ("defect_category", "defect_grade", "phenomenon", "photos")),
+        (_("Causes (5M1E)"), ("cause_man", "cause_machine", "cause_material", "cause_method", "cause_environment",
+                              "cause_measurement")),
+        (_("Analysis and measures"), ("cause_summary", "interim_measure", "actions")),
+    )
+
+    origin = forms.ChoiceField(label=_("found at"), widget=forms.RadioSelect,
+                               choices=[(c.value, c.label) for c in (CaseOrigin.IQC, CaseOrigin.IPQC, CaseOrigin.OQC)])
+    inspected_on = forms.DateField(label=_("date inspected"),
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                   initial=timezone.localdate)
+    supplier = forms.CharField(label=_("supplier"), max_length=200, required=False,
+                               help_text=_("Required for an incoming inspection (IQC)."))
+    customer = forms.ModelChoiceField(Customer.objects.filter(active=True), label=_("customer"), to_field_name="code",
+                                      required=False, error_messages={"invalid_choice": _("Unknown customer.")},
+                                      help_text=_("For an outgoing inspection, the customer the lot was for."))
+    order_reference = forms.CharField(label=_("order / work order number"), max_length=50, required=False)
+    product = forms.ModelChoiceField(Product.objects.filter(active=True), label=_("product / part"),
+                                     to_field_name="code", error_messages={"invalid_choice": _("Unknown product.")})
+    specification = forms.CharField(label=_("specification"), max_length=200, required=False)
+    lot_number = forms.CharField(label=_("lot / batch number"), max_length=60,
+                                 help_text=_("The lot is put on hold."))
+    lot_size = quantity_field(_("lot size"))
+    quantity_inspected = quantity_field(_("quantity inspected"))
+    sample_size = quantity_field(_("sample size"), required=False)
+    quantity_defective = quantity_field(_("defects found"))
+    defect_category = forms.ChoiceField(label=_("defect class"), choices=DefectCategory.choices)
+    defect_grade = forms.ChoiceField(label=_("defect grade"), choices=DefectGrade.choices)
+    phenomenon = forms.CharField(label=_("defect found"), widget=forms.Textarea(attrs={"rows": 3}))
+    photos = photos_field()
+    cause_man = forms.CharField(label=_("man (人)"), required=False)
+    cause_machine = forms.CharField(label=_("machine (机)"), required=False)
+    cause_material = forms.CharField(label=_("material (料)"), required=False)
+    cause_method = forms.CharField(label=_("method (法)"), required=False)
+    cause_environment = forms.CharField(label=_("environment (环)"), required=False)
+    cause_measurement = forms.CharField(label=_("measurement (测)"), required=False)
+    cause_summary = forms.CharField(label=_("cause analysis"), widget=forms.Textarea(attrs={"rows": 3}))
+    interim_measure = forms.CharField(label=_("interim measure"), widget=forms.Textarea(attrs={"rows": 2}))
+    actions = forms.MultipleChoiceField(label=_("actions taken"), required=False, widget=forms.CheckboxSelectMultiple,
+                                        choices=NcAction.choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        _not_future(self, "inspected_on")
+        _check_photo_count(self)
+        size, inspected = cleaned.get("lot_size"), cleaned.get("quantity_inspected")
+        sample, defective = cleaned.get("sample_size"), cleaned.get("quantity_defective")
+        if size is not None and inspected is not None and inspected > size:
+            self.add_error("quantity_inspected", _("Cannot exceed the lot size."))
+        if size is not None and sample is not None and sample > size:
+            self.add_error("sample_size", _("Cannot exceed the lot size."))
+        if inspected is not None and defective is not None and defective > inspected:
+            self.add_error("quantity_defective", _("Cannot exceed the quantity inspected."))
+        if cleaned.get("origin") == CaseOrigin.IQC and not (cleaned.get("supplier") or "").strip():
+            self.add_error("supplier", _("An incoming inspection names the supplier."))
+        cleaned["lot_number"] = (cleaned.get("lot_number") or "").strip()
+        if "lot_number" not in self.errors and not cleaned["lot_number"]:
+            self.add_error("lot_number", _("The lot number is required (the lot is put on hold)."))
+        return cleaned
+
+
 class JudgementForm(StepForm):
-    """P2.3 — the Quality manager judges whether the complaint / return is justified (成立)."""
+    """P2.3 — the Quality manager judges whether the complaint / return is justified (成立); for an
+    internal inspection, whether the nonconformity is confirmed."""
 
     justified = YesNoField(label=_("justified (成立)"), yes=_("Justified"), no=_("Not justified"))
     judgement = forms.CharField(label=_("reasoning"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        case = _case(self.activation)
+        if case is not None and case.internal:
+            self.fields["justified"].label = _("nonconformity confirmed (成立)")
+            self.fields["justified"].help_text = _(
+                "Confirmed: the Quality manager disposes the held lot. Not confirmed: the lot conforms and is "
+                "released.")
 
 
 class OutcomeForm(StepForm):
@@ -250,9 +329,9 @@ class DispositionForm(StepForm):
     def nested_initial(self, name):
         case = _case(self.activation)
         receipt = getattr(case, "material_receipt", None) if case else None
-        if receipt is None or self.is_bound:  # bound: a line equal to its initial value must still count
+        if (receipt is None and not (case and case.internal)) or self.is_bound:  # bound: must still count
             return None
-        return [{"code": DispositionCode.SCRAP, "quantity": receipt.total_quantity}]
+        return [{"code": DispositionCode.SCRAP, "quantity": p2.quantity_to_dispose(case)}]
 
     def clean_step(self):
         codes = [line["code"] for line in self.cleaned_data.get("lines", [])]
@@ -336,3 +415,35 @@ class AnalysisApprovalForm(StepForm):
 
     comment = forms.CharField(label=_("management review notes"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MaterialMovementForm(forms.Form):
+    """The store's receipt of a supplier lot / issue of a lot to production (NC-1: a held lot is refused)."""
+
+    kind = forms.ChoiceField(label=_("movement"), choices=MovementKind.choices, widget=forms.RadioSelect)
+    moved_on = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                               initial=timezone.localdate)
+    product = forms.ModelChoiceField(Product.objects.filter(active=True), label=_("product / part"),
+                                     to_field_name="code", error_messages={"invalid_choice": _("Unknown product.")})
+    lot_number = forms.CharField(label=_("lot / batch number"), max_length=60)
+    quantity = quantity_field(_("quantity"))
+    supplier = forms.CharField(label=_("supplier"), max_length=200, required=False,
+                               help_text=_("Required for a receipt."))
+    work_order = forms.CharField(label=_("work order / production line"), max_length=100, required=False,
+                                 help_text=_("Required for an issue."))
+    document = forms.CharField(label=_("document number (delivery note, picking list)"), max_length=60,
+                               required=False)
+    store_location = forms.CharField(label=_("store / location"), max_length=100, required=False)
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        _not_future(self, "moved_on")
+        cleaned["lot_number"] = (cleaned.get("lot_number") or "").strip()
+        if "lot_number" not in self.errors and not cleaned["lot_number"]:
+            self.add_error("lot_number", _("This field is required."))
+        if cleaned.get("kind") == MovementKind.RECEIPT and not (cleaned.get("supplier") or "").strip():
+            self.add_error("supplier", _("A receipt names the supplier."))
+        if cleaned.get("kind") == MovementKind.ISSUE and not (cleaned.get("work_order") or "").strip():
+            self.add_error("work_order", _("An issue names the work order or production line."))
+        return cleaned

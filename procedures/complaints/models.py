@@ -104,6 +104,21 @@ class NcAction(BilingualChoices):
 class AnomalySource(BilingualChoices):
     CUSTOMER_RETURN = "customer_return", "客户退货", "Customer return"
     CUSTOMER_COMPLAINT = "customer_complaint", "客户投诉", "Customer complaint"
+    IQC = "iqc", "来料检验 IQC", "Incoming inspection (IQC)"
+    IPQC = "ipqc", "制程检验 IPQC", "In-process inspection (IPQC)"
+    OQC = "oqc", "出货检验 OQC", "Outgoing inspection (OQC)"
+
+
+INTERNAL_SOURCES = (AnomalySource.IQC, AnomalySource.IPQC, AnomalySource.OQC)
+
+
+class CaseOrigin(BilingualChoices):
+    """Where a nonconformity was found: at the customer (P2.1) or by our own inspection
+    (PROCEDURES P2.2 source list, src 6.6.5 → the nonconforming-product procedure)."""
+    CUSTOMER = "customer", "客户", "Customer"
+    IQC = "iqc", "来料检验 IQC", "Incoming inspection (IQC)"
+    IPQC = "ipqc", "制程检验 IPQC", "In-process inspection (IPQC)"
+    OQC = "oqc", "出货检验 OQC", "Outgoing inspection (OQC)"
 
 
 class LotStatus(BilingualChoices):
@@ -148,8 +163,14 @@ class ComplaintCase(models.Model):
     return and everything decided about it (P2.1, 2.3, 2.6)."""
 
     record = models.OneToOneField("core.Record", on_delete=models.PROTECT, related_name="complaint_case")
+    # An internal inspection (IQC / IPQC / OQC) opens a case too: its record is the anomaly report
+    # itself (no feedback form), the customer is optional and an IQC names the supplier.
+    origin = models.CharField(_("found at"), max_length=10, choices=CaseOrigin.choices, default=CaseOrigin.CUSTOMER,
+                              db_index=True)
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
     kind = models.CharField(_("complaint or return"), max_length=10, choices=ComplaintKind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
+                                 verbose_name=_("customer"))
     contact = models.CharField(_("customer contact"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     channel = models.CharField(_("how the complaint came in"), max_length=10, choices=ComplaintChannel.choices,
@@ -201,6 +222,13 @@ class ComplaintCase(models.Model):
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=0)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # 回访满意度 (issue 17): Market asks the customer, once the case is closed, how satisfied they are
+    # with its handling (1 … FOLLOW_UP_SCALE); it feeds the satisfaction figures (procedures.satisfaction).
+    follow_up_score = models.PositiveSmallIntegerField(_("follow-up satisfaction"), null=True, blank=True)
+    follow_up_remark = models.TextField(_("follow-up remark"), blank=True)
+    follow_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    follow_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "forms_complaintcase"  # kept from before the move to this app
@@ -213,7 +241,19 @@ class ComplaintCase(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.record.number} · {self.customer}"
+        return f"{self.record.number} · {self.party}"
+
+    @property
+    def internal(self):
+        """Found by our own inspection (IQC / IPQC / OQC), not by a customer."""
+        return self.origin != CaseOrigin.CUSTOMER
+
+    @property
+    def party(self):
+        """Who the case is about: the customer, else the supplier (IQC), else the inspection."""
+        if self.customer_id:
+            return str(self.customer)
+        return self.supplier or str(self.get_origin_display())
 
     @property
     def goods_returned(self):
@@ -251,6 +291,7 @@ class AnomalyReport(models.Model):
                                              blank=True)
     quantity_defective = models.DecimalField(_("quantity defective"), max_digits=12, decimal_places=3, null=True,
                                              blank=True)
+    sample_size = models.DecimalField(_("sample size"), max_digits=12, decimal_places=3, null=True, blank=True)
     defect_grade = models.CharField(_("defect grade"), max_length=1, choices=DefectGrade.choices)
     phenomenon = models.TextField(_("defect found"))
     cause_man = models.TextField(_("man (人)"), blank=True)
@@ -276,6 +317,11 @@ class AnomalyReport(models.Model):
                 condition=models.Q(quantity_defective__isnull=True) | models.Q(quantity_defective__gte=0),
                 name="anomaly_defective_not_negative"),
         ]
+
+    @property
+    def action_labels(self):
+        """NC-3: the actions taken, in the reader's language."""
+        return [str(NcAction(code).label) for code in self.actions if code in NcAction.values]
 
     @property
     def defect_rate(self):
@@ -472,6 +518,38 @@ class ComplaintAnalysis(models.Model):
         ordering = ["-period_end", "-id"]
 
 
+class MovementKind(BilingualChoices):
+    RECEIPT = "receipt", "入库（供应商来料）", "Receipt of a supplier lot"
+    ISSUE = "issue", "发料（领料到生产）", "Issue to production"
+
+
+class MaterialMovement(models.Model):
+    """A receipt of a supplier lot into the store or an issue of a lot to production, recorded by
+    Materials / the store (NC-1: a lot on hold is refused). Written once, through
+    procedures.complaints.actions.record_material_movement, with its audit entry."""
+
+    kind = models.CharField(_("movement"), max_length=10, choices=MovementKind.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    lot_number = models.CharField(_("lot / batch number"), max_length=60)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
+    work_order = models.CharField(_("work order / production line"), max_length=100, blank=True)
+    document = models.CharField(_("document number (delivery note, picking list)"), max_length=60, blank=True)
+    store_location = models.CharField(_("store / location"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    moved_on = models.DateField(_("date"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("material movement")
+        ordering = ["-recorded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="movement_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.product.code} / {self.lot_number} × {self.quantity}"
+
+
 class ComplaintProcess(Process):
     """P2 process: a complaint / return case (ComplaintCase) or a periodic analysis
     (ComplaintAnalysis) is its artifact."""
@@ -497,7 +575,7 @@ class ComplaintProcess(Process):
             lot = case.lot
             held = f" · {lot.number} {lot.get_status_display()}" if lot is not None else (
                 f" · {case.lot_number}" if case.lot_number else "")
-            return f"{case.record.number}{held} · {case.product.code} · {case.customer}"
+            return f"{case.record.number}{held} · {case.product.code} · {case.party}"
         analysis = self.complaint_analysis
         if analysis is not None:
             return f"{analysis.record.number} · {analysis.period_start} – {analysis.period_end}"

@@ -88,6 +88,9 @@ FEEDBACK_LABELS = {
     "outcome.notes": ("协商记录", "Negotiation record"), "outcome.amount": ("金额", "Amount"),
     "disposition": ("处置", "Disposition"), "disposition[].label": ("处置方式", "Disposition"),
     "disposition[].quantity": ("数量", "Qty"), **CAPA_LABELS, "cost": ("费用", "Cost"), "closed_at": ("结案", "Closed"),
+    "follow_up": ("回访满意度", "Follow-up satisfaction"), "follow_up.score": ("满意度评分", "Score"),
+    "follow_up.remark": ("回访记录", "Remark"), "follow_up.by": ("回访人", "Recorded by"),
+    "follow_up.at": ("回访时间", "Recorded at"),
 }
 FEEDBACK_FORMATS = {
     "kind": "ComplaintKind", "status": "ComplaintStatus", "channel": "ComplaintChannel", "received_on": "date",
@@ -99,6 +102,8 @@ FEEDBACK_FORMATS = {
 ANOMALY_LABELS = {
     "record_number": ("编号", "Report No."), "feedback_number": ("质量信息反馈单", "Feedback form"),
     "source": ("来源", "Source"), "source_label": None, **_party("customer", ("客户", "Customer")),
+    "internal": ("内部检验", "Internal inspection"), "supplier": ("供应商", "Supplier"),
+    "sample_size": ("抽样数", "Sample size"), "inspected_on": ("检验日期", "Inspected on"),
     "order_number": ("订单号", "Order No."), "order_record_number": ("订单评审记录", "Order review record"),
     **_product_labels("product"), "specification": ("规格", "Specification"), **LOT_LABELS,
     "quantity_affected": ("批量", "Lot quantity (affected)"), "quantity_inspected": ("检验数", "Inspected"),
@@ -141,7 +146,8 @@ ANOMALY_LABELS = {
     **CAPA_LABELS, "status": ("状态", "Status"), "status_label": None, "closed_at": ("结案", "Closed"),
 }
 ANOMALY_FORMATS = {
-    "source": "AnomalySource", **LOT_FORMATS, "quantity_affected": "number", "quantity_inspected": "number",
+    "source": "AnomalySource", **LOT_FORMATS, "quantity_affected": "number", "sample_size": "number",
+    "inspected_on": "date", "quantity_inspected": "number",
     "quantity_defective": "number", "defect_rate": "number", "defect_grade": "DefectGrade", "photos[].size": "bytes",
     "actions[].code": "NcAction", "dispositions[].status": "DispositionStatus", "dispositions[].lot_quantity": "number",
     "dispositions[].cost": "number", "dispositions[].lines[].code": "DispositionCode",
@@ -383,17 +389,30 @@ def feedback_snapshot(case):
         "capa": _capa(case),
         "cost": _amount(case.cost),
         "closed_at": case.closed_at,
+        **_follow_up(case),
     }
+
+
+def _follow_up(case):
+    """回访满意度 once Market recorded it (absent before: the versions made earlier stay as they were)."""
+    if case.follow_up_score is None:
+        return {}
+    return {"follow_up": {"score": case.follow_up_score, "remark": case.follow_up_remark,
+                          "by": case.follow_up_by.printed_name if case.follow_up_by_id else "",
+                          "at": case.follow_up_at}}
 
 
 def anomaly_snapshot(report):
     """品质异常处理报告 — the nonconformity record (NC-2, NC-6)."""
     case = report.case
+    internal = {"internal": True, "supplier": case.supplier, "sample_size": report.sample_size,
+                "inspected_on": case.received_on} if case.internal else {}
     return {
         "record_number": report.record.number,
-        "feedback_number": case.record.number,
+        "feedback_number": None if case.internal else case.record.number,
         "source": report.source, "source_label": AnomalySource.bilingual_of(report.source),
-        "customer": case.customer.record_data(),
+        **internal,
+        "customer": case.customer.record_data() if case.customer_id else None,
         "order_number": case.order_review.order_number if case.order_review_id else case.order_reference,
         "order_record_number": case.order_review.record.number if case.order_review_id else None,
         "product": _product(case.product), "specification": case.specification,
@@ -484,6 +503,11 @@ def repeat_window_days():
 # --- what the audit trail says P2 did, and the reasons its versions are stored with (core.diffs) -------------------
 
 register_action_texts({
+    "complaint.internal_reported": Sentence(
+        _("opened a quality anomaly report from %(origin)s: %(defective)s of %(inspected)s defective, lot %(lot)s"),
+        {"origin": "CaseOrigin", "defective": "number", "inspected": "number"}),
+    "material.received": Sentence(_("received %(quantity)s of lot %(lot)s into stock"), {"quantity": "number"}),
+    "material.issued": Sentence(_("issued %(quantity)s of lot %(lot)s to production"), {"quantity": "number"}),
     "complaint.registered": Sentence(_("registered a %(kind)s of %(quantity_affected)s pieces, lot %(lot)s"),
                                      {"kind": "ComplaintKind", "quantity_affected": "number"}),
     "lot.held": _("put the lot on hold"),
@@ -509,12 +533,14 @@ register_action_texts({
     "complaint.capa_decided": Sentence(_("decided whether a corrective action is needed: %(capa_required)s"),
                                        {"capa_required": "bool"}),
     "complaint.closed": _("closed the case"),
+    "complaint.follow_up_recorded": _("recorded the follow-up satisfaction: %(score)s"),
     "complaint_analysis.compiled": _("compiled the analysis of %(cases)s cases"),
     "complaint_analysis.approved": _("approved the analysis as management-review input"),
 })
 register_version_reasons({
     "complaint registered": _("complaint registered"),
     "inspection recorded": _("inspection recorded"),
+    "internal anomaly reported": _("anomaly report opened from an internal inspection"),
     "justified": _("judged justified"),
     "not justified": _("judged not justified"),
     "goods handed over to Materials": _("goods handed over to Materials"),
@@ -528,6 +554,7 @@ register_version_reasons({
     "CAPA requested": _("corrective action requested"),
     "CAPA not needed": _("no corrective action needed"),
     "case closed": _("case closed"),
+    "follow-up satisfaction recorded": _("follow-up satisfaction recorded"),
     "lot released": _("lot released"),
     "disposition complete": _("disposition complete"),
     "analysis compiled": _("analysis compiled"),

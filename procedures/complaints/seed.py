@@ -12,7 +12,7 @@ from .models import ComplaintCase
 
 
 def seed(users, password=DEMO_PASSWORD):
-    """Five P2 cases and one analysis in different states (idempotent: nothing if any
+    """Five P2 cases, one internal (IQC) anomaly report and one analysis in different states (idempotent: nothing if any
     case exists). Returns a line for the seed command's output, or None."""
     if ComplaintCase.objects.exists():
         return None
@@ -76,8 +76,25 @@ def seed(users, password=DEMO_PASSWORD):
         meaning="reviewed")
     act(p5, "negotiate", "market", {"outcome": "goods_sent_back", "amount": "60",
                                     "notes": "退回客户，运费我司承担 returned, we pay freight"}, meaning="authored")
-    # 6. the analysis of last month, waiting for the Market manager's signature
+    # 6. an internal nonconformity: incoming inspection (IQC) rejects a supplier lot — the report is
+    # signed by the inspector, the lot on hold, the Quality manager's judgement waiting
+    iqc = flow.start_internal
+    actions.start_process(
+        iqc, actor=users["quality"],
+        signature_input=actions.SignatureInput(password=password, meaning="authored", username="quality",
+                                               require_username=True),
+        form=iqc.make_form(data={
+            "origin": "iqc", "inspected_on": today.isoformat(), "supplier": "宁波精工五金 Ningbo Precision Hardware",
+            "product": "P-1001", "lot_number": "IQC-2026-1120", "lot_size": "2000", "quantity_inspected": "125",
+            "sample_size": "125", "quantity_defective": "9", "defect_category": "dimension", "defect_grade": "B",
+            "phenomenon": "来料外径超差 +0.04 mm incoming parts: outer diameter over tolerance",
+            "cause_material": "供方刀具磨损未换 the supplier's worn tool",
+            "cause_summary": "供方过程控制不足 the supplier's process control", "interim_measure": "整批隔离，通知供方 lot "
+            "segregated, supplier informed", "actions": ["containment", "stop_shipment"]}, api=True,
+            user=users["quality"]))
+    # 7. the analysis of last month, waiting for the Market manager's signature
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
     start("start_analysis", "market_mgr", {"period_start": last_month.replace(day=1).isoformat(),
                                            "period_end": month_end.isoformat()})
-    return "Seeded complaint / return cases (P2) in different states and an analysis to sign."
+    return ("Seeded complaint / return cases (P2) in different states, an internal IQC anomaly report and an "
+            "analysis to sign.")

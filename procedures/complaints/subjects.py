@@ -13,7 +13,8 @@ def _name(row):
 
 
 def case_subject(case):
-    return " · ".join((case.record.number, _name(case.customer), f"{case.product.code} {_name(case.product)}"))
+    party = _name(case.customer) if case.customer_id else (case.supplier or str(case.get_origin_display()))
+    return " · ".join((case.record.number, party, f"{case.product.code} {_name(case.product)}"))
 
 
 def analysis_subject(analysis):
