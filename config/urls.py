@@ -47,5 +47,8 @@ urlpatterns = [
     # a respondent answers a KANO study through a one-time link, without an account (accounts.middleware)
     path("answer/kano/<str:token>/", import_string("procedures.requirements.views_kano.public_answer"),
          name="kano-answer"),
+    # a customer answers a satisfaction survey through a one-time link (procedures.satisfaction.views)
+    path("answer/survey/<str:token>/", import_string("procedures.satisfaction.views.public_answer"),
+         name="survey-answer"),
     path("", site.urls),
 ]

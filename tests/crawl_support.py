@@ -122,6 +122,10 @@ def _value(world, route, name, converter):
         return {"uidb64": "MQ", "token": "no-such-token"}.get(name)
     if route.startswith(("qms/requirements/", "qms/requirement_links/", "api/kano-studies/", "api/qfd/", "answer/")):
         return _p5_value(route, name)
+    if route.startswith(("qms/satisfaction/", "api/satisfaction-surveys/", "api/complaint-follow-ups/",
+                         "qms/management_review/", "api/management-reviews/", "qms/ledger/", "api/ledger/",
+                         "api/material-movements/")):
+        return _issue_15_17_value(world, route, name)
     if route.startswith("qms/records/"):
         if has_param(route, "version"):
             version = world.rendered_version()
@@ -214,6 +218,37 @@ def _p5_value(route, name):
         return house.record.number if house else None
     requirement = CustomerRequirement.objects.select_related("record").order_by("pk").first()
     return requirement.record.number if requirement else None
+
+
+def _issue_15_17_value(world, route, name):
+    """The satisfaction surveys (and their one-time links), P2's follow-up of a complaint, the
+    management-review packs, the contract ledger and the material movements."""
+    from forms.models import OneTimeLink
+    from procedures.complaints.models import ComplaintCase, MaterialMovement
+    from procedures.management_review.models import ManagementReview
+    from procedures.order_review.models import LedgerEntry
+    from procedures.satisfaction.models import SatisfactionSurvey
+    from procedures.satisfaction.records import PURPOSE as SURVEY_LINK
+
+    def number(model):
+        row = model.objects.select_related("record").order_by("pk").first()
+        return row.record.number if row else None
+
+    if route.startswith(("qms/satisfaction/", "api/satisfaction-surveys/")):
+        link = OneTimeLink.objects.filter(purpose=SURVEY_LINK).order_by("pk").first()
+        if name == "link":
+            return None if link is None else str(link.pk)
+        if has_param(route, "link"):  # the survey that link belongs to
+            survey = SatisfactionSurvey.objects.filter(pk=link.object_id).select_related("record").first() if link else None
+            return survey.record.number if survey else None
+        return number(SatisfactionSurvey)
+    if route.startswith("api/complaint-follow-ups/"):
+        return number(ComplaintCase)
+    if route.startswith(("qms/management_review/", "api/management-reviews/")):
+        return number(ManagementReview)
+    model = MaterialMovement if route.startswith("api/material-movements/") else LedgerEntry
+    row = world.first(model)
+    return None if row is None else str(row.pk)
 
 
 def _fill(route, values):

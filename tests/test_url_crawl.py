@@ -129,8 +129,20 @@ def seed_world():
                    title="crawl")
     today = timezone.localdate()
     admin_rows(users, now)
+    material_movement(users, today)
     create_delegation(delegator=users["quality"], substitute=users["quality_mgr"], starts_on=today,
                       ends_on=today + datetime.timedelta(days=3), reason="leave", actor=users["quality"])
+
+
+def material_movement(users, today):
+    """A receipt into the store, through its action (the demo records no material movement)."""
+    from forms.models import Product
+    from procedures.complaints.actions import record_material_movement
+    from procedures.complaints.models import MovementKind
+
+    record_material_movement(actor=users["materials"], data={
+        "kind": MovementKind.RECEIPT, "product": Product.objects.order_by("pk").first(), "lot_number": "CRAWL-LOT-1",
+        "quantity": 100, "supplier": "宁波精工五金 Ningbo Precision Hardware", "moved_on": today})
 
 
 def admin_rows(users, now):

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "procedures.complaints",
     "procedures.capa",
     "procedures.requirements",
+    "procedures.satisfaction",
+    "procedures.management_review",
     "api",
 ]
 

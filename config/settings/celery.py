@@ -108,3 +108,13 @@ CELERY_BEAT_SCHEDULE["inbox-calendar-coverage"] = {"task": "inbox.tasks.warn_abo
 # (QMS_CHECKPOINT_INTERVAL_SECONDS; skipped while nothing new happened; docs/AUDIT-ANCHORING.md)
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "evidence.tasks.make_audit_checkpoint",
                                             "schedule": float(os.environ.get("QMS_CHECKPOINT_INTERVAL_SECONDS", "3600"))}
+
+# CA-7 / ISO 9001 9.3.2: the management-review input pack of the previous QMS_MANAGEMENT_REVIEW_MONTHS (6) full
+# months, to the Quality manager for signing; a crontab, default 07:30 on 2 January and 2 July
+_review = os.environ.get("QMS_MANAGEMENT_REVIEW_CRONTAB", "30 7 2 1,7 *").split()
+CELERY_BEAT_SCHEDULE["management-review-pack"] = {
+    "task": "procedures.management_review.tasks.compile_scheduled_management_review",
+    "schedule": crontab(minute=_review[0], hour=_review[1], day_of_month=_review[2], month_of_year=_review[3],
+                        day_of_week=_review[4]),
+    "kwargs": {"months": int(os.environ.get("QMS_MANAGEMENT_REVIEW_MONTHS", "6"))},
+}

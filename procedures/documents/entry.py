@@ -15,3 +15,23 @@ def request_change(document, *, actor, reason, source_record):
 
     return DocumentControlFlow.start_raised.run(document=document, actor=actor, source_record=source_record,
                                                 reason=reason)
+
+
+def management_review_figures(today):
+    """CA-7: document-control status for the management-review input pack, as of `today`: documents
+    in force whose periodic review (DOC-14) is past due, and read-and-understood acknowledgements
+    (DOC-7) of effective revisions still missing — overdue ones apart."""
+    from .models import Acknowledgement, RevisionStatus  # noqa: PLC0415 — only this entry point needs them
+
+    in_force = Document.objects.filter(revisions__status=RevisionStatus.EFFECTIVE).distinct()
+    late_reviews = in_force.filter(next_review_due__lt=today).order_by("next_review_due", "number")
+    pending = Acknowledgement.objects.filter(acknowledged_at__isnull=True, revision__status=RevisionStatus.EFFECTIVE)
+    return {
+        "documents_in_force": in_force.count(),
+        "overdue_reviews": late_reviews.count(),
+        "overdue_review_documents": [{"number": d.number, "title": d.title, "due": d.next_review_due}
+                                     for d in late_reviews[:30]],
+        "unacknowledged": pending.count(),
+        "unacknowledged_overdue": pending.filter(due_date__lt=today).count(),
+        "revisions_not_fully_acknowledged": pending.values("revision").distinct().count(),
+    }

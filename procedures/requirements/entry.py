@@ -30,3 +30,31 @@ def state_customer_specific_requirements_addressed(order_record, *, round_number
 def customer_specific_statements(order_record):
     """{(round number, department): statement} of the order review `order_record`."""
     return csr.statements_for_order(order_record)
+
+
+def management_review_figures(period_start, period_end, today):
+    """CA-7: the customer requirement progress figures of a period (report.progress_report over
+    every requirement: registered, approved, rejected, completed, open and overdue at the period's
+    end) for the management-review input pack."""
+    from .models import CustomerRequirement  # noqa: PLC0415 — only this entry point needs it
+    from .report import progress_report  # noqa: PLC0415
+
+    return progress_report(CustomerRequirement.objects.all(), period_start, period_end, today=today).as_data()
+
+
+def requirement_from_record(source_record, *, actor, words, customer=None, customer_name=""):
+    """Another procedure's record (e.g. a satisfaction survey, issue 17) raises a customer requirement, linked
+    both ways: the requirement's "meaning" names `source_record` (a core.Record), the caller stores the
+    requirement's record. Registered as received today through a survey, then analysed by Market as any
+    other (P5.2). Returns the requirement's core.Record."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    from .flows import RequirementFlow  # noqa: PLC0415 — the flow loads P5's steps: only when one is raised
+    from .models import RequirementChannel, RequirementType  # noqa: PLC0415
+
+    req = RequirementFlow.start_from_record.run(actor=actor, data={
+        "customer": customer, "customer_name": customer_name or f"{source_record.number} 调查客户 surveyed customers",
+        "channel": RequirementChannel.SURVEY, "requirement_type": RequirementType.IMPLIED,
+        "received_on": timezone.localdate(), "customer_words": words[:5000],
+        "meaning": f"来源 Source: {source_record.number}"})
+    return req.record

@@ -76,6 +76,9 @@ class RequirementFlow(QmsFlow):
         .Permission(staff(Department.MARKET))
         .Next(this.duplicate)
     )
+    # Another procedure's record raises a requirement (e.g. a low indicator of a satisfaction survey):
+    # registered by that procedure's actor, then analysed like any other (entry.requirement_from_record).
+    start_from_record = flow.StartHandle(this.raised_from_record).Next(this.duplicate)
     duplicate = (
         flow.If(is_duplicate).Annotation(title=_("Duplicate?"))
         .Then(this.merged)
@@ -150,6 +153,12 @@ class RequirementFlow(QmsFlow):
     def collect(self, ctx):
         req = p5.register_requirement(process=ctx.process, actor=ctx.actor, data=ctx.data)
         attach_artifact(ctx.process, req)
+
+    def raised_from_record(self, activation, actor, data):
+        activation.process.save()  # the record names its process
+        req = p5.register_requirement(process=activation.process, actor=actor, data=data)
+        attach_artifact(activation.process, req)
+        return req
 
     def analysed(self, ctx):
         p5.analyse_requirement(requirement_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
