@@ -24,17 +24,25 @@ BEFORE_REORGANISATION = "5c527d1"  # main before issue 12 (one app per procedure
 # Controlled documents the demo register issues since then (issue 13: the complaint analysis form
 # QR-MK-004; issue 16: the customer requirement form QR-MK-005); their processes, tasks, records and
 # signatures are not compared.
-DOCUMENTS_ADDED_SINCE = ("QR-MK-004", "QR-MK-005", "QR-MK-006", "QR-EN-001")
+DOCUMENTS_ADDED_SINCE = ("QR-MK-004", "QR-MK-005", "QR-MK-006", "QR-EN-001",
+                         "QR-QA-005", "QR-MK-007")  # issue 17: the management-review pack, the satisfaction survey
 # Procedures added since (issue 16: P5 customer requirements): their demo processes are not compared.
-APPS_ADDED_SINCE = ("requirements",)
+APPS_ADDED_SINCE = ("requirements", "management_review")  # issue 17: the management review's flow
 # Processes of older procedures that the P5 demo starts (issue 16): the CAPA raised from a requirement, and the
 # P1 order of C001 whose reviews address its customer-specific requirement (P1's late_seed).
 # Record types added since that belong to no process (issue 16: a KANO study, a house of quality).
-RECORD_TYPES_ADDED_SINCE = ("kano_study", "house_of_quality")
+RECORD_TYPES_ADDED_SINCE = ("kano_study", "house_of_quality",
+                            "satisfaction_survey", "contract_ledger")  # issue 17 surveys, issue 14 printed ledgers
+# Steps added since to older flows (issue 14: Market's own review of an order, src 6.3.8): their tasks and
+# signatures in the P1 demo processes are not compared.
+STEPS_ADDED_SINCE = ("review_market",)
 PROCESSES_ADDED_SINCE = (
     "SELECT r.process_id FROM requirements_requirementraised x JOIN core_record r ON r.id = x.record_id",
     "SELECT r.process_id FROM forms_orderreview o JOIN core_record r ON r.id = o.record_id "
     "WHERE o.order_number = 'PO-DEMO-005'",
+    # issue 14: the internal (IQC) nonconformity the P2 demo now opens
+    "SELECT r.process_id FROM forms_complaintcase c JOIN core_record r ON r.id = c.record_id "
+    "WHERE c.origin <> 'customer'",
 )
 
 
@@ -62,14 +70,19 @@ def _demo_counts(db, leave_out_documents=(), leave_out_apps=(), leave_out_proces
     for sql in leave_out_processes:
         left_out += [row[0] for row in db.execute(sql) if row[0] is not None]
     keep = f"NOT IN ({','.join('?' * len(left_out)) or 'NULL'})" if left_out else "IS NOT -1"
+    new_world = bool(leave_out_processes)  # the old one has none of the record types and steps added since
     types = (" AND r.record_type NOT IN (" + ",".join(f"'{t}'" for t in RECORD_TYPES_ADDED_SINCE) + ")"
-             if leave_out_processes else "")  # only in the new world (the old one has none of them)
+             if new_world else "")
+    task_steps = "".join(f" AND flow_task NOT LIKE '%.{step}'" for step in STEPS_ADDED_SINCE) if new_world else ""
+    sign_steps = (" AND s.step NOT IN (" + ",".join(f"'{step}'" for step in STEPS_ADDED_SINCE) + ")"
+                  if new_world else "")
     queries = {
         "viewflow_process": f"SELECT COUNT(*) FROM viewflow_process WHERE id {keep}",
-        "viewflow_task": f"SELECT COUNT(*) FROM viewflow_task WHERE process_id {keep}",
+        "viewflow_task": f"SELECT COUNT(*) FROM viewflow_task WHERE process_id {keep}{task_steps}",
         "core_record": f"SELECT COUNT(*) FROM core_record r WHERE COALESCE(process_id, -1) {keep}{types}",
         "core_signature": "SELECT COUNT(*) FROM core_signature s JOIN core_recordversion v ON v.id = s.record_version_id "
-                          f"JOIN core_record r ON r.id = v.record_id WHERE COALESCE(r.process_id, -1) {keep}{types}",
+                          f"JOIN core_record r ON r.id = v.record_id WHERE COALESCE(r.process_id, -1) {keep}{types}"
+                          f"{sign_steps}",
     }
     return {table: db.execute(sql, left_out).fetchone()[0] for table, sql in queries.items()}
 
