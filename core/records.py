@@ -2,8 +2,8 @@
 
 Each runs inside the caller's transaction or opens its own, and writes its audit
 entry in that same transaction."""
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from . import audit, registry
@@ -16,7 +16,7 @@ def next_number(prefix, year=None):
     the row update takes a row lock that is held until the caller's transaction ends,
     and a rollback gives the number back."""
     year = year or timezone.localdate().year
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         updated = NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
         if not updated:
             try:
@@ -28,7 +28,7 @@ def next_number(prefix, year=None):
     return f"{prefix}-{year}-{last:04d}"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def create_record(type_code, *, actor, data, status, title="", customer_name="", product_text="",
                   search_text="", process=None, reason="", lot_text=""):
     rtype = registry.get(type_code)
@@ -55,27 +55,30 @@ def create_record(type_code, *, actor, data, status, title="", customer_name="",
     return record
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def add_version(record, *, actor, data, reason, status=None):
     """Store `data` as the record's next immutable version (if it differs from the
     current one) and return the current version. The audit entry carries the changed
     fields' old and new values."""
     data = jsonable(data)
-    given, record = record, Record.objects.select_for_update().get(pk=record.pk)
-    current = record.versions.filter(version=record.current_version).first()
-    if current is not None and current.data == data:
+    # the record locked and its current version's data read in one statement
+    current_data = RecordVersion.objects.filter(record=OuterRef("pk"), version=OuterRef("current_version"))
+    given, record = record, Record.objects.select_for_update().annotate(
+        current_data=Subquery(current_data.values("data")[:1], output_field=models.JSONField()),
+    ).get(pk=record.pk)
+    if record.current_data is not None and record.current_data == data:
         if status and status != record.status:
             set_status(record, status, actor=actor, reason=reason)
-        return current
+        return record.versions.get(version=record.current_version)
     version = RecordVersion.objects.create(
         record=record, version=record.current_version + 1, data=data,
         content_hash=sha256_hex(data), reason=reason, created_by=actor,
     )
-    before = current.data if current else {}
+    before = record.current_data or {}
     old, new = audit.changed_values(_flatten(before), _flatten(data))
     audit.log("record.version_created", version, actor=actor, record=record,
               process_id=record.process_id, reason=reason,
-              old=old if current else None,
+              old=old if record.current_data is not None else None,
               new={"version": version.version, "content_hash": version.content_hash, "changes": new})
     record.current_version = version.version
     fields = ["current_version"]
@@ -89,7 +92,7 @@ def add_version(record, *, actor, data, reason, status=None):
     return version
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def set_status(record, status, *, actor, reason=""):
     old = record.status
     if old == status:

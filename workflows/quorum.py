@@ -253,6 +253,9 @@ def outcome(process, step, round_id=None):
     or of `round_id`; None when the step never ran."""
     node = _node(process, step)
     if round_id is None:
+        settled = getattr(process, "_qms_settled", {}).get(node.name)
+        if settled is not None:  # the latest round, settled by its join in this transaction (QuorumJoin)
+            return settled
         last = Task.objects.filter(process=process, flow_task=node, data__quorum__isnull=False).order_by("-pk").first()
         if last is None:
             return None
@@ -313,12 +316,15 @@ class QuorumStep(Step):
         if not seat:  # not started by quorum.seats(): behave as a plain step
             ctx.quorum = None
             return action(ctx)
-        reason = self.second_signature_reason(ctx.actor, task)  # under the lock: a racing twin is DONE by now
-        if reason:
-            raise NotPermitted(reason)
+        # "already signed in this round" was checked under the flow lock by actions.complete_step (the only
+        # caller: node.refusal → forbidden_reason → second_signature_reason), so a racing twin is DONE by now
         seat["decision"] = decision(ctx)
         task.save(update_fields=["data"])
         ctx.quorum = _outcome(round_tasks(task.process, self, seat["round"]), counting=task)
+        # the join this seat arrives at in the same transaction sees the same round (this seat counted)
+        rounds = getattr(task.process, "_qms_rounds", {})
+        rounds[(self.name, seat["round"])] = ctx.quorum
+        task.process._qms_rounds = rounds
         action(ctx)
         if ctx.quorum.decided:
             audit.log("quorum.decided", task.process, actor=ctx.actor, process_id=task.process_id,
@@ -346,6 +352,17 @@ class QuorumStep(Step):
 
 
 class QuorumJoinActivation(JoinActivation):
+    def arrived(self):
+        """The join's incoming tasks that count (not cancelled or revived), read once per activation:
+        viewflow's is_done and complete each ask, and so does settled_outcome — all in one transaction
+        under the flow lock, where no incoming task changes."""
+        if not hasattr(self, "_qms_arrived"):
+            self._qms_arrived = list(self.task.previous.exclude(status__in=[STATUS.CANCELED, STATUS.REVIVED]))
+        return self._qms_arrived
+
+    def _join_token_prefixes(self):
+        return {prev.token.get_common_split_prefix(self.task.token, prev.pk) for prev in self.arrived()}
+
     def cancel_active_tasks(self, active_tasks):
         tasks = list(active_tasks)
         super().cancel_active_tasks(active_tasks)
@@ -367,12 +384,24 @@ class QuorumJoin(flow.Join):
         super().__init__(continue_on_condition=self._settled, **kwargs)
 
     def settled_outcome(self, activation):
-        """The outcome of the round that arrives at this join (from its incoming seats)."""
-        for task in activation.task.previous.all():
-            seat = (task.data or {}).get("quorum")
-            if seat:
-                return _outcome(round_tasks(activation.process, task.flow_task, seat["round"]))
-        return None
+        """The outcome of the round that arrives at this join (from its incoming seats). Read once per
+        activation: viewflow asks on each arrival and again when it cancels the open seats, all in the
+        one transaction, under the flow lock, after the seat's own decision was saved."""
+        if not hasattr(activation, "_qms_settled"):
+            activation._qms_settled = None
+            for task in activation.arrived():
+                seat = (task.data or {}).get("quorum")
+                if seat:
+                    counted = getattr(activation.process, "_qms_rounds", {}).get((task.flow_task.name, seat["round"]))
+                    activation._qms_settled = counted or _outcome(
+                        round_tasks(activation.process, task.flow_task, seat["round"]))
+                    if activation._qms_settled.decided:
+                        # the gateway after this join asks `approved(step)` in the same transaction
+                        settled = getattr(activation.process, "_qms_settled", {})
+                        settled[task.flow_task.name] = activation._qms_settled
+                        activation.process._qms_settled = settled
+                    break
+        return activation._qms_settled
 
     def _settled(self, activation, active_tasks):
         result = self.settled_outcome(activation)

@@ -22,7 +22,9 @@ from procedures.requirements import entry as p5
 
 from . import records as record_types
 from .signals import goods_shipping
-from .records import _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot, review_row_data
+from .records import (
+    _line, change_notice_snapshot, order_review_snapshot, production_plan_snapshot, review_row_data, review_rounds,
+)
 from .records import ledger_listing
 from procedures.order_review.models import (
     Attachment, ChangeCategory, ChangeNotice, ChangeReceipt, DepartmentReview, LedgerEntry, LedgerRevision,
@@ -117,26 +119,29 @@ def department_in_round(review, department):
 
 def record_department_review(review, *, department, actor, data, sign):
     """P1.2: one department's verdict + comment + signature on the current round."""
-    rnd = current_round(review)
+    rounds = review_rounds(review)  # read once: the checks below and the version's snapshot
+    rnd = rounds[-1]
     if department not in rnd.departments:
         raise WrongState(_("%(dept)s is not asked to review in round %(round)s.")
                          % {"dept": Department(department).label, "round": rnd.number})
-    if rnd.reviews.filter(department=department).exists():
+    if any(row.department == department for row in rnd.reviews.all()):
         raise WrongState(_("This department has already reviewed round %(round)s.") % {"round": rnd.number})
     categories, opinion = categories_addressed(department, data), market_opinion(department, data)
     if data.get("sample"):
         review.sample_override = _sample_override(data["sample"])
         review.save(update_fields=["sample_override"])
     # CR-4: how the order addresses the customer's specific requirements (required when it has some)
+    csrs = p5.frozen_customer_specific_requirements(review.record)
     p5.state_customer_specific_requirements_addressed(review.record, round_number=rnd.number, department=department,
-                                                      statement=data.get("csr_addressed", ""), actor=actor)
+                                                      statement=data.get("csr_addressed", ""), actor=actor,
+                                                      frozen=csrs)
     # The verdict is part of the version the reviewer signs.
     review_row = DepartmentReview(round=rnd, department=department, verdict=data["verdict"],
                                   comment=data.get("comment", ""),
                                   material_readiness=data.get("material_readiness", ""),
                                   categories=categories, market_opinion=opinion,
                                   reviewer=actor, reviewed_at=timezone.now())
-    pending_version = _version_with(review, review_row)
+    pending_version = _version_with(review, review_row, csrs, rounds)
     signature = sign(pending_version, role=department_label(department))
     review_row.signature = signature
     review_row.save()
@@ -179,12 +184,13 @@ def market_opinion(department, data):
     return opinion
 
 
-def _version_with(review, review_row):
+def _version_with(review, review_row, csrs=None, rounds=None):
     """Store the version that includes a not-yet-saved department review: the row
     needs the signature, and the signature needs the version that shows the row."""
-    snapshot = order_review_snapshot(review)
+    statements = p5.customer_specific_statements(review.record)
+    snapshot = order_review_snapshot(review, statements, csrs, rounds)
     rnd = snapshot["rounds"][-1]
-    rnd["reviews"].append(review_row_data(review_row))
+    rnd["reviews"].append(review_row_data(review_row, statements))
     rnd["reviews"].sort(key=lambda r: r["department"])
     return records.add_version(review.record, actor=review_row.reviewer, data=snapshot,
                                reason=f"{review_row.department} review, round {rnd['number']}")

@@ -240,12 +240,23 @@ def review_row_data(row, statements=None):
     }
 
 
-def order_review_snapshot(review):
+def review_rounds(review):
+    """The review's rounds, oldest first, with their change notices and department reviews."""
+    return list(review.rounds.select_related("change_notice__record").prefetch_related("reviews__reviewer")
+                .order_by("number"))
+
+
+def order_review_snapshot(review, statements=None, csrs=None, rounds=None):
+    """The order review record's data. `statements` as for review_row_data, `csrs` the frozen customer-
+    specific requirements (p5.frozen_customer_specific_requirements), `rounds` as review_rounds
+    returns them; each read when not given."""
     lines = list(review.lines.select_related("product"))
-    statements = p5.customer_specific_statements(review.record)
-    csrs = p5.frozen_customer_specific_requirements(review.record)
-    rounds = []
-    for rnd in review.rounds.select_related("change_notice__record").prefetch_related("reviews__reviewer"):
+    if statements is None:
+        statements = p5.customer_specific_statements(review.record)
+    if csrs is None:
+        csrs = p5.frozen_customer_specific_requirements(review.record)
+    round_rows, rounds = review_rounds(review) if rounds is None else rounds, []
+    for rnd in round_rows:
         rounds.append({
             "number": rnd.number,
             "departments": rnd.departments,

@@ -41,10 +41,11 @@ def frozen_for_order(order_record):
             .order_by("requirement_id")]
 
 
-def state_addressed(order_record, *, round_number, department, statement, actor):
+def state_addressed(order_record, *, round_number, department, statement, actor, frozen=None):
     """A reviewing department states how the order addresses the frozen requirements. Required
-    (400 naming `csr_addressed`) when there are any; nothing is stored when there are none."""
-    if not OrderCsr.objects.filter(order_record=order_record).exists():
+    (400 naming `csr_addressed`) when there are any; nothing is stored when there are none.
+    `frozen`: the order's frozen requirements when the caller has read them (frozen_for_order)."""
+    if not (frozen if frozen is not None else OrderCsr.objects.filter(order_record=order_record).exists()):
         return None
     statement = (statement or "").strip()
     if not statement:

@@ -20,11 +20,13 @@ def frozen_customer_specific_requirements(order_record):
     return csr.frozen_for_order(order_record)
 
 
-def state_customer_specific_requirements_addressed(order_record, *, round_number, department, statement, actor):
+def state_customer_specific_requirements_addressed(order_record, *, round_number, department, statement, actor,
+                                                  frozen=None):
     """P1.2: a reviewing department's statement of how the order addresses them; InvalidInput
-    on `csr_addressed` when the order has some and the statement is empty."""
+    on `csr_addressed` when the order has some and the statement is empty. `frozen`: what
+    frozen_customer_specific_requirements returned, when the caller has it."""
     return csr.state_addressed(order_record, round_number=round_number, department=department, statement=statement,
-                               actor=actor)
+                               actor=actor, frozen=frozen)
 
 
 def customer_specific_statements(order_record):
