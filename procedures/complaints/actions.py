@@ -13,6 +13,7 @@ entries. The records of a case:
 and, per period, the 客诉与退货分析 complaint and return analysis.
 """
 import datetime
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -29,8 +30,9 @@ from inbox.delegation import holds_permission
 
 from . import records as record_types
 from .records import (
-    INSPECTOR, ZERO, analysis_snapshot, anomaly_snapshot,
+    INSPECTOR, ZERO, analysis_snapshot, anomaly_snapshot, case_photos,
     current_disposition, customer_label, feedback_snapshot, receipt_snapshot, repeat_window_days,
+    report_dispositions,
 )
 from .defaults import DEFAULT_DISPOSITION_RULES
 from .holds import assert_lot_usable, holding_reports  # noqa: F401 — NC-1's one home, re-exported
@@ -73,13 +75,21 @@ def _versions(case, actor, reason, *, feedback=True, report=True):
     versions = {}
     if case.internal:  # an internal inspection's case is its anomaly report: one record, no feedback form
         feedback = False
-    if feedback:
-        versions["feedback"] = records.add_version(case.record, actor=actor, data=feedback_snapshot(case),
-                                                   reason=reason, status=case.status)
     anomaly = getattr(case, "anomaly_report", None)
-    if report and anomaly is not None:
-        versions["report"] = records.add_version(anomaly.record, actor=actor, data=anomaly_snapshot(anomaly),
-                                                 reason=reason, status=case.status)
+    report = report and anomaly is not None
+    if not (feedback or report):
+        return versions
+    # read once for both snapshots: the photos, and the report's dispositions (with lines and sign-offs)
+    photos = case_photos(case)
+    dispositions = report_dispositions(anomaly) if anomaly is not None else None
+    if feedback:
+        versions["feedback"] = records.add_version(
+            case.record, actor=actor, data=feedback_snapshot(case, photos=photos, dispositions=dispositions),
+            reason=reason, status=case.status)
+    if report:
+        versions["report"] = records.add_version(
+            anomaly.record, actor=actor, data=anomaly_snapshot(anomaly, photos=photos, dispositions=dispositions),
+            reason=reason, status=case.status)
     return versions
 
 
@@ -94,12 +104,25 @@ def _expect(case, *statuses):
                          % {"state": case.get_status_display()}, current_state=case.status)
 
 
+_locks = itertools.count(1)
+_last_lock = 0  # bumped by every _lock(): a case read before it may be out of date (flows.case_of)
+
+
+def lock_generation():
+    """Changes whenever a case has been locked for a change since (in this worker process)."""
+    return _last_lock
+
+
 def _lock(case):
     """Re-read the case row under a lock (the flow lock serialises steps of one process;
-    this also guards two cases sharing a lot)."""
+    this also guards two cases sharing a lot). The anomaly report and the material receipt come in the
+    same query (with the rows the snapshots print of them); a step that creates one sets it on this copy."""
+    global _last_lock
+    _last_lock = next(_locks)
     return ComplaintCase.objects.select_for_update(of=("self",)).select_related(
         "record", "customer", "product", "lot", "order_review__record", "started_by", "judged_by",
-        "capa_decided_by").get(pk=case.pk)
+        "capa_decided_by", "anomaly_report__record", "anomaly_report__inspector",
+        "material_receipt__record").get(pk=case.pk)
 
 
 # --- P2.1 intake: Market registers the complaint / return ------------------------------------------------------
@@ -574,10 +597,11 @@ def rules_summary():
     return lines
 
 
-def required_signers(codes):
-    """NC-8: the further signers the chosen codes need, in a stable order."""
+def required_signers(codes, rules=None):
+    """NC-8: the further signers the chosen codes need, in a stable order (`rules`: rules_for(codes),
+    when the caller has it)."""
     keys = []
-    for rule in rules_for(codes).values():
+    for rule in (rules_for(codes) if rules is None else rules).values():
         for key in rule.signers:
             if key not in keys:
                 keys.append(key)
@@ -608,22 +632,23 @@ def dispose_lot(case, *, actor, data, sign):
     rules = rules_for(codes)
     report = case.anomaly_report
     previous = report.dispositions.order_by("-revision").first()
+    signers = required_signers(codes, rules)
     disposition = Disposition.objects.create(
         report=report, revision=(previous.revision + 1) if previous else 1, lot_quantity=received,
         cost=data.get("cost") or ZERO, notes=data.get("notes", ""), decided_by=actor, decided_at=timezone.now(),
-        required_signers=required_signers(codes),
+        required_signers=signers,
         needs_customer_acceptance=case.contract_requires_acceptance and any(
             r.customer_acceptance for r in rules.values()),
         needs_reinspection=any(r.reinspection for r in rules.values()),
+        # no further signer: approved by the Quality manager's signature alone
+        status=DispositionStatus.SIGNOFF if signers else DispositionStatus.APPROVED,
     )
     DispositionLine.objects.bulk_create([
         DispositionLine(disposition=disposition, code=line["code"], quantity=line["quantity"],
                         note=line.get("note", "")) for line in lines])
-    if not disposition.required_signers:
-        disposition.status = DispositionStatus.APPROVED
-        disposition.save(update_fields=["status"])
     case.cost = case.settlement_amount + disposition.cost
-    case.status = ComplaintStatus.SIGNOFF if disposition.required_signers else next_after_approval(disposition)
+    case.status = ComplaintStatus.SIGNOFF if disposition.required_signers else \
+        next_after_approval(disposition, new=True)
     case.save(update_fields=["cost", "status"])
     audit.log("complaint.disposed", disposition, actor=actor, record=report.record, process_id=case.record.process_id,
               new={"revision": disposition.revision, "lines": {l["code"]: l["quantity"] for l in lines},
@@ -648,13 +673,15 @@ def _plain(number):
     return text
 
 
-def next_after_approval(disposition):
+def next_after_approval(disposition, *, new=False):
     """Where an approved disposition goes next: the customer's acceptance (NC-4), a
-    re-inspection (NC-5), or release and the CAPA decision."""
-    if disposition.needs_customer_acceptance and not CustomerAcceptance.objects.filter(
-            disposition=disposition, accepted=True).exists():
+    re-inspection (NC-5), or release and the CAPA decision. `new`: the disposition was
+    created just now, so it has neither an acceptance nor a re-inspection yet."""
+    if disposition.needs_customer_acceptance and (new or not CustomerAcceptance.objects.filter(
+            disposition=disposition, accepted=True).exists()):
         return ComplaintStatus.CUSTOMER_ACCEPTANCE
-    if disposition.needs_reinspection and not Reinspection.objects.filter(disposition=disposition).exists():
+    if disposition.needs_reinspection and (new or not Reinspection.objects.filter(
+            disposition=disposition).exists()):
         return ComplaintStatus.REINSPECTION
     return ComplaintStatus.CAPA_DECISION
 

@@ -18,6 +18,7 @@ not confirmed → closed, the hold released.
 
 The periodic analysis [src 6.6.10] starts here too: monthly from Celery beat
 (start_scheduled_analysis) or on demand by the Market manager (start_analysis)."""
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -37,7 +38,9 @@ from procedures.complaints.models import Disposition
 from workflows import quorum
 from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.complaints.subjects import subjects as subjects_of
-from procedures.complaints.models import ComplaintProcess, complaint_analysis_of, complaint_case_of
+from procedures.complaints.models import (
+    ComplaintCase, ComplaintProcess, complaint_analysis_of, complaint_case_of, reported_case_of,
+)
 from workflows.models import attach_artifact
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
@@ -51,12 +54,31 @@ from workflows.steps import FanOut, Step, StartStep
 
 
 def case_of(activation):
-    """The case as it is now (the actions change it through their own locked copy)."""
-    case = complaint_case_of(activation.process)
-    case.refresh_from_db()
+    """The case as it is now (the actions change it through their own locked copy): read again,
+    with its anomaly report and receipt, then shared by the gateways that follow on the same
+    process until an action locks a case again (p2.lock_generation)."""
+    process = activation.process
+    cached = getattr(process, "_case_now", None)
+    if cached is not None and cached[0] == p2.lock_generation():
+        return cached[1]
+    case = ComplaintCase.objects.select_related(
+        "record", "anomaly_report__record", "material_receipt__record").get(pk=case_ref(process).pk)
+    process._case_now = (p2.lock_generation(), case)
     return case
 
 
+
+
+def case_ref(process):
+    """The case for an action that first re-reads it under its lock (actions._lock): the
+    artifact when it is loaded already, else a reference by key (no query)."""
+    cached = getattr(process, "_artifact", None)
+    if isinstance(cached, ComplaintCase):
+        return cached
+    if not process.artifact_object_id or \
+            process.artifact_content_type_id != ContentType.objects.get_for_model(ComplaintCase).pk:
+        return complaint_case_of(process)  # no case: as complaint_case_of() answers it
+    return ComplaintCase(pk=process.artifact_object_id)
 
 
 def goods_returned(activation):
@@ -326,7 +348,7 @@ class ComplaintFlow(QmsFlow):
                                                       data=ctx.data, sign=ctx.sign))
 
     def own_report(self, task, user):
-        return p2.judgement_forbidden_reason(complaint_case_of(task.process.coerced), user)
+        return p2.judgement_forbidden_reason(reported_case_of(task.process.coerced), user)
 
     def outcome(self, ctx):
         p2.record_outcome(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
@@ -338,7 +360,7 @@ class ComplaintFlow(QmsFlow):
         p2.receive_returned_goods(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def disposition(self, ctx):
-        p2.dispose_lot(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.dispose_lot(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def signoff(self, ctx):
         p2.sign_disposition(Disposition.objects.get(pk=ctx.task.data["disposition"]),

@@ -16,6 +16,7 @@ from procedures.complaints import actions as p2
 from procedures.complaints.models import (
     NOT_JUSTIFIED_OUTCOMES, SETTLEMENT_OUTCOMES, CaseOrigin, ComplaintChannel, ComplaintKind, CustomerRequest,
     DefectCategory, DefectGrade, DispositionCode, MovementKind, NcAction, complaint_case_of,
+    reported_case_of,
 )
 from forms.models import Customer, Product
 
@@ -42,10 +43,10 @@ def _not_future(form, field):
         form.add_error(field, _("The date cannot be in the future."))
 
 
-def _case(activation):
+def _case(activation, reported=False):
     if activation is None or not getattr(activation.process, "pk", None):
         return None
-    return complaint_case_of(activation.process)
+    return (reported_case_of if reported else complaint_case_of)(activation.process)
 
 
 class ComplaintIntakeForm(StepForm):
@@ -231,7 +232,7 @@ class JudgementForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        case = _case(self.activation)
+        case = _case(self.activation, reported=True)  # the SIG-17 check reads its report next
         if case is not None and case.internal:
             self.fields["justified"].label = _("nonconformity confirmed (成立)")
             self.fields["justified"].help_text = _(

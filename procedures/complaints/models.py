@@ -582,9 +582,18 @@ class ComplaintProcess(Process):
         return ""
 
 
+CASE_RELATED = ("record", "customer", "product", "lot", "order_review__record")
+
+
 def complaint_case_of(process):
-    return artifact_of(process, ComplaintCase,
-                       select_related=("record", "customer", "product", "lot", "order_review__record"))
+    return artifact_of(process, ComplaintCase, select_related=CASE_RELATED)
+
+
+def reported_case_of(process):
+    """complaint_case_of() with the case's anomaly report in the same query, for the steps that
+    come after the report exists (the judgement: its form and the SIG-17 check read the report).
+    Only there: loaded before the report is created, the artifact would keep "no report"."""
+    return artifact_of(process, ComplaintCase, select_related=(*CASE_RELATED, "anomaly_report"))
 
 
 def complaint_analysis_of(process):

@@ -4,6 +4,7 @@ verify_audit to find edits that went around them."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, department_label, role_label
@@ -14,7 +15,7 @@ from core.registry import (
 
 from .models import (
     AnomalySource, ComplaintChannel, ComplaintKind, ComplaintStatus, CustomerRequest, DefectCategory, DefectGrade,
-    DispositionCode, DispositionStatus, Lot, LotStatus, NcAction, NegotiationOutcome,
+    DispositionCode, DispositionSignoff, DispositionStatus, Lot, LotStatus, NcAction, NegotiationOutcome,
 )
 
 
@@ -276,9 +277,24 @@ def _product(product):
     return {"code": product.code, "name_zh": product.name_zh, "name_en": product.name_en}
 
 
-def _photos(case, stage):
+def _photos(case, stage, photos=None):
+    """`photos`: the case's photos when the caller already read them (case_photos), else read here."""
     return [{"name": p.original_name, "size": p.size, "sha256": p.sha256, "content_type": p.content_type}
-            for p in case.photos.all() if p.stage == stage]
+            for p in (case.photos.all() if photos is None else photos) if p.stage == stage]
+
+
+def case_photos(case):
+    """The case's photos, read once for both snapshots of a step (same rows and order as case.photos.all())."""
+    return list(case.photos.all())
+
+
+def report_dispositions(report):
+    """The report's dispositions by revision with everything _disposition() reads, in three queries
+    whatever their number (dispositions with decider, acceptance and re-inspection; lines; sign-offs)."""
+    return list(report.dispositions.select_related(
+        "decided_by", "customer_acceptance__recorded_by", "reinspection__inspector").prefetch_related(
+        "lines", Prefetch("signoffs", queryset=DispositionSignoff.objects.select_related("signer"))
+    ).order_by("revision"))
 
 
 def lot_info(case):
@@ -348,11 +364,15 @@ def current_disposition(case):
     return report.dispositions.order_by("-revision").first()
 
 
-def feedback_snapshot(case):
-    """质量信息反馈单 — the case as its record prints it."""
+def feedback_snapshot(case, *, photos=None, dispositions=None):
+    """质量信息反馈单 — the case as its record prints it. `photos` (case_photos) and `dispositions`
+    (report_dispositions of its anomaly report) when the caller already read them."""
     report = getattr(case, "anomaly_report", None)
     receipt = getattr(case, "material_receipt", None)
-    disposition = current_disposition(case)
+    if dispositions is None or report is None:
+        disposition = current_disposition(case)
+    else:  # by revision: the last is the current one
+        disposition = dispositions[-1] if dispositions else None
     return {
         "record_number": case.record.number,
         "kind": case.kind, "kind_label": ComplaintKind.bilingual_of(case.kind),
@@ -377,7 +397,7 @@ def feedback_snapshot(case):
         "contract_requires_acceptance": case.contract_requires_acceptance,
         "repeat_count": case.repeat_count,
         "repeat_window_days": repeat_window_days(),
-        "photos": _photos(case, "intake"),
+        "photos": _photos(case, "intake", photos),
         "anomaly_report": report.record.number if report else None,
         "material_receipt": receipt.record.number if receipt else None,
         "cause_summary": report.cause_summary if report else "",
@@ -402,9 +422,12 @@ def _follow_up(case):
                           "at": case.follow_up_at}}
 
 
-def anomaly_snapshot(report):
-    """品质异常处理报告 — the nonconformity record (NC-2, NC-6)."""
+def anomaly_snapshot(report, *, photos=None, dispositions=None):
+    """品质异常处理报告 — the nonconformity record (NC-2, NC-6). `photos` (case_photos) and
+    `dispositions` (report_dispositions) when the caller already read them."""
     case = report.case
+    if dispositions is None:
+        dispositions = report_dispositions(report)
     internal = {"internal": True, "supplier": case.supplier, "sample_size": report.sample_size,
                 "inspected_on": case.received_on} if case.internal else {}
     return {
@@ -423,7 +446,7 @@ def anomaly_snapshot(report):
         "defect_grade": report.defect_grade,
         "defect_grade_label": DefectGrade.bilingual_of(report.defect_grade),
         "phenomenon": report.phenomenon,
-        "photos": _photos(case, "inspection"),
+        "photos": _photos(case, "inspection", photos),
         "causes": {"man": report.cause_man, "machine": report.cause_machine, "material": report.cause_material,
                    "method": report.cause_method, "environment": report.cause_environment,
                    "measurement": report.cause_measurement},
@@ -431,8 +454,7 @@ def anomaly_snapshot(report):
         "actions": [{"code": a, "label": NcAction.bilingual_of(a)} for a in report.actions],
         "inspector": report.inspector.printed_name, "inspected_at": report.inspected_at,
         "judgement": _judgement(case),
-        "dispositions": [_disposition(d) for d in report.dispositions.prefetch_related(
-            "lines", "signoffs__signer").select_related("decided_by").order_by("revision")],
+        "dispositions": [_disposition(d) for d in dispositions],
         "capa": _capa(case),
         "status": case.status, "status_label": ComplaintStatus.bilingual_of(case.status),
         "closed_at": case.closed_at,
