@@ -1,6 +1,14 @@
 from .models import Membership, Role, department_permission
 
 
+def membership_pairs(user):
+    """The (department, role) pairs of `user`'s memberships, read once per user object (a request's
+    user lives for that request; a membership granted meanwhile counts from the next request)."""
+    if not hasattr(user, "_membership_pairs"):
+        user._membership_pairs = frozenset(Membership.objects.filter(user=user).values_list("department", "role"))
+    return user._membership_pairs
+
+
 def department_permissions(user):
     """The department permissions `user` holds through memberships (cached on the user
     object for the request). Being an administrator adds none: a superuser works in a
@@ -9,7 +17,7 @@ def department_permissions(user):
         return frozenset()
     if not hasattr(user, "_department_perm_cache"):
         perms = set()
-        for department, role in Membership.objects.filter(user=user).values_list("department", "role"):
+        for department, role in membership_pairs(user):
             perms.add(department_permission(department, role))
             if role == Role.MANAGER:
                 perms.add(department_permission(department, Role.STAFF))

@@ -1,3 +1,5 @@
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -57,3 +59,26 @@ class FlowBusyMiddleware:
             return HttpResponse(_("Someone else is working on this process right now. Please try again."),
                                 status=409, content_type="text/plain; charset=utf-8")
         return None
+
+
+class UnchangedSessionMiddleware:
+    """A session written back only when its content changed. viewflow's list and dashboard views
+    store the page to return to (`vf-pin-location`) on every view, which marks the session modified
+    and costs an UPDATE (and on SQLite a write lock) per page even when the value is the same.
+
+    Placed right after SessionMiddleware: the session is compared with what it held when the
+    request came in (same key, same items); anything else — a login's new key, a logout's flush,
+    a new value — is saved as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        # a deep copy: a value changed in place (and the session marked modified) must not compare equal
+        key_before, items_before = session.session_key, copy.deepcopy(dict(session.items()))
+        response = self.get_response(request)
+        if (session.modified and session.session_key is not None and session.session_key == key_before
+                and dict(session.items()) == items_before):
+            session.modified = False
+        return response

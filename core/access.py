@@ -42,8 +42,15 @@ def _scoped(user):
     return None
 
 
+def has_membership(user):
+    """Whether `user` belongs to any department, read once per user object (one request)."""
+    if not hasattr(user, "_has_membership"):
+        user._has_membership = user.memberships.exists()
+    return user._has_membership
+
+
 def can_view_processes(user):
-    return user.is_authenticated and (user.is_superuser or user.memberships.exists())
+    return user.is_authenticated and (user.is_superuser or has_membership(user))
 
 
 def _team_records(user):

@@ -1,6 +1,7 @@
 """Who may read the management-review packs (one entry point for the pages, the API and the flow):
 the Quality department and general management, auditors while their grant covers the record, and an
 action's owner (for their task). Compiling and signing are the flow steps' permissions (flows.py)."""
+from accounts.backends import membership_pairs
 from accounts.models import Department, Role
 from core.access import can_view_records, records_visible_to
 from evidence.access import is_auditor
@@ -11,10 +12,8 @@ READERS = (Department.QUALITY, Department.MANAGEMENT)
 
 
 def _member_of(user, departments, role=None):
-    memberships = user.memberships.filter(department__in=departments)
-    if role:
-        memberships = memberships.filter(role=role)
-    return memberships.exists()
+    return any(department in departments and (not role or held == role)
+               for department, held in membership_pairs(user))
 
 
 def can_read_reviews(user):
