@@ -8,6 +8,7 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        from . import memo, signals
 
         signals.connect()
+        memo.connect()

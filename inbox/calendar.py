@@ -14,9 +14,12 @@ class Calendar:
 
     def __init__(self, start, days=370):
         self.weekdays = set(settings.QMS.get("WORKING_WEEKDAYS", [0, 1, 2, 3, 4]))
-        end = start + datetime.timedelta(days=days)
-        self.exceptions = dict(CalendarDay.objects.filter(date__gte=start, date__lte=end)
+        self.start, self.end = start, start + datetime.timedelta(days=days)  # the window loaded
+        self.exceptions = dict(CalendarDay.objects.filter(date__gte=self.start, date__lte=self.end)
                                .values_list("date", "kind"))
+
+    def covers(self, start, end):
+        return self.start <= start and end <= self.end
 
     def is_working_day(self, day):
         kind = self.exceptions.get(day)

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from .calendar import Calendar, end_of_day
+from .memo import call_memo, process_of
 from .models import DueSource, StepTarget, TaskDeadline
 
 HUMAN = "HUMAN"
+CALENDAR_WINDOW = 370  # days of the company calendar an engine call reads at once (Calendar's default)
 
 
 def flow_name(node):
@@ -37,19 +39,40 @@ def target_for(node, rows=None):
     }
 
 
+def _target(node, memo):
+    """target_for(node), its StepTarget row read once per engine call."""
+    key = (flow_name(node), node.name)
+    if ("step_target", key) not in memo:
+        memo["step_target", key] = StepTarget.objects.filter(flow=key[0], step=key[1]).first()
+    return target_for(node, {key: memo["step_target", key]})
+
+
+def _calendar(memo, start, days):
+    """A Calendar covering `start` … `start + days`: the engine call's, loaded once for at least
+    CALENDAR_WINDOW days (the company calendar is a small table), or widened when a task needs more."""
+    end = start + datetime.timedelta(days=days)
+    calendar = memo.get("calendar")
+    if calendar is None or not calendar.covers(start, end):
+        if calendar is not None:
+            start, end = min(start, calendar.start), max(end, calendar.end)
+        calendar = memo["calendar"] = Calendar(start, days=max((end - start).days, CALENDAR_WINDOW))
+    return calendar
+
+
 def deadline_for(task):
     """An unsaved TaskDeadline for a new human task, or None for any other task."""
     node = task.flow_task
     if task.flow_task_type != HUMAN or node is None:
         return None
-    target = target_for(node)
+    memo = call_memo(process_of(task))  # the tasks of one engine call (e.g. a fan-out) read these once
+    target = _target(node, memo)
     created = timezone.localtime(task.created or timezone.now()).date()
     step_due = node.due_date_for(task) if hasattr(node, "due_date_for") else None
     if isinstance(step_due, datetime.datetime):
         step_due = timezone.localtime(step_due).date()
     start = min(created, step_due or created)
     span = abs(((step_due or created) - created).days) + (target["working_days"] + target["l3_after_working_days"]) * 3 + 62
-    calendar = Calendar(start, days=span)  # one query for every date below
+    calendar = _calendar(memo, start, span)  # one query for every date below
     if step_due is not None:
         due_date, source = step_due, DueSource.STEP
     else:

@@ -44,6 +44,7 @@ from core.models import AuditHead
 from accounts.backends import department_permissions
 from accounts.models import Membership, Role, User, department_permission, parse_department_permission
 
+from .memo import call_memo, process_of
 from .models import Delegation
 from .queues import flow_lock
 
@@ -120,20 +121,28 @@ def delegations_visible_to(user):
 # --- finding a substitute ---------------------------------------------------------------------------
 
 
-def active_delegation(user, at=None):
-    """The delegation in force for `user` at `at` (default: now), or None."""
+def active_delegation(user, at=None, memo=None):
+    """The delegation in force for `user` at `at` (default: now), or None. With `memo` (an
+    engine call's, inbox.memo) the delegations of the day are read once for everybody."""
     at = at or timezone.now()
     day = company_day(at)
+    if memo is not None:
+        if ("delegations", day) not in memo:
+            memo["delegations", day] = list(Delegation.objects.filter(starts_on__lte=day, ends_on__gte=day)
+                                            .select_related("delegator", "substitute")
+                                            .order_by("-created_at", "-pk"))
+        return next((d for d in memo["delegations", day] if d.delegator_id == user.pk
+                     and (d.cancelled_at is None or d.cancelled_at > at)), None)
     return (Delegation.objects.filter(delegator=user, starts_on__lte=day, ends_on__gte=day)
             .filter(Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=at))
             .select_related("delegator", "substitute").order_by("-created_at", "-pk").first())
 
 
-def delegation_chain(user, at=None):
+def delegation_chain(user, at=None, memo=None):
     """[A→B, B→C, ...]: the delegations in force at `at` from `user` onwards."""
     chain, seen, current = [], {user.pk}, user
     for _step in range(MAX_CHAIN):
-        delegation = active_delegation(current, at)
+        delegation = active_delegation(current, at, memo)
         if delegation is None or delegation.substitute_id in seen:
             break
         chain.append(delegation)
@@ -306,7 +315,7 @@ def route_new_task(node, task, owner, at=None):
     `task._delegation_note` for `audit_routing()` once the task has its id."""
     if owner is None or not isinstance(task.data, dict):
         return owner
-    chain = delegation_chain(owner, at)
+    chain = delegation_chain(owner, at, call_memo(process_of(task)))  # read once per engine call (fan-outs)
     if not chain:
         return owner
     substitute = chain[-1].substitute

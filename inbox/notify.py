@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from core.rest.keyset import Key, Keyset
 
+from .memo import call_memo, process_of
 from .models import Notification, NotificationKind, NotificationPreference
 
 #: the order of a person's notifications, paged by keyset: unread first, then newest
@@ -53,14 +54,36 @@ def render(text, params):
     return str(text) % values if values else str(text)
 
 
+def _channels(user, kind, process):
+    """{"email": bool, "in_app": bool} of `user` for `kind`; a person's preferences are read once
+    per engine call on `process` (inbox.memo)."""
+    memo = call_memo(process)
+    if ("preferences", user.pk) not in memo:
+        preload_preferences([user], process, memo)
+    return memo["preferences", user.pk].get(kind) or DEFAULTS[kind]
+
+
+def preload_preferences(users, process, memo=None):
+    """Read the notification preferences of `users` in one query for the engine call on
+    `process` (e.g. the owners of the tasks a fan-out is about to create)."""
+    memo = call_memo(process) if memo is None else memo
+    pks = {user.pk for user in users if user is not None and ("preferences", user.pk) not in memo}
+    if not pks:
+        return
+    for pk in pks:
+        memo["preferences", pk] = {}
+    for user_id, kind, email, in_app in NotificationPreference.objects.filter(user_id__in=sorted(pks)).values_list(
+            "user_id", "kind", "email", "in_app"):
+        memo["preferences", user_id][kind] = {"email": email, "in_app": in_app}
+
+
 def notify(user, kind, title, body="", params=None, *, link="", task=None, process=None):
     """Notify `user` of `kind` (a NotificationKind). `title` and `body` are lazy
     translations rendered with `params` in the user's language. Returns the in-app
     Notification or None. Call inside the transaction of the change it reports."""
     if user is None or not user.is_active:
         return None
-    prefs = NotificationPreference.objects.filter(user=user, kind=kind).values("email", "in_app").first() \
-        or DEFAULTS[kind]
+    prefs = _channels(user, kind, process if process is not None else process_of(task))
     with translation.override(language_of(user)):
         subject, text = render(title, params), render(body, params)
     notification = None

@@ -8,10 +8,13 @@ same number of queries with 5 rows as with 500 (the rows' processes, deadlines a
 with select_related)."""
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import GENERAL_MANAGER_PERMISSION, Department, Role, parse_department_permission
+
+from .memo import call_memo
 
 # Prefetch for a task list: the subject needs the process, the due and overdue columns the deadline.
 ROW_RELATED = ("process", "deadline", "owner")
@@ -57,8 +60,14 @@ def attach_subjects(tasks):
 
 
 def subject_of(task):
-    """The subject of one task, computed now (for a notification, in its recipient's language)."""
-    return process_subjects([task.process]).get(task.process_id, "")
+    """The subject of one task, computed now (for a notification, in its recipient's language);
+    once per language in an engine call (inbox.memo: the title and body of every message it sends)."""
+    process = task.process
+    memo = call_memo(process)
+    key = ("subject", process.pk, get_language())
+    if key not in memo:
+        memo[key] = process_subjects([process]).get(task.process_id, "")
+    return memo[key]
 
 
 lazy_subject = lazy(subject_of, str)  # rendered when the notification text is, in the recipient's language

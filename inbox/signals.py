@@ -64,7 +64,7 @@ def task_saved(sender, instance, created, **kwargs):
         if created:
             deadline = deadline_for(instance)
             if deadline is not None:
-                deadline.save()
+                deadline.save(force_insert=True)  # the task is new: no deadline row yet (spares an UPDATE)
         if instance.status in FINISHED and status_before not in FINISHED:
             TaskDeadline.objects.filter(task_id=instance.pk, next_check_at__isnull=False).update(next_check_at=None)
         elif instance.owner_id and instance.owner_id != owner_before and instance.status not in FINISHED:

@@ -33,17 +33,23 @@ from .models import (
     ActionAttachment, ActionStatus, CapaAction, CapaCase, CapaSection, CapaSource, CapaStatus, DueDateChange,
     EffectivenessCheck, ExtensionStatus, FishboneCause, PreventionItem, WhyStep, is_overdue,
 )
-from .records import D_STEPS, FIVE_W2H, _load, _user, snapshot, verification_days
+from .records import (
+    D_STEPS, FIVE_W2H, SNAPSHOT_RELATED, _load, _user, load_children, snapshot, verification_days,
+)
 
 
-def _version(case, actor, reason):
-    case = _load(case)
+def _version(case, actor, reason, loaded=False):
+    """A new version of the report from the working tables. `loaded`: `case` is the row
+    _lock(case, for_snapshot=True) read in this transaction, every change to it saved and its
+    child rows untouched since: its children are read onto it instead of reading it again."""
+    case = load_children(case) if loaded else _load(case)
     return records.add_version(case.record, actor=actor, data=snapshot(case), reason=reason,
                                status=case.status)
 
 
-def _lock(case):
-    return CapaCase.objects.select_for_update(of=("self",)).select_related("record").get(pk=case.pk)
+def _lock(case, for_snapshot=False):
+    related = SNAPSHOT_RELATED if for_snapshot else ("record",)
+    return CapaCase.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case.pk)
 
 
 def _expect(case, *statuses):
@@ -258,7 +264,7 @@ def plan_actions(case, *, actor, data):
 
 def approve_plan(case, *, actor, meaning, reason, sign):
     """The Quality manager approves the action plan (signed) or sends it back with a reason."""
-    case = _lock(case)
+    case = _lock(case, for_snapshot=True)
     _expect(case, CapaStatus.PLAN_APPROVAL)
     approved = meaning == Meaning.APPROVED
     if not approved and not (reason or "").strip():
@@ -266,7 +272,7 @@ def approve_plan(case, *, actor, meaning, reason, sign):
                            field_errors={"reason": [_("Required when rejecting.")]})
     _set_status(case, CapaStatus.IMPLEMENTATION if approved else CapaStatus.PLAN)
     _log("plan_approved" if approved else "plan_rejected", case, actor, reason=reason, round=case.round)
-    version = _version(case, actor, "action plan approved" if approved else "action plan sent back")
+    version = _version(case, actor, "action plan approved" if approved else "action plan sent back", loaded=True)
     sign(version, role=role_label(Department.QUALITY, Role.MANAGER))
     return approved
 

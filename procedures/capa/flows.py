@@ -5,6 +5,8 @@ Quality manager, each action in its owner's inbox (due dates move only by an app
 extension), D6 implemented and validated with the effectiveness check's date, the check
 on that date (not effective → D4 again), D7 prevention (document changes via P4), D8
 closure. Swimlanes (who) in comments; business rules live in actions.py."""
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -13,13 +15,14 @@ from accounts.models import Department, scheduler_user
 from core.access import can_view_processes
 from core.context import acting_as_system
 from core.models import Meaning
+from inbox.notify import preload_preferences
 from forms.pdf import render_version
 from procedures.capa import actions as p3
 from procedures.capa.forms import (
     ActionStepForm, CapaRaiseForm, ClosureForm, ContainmentForm, DescribeForm, ExtensionDecisionForm,
     PlanApprovalForm, PlanForm, PreventionForm, RootCauseForm, ValidationForm, VerificationForm,
 )
-from procedures.capa.models import CapaAction
+from procedures.capa.models import ActionStatus, CapaAction, CapaCase
 
 from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.capa.subjects import subjects as subjects_of
@@ -51,6 +54,9 @@ def action_id(activation):
 
 
 def action_owner(activation):
+    planned = _planned(activation.process).get(action_id(activation))
+    if planned is not None:
+        return planned.owner
     return CapaAction.objects.select_related("owner").get(pk=action_id(activation)).owner
 
 
@@ -59,10 +65,39 @@ def extension_approver(activation):
     return manager(Department.QUALITY)
 
 
+PLANNED = "_capa_planned"  # on the process object: {action pk: action} read by planned_actions()
+
+
+def _planned(process):
+    return getattr(process, PLANNED, None) or {}
+
+
 def planned_actions(activation):
-    """One task per open action of the round, in its owner's inbox."""
-    case = case_of(activation)
-    return [{"action": a.pk} for a in p3.open_actions(case, case.round).order_by("position")]
+    """One task per open action of the round, in its owner's inbox. The actions are read
+    here (one query, with their owners) and kept on the process object for the tasks this
+    fan-out creates next, under the same lock: action_owner() and action_due() take each
+    task's action from there (action_due() removes it: the task's deadline is its last use)."""
+    process = activation.process
+    actions = list(CapaAction.objects.filter(case_id=case_reference(process).pk, status=ActionStatus.OPEN,
+                                             round=F("case__round")).select_related("owner", "case__record")
+                   .order_by("position"))
+    setattr(process, PLANNED, {a.pk: a for a in actions})
+    if actions and not isinstance(getattr(process, "_artifact", None), CapaCase):
+        process._artifact = actions[0].case  # read just now, with its record: the tasks' subject (subjects.py)
+    preload_preferences([a.owner for a in actions], process)  # their "new task" messages: one query
+    return [{"action": a.pk} for a in actions]
+
+
+def case_reference(process):
+    """The process's case for a business action that locks and reads it itself (actions._lock):
+    the cached artifact, else a reference by key without a query (only its pk may be used)."""
+    cached = getattr(process, "_artifact", None)
+    if isinstance(cached, CapaCase):
+        return cached
+    if (process.artifact_object_id and process.artifact_content_type_id
+            and ContentType.objects.get_for_id(process.artifact_content_type_id).model_class() is CapaCase):
+        return CapaCase(pk=process.artifact_object_id)
+    return capa_case_of(process)
 
 
 class CapaFlow(QmsFlow):
@@ -238,13 +273,16 @@ class CapaFlow(QmsFlow):
         p3.plan_actions(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
 
     def plan_decided(self, ctx):
-        approved = p3.approve_plan(capa_case_of(ctx.process), actor=ctx.actor, meaning=ctx.meaning,
+        approved = p3.approve_plan(case_reference(ctx.process), actor=ctx.actor, meaning=ctx.meaning,
                                    reason=ctx.reason, sign=ctx.sign)
         remember(ctx.process, plan="approved" if approved else "rejected")
 
     def action_due(self, task):
         pk = (task.data or {}).get("action")
-        action = CapaAction.objects.filter(pk=pk).only("due_date").first() if pk else None
+        process = task._state.fields_cache.get("process")  # the fan-out's process object, if the task holds it
+        action = _planned(process).pop(pk, None) if process is not None and pk else None
+        if action is None and pk:
+            action = CapaAction.objects.filter(pk=pk).only("due_date").first()
         return action.due_date if action is not None else None
 
     def action_reported(self, ctx):

@@ -1,6 +1,7 @@
 """P3's controlled record, the 8D report: the form it is made on, its PDF template, and how
 verify_audit rebuilds it from the working tables."""
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +9,10 @@ from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
 
-from .models import ActionStatus, CapaCase, CapaSource, CapaStatus, PreventionKind, Severity, SixM, is_overdue
+from .models import (
+    ActionStatus, CapaAction, CapaCase, CapaSection, CapaSource, CapaStatus, DueDateChange, EffectivenessCheck,
+    PreventionItem, PreventionKind, Severity, SixM, is_overdue,
+)
 
 
 def _snapshot(record):
@@ -235,14 +239,33 @@ def snapshot_for_record(record):
     return snapshot(_load(record.capa_case))
 
 
+#: what snapshot() reads besides the case's own row: the case's foreign keys (select_related) …
+SNAPSHOT_RELATED = ("record", "complaint_case__record", "raised_by", "champion", "leader", "closed_by")
+
+
+def snapshot_prefetches():
+    """… and its child rows, one query per table (each row's people and documents joined in)."""
+    return (
+        "members", "whys", "causes",
+        Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("planned_by", "verified_by")),
+        Prefetch("sections", queryset=CapaSection.objects.select_related("owner")),
+        Prefetch("actions", queryset=CapaAction.objects.select_related("owner")),
+        "actions__attachments",
+        Prefetch("actions__extensions", queryset=DueDateChange.objects.select_related("requested_by", "decided_by")),
+        Prefetch("prevention_items", queryset=PreventionItem.objects.select_related(
+            "document", "change_revision__document", "change_revision__record")),
+    )
+
+
 def _load(case):
-    return CapaCase.objects.select_related("record", "complaint_case__record", "raised_by", "champion", "leader",
-                                           "closed_by").prefetch_related(
-        "members", "whys", "causes", "checks__planned_by", "checks__verified_by", "sections__owner",
-        "actions__owner", "actions__attachments", "actions__extensions__requested_by",
-        "actions__extensions__decided_by", "prevention_items__document",
-        "prevention_items__change_revision__document", "prevention_items__change_revision__record",
-    ).get(pk=case.pk)
+    return CapaCase.objects.select_related(*SNAPSHOT_RELATED).prefetch_related(*snapshot_prefetches()).get(pk=case.pk)
+
+
+def load_children(case):
+    """Prefetch snapshot()'s child rows on `case`, a row just read (with SNAPSHOT_RELATED)
+    in this transaction whose changed fields are saved: the same data as _load(case)."""
+    prefetch_related_objects([case], *snapshot_prefetches())
+    return case
 
 
 # --- what the audit trail says P3 did, and the reasons its versions are stored with (core.diffs) -------------------

@@ -11,5 +11,18 @@ def subject(case):
 
 
 def subjects(processes):
-    """{process pk: subject} in one query however many processes."""
-    return {pk: subject(case) for pk, case in artifacts_of(processes, CapaCase, select_related=("record",)).items()}
+    """{process pk: subject} in one query however many processes. A process object that already
+    holds its case with the record (workflows.models.artifact_of's cache, e.g. during a step of
+    the flow) costs none: the report's number and the problem title never change once raised."""
+    processes = list(processes)
+    found = {p.pk: subject(p._artifact) for p in processes if _holds_case(p)}
+    rest = [p for p in processes if p.pk not in found]
+    if rest:
+        found.update({pk: subject(case) for pk, case in
+                      artifacts_of(rest, CapaCase, select_related=("record",)).items()})
+    return found
+
+
+def _holds_case(process):
+    cached = getattr(process, "_artifact", None)
+    return isinstance(cached, CapaCase) and "record" in cached._state.fields_cache
