@@ -5,6 +5,7 @@ from viewflow.workflow.flow import WorkflowAppViewset
 from viewflow.workflow.flow.viewset import NestedFlowsApp
 
 from core.access import can_view_records
+from inbox import services
 
 from . import views
 from .access import can_manage_grants, is_auditor
@@ -131,3 +132,9 @@ class AuditorAwareWorkflowAppViewset(WorkflowAppViewset):
 
     def has_view_permission(self, user, obj=None):
         return super().has_view_permission(user, obj=obj) or can_view_records(user)
+
+    def get_context_data(self, request):
+        """The menu's counts: the same rows as the inbox and queue pages list (viewflow's own
+        counts join the process table and count tasks without a queue as everybody's)."""
+        return {"user_inbox": services.inbox_of(request.user, self.flow_classes),
+                "user_queue": services.queue_of(request.user, self.flow_classes)}

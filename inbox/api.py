@@ -22,9 +22,10 @@ from core.rest.serializers import StrictMixin
 
 #: the orders of a task list (?ordering=), each paged by keyset: oldest first by default
 TASK_ORDERS = {
-    None: Keyset("created", [Key("created"), Key("pk")]),
-    "due": Keyset("due", [Key("deadline__due_at", nulls="last"), Key("pk")]),
-    "-due": Keyset("-due", [Key("deadline__due_at", descending=True, nulls="last"), Key("pk", descending=True)]),
+    None: Keyset("created", [Key("created"), Key("pk")], deferred_join=True),
+    "due": Keyset("due", [Key("deadline__due_at", nulls="last"), Key("pk")], deferred_join=True),
+    "-due": Keyset("-due", [Key("deadline__due_at", descending=True, nulls="last"), Key("pk", descending=True)],
+                   deferred_join=True),
 }
 def task_page(tasks, request):
     """One page of a task list, filtered by ?overdue= and ?due_before=, in the ?ordering= asked for."""

@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
+from core.deferred import page_rows
 from core.errors import InvalidInput, NotPermitted
 from core.models import AuditEntry
 from core.registry import flows
@@ -75,23 +76,35 @@ def available_flows(user, flow_classes=None):
     return [flow_class for flow_class in (flow_classes or flows()) if flow_class.instance.has_view_permission(user)]
 
 
+def inbox_of(user, flow_classes=None):
+    """viewflow's inbox (assigned to `user`, in a flow they may view), without its join with the
+    process table (inbox.queues.of_flows): the inbox page, its menu count and the dashboard."""
+    return of_flows(Task.objects.filter(owner=user, status=STATUS.ASSIGNED), available_flows(user, flow_classes))
+
+
+def queue_of(user, flow_classes=None):
+    """The tasks `user` may claim in the flows they may view (inbox.queues.queue_for): the queue page
+    and its menu count."""
+    return queue_for(user, available_flows(user, flow_classes))
+
+
 def dashboard(user, *, limit=50, now=None):
     """Everything on a person's dashboard, in a fixed number of queries, each served by an index
     (workflows migration 0007): no join with the process table to filter by flow (inbox.queues.of_flows),
     "overdue" as two scans (mine, my queues: disjoint, each one the index's) merged here instead
     of one OR over both."""
     now = now or timezone.now()
-    # viewflow's inbox (Task.objects.inbox: assigned to me, in a flow I may view), without its join
-    inbox = of_flows(Task.objects.filter(owner=user, status=STATUS.ASSIGNED), available_flows(user))
+    inbox = inbox_of(user)
     queue = queue_for(user, flows())
-    mine = list(_with_deadline(inbox)[:limit])
-    queued = list(_with_deadline(queue)[:limit])
-    overdue = sorted([*_with_deadline(inbox.filter(deadline__due_at__lte=now))[:limit],
-                      *_with_deadline(queue.filter(deadline__due_at__lte=now))[:limit]], key=_due_key)[:limit]
+    # each list's page chosen on the task table, then its rows read with their joins (core.deferred)
+    mine = page_rows(_with_deadline(inbox), 0, limit)
+    queued = page_rows(_with_deadline(queue), 0, limit)
+    overdue = sorted([*page_rows(_with_deadline(inbox.filter(deadline__due_at__lte=now)), 0, limit),
+                      *page_rows(_with_deadline(queue.filter(deadline__due_at__lte=now)), 0, limit)],
+                     key=_due_key)[:limit]
     completed = list(of_flows(Task.objects.filter(owner=user, status=STATUS.DONE), flows())
                      .select_related("process").order_by("-finished", "-pk")[:10])
-    started_ids = (Task.objects.filter(owner=user, flow_task_type="HUMAN_START", process__flow_class__in=flows())
-                   .values("process_id"))
+    started_ids = of_flows(Task.objects.filter(owner=user, flow_task_type="HUMAN_START"), flows()).values("process_id")
     processes = list(Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")[:20])
     open_steps = {}
     for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN,

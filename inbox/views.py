@@ -19,9 +19,9 @@ from viewflow.workflow.flow.views.list import WorkflowInboxListView, WorkflowQue
 from viewflow.utils import viewprop
 from viewflow.workflow.models import Process, Task
 
+from core.deferred import DeferredRows
 from core.errors import DomainError
 from core.registry import flows
-from .queues import of_flows, queue_for
 
 from . import notify, queues, rows, services
 from .escalation import task_link
@@ -85,6 +85,10 @@ class TaskRowsMixin:
     def get_queryset(self):
         return super().get_queryset().select_related(*rows.ROW_RELATED)
 
+    def paginate_queryset(self, queryset, page_size):
+        """The page chosen on the task table alone, then its rows read with their joins (core.deferred)."""
+        return super().paginate_queryset(DeferredRows(queryset), page_size)
+
     def due_sort(self):
         current = self.request.GET.get(self.ordering_kwarg, "")
         query = self.request.GET.copy()
@@ -108,8 +112,7 @@ class DueInboxListView(TaskRowsMixin, WorkflowInboxListView):
     def queryset(self):
         """viewflow's inbox (assigned to me, in a flow I may view), without its join with the
         process table (inbox.queues.of_flows)."""
-        return of_flows(self.model._default_manager.filter(owner=self.request.user, status="ASSIGNED"),
-                        services.available_flows(self.request.user, self.flow_classes))
+        return services.inbox_of(self.request.user, self.flow_classes)
 
 
 class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
@@ -119,7 +122,7 @@ class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
     @viewprop
     def queryset(self):
         """The tasks the user may claim: the engine's one rule (inbox.queues.queue_for)."""
-        return queue_for(self.request.user, services.available_flows(self.request.user, self.flow_classes))
+        return services.queue_of(self.request.user, self.flow_classes)
 
 
 # --- one click from a queue row to the form, and back ---------------------------------------------------

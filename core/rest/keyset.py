@@ -27,6 +27,7 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from core.deferred import page_rows
 from core.rest import params as query
 
 CURSOR = "cursor"
@@ -122,6 +123,8 @@ class Keyset:
 
     name: str
     keys: list = field(default_factory=list)
+    #: choose the page's keys on the list's own table, then read its rows with their joins (core.deferred)
+    deferred_join: bool = False
 
     def __post_init__(self):
         if not self.keys or self.keys[-1].field != "pk":
@@ -166,7 +169,10 @@ class Keyset:
                                          if key.field != "pk"})
         if cursor:
             annotated = annotated.filter(self.after(self.decode(cursor)))
-        rows = list(self.order(annotated)[:size + 1])
+        if self.deferred_join:
+            rows = page_rows(self.order(annotated), 0, size + 1)
+        else:
+            rows = list(self.order(annotated)[:size + 1])
         more = len(rows) > size
         rows = rows[:size]
         next_cursor = None
