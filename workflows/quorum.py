@@ -64,7 +64,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import User, active_members, department_permission
 from core import audit
-from core.errors import NotPermitted, WrongState
+from core.errors import WrongState
 from inbox import drafts
 
 from .steps import Step
