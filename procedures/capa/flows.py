@@ -24,6 +24,7 @@ from procedures.capa.forms import (
 )
 from procedures.capa.models import ActionStatus, CapaAction, CapaCase
 
+from workflows import gateways
 from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.capa.subjects import subjects as subjects_of
 from procedures.capa.models import CapaProcess, capa_case_of
@@ -162,7 +163,7 @@ class CapaFlow(QmsFlow):
         .Next(this.plan_approved)
     )
     plan_approved = (
-        flow.If(decided("plan", "approved")).Annotation(title=_("Plan approved?"))
+        gateways.If(decided("plan", "approved")).Annotation(title=_("Plan approved?"))
         .Then(this.actions)
         .Else(this.plan)
     )
@@ -177,7 +178,7 @@ class CapaFlow(QmsFlow):
         .Next(this.extension_asked)
     )
     extension_asked = (
-        flow.If(decided("extension", True)).Annotation(title=_("Extension asked?"))
+        gateways.If(decided("extension", True)).Annotation(title=_("Extension asked?"))
         .Then(this.decide_extension)
         .Else(this.actions_done)
     )
@@ -213,7 +214,7 @@ class CapaFlow(QmsFlow):
         .Next(this.effective)
     )
     effective = (
-        flow.If(decided("effective", True)).Annotation(title=_("Effective?"))
+        gateways.If(decided("effective", True)).Annotation(title=_("Effective?"))
         .Then(this.prevent)
         .Else(this.analyse)
     )

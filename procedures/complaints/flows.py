@@ -35,6 +35,7 @@ from procedures.complaints.forms import (
 )
 from procedures.complaints.models import Disposition
 
+from workflows import gateways
 from workflows import quorum
 from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.complaints.subjects import subjects as subjects_of
@@ -183,7 +184,7 @@ class ComplaintFlow(QmsFlow):
     # An internal nonconformity: confirmed → disposition of the held lot; not confirmed → close
     # (the hold is released). A customer's case: justified → goods back?; not → negotiate.
     justified = (
-        flow.Switch().Annotation(title=_("Justified?"))
+        gateways.Switch().Annotation(title=_("Justified?"))
         .Case(this.dispose, internal_confirmed)
         .Case(this.close, internal)
         .Case(this.goods_back, decided("justified", True))
@@ -199,7 +200,7 @@ class ComplaintFlow(QmsFlow):
     )
 
     goods_back = (
-        flow.If(goods_returned).Annotation(title=_("Goods returned?"))
+        gateways.If(goods_returned).Annotation(title=_("Goods returned?"))
         .Then(this.hand_over)
         .Else(this.settle)
     )
@@ -237,7 +238,7 @@ class ComplaintFlow(QmsFlow):
         .Next(this.signoffs_needed)
     )
     signoffs_needed = (
-        flow.If(needs_signoffs).Annotation(title=_("Further signatures needed?"))
+        gateways.If(needs_signoffs).Annotation(title=_("Further signatures needed?"))
         .Then(this.signoffs)
         .Else(this.after_signoffs)
     )
@@ -257,7 +258,7 @@ class ComplaintFlow(QmsFlow):
         quorum.QuorumJoin().Annotation(title=_("Signatures in")).Next(this.after_signoffs)
     )
     after_signoffs = (
-        flow.Switch().Annotation(title=_("Disposition approved?"))
+        gateways.Switch().Annotation(title=_("Disposition approved?"))
         .Case(this.dispose, next_is(p2.ComplaintStatus.DISPOSITION))
         .Case(this.customer_acceptance, next_is(p2.ComplaintStatus.CUSTOMER_ACCEPTANCE))
         .Case(this.reinspect, next_is(p2.ComplaintStatus.REINSPECTION))
@@ -273,7 +274,7 @@ class ComplaintFlow(QmsFlow):
         .Next(this.after_acceptance)
     )
     after_acceptance = (
-        flow.Switch().Annotation(title=_("Accepted?"))
+        gateways.Switch().Annotation(title=_("Accepted?"))
         .Case(this.dispose, next_is(p2.ComplaintStatus.DISPOSITION))
         .Case(this.reinspect, next_is(p2.ComplaintStatus.REINSPECTION))
         .Default(this.release)
@@ -287,7 +288,7 @@ class ComplaintFlow(QmsFlow):
         .Next(this.after_reinspection)
     )
     after_reinspection = (
-        flow.If(next_is(p2.ComplaintStatus.DISPOSITION)).Annotation(title=_("Failed?"))
+        gateways.If(next_is(p2.ComplaintStatus.DISPOSITION)).Annotation(title=_("Failed?"))
         .Then(this.dispose)
         .Else(this.release)
     )

@@ -20,6 +20,7 @@ from procedures.documents.forms import (
     PeriodicReviewForm,
 )
 
+from workflows import gateways
 from workflows import quorum
 from workflows.base import QmsFlow, decided, remember
 from procedures.documents.subjects import subjects as subjects_of
@@ -105,7 +106,7 @@ class DocumentControlFlow(QmsFlow):
         .Next(this.periodic_outcome)
     )
     periodic_outcome = (
-        flow.If(decided("periodic_outcome", "change")).Annotation(title=_("Change needed?"))
+        gateways.If(decided("periodic_outcome", "change")).Annotation(title=_("Change needed?"))
         .Then(this.edit)
         .Else(this.reviewed_unchanged)
     )
@@ -118,7 +119,7 @@ class DocumentControlFlow(QmsFlow):
         .Next(this.draft_outcome)
     )
     draft_outcome = (
-        flow.If(decided("draft", "abandoned")).Annotation(title=_("Abandoned?"))
+        gateways.If(decided("draft", "abandoned")).Annotation(title=_("Abandoned?"))
         .Then(this.abandoned)
         .Else(this.reviews)
     )
@@ -133,7 +134,7 @@ class DocumentControlFlow(QmsFlow):
     )
     reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.review_outcome)
     review_outcome = (
-        flow.If(this.all_agree).Annotation(title=_("All agree?"))
+        gateways.If(this.all_agree).Annotation(title=_("All agree?"))
         .Then(this.approvals)
         .Else(this.send_back)
     )
@@ -151,7 +152,7 @@ class DocumentControlFlow(QmsFlow):
     )
     approvals_done = quorum.QuorumJoin().Annotation(title=_("Approvals in")).Next(this.approval_outcome)
     approval_outcome = (
-        flow.If(approval_granted).Annotation(title=_("Approved?"))
+        gateways.If(approval_granted).Annotation(title=_("Approved?"))
         .Then(this.wait_until_effective)
         .Else(this.edit)
     )

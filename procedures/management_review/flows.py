@@ -13,6 +13,7 @@ from accounts.models import Department, Role, User
 from core.models import Meaning
 from evidence.access import is_auditor
 from forms.pdf import render_version
+from workflows import gateways
 from workflows.base import QmsFlow, manager
 from workflows.jobs import CeleryJob
 from workflows.models import attach_artifact
@@ -114,7 +115,7 @@ class ManagementReviewFlow(QmsFlow):
     # The signed pack with its decisions as a controlled PDF, by a Celery worker.
     render_pack = CeleryJob(this.render).Annotation(title=_("Render the input pack PDF")).Next(this.any_actions)
     any_actions = (
-        flow.If(has_actions).Annotation(title=_("Actions decided?"))
+        gateways.If(has_actions).Annotation(title=_("Actions decided?"))
         .Then(this.actions)
         .Else(this.end)
     )

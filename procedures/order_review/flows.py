@@ -16,6 +16,7 @@ from procedures.order_review.forms import (
     ReviewForm,
 )
 
+from workflows import gateways
 from workflows.base import QmsFlow, decided, remember, staff
 from procedures.order_review.subjects import subjects as subjects_of
 from procedures.order_review.models import ChangeNotice, OrderReviewProcess, order_review_of
@@ -137,7 +138,7 @@ class OrderReviewFlow(QmsFlow):
         flow.Function(this.close_round).Annotation(title=_("Collect verdicts")).Next(this.all_can_meet)
     )
     all_can_meet = (
-        flow.If(decided("verdicts", "all_can_meet")).Annotation(title=_("All can meet?"))
+        gateways.If(decided("verdicts", "all_can_meet")).Annotation(title=_("All can meet?"))
         .Then(this.approve)
         .Else(this.negotiate)
     )
@@ -150,7 +151,7 @@ class OrderReviewFlow(QmsFlow):
         .Next(this.negotiation_outcome)
     )
     negotiation_outcome = (
-        flow.Switch()
+        gateways.Switch()
         .Annotation(title=_("Negotiation outcome"))
         .Case(this.reviews, decided("negotiation", "change"))
         .Case(this.approve, decided("negotiation", "conditions_accepted"))
@@ -165,7 +166,7 @@ class OrderReviewFlow(QmsFlow):
         .Next(this.approved)
     )
     approved = (
-        flow.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
+        gateways.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
         .Then(this.enter_ledger)
         .Else(this.rejected)
     )

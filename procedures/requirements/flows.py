@@ -10,6 +10,7 @@ from viewflow.workflow import flow
 from accounts.models import Department
 from core.models import Meaning
 from forms.pdf import render_version
+from workflows import gateways
 from workflows.base import QmsFlow, decided, remember, staff
 from workflows.jobs import CeleryJob
 from workflows.models import attach_artifact
@@ -80,7 +81,7 @@ class RequirementFlow(QmsFlow):
     # registered by that procedure's actor, then analysed like any other (entry.requirement_from_record).
     start_from_record = flow.StartHandle(this.raised_from_record).Next(this.duplicate)
     duplicate = (
-        flow.If(is_duplicate).Annotation(title=_("Duplicate?"))
+        gateways.If(is_duplicate).Annotation(title=_("Duplicate?"))
         .Then(this.merged)
         .Else(this.analyse)
     )
@@ -113,7 +114,7 @@ class RequirementFlow(QmsFlow):
         .Next(this.approved)
     )
     approved = (
-        flow.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
+        gateways.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
         .Then(this.track)
         .Else(this.rejected)
     )
@@ -127,7 +128,7 @@ class RequirementFlow(QmsFlow):
         .Next(this.progress)
     )
     progress = (
-        flow.Switch().Annotation(title=_("Progress"))
+        gateways.Switch().Annotation(title=_("Progress"))
         .Case(this.evaluate, decided("progress", "implemented"))
         .Case(this.withdrawn, decided("progress", "withdrawn"))
         .Default(this.track)
@@ -268,7 +269,7 @@ class RequirementChangeFlow(QmsFlow):
     # Approved: the requirement takes the new values (its owner's tracking task follows the new
     # due date); rejected: nothing changes, the change is kept.
     approved = (
-        flow.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
+        gateways.If(decided("decision", Meaning.APPROVED)).Annotation(title=_("Approved?"))
         .Then(this.end)
         .Else(this.rejected)
     )
