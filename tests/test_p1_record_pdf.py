@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from core.models import RecordFile, Signature
-from p1_driver import REVIEW_STEPS, act, review_all, start
+from p1_driver import act, review_all, start, start_and_review_committed
 from procedures.order_review.models import order_review_of
 from worker import wait_until
 
@@ -52,25 +52,12 @@ def test_approved_record_pdf_shows_titles_signers_and_embedded_cjk_fonts(people,
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_celery_worker_renders_the_record_after_commit(real_worker, people, order_data):
-    from django.test import TestCase  # noqa: F401  (no capture: real commits, real broker)
     from viewflow.workflow.models import Task
 
-    from workflows import actions
-    from workflows.demo import DEMO_PASSWORD
     from procedures.order_review.flows import OrderReviewFlow
-    from procedures.order_review.seed import review_answers
 
-    node = OrderReviewFlow.start
-    process = actions.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
-    for dept, step in [*REVIEW_STEPS.items(), ("approve", "approve")]:
-        user = people["market_mgr" if dept == "approve" else dept]
-        task = Task.objects.get(process=process, flow_task=getattr(OrderReviewFlow, step))
-        actions.claim_task(task, actor=user)
-        task.refresh_from_db()
-        data = {"conclusion": "同意 OK"} if dept == "approve" else {"verdict": "can_meet", **review_answers(dept)}
-        form = task.flow_task.make_form(data=data, api=True, activation=task.flow_task.activation_class(task), user=user)
-        actions.complete_step(task, actor=user, form=form, signature_input=actions.SignatureInput(
-            password=DEMO_PASSWORD, meaning="approved" if dept == "approve" else "reviewed"))
+    # no captured on-commit callbacks: real commits, real broker
+    process = start_and_review_committed(people, order_data, approve=True)
     record = order_review_of(process).record
     record.refresh_from_db()
     version = record.get_version()

@@ -21,12 +21,11 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core.models import AuditEntry, RecordFile
-from p1_driver import REVIEW_STEPS, open_task, review_all, sign, start
+from p1_driver import open_task, review_all, sign, start, start_and_review_committed
 from workflows import actions
 from workflows.jobs import requeue_stalled_jobs
 from procedures.order_review.models import order_review_of
 from procedures.order_review.flows import OrderReviewFlow
-from procedures.order_review.seed import review_answers
 from worker import restore_unacked, wait_until
 
 WAIT = 180  # seconds: a worker start plus two WeasyPrint renders on a busy two-core machine
@@ -193,20 +192,7 @@ def gate(own_workers, tmp_path):  # after own_workers: the held jobs are release
 
 def start_order_process(people, order_data):
     """A P1 process reviewed by every department, each step committed (the worker runs the jobs)."""
-    from workflows.demo import DEMO_PASSWORD
-
-    node = OrderReviewFlow.start
-    process = actions.start_process(node, actor=people["market"], form=node.make_form(data=order_data(), api=True))
-    for dept, step in REVIEW_STEPS.items():
-        task = open_task(process, step)
-        actions.claim_task(task, actor=people[dept])
-        task.refresh_from_db()
-        data = {"verdict": "can_meet", **review_answers(dept)}
-        form = task.flow_task.make_form(data=data, api=True,
-                                        activation=task.flow_task.activation_class(task), user=people[dept])
-        actions.complete_step(task, actor=people[dept], form=form,
-                            signature_input=actions.SignatureInput(password=DEMO_PASSWORD, meaning="reviewed"))
-    return process
+    return start_and_review_committed(people, order_data)
 
 
 @pytest.mark.worker
