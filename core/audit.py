@@ -14,14 +14,15 @@ transactions wait on it for a few milliseconds, not for the whole step (README "
 chain under load"). An entry logged in a savepoint that is rolled back is dropped
 with its change. Outside `audit.atomic()` each entry is appended at once, as before.
 """
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import context
-from .canonical import jsonable
+from . import context, parallel
+from .canonical import jsonable, sha256_hex
 from .models import GENESIS_HASH, AuditEntry, AuditHead
 
 
@@ -144,16 +145,46 @@ class Problem:
         return f"{self.kind} {self.ident}: {self.detail}"
 
 
-def verify_chain(batch_size=2000, since=None, upto=None):
+def _chain_range(lo, hi, seed, batch_size=2000):
+    """(problems, last) of the entries with lo < seq <= hi (hi None: to the end), linked forward from `seed` =
+    (seq, hash) of the entry before them; `last` = (seq, hash) of the last entry read (None when none)."""
+    (expected_seq, expected_prev), problems, last = (seed[0] + 1, seed[1]), [], None
+    qs = AuditEntry.objects.order_by("seq").filter(seq__gt=lo)
+    if hi is not None:
+        qs = qs.filter(seq__lte=hi)
+    keys = AuditEntry.HASHED_KEYS
+    # plain rows, not model instances: building an instance per entry cost more than hashing it
+    for row in qs.values_list("entry_hash", *AuditEntry.HASHED_COLUMNS).iterator(chunk_size=batch_size):
+        content = dict(zip(keys, row[1:], strict=True))
+        seq, entry_hash = content["seq"], row[0]
+        if seq != expected_seq:
+            problems.append(Problem("audit entry", f"#{expected_seq}", f"missing (next present is #{seq})"))
+        if content["prev_hash"] != expected_prev:
+            problems.append(Problem("audit entry", f"#{seq}", "link to the previous entry is broken"))
+        if sha256_hex(content) != entry_hash:
+            problems.append(Problem("audit entry", f"#{seq}", "content was altered (hash mismatch)"))
+        expected_prev, expected_seq, last = entry_hash, seq + 1, (seq, entry_hash)
+    return problems, last
+
+
+def _seeded_range(lo, hi, first_seed):
+    """_chain_range over (lo, hi] for a worker: its seed is the last entry at or before `lo` (after the run's own
+    start `first_seed`), so the link into the range is checked exactly as a serial run checks it."""
+    before = (AuditEntry.objects.filter(seq__lte=lo, seq__gt=first_seed[0]).order_by("-seq")
+              .values_list("seq", "entry_hash").first())
+    return _chain_range(lo, hi, before or first_seed)
+
+
+def verify_chain(batch_size=2000, since=None, upto=None, jobs=1):
     """Recompute every entry's hash and link. Yields a Problem for each break.
 
     `since` = (seq, hash) of a signed checkpoint (core.checkpoints): start there instead of at the genesis.
     The entry at `seq` must recompute to exactly that hash, which fixes every entry before it (each hash
     covers the previous one); the entries after it are linked forward from it. `upto`: stop at that seq
-    (a checkpoint's snapshot); the head row is then not compared."""
-    expected_prev, expected_seq = GENESIS_HASH, 1
-    last = None
-    qs = AuditEntry.objects.order_by("seq")
+    (a checkpoint's snapshot); the head row is then not compared. `jobs` > 1: the entries are split into
+    that many ranges of seq, each verified in its own process (core.parallel); the problems are the same,
+    in the same order."""
+    seed, last = (0, GENESIS_HASH), None
     if since is not None:
         start_seq, start_hash = since
         start = AuditEntry.objects.filter(seq=start_seq).first()
@@ -162,30 +193,30 @@ def verify_chain(batch_size=2000, since=None, upto=None):
         elif start.entry_hash != start_hash or start.compute_hash() != start_hash:
             yield Problem("audit entry", f"#{start_seq}", "differs from the signed checkpoint this run starts from: "
                                                           "the chain up to it was rewritten")
-        expected_prev, expected_seq, last = start_hash, start_seq + 1, start
-        qs = qs.filter(seq__gt=start_seq)
-    if upto is not None:
-        qs = qs.filter(seq__lte=upto)
-    for entry in qs.iterator(chunk_size=batch_size):
-        if entry.seq != expected_seq:
-            yield Problem("audit entry", f"#{expected_seq}", f"missing (next present is #{entry.seq})")
-        if entry.prev_hash != expected_prev:
-            yield Problem("audit entry", f"#{entry.seq}", "link to the previous entry is broken")
-        if entry.compute_hash() != entry.entry_hash:
-            yield Problem("audit entry", f"#{entry.seq}", "content was altered (hash mismatch)")
-        expected_prev, expected_seq, last = entry.entry_hash, entry.seq + 1, entry
+        seed = (start_seq, start_hash)
+        last = (start.seq, start.entry_hash) if start is not None else None
+    end = upto
+    if end is None:
+        end = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or seed[0]
+    ranges = parallel.split(seed[0], end, jobs) if jobs > 1 else [(seed[0], end)]
+    results = parallel.map_ranges(functools.partial(_seeded_range, first_seed=seed), ranges, jobs)
+    for problems, range_last in results:
+        yield from problems
+        last = range_last or last
     if upto is not None:
         return
     head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and last is not None and (head.last_seq != last.seq or head.last_hash != last.entry_hash):
-        yield Problem("audit chain", "head", f"head says #{head.last_seq}, last entry is #{last.seq}: entries removed")
+    if head is not None and last is not None and head.last_seq > last[0] and AuditEntry.objects.filter(
+            seq=head.last_seq, entry_hash=head.last_hash).exists():
+        return  # appended while this run read the chain (a live system): the next run verifies them
+    if head is not None and last is not None and (head.last_seq != last[0] or head.last_hash != last[1]):
+        yield Problem("audit chain", "head", f"head says #{head.last_seq}, last entry is #{last[0]}: entries removed")
     if head is not None and head.last_seq and last is None:
         yield Problem("audit chain", "head", "entries removed")
 
 
 def in_transaction(func):
     """Decorator for action functions: they own their transaction (audit entries appended at its end)."""
-    import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

@@ -71,23 +71,16 @@ class AuditEntry(AppendOnlyModel):
         verbose_name_plural = _("audit trail")
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
+    # (key in the hashed content, attribute): what an entry's hash covers
+    HASHED = (("seq", "seq"), ("timestamp", "timestamp"), ("actor", "actor_id"), ("actor_name", "actor_name"),
+              ("on_behalf_of", "on_behalf_of_id"), ("action", "action"), ("object_type", "object_type"),
+              ("object_id", "object_id"), ("record", "record_id"), ("process", "process_id"),
+              ("old", "old_values"), ("new", "new_values"), ("reason", "reason"), ("prev_hash", "prev_hash"))
+    HASHED_KEYS = tuple(key for key, _attr in HASHED)
+    HASHED_COLUMNS = tuple(attr for _key, attr in HASHED)
+
     def hashed_content(self):
-        return {
-            "seq": self.seq,
-            "timestamp": self.timestamp,
-            "actor": self.actor_id,
-            "actor_name": self.actor_name,
-            "on_behalf_of": self.on_behalf_of_id,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "record": self.record_id,
-            "process": self.process_id,
-            "old": self.old_values,
-            "new": self.new_values,
-            "reason": self.reason,
-            "prev_hash": self.prev_hash,
-        }
+        return {key: getattr(self, attr) for key, attr in self.HASHED}
 
     def compute_hash(self):
         return sha256_hex(self.hashed_content())

@@ -10,12 +10,13 @@ warning) working data that differs from the record's last version.
 `verify(since_checkpoint=True)` runs incrementally: from the last signed checkpoint
 (its entry must recompute to the signed hash, which fixes the chain before it, and
 the rows it anchored must digest as signed), re-hashing only what came after it."""
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Max, Min
 
-from . import registry
+from . import parallel, registry
 from .audit import Problem, verify_chain
 from .canonical import jsonable
 from .checkpoints import NO_KEY, AnchorScan, CheckpointError, Store, anchoring_problems
@@ -39,9 +40,9 @@ def _tombstones():
     return {t.record_id: t for t in Tombstone.objects.all()}
 
 
-def verify_versions(ids=None):
+def _versions(qs):
     tombstones = _tombstones()
-    for version in _only(RecordVersion.objects.select_related("record").order_by("pk"), ids):
+    for version in qs:
         tombstone = tombstones.get(version.record_id)
         if tombstone is not None:
             if not tombstone.version_ok(version):
@@ -53,11 +54,11 @@ def verify_versions(ids=None):
                           "data does not match its content hash (altered)")
 
 
-def verify_signatures(ids=None):
+def _signatures(qs):
     destroyed = _tombstones()
-    for signature in _only(Signature.objects.select_related("record_version__record").order_by("pk"), ids):
+    for signature in qs:
         problems = signature_problems(signature)
-        if signature.record_version.record_id in destroyed:  # data blanked on purpose, checked in verify_versions
+        if signature.record_version.record_id in destroyed:  # data blanked on purpose, checked with the versions
             problems = [p for p in problems if p != "the signed record version's data was altered"]
         for problem in problems:
             yield Problem("signature", f"#{signature.pk} ({signature.printed_name}, "
@@ -65,9 +66,9 @@ def verify_signatures(ids=None):
                           problem)
 
 
-def verify_files(ids=None):
+def _files(qs):
     tombstones = _tombstones()
-    for file in _only(RecordFile.objects.select_related("record_version__record").order_by("pk"), ids, 200):
+    for file in qs:
         ident = f"{file.record_version.record.number} v{file.record_version.version} {file.kind}"
         tombstone = tombstones.get(file.record_version.record_id)
         if tombstone is not None:  # deleted at disposition; its hash must be the one the tombstone kept
@@ -84,6 +85,35 @@ def verify_files(ids=None):
             continue
         if digest.hexdigest() != file.sha256:
             yield Problem("stored file", ident, "content does not match its SHA-256 (altered)")
+
+
+# kind: (queryset in pk order, checker, chunk size)
+_ROWS = {
+    "version": (lambda: RecordVersion.objects.select_related("record").order_by("pk"), _versions, 500),
+    "signature": (lambda: Signature.objects.select_related("record_version__record").order_by("pk"), _signatures, 500),
+    "file": (lambda: RecordFile.objects.select_related("record_version__record").order_by("pk"), _files, 200),
+}
+
+
+def _row_range(lo, hi, kind):
+    """The problems of the rows of `kind` with lo < pk <= hi (one worker's share of a parallel run)."""
+    queryset, checker, chunk = _ROWS[kind]
+    return list(checker(queryset().filter(pk__gt=lo, pk__lte=hi).iterator(chunk_size=chunk)))
+
+
+def verify_rows(kind, ids=None, jobs=1):
+    """The problems of the rows of `kind` ("version", "signature", "file"): all of them when `ids` is None (split
+    by pk over `jobs` processes), else those whose pk is in `ids`."""
+    queryset, checker, chunk = _ROWS[kind]
+    if ids is not None or jobs <= 1:
+        yield from checker(_only(queryset(), ids, chunk))
+        return
+    bounds = queryset().model.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return
+    for problems in parallel.map_ranges(functools.partial(_row_range, kind=kind),
+                                        parallel.split(bounds["lo"] - 1, bounds["hi"], jobs), jobs):
+        yield from problems
 
 
 def working_data_warnings(record_ids=None):
@@ -103,22 +133,22 @@ def working_data_warnings(record_ids=None):
                           f"working data differs from the last version v{record.current_version} ({rtype.code})")
 
 
-def check(store=None, *, since=None, upto=None):
+def check(store=None, *, since=None, upto=None, jobs=1):
     """Verify the chain and the rows, from the genesis or from the checkpoint `since`, against every checkpoint
-    of `store`, up to audit entry `upto` (all when None). Returns (counts, problems, scan)."""
+    of `store`, up to audit entry `upto` (all when None), the chain and the rows over `jobs` processes.
+    Returns (counts, problems, scan)."""
     checkpoints = store.checkpoints if store is not None else []
     at = [c.seq for c in checkpoints] + ([upto] if upto is not None else [])
     problems = list(store.problems) if store is not None else []
-    problems += verify_chain(since=(since.seq, since.hash) if since else None, upto=upto)
+    problems += verify_chain(since=(since.seq, since.hash) if since else None, upto=upto, jobs=jobs)
     scan = AnchorScan(at, detail_after=since.seq if since else 0, upto=upto).run()
     problems += scan.problems
     if store is not None:
         ends = AuditEntry.objects.filter(seq__lte=upto) if upto is not None else AuditEntry.objects
         problems += anchoring_problems(store, scan, chain_end=ends.aggregate(end=Max("seq"))["end"] or 0)
     ids = scan.created_after if since else {"version": None, "signature": None, "file": None}
-    problems += verify_versions(ids["version"])
-    problems += verify_signatures(ids["signature"])
-    problems += verify_files(ids["file"])
+    for kind in ("version", "signature", "file"):
+        problems += verify_rows(kind, ids[kind], jobs)
     entries = AuditEntry.objects.filter(seq__gte=since.seq) if since else AuditEntry.objects.all()
     if upto is not None:
         entries = entries.filter(seq__lte=upto)
@@ -152,9 +182,9 @@ def _starting_checkpoint(store):
     return within[-1] if within else None
 
 
-def verify(*, since_checkpoint=False, warn_full=True):
+def verify(*, since_checkpoint=False, warn_full=True, jobs=1):
     """Verify everything (or, `since_checkpoint`, what came after the last signed checkpoint) against every
-    checkpoint of the store. A missing key or an empty store is a warning: the chain is not anchored."""
+    checkpoint of the store, over `jobs` processes. A missing key or an empty store is a warning: the chain is not anchored."""
     warnings, problems = [], []
     try:
         store = Store.load()
@@ -172,7 +202,7 @@ def verify(*, since_checkpoint=False, warn_full=True):
     since = _starting_checkpoint(store) if since_checkpoint and store is not None else None
     if since_checkpoint and since is None and warn_full:
         warnings.append(Problem("verification", "incremental", "no signed checkpoint to start from: full run"))
-    counts, found, _scan = check(store, since=since)
+    counts, found, _scan = check(store, since=since, jobs=jobs)
     problems += found
     touched = None
     if since is not None:

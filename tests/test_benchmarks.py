@@ -5,7 +5,7 @@ import statistics
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -224,6 +224,39 @@ def _throughput(people, order_data, tag, per_client):
 def _p(samples, q):
     samples = sorted(samples)
     return samples[min(len(samples) - 1, int(q * len(samples)))] * 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_audit_verification_in_ranges():
+    """verify_audit --full over QMS_BENCH_AUDIT_ENTRIES entries (default 300,000), in one process and split over
+    2 processes (the cores of the CI machine), and an incremental run over the last 1 %. Needs a database that
+    forked processes can open (PostgreSQL)."""
+    from core import audit, parallel
+    from core.models import AuditEntry
+
+    if parallel.in_memory():
+        pytest.skip("forked workers cannot open an in-memory SQLite database: run on PostgreSQL")
+    total = int(os.environ.get("QMS_BENCH_AUDIT_ENTRIES", "300000"))
+    begin = time.perf_counter()
+    for first in range(0, total, 5000):
+        with transaction.atomic():
+            audit._append([AuditEntry(actor_name="bench", action="bench.entry", object_type="bench", object_id=str(i),
+                                      new_values={"i": i, "note": "样本 sample", "fields": {"qty": i % 97}})
+                           for i in range(first, min(first + 5000, total))])
+    built = time.perf_counter() - begin
+    serial = statistics.median(timed(lambda: list(verify_chain()), repeat=3))
+    split = statistics.median(timed(lambda: list(verify_chain(jobs=2)), repeat=3))
+    tail = AuditEntry.objects.get(seq=total - total // 100)
+    incremental = statistics.median(timed(lambda: list(verify_chain(since=(tail.seq, tail.entry_hash))), repeat=3))
+    assert list(verify_chain(jobs=2)) == []
+    report(f"Audit chain verification at {total:,} entries ({connection.vendor}, {os.cpu_count()} cores)", [
+        ("entries appended (s)", f"{built:.1f}"),
+        ("full, 1 process (s / entries per s)", f"{serial:.2f} / {total / serial:,.0f}"),
+        ("full, --jobs 2 (s / entries per s)", f"{split:.2f} / {total / split:,.0f}"),
+        ("speed-up --jobs 2 / 1", f"{serial / split:.2f}x"),
+        ("incremental, last 1 % from a checkpoint (s)", f"{incremental:.3f}"),
+        ("projected full run at 5 M entries, --jobs 2 (s)", f"{5_000_000 / (total / split):.0f}"),
+    ])
 
 
 @pytest.mark.django_db(transaction=True)

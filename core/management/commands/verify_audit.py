@@ -20,13 +20,19 @@ class Command(BaseCommand):
                             help="incremental (the default, kept for scripts): start from the last signed "
                                  "checkpoint: check that its audit entry still has the signed hash and the rows it "
                                  "anchored still digest as signed, then verify only what came after it")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="verify the audit chain, the record versions, signatures and stored files in N "
+                                 "processes, each over its own range (the problems are the same as with 1; "
+                                 "use the number of cores for a --full run over millions of entries)")
         parser.add_argument("--no-checkpoint", action="store_true",
                             help="do not write a checkpoint at the end (read-only run)")
 
-    def handle(self, *args, full=False, since_checkpoint=False, no_checkpoint=False, **options):
+    def handle(self, *args, full=False, since_checkpoint=False, no_checkpoint=False, jobs=1, **options):
         if full and since_checkpoint:
             raise CommandError("--full and --since-checkpoint exclude each other")
-        result = verify(since_checkpoint=not full, warn_full=since_checkpoint)
+        if jobs < 1:
+            raise CommandError("--jobs must be 1 or more")
+        result = verify(since_checkpoint=not full, warn_full=since_checkpoint, jobs=jobs)
         if result.since is not None:
             self.stdout.write(f"Incremental: from {result.since} (--full recomputes everything)")
         else:
