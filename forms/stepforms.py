@@ -20,6 +20,7 @@ from core.bounds import (
     INTEGER_MAX, INTEGER_MIN, NULL_CHARACTER_MESSAGE, TEXT_MAX_LENGTH, BusinessDateValidator, earliest_business_date,
     latest_business_date, unknown_field_errors,
 )
+from core.rest.base import reject_unknown
 from forms.fields import apply_widget_conventions
 
 
@@ -69,6 +70,38 @@ def _error_key(key, formsets):
             if index.isdigit() and field:
                 return f"{name}[{index}].{field}"
     return key
+
+
+def form_errors(form, *, form_wide="__all__"):
+    """{field: [messages]} of a form's own errors (not of nested formsets); the form-wide ones under `form_wide`."""
+    return {form_wide if field == "__all__" else field: [str(m) for m in messages]
+            for field, messages in form.errors.items()}
+
+
+def position_pairs(value, errors, *, field, key, first, second, repeated):
+    """An API's list [{key: position, first: …, second: …}, …] (a questionnaire's answers or scores, one item a
+    question) → {position: (first, second)}; an item that is not so is named in `errors` (field, field.N or
+    field.N.key), a name that is none of the three is refused (400); `repeated` is the message of a position
+    given twice."""
+    names = f"{{{key}, {first}, {second}}}"
+    if not isinstance(value, list):
+        errors[field] = [f"A list of {names}."]
+        return {}
+    out = {}
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            errors[f"{field}.{n}"] = [f"An object {names}."]
+            continue
+        reject_unknown(item, {key, first, second}, prefix=f"{field}.{n}.")
+        position = item.get(key)
+        if not isinstance(position, int) or isinstance(position, bool):
+            errors[f"{field}.{n}.{key}"] = [f"The {key}'s position, a whole number."]
+            continue
+        if position in out:
+            errors[f"{field}.{n}.{key}"] = [repeated]
+            continue
+        out[position] = (item.get(first), item.get(second))
+    return out
 
 
 class StepForm(forms.Form):
@@ -143,14 +176,12 @@ class StepForm(forms.Form):
 
     def error_dict(self):
         """{field: [messages]} with nested errors as `lines[0].quantity` and form-wide ones as `non_field_errors`."""
-        errors = {}
-        for field, messages in self.errors.items():
-            errors["non_field_errors" if field == "__all__" else field] = [str(m) for m in messages]
+        errors = form_errors(self, form_wide="non_field_errors")
         for name, formset in self.nested.items():
             if not formset.is_bound:
                 continue
-            for index, form_errors in enumerate(formset.errors):
-                for field, messages in form_errors.items():
+            for index, item_errors in enumerate(formset.errors):
+                for field, messages in item_errors.items():
                     key = f"{name}[{index}]" if field == "__all__" else f"{name}[{index}].{field}"
                     errors[key] = [str(m) for m in messages]
             if formset.non_form_errors():

@@ -13,6 +13,7 @@ from core.access import can_view_processes
 from core.errors import InvalidInput, NotPermitted
 from core.rest import params
 from core.rest.base import ViewSet, json_object, reject_unknown
+from forms.stepforms import form_errors
 from workflows.rest import STARTED, StartProcessView
 
 from . import actions
@@ -101,6 +102,16 @@ class ComplaintAnalysisStartView(StartProcessView):
         return super().post(request)
 
 
+def filtered_page(view, request, rows, serializer, filters):
+    """One page (PageNumberPagination) of `rows` narrowed by each filter {lookup: value} given a value, serialized."""
+    for lookup, value in filters.items():
+        if value:
+            rows = rows.filter(**{lookup: value})
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
 class LotSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     product = serializers.CharField(source="product.code")
@@ -133,18 +144,11 @@ class LotViewSet(ViewSet):
                                OpenApiParameter("status", str, enum=["on_hold", "released"])],
                    responses=LotSerializer(many=True))
     def list(self, request):
-        lots, p = self._lots(request), request.query_params
-        number, product = params.text(p, "number", max_length=60), params.text(p, "product", max_length=40)
-        state = params.choice(p, "status", LotStatus.values)
-        if number:
-            lots = lots.filter(number=number)
-        if product:
-            lots = lots.filter(product__code=product)
-        if state:
-            lots = lots.filter(status=state)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(lots, request, view=self)
-        return paginator.get_paginated_response(LotSerializer(page, many=True).data)
+        p = request.query_params
+        return filtered_page(self, request, self._lots(request), LotSerializer, {
+            "number": params.text(p, "number", max_length=60),
+            "product__code": params.text(p, "product", max_length=40),
+            "status": params.choice(p, "status", LotStatus.values)})
 
     @extend_schema(responses=LotSerializer)
     def retrieve(self, request, pk=None):
@@ -173,10 +177,6 @@ class MaterialMovementSerializer(serializers.Serializer):
 MOVEMENT_FIELDS = tuple(MaterialMovementForm.base_fields)
 
 
-def movement_form_errors(form):
-    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}
-
-
 class MaterialMovementViewSet(ViewSet):
     """NC-1 at the store: receipts of supplier lots and issues to production. Materials and the
     finished-goods store record them; a lot on hold is refused (409 naming the hold and the report)."""
@@ -192,18 +192,11 @@ class MaterialMovementViewSet(ViewSet):
                                OpenApiParameter("product", str), OpenApiParameter("lot_number", str)],
                    responses=MaterialMovementSerializer(many=True))
     def list(self, request):
-        rows, p = self._movements(request), request.query_params
-        kind = params.choice(p, "kind", MovementKind.values)
-        product, lot = params.text(p, "product", max_length=40), params.text(p, "lot_number", max_length=60)
-        if kind:
-            rows = rows.filter(kind=kind)
-        if product:
-            rows = rows.filter(product__code=product)
-        if lot:
-            rows = rows.filter(lot_number=lot)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(MaterialMovementSerializer(page, many=True).data)
+        p = request.query_params
+        return filtered_page(self, request, self._movements(request), MaterialMovementSerializer, {
+            "kind": params.choice(p, "kind", MovementKind.values),
+            "product__code": params.text(p, "product", max_length=40),
+            "lot_number": params.text(p, "lot_number", max_length=60)})
 
     @extend_schema(responses=MaterialMovementSerializer)
     def retrieve(self, request, pk=None):
@@ -230,7 +223,7 @@ class MaterialMovementViewSet(ViewSet):
         reject_unknown(data, MOVEMENT_FIELDS)
         form = MaterialMovementForm(data=data)
         if not form.is_valid():
-            raise InvalidInput(_("Please correct the errors below."), field_errors=movement_form_errors(form))
+            raise InvalidInput(_("Please correct the errors below."), field_errors=form_errors(form))
         movement = actions.record_material_movement(actor=request.user, data=form.cleaned_data)
         return Response(MaterialMovementSerializer(movement).data, status=201)
 

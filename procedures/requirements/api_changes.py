@@ -17,6 +17,7 @@ from viewflow.workflow.models import Process
 from core.access import records_visible_to
 from core.errors import InvalidInput
 from core.rest.base import APIView, json_object, reject_unknown
+from forms.stepforms import form_errors
 from workflows import actions as engine
 from workflows.rest import STARTED, signature_input
 
@@ -116,8 +117,7 @@ class RequirementRaiseView(APIView):
         reject_unknown(data, {"kind", "document", "reason"})
         form = RaiseForm(data={k: v for k, v in data.items() if isinstance(v, str)})
         if not form.is_valid():
-            raise InvalidInput(_("The request is incomplete."),
-                               field_errors={k: [str(m) for m in v] for k, v in form.errors.items()})
+            raise InvalidInput(_("The request is incomplete."), field_errors=form_errors(form))
         with transaction.atomic():
             row = links.raise_from(req, actor=request.user, kind=form.cleaned_data["kind"],
                                    reason=form.cleaned_data["reason"], document_number=form.cleaned_data["document"])

@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -18,7 +18,9 @@ from core.errors import InvalidInput
 from core.rest import params
 from core.rest.base import APIView, json_object, reject_unknown
 from forms import links as link_rules
+from forms import uploads
 from forms.models import Customer, Product
+from forms.stepforms import position_pairs
 
 from . import kano
 from .models import CustomerRequirement, KanoAnswer, KanoStudy, KanoStudyStatus
@@ -92,28 +94,6 @@ def _features(value, errors):
             else:
                 item["requirement"] = None
         out.append(item)
-    return out
-
-
-def _answers(value, errors):
-    """[{feature, functional, dysfunctional}, …] → {position: (functional, dysfunctional)}."""
-    if not isinstance(value, list):
-        errors["answers"] = ["A list of {feature, functional, dysfunctional}."]
-        return {}
-    out = {}
-    for n, item in enumerate(value, start=1):
-        if not isinstance(item, dict):
-            errors[f"answers.{n}"] = ["An object {feature, functional, dysfunctional}."]
-            continue
-        reject_unknown(item, {"feature", "functional", "dysfunctional"}, prefix=f"answers.{n}.")
-        position = item.get("feature")
-        if not isinstance(position, int) or isinstance(position, bool):
-            errors[f"answers.{n}.feature"] = ["The feature's position, a whole number."]
-            continue
-        if position in out:
-            errors[f"answers.{n}.feature"] = ["This feature is answered twice."]
-            continue
-        out[position] = (item.get("functional"), item.get("dysfunctional"))
     return out
 
 
@@ -218,7 +198,8 @@ class AnswersView(APIView):
         reject_unknown(data, {"respondent", "customer", "answers"})
         errors = {}
         customer = _customer(data.get("customer"), errors)
-        answers = _answers(data.get("answers"), errors)
+        answers = position_pairs(data.get("answers"), errors, field="answers", key="feature", first="functional",
+                                 second="dysfunctional", repeated="This feature is answered twice.")
         _raise(errors)
         with transaction.atomic():
             respondent = kano.enter_answers(study, actor=request.user, data={
@@ -237,20 +218,8 @@ class ImportView(APIView):
                    responses={201: OpenApiTypes.OBJECT})
     def post(self, request, number):
         study = study_or_404(request.user, number)
-        if not request.content_type.startswith("multipart/"):
-            raise ValidationError({"file": ["Send the file as multipart/form-data."]})
-        unexpected = sorted(set(request.data) - {"file"})
-        if unexpected:
-            reject_unknown({k: None for k in unexpected}, set())
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ValidationError({"file": ["Required."]})
-        if upload.size > kano.MAX_IMPORT_BYTES:
-            raise InvalidInput("The file is too large.", field_errors={"file": ["At most 2 MB."]})
-        content = upload.read()
-        with transaction.atomic():
-            count = kano.import_answers(study, actor=request.user, name=upload.name, content=content)
-        return Response({"imported": count}, status=201)
+        return uploads.import_api_file(request, lambda name, content: kano.import_answers(
+            study, actor=request.user, name=name, content=content))
 
 
 class LinksView(APIView):

@@ -9,10 +9,6 @@ and the KANO category of each customer requirement a feature covers is set.
 
 Every function here runs in the caller's transaction, stores a new version of the study
 (core.records.add_version) and writes its audit entries (core.audit.log)."""
-import csv
-import io
-import zipfile
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +16,7 @@ from accounts.models import Department, Role, department_permission, scheduler_u
 from core import audit, esign, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Meaning
-from forms import links
+from forms import links, uploads
 from forms.models import Customer
 from inbox.delegation import holds_permission
 
@@ -42,8 +38,6 @@ from .records import KANO_STUDY, kano_snapshot, requirement_snapshot, scatter_po
 PURPOSE = "kano_study"  # forms.models.OneTimeLink.purpose of a KANO study's links
 MAX_FEATURES = 30
 MAX_IMPORT_ROWS = 2000
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
-IMPORT_KINDS = ("csv", "xlsx")
 
 
 # --- who may do what -----------------------------------------------------------------------------------
@@ -310,120 +304,43 @@ def import_layout(study):
     return columns
 
 
-def _column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _read_rows(name, content):
-    """The rows of an uploaded CSV or XLSX file as lists of strings (first sheet of a workbook)."""
-    kind = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
-    if kind not in IMPORT_KINDS:
-        message = _("Upload a .csv or .xlsx file.")
-        raise InvalidInput(message, field_errors={"file": [message]})
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(_("The file is too large."), field_errors={"file": [_("At most %(mb)s MB.") % {"mb": 2}]})
-    if kind == "xlsx":
-        if not content.startswith(b"PK\x03\x04"):
-            raise InvalidInput(_("This is not an Excel workbook."),
-                               field_errors={"file": [_("This is not an Excel workbook.")]})
-        import openpyxl  # noqa: PLC0415 — only for an import
-
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise InvalidInput(_("This is not an Excel workbook."),
-                               field_errors={"file": [_("This is not an Excel workbook.")]}) from None
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v).strip() for v in row])
-            if len(rows) > MAX_IMPORT_ROWS + 1:
-                break
-        workbook.close()
-        return rows
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("The file is not UTF-8 or GB18030 text."), field_errors={"file": [_("Unreadable text.")]})
-    if "\x00" in text:
-        raise InvalidInput(_("The file is not a text file."), field_errors={"file": [_("Unreadable text.")]})
-    try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as error:
-        raise InvalidInput(_("The CSV file cannot be read: %(error)s") % {"error": error},
-                           field_errors={"file": [str(error)]}) from None
-
-
 def parse_import(study, name, content):
     """The questionnaires of an import file, checked row by row: ([(row number, data)], errors
-    {"row N": ["column X (header): problem", ...]}). The first row is the header."""
-    rows = _read_rows(name, content)
-    layout = import_layout(study)
-    width = len(layout)
-    errors = {}
-    if not rows:
-        return [], {"file": [_("The file is empty.")]}
-    header = rows[0]
-    while header and header[-1] == "":
-        header = header[:-1]
-    if len(header) != width:
-        return [], {"row 1": [_("The header has %(given)s columns; the layout has %(width)s: %(layout)s.")
-                              % {"given": len(header), "width": width, "layout": ", ".join(layout)}]}
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        return [], {"file": [_("At most %(n)s questionnaires in one file.") % {"n": MAX_IMPORT_ROWS}]}
-    customers = {c.code.casefold(): c for c in Customer.objects.all()}
-    positions = [f.position for f in study.features.all()]
-    parsed = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell for cell in row):
-            continue  # a blank line
-        problems = []
+    {"row N": ["column X (header): problem", ...]}). The first row is the header (forms.uploads.parse_rows)."""
 
-        def column(index, message):
-            problems.append(_("column %(letter)s (%(header)s): %(message)s") % {
-                "letter": _column_letter(index), "header": header[index], "message": message})
+    def checker():
+        customers = {c.code.casefold(): c for c in Customer.objects.all()}
+        positions = [f.position for f in study.features.all()]
 
-        extra = [cell for cell in row[width:] if cell]
-        if extra:
-            problems.append(_("%(n)s values beyond the last column") % {"n": len(extra)})
-        row = (row + [""] * width)[:width]
-        name_cell = row[0]
-        if not name_cell:
-            column(0, _("name the respondent"))
-        elif len(name_cell) > 200:
-            column(0, _("at most %(n)s characters") % {"n": 200})
-        customer = None
-        if row[1]:
-            customer = customers.get(row[1].casefold())
-            if customer is None:
-                column(1, _("unknown customer code “%(code)s”") % {"code": row[1]})
-        answers = {}
-        for i, position in enumerate(positions):
-            pair = []
-            for j in (0, 1):
-                index = 2 + 2 * i + j
-                code = answer_code(row[index])
-                if code is None:
-                    column(index, _("“%(value)s” is not an answer") % {"value": row[index]} if row[index]
-                           else _("no answer"))
-                pair.append(code)
-            answers[position] = tuple(pair)
-        if problems:
-            errors[f"row {number}"] = problems
-        else:
-            parsed.append((number, {"respondent": name_cell, "customer": customer, "answers": answers}))
-    if not parsed and not errors:
-        errors["file"] = [_("The file holds no questionnaire.")]
-    return parsed, errors
+        def check(row, column):
+            name_cell = row[0]
+            if not name_cell:
+                column(0, _("name the respondent"))
+            elif len(name_cell) > 200:
+                column(0, _("at most %(n)s characters") % {"n": 200})
+            customer = None
+            if row[1]:
+                customer = customers.get(row[1].casefold())
+                if customer is None:
+                    column(1, _("unknown customer code “%(code)s”") % {"code": row[1]})
+            answers = {}
+            for i, position in enumerate(positions):
+                pair = []
+                for j in (0, 1):
+                    index = 2 + 2 * i + j
+                    code = answer_code(row[index])
+                    if code is None:
+                        column(index, _("“%(value)s” is not an answer") % {"value": row[index]} if row[index]
+                               else _("no answer"))
+                    pair.append(code)
+                answers[position] = tuple(pair)
+            return {"respondent": name_cell, "customer": customer, "answers": answers}
+
+        return check
+
+    return uploads.parse_rows(name, content, import_layout(study), checker=checker, max_rows=MAX_IMPORT_ROWS,
+                              too_many=_("At most %(n)s questionnaires in one file."),
+                              nothing=_("The file holds no questionnaire."))
 
 
 def import_answers(study, *, actor, name, content):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import records_visible_to
 from core.errors import DomainError
 from forms import links as link_rules
+from forms import uploads
 from forms.models import Customer, Product
 
 from . import kano
@@ -251,19 +252,9 @@ def study_import(request, number):
     study = _worker(request, number)
     errors = []
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise DomainError(_("Choose a file."), field_errors={"file": [_("Required.")]})
-            if upload.size > kano.MAX_IMPORT_BYTES:
-                raise DomainError(_("The file is too large."), field_errors={"file": [_("At most %(mb)s MB.")
-                                                                                      % {"mb": 2}]})
-            with transaction.atomic():
-                count = kano.import_answers(study, actor=request.user, name=upload.name, content=upload.read())
-        except DomainError as error:
-            errors = [(name, problem) for name, problems in error.field_errors.items() for problem in problems]
-            messages.error(request, error.message)
-        else:
+        count, errors = uploads.import_posted_file(request, lambda name, content: kano.import_answers(
+            study, actor=request.user, name=name, content=content))
+        if count is not None:
             messages.success(request, _("%(count)s questionnaires were imported.") % {"count": count})
             return HttpResponseRedirect(_url("kano_detail", number))
     return render(request, "requirements/kano/import.html", {

@@ -6,11 +6,8 @@ Market plans a survey (period, sample, indicators with weights, scale), opens it
 entered from calls and visits, imported from a CSV / XLSX file, or answered by the customer through a
 one-time link (forms.links, as P5's KANO study) — raises a CAPA or a P5 requirement from a low indicator,
 and the Market manager closes it: the results (results.py) are frozen in the version he signs."""
-import csv
-import io
 import random
 import secrets
-import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -21,7 +18,7 @@ from accounts.models import Department, Role, role_label, scheduler_user
 from core import audit, esign, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Meaning
-from forms import links
+from forms import links, uploads
 from forms.models import Customer, OneTimeLink
 
 from .models import (
@@ -44,8 +41,6 @@ from .records import PURPOSE, SATISFACTION_SURVEY, survey_snapshot
 MAX_INDICATORS = 20
 MAX_SAMPLE = 5000
 MAX_IMPORT_ROWS = 5000
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
-IMPORT_KINDS = ("csv", "xlsx")
 MARKET_MANAGER_ROLE = role_label(Department.MARKET, Role.MANAGER)
 
 
@@ -332,120 +327,48 @@ def import_layout(survey):
     return columns
 
 
-def _column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _read_rows(name, content):
-    kind = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
-    if kind not in IMPORT_KINDS:
-        message = _("Upload a .csv or .xlsx file.")
-        raise InvalidInput(message, field_errors={"file": [message]})
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(_("The file is too large."), field_errors={"file": [_("At most %(mb)s MB.") % {"mb": 2}]})
-    if kind == "xlsx":
-        not_excel = _("This is not an Excel workbook.")
-        if not content.startswith(b"PK\x03\x04"):
-            raise InvalidInput(not_excel, field_errors={"file": [not_excel]})
-        import openpyxl  # noqa: PLC0415 — only for an import
-
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise InvalidInput(not_excel, field_errors={"file": [not_excel]}) from None
-        rows = []
-        for row in workbook.worksheets[0].iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v).strip() for v in row])
-            if len(rows) > MAX_IMPORT_ROWS + 1:
-                break
-        workbook.close()
-        return rows
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("The file is not UTF-8 or GB18030 text."), field_errors={"file": [_("Unreadable text.")]})
-    if "\x00" in text:
-        raise InvalidInput(_("The file is not a text file."), field_errors={"file": [_("Unreadable text.")]})
-    try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as error:
-        raise InvalidInput(_("The CSV file cannot be read: %(error)s") % {"error": error},
-                           field_errors={"file": [str(error)]}) from None
-
-
 def parse_import(survey, name, content):
     """The responses of an import file checked row by row: ([(row number, data)], errors {"row N": ["column
-    X (header): problem", …]}). The first row is the header."""
-    rows = _read_rows(name, content)
-    layout = import_layout(survey)
-    width = len(layout)
-    if not rows:
-        return [], {"file": [_("The file is empty.")]}
-    header = rows[0]
-    while header and header[-1] == "":
-        header = header[:-1]
-    if len(header) != width:
-        return [], {"row 1": [_("The header has %(given)s columns; the layout has %(width)s: %(layout)s.")
-                              % {"given": len(header), "width": width, "layout": ", ".join(layout)}]}
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        return [], {"file": [_("At most %(n)s responses in one file.") % {"n": MAX_IMPORT_ROWS}]}
-    sample = {s.customer.code.casefold(): s.customer for s in survey.sample.select_related("customer")}
-    answered = set(survey.responses.values_list("customer_id", flat=True))
-    positions = [i.position for i in survey.indicators.all()]
-    parsed, errors, seen = [], {}, set()
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell for cell in row):
-            continue
-        problems = []
+    X (header): problem", …]}). The first row is the header (forms.uploads.parse_rows)."""
 
-        def column(index, message):
-            problems.append(_("column %(letter)s (%(header)s): %(message)s") % {
-                "letter": _column_letter(index), "header": header[index], "message": message})
+    def checker():
+        sample = {s.customer.code.casefold(): s.customer for s in survey.sample.select_related("customer")}
+        answered = set(survey.responses.values_list("customer_id", flat=True))
+        positions = [i.position for i in survey.indicators.all()]
+        seen = set()
 
-        extra = [cell for cell in row[width:] if cell]
-        if extra:
-            problems.append(_("%(n)s values beyond the last column") % {"n": len(extra)})
-        row = (row + [""] * width)[:width]
-        customer = sample.get(row[0].casefold()) if row[0] else None
-        if not row[0]:
-            column(0, _("name the customer by its code"))
-        elif customer is None:
-            column(0, _("“%(code)s” is not a customer of the sample") % {"code": row[0]})
-        elif customer.pk in answered or customer.pk in seen:
-            column(0, _("%(code)s has already answered") % {"code": row[0]})
-        if customer is not None:
-            seen.add(customer.pk)
-        for index, limit in ((1, 200), (2, 2000)):
-            if len(row[index]) > limit:
-                column(index, _("at most %(n)s characters") % {"n": limit})
-        scores = {}
-        for i, position in enumerate(positions):
-            pair = []
-            for j in (0, 1):
-                index = 3 + 2 * i + j
-                value = row[index]
-                number_ = _whole(value[:-2] if value.endswith(".0") else value)
-                if number_ is None or not 1 <= number_ <= survey.scale_max:
-                    column(index, _("“%(value)s” is not a score from 1 to %(max)s") % {
-                        "value": value, "max": survey.scale_max} if value else _("no score"))
-                pair.append(number_)
-            scores[position] = tuple(pair)
-        if problems:
-            errors[f"row {number}"] = problems
-        else:
-            parsed.append((number, {"customer": customer, "respondent": row[1], "remark": row[2], "scores": scores}))
-    if not parsed and not errors:
-        errors["file"] = [_("The file holds no response.")]
-    return parsed, errors
+        def check(row, column):
+            customer = sample.get(row[0].casefold()) if row[0] else None
+            if not row[0]:
+                column(0, _("name the customer by its code"))
+            elif customer is None:
+                column(0, _("“%(code)s” is not a customer of the sample") % {"code": row[0]})
+            elif customer.pk in answered or customer.pk in seen:
+                column(0, _("%(code)s has already answered") % {"code": row[0]})
+            if customer is not None:
+                seen.add(customer.pk)
+            for index, limit in ((1, 200), (2, 2000)):
+                if len(row[index]) > limit:
+                    column(index, _("at most %(n)s characters") % {"n": limit})
+            scores = {}
+            for i, position in enumerate(positions):
+                pair = []
+                for j in (0, 1):
+                    index = 3 + 2 * i + j
+                    value = row[index]
+                    number_ = _whole(value[:-2] if value.endswith(".0") else value)
+                    if number_ is None or not 1 <= number_ <= survey.scale_max:
+                        column(index, _("“%(value)s” is not a score from 1 to %(max)s") % {
+                            "value": value, "max": survey.scale_max} if value else _("no score"))
+                    pair.append(number_)
+                scores[position] = tuple(pair)
+            return {"customer": customer, "respondent": row[1], "remark": row[2], "scores": scores}
+
+        return check
+
+    return uploads.parse_rows(name, content, import_layout(survey), checker=checker, max_rows=MAX_IMPORT_ROWS,
+                              too_many=_("At most %(n)s responses in one file."),
+                              nothing=_("The file holds no response."))
 
 
 def import_responses(survey, *, actor, name, content):

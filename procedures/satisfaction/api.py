@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -21,7 +21,9 @@ from core.errors import InvalidInput
 from core.rest import params
 from core.rest.base import APIView, ViewSet, json_object, reject_unknown
 from forms import links as link_rules
+from forms import uploads
 from forms.models import Customer
+from forms.stepforms import position_pairs
 from procedures.complaints import entry as complaints_entry
 
 from . import actions
@@ -82,28 +84,6 @@ def _customer(code, errors, field="customer"):
     if customer is None:
         errors[field] = [f"Unknown customer: {code!r}"]
     return customer
-
-
-def _scores(value, errors):
-    """[{indicator, expectation, experience}] → {position: (expectation, experience)}."""
-    if not isinstance(value, list):
-        errors["scores"] = ["A list of {indicator, expectation, experience}."]
-        return {}
-    out = {}
-    for n, item in enumerate(value, start=1):
-        if not isinstance(item, dict):
-            errors[f"scores.{n}"] = ["An object {indicator, expectation, experience}."]
-            continue
-        reject_unknown(item, {"indicator", "expectation", "experience"}, prefix=f"scores.{n}.")
-        position = item.get("indicator")
-        if not isinstance(position, int) or isinstance(position, bool):
-            errors[f"scores.{n}.indicator"] = ["The indicator's position, a whole number."]
-            continue
-        if position in out:
-            errors[f"scores.{n}.indicator"] = ["This indicator is scored twice."]
-            continue
-        out[position] = (item.get("expectation"), item.get("experience"))
-    return out
 
 
 def _raise(errors):
@@ -186,7 +166,8 @@ class SatisfactionSurveyViewSet(ViewSet):
         reject_unknown(data, {"customer", "respondent", "remark", "scores"})
         errors = {}
         customer = _customer(data.get("customer"), errors)
-        scores = _scores(data.get("scores"), errors)
+        scores = position_pairs(data.get("scores"), errors, field="scores", key="indicator", first="expectation",
+                                second="experience", repeated="This indicator is scored twice.")
         _raise(errors)
         with transaction.atomic():
             response = actions.enter_response(survey, actor=request.user, data={
@@ -204,20 +185,8 @@ class SatisfactionSurveyViewSet(ViewSet):
     def import_file(self, request, number=None):
         survey = survey_or_404(request.user, number)
         _writer(request)
-        if not request.content_type.startswith("multipart/"):
-            raise ValidationError({"file": ["Send the file as multipart/form-data."]})
-        unexpected = sorted(set(request.data) - {"file"})
-        if unexpected:
-            reject_unknown({k: None for k in unexpected}, set())
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ValidationError({"file": ["Required."]})
-        if upload.size > actions.MAX_IMPORT_BYTES:
-            raise InvalidInput("The file is too large.", field_errors={"file": ["At most 2 MB."]})
-        content = upload.read()
-        with transaction.atomic():
-            count = actions.import_responses(survey, actor=request.user, name=upload.name, content=content)
-        return Response({"imported": count}, status=201)
+        return uploads.import_api_file(request, lambda name, content: actions.import_responses(
+            survey, actor=request.user, name=name, content=content))
 
     @extend_schema(methods=["GET"], operation_id="satisfaction_surveys_links_list", responses=OpenApiTypes.OBJECT,
                    summary="The one-time links of the survey (paginated)")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import records_visible_to
 from core.errors import DomainError
 from forms import links as link_rules
+from forms import uploads
 from forms.models import Customer
 from procedures.complaints import entry as complaints_entry
 
@@ -215,19 +216,9 @@ def survey_import(request, number):
     survey = _worker(request, number)
     errors = []
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise DomainError(_("Choose a file."), field_errors={"file": [_("Required.")]})
-            if upload.size > actions.MAX_IMPORT_BYTES:
-                raise DomainError(_("The file is too large."), field_errors={"file": [_("At most %(mb)s MB.")
-                                                                                      % {"mb": 2}]})
-            with transaction.atomic():
-                count = actions.import_responses(survey, actor=request.user, name=upload.name, content=upload.read())
-        except DomainError as error:
-            errors = [(name, problem) for name, problems in error.field_errors.items() for problem in problems]
-            messages.error(request, error.message)
-        else:
+        count, errors = uploads.import_posted_file(request, lambda name, content: actions.import_responses(
+            survey, actor=request.user, name=name, content=content))
+        if count is not None:
             messages.success(request, _("%(count)s responses were imported.") % {"count": count})
             return HttpResponseRedirect(_url("detail", number))
     return render(request, "satisfaction/import.html", {
