@@ -1,7 +1,11 @@
 """workflows/gateways.py: a gateway reached from a person's step takes no savepoint of its own — its
 error rolls the whole step back, nothing half-done; reached from a background trigger it keeps
-viewflow's savepoint, so the error is recorded on the gateway task and the rest is kept."""
+viewflow's savepoint, so the error is recorded on the gateway task and the rest is kept. A gateway task is
+written once (already done, linked to the task before it); a join's task is inserted already started and its
+incoming tasks read once per arrival — and the tasks and links they leave are viewflow's own."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.context import Context
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -18,6 +22,61 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_the_flows_use_the_gateways_without_a_needless_savepoint():
     assert isinstance(OrderReviewFlow.all_can_meet, gateways.If)
     assert isinstance(OrderReviewFlow.negotiation_outcome, gateways.Switch)
+    assert isinstance(OrderReviewFlow.reviews_done, gateways.Join)
+    import importlib
+    import pkgutil
+
+    import procedures
+    from viewflow.workflow import flow as stock
+    from workflows.quorum import QuorumJoin
+
+    flows = []
+    for module in pkgutil.iter_modules(procedures.__path__):
+        try:
+            flows_module = importlib.import_module(f"procedures.{module.name}.flows")
+        except ModuleNotFoundError:
+            continue
+        flows += [v for v in vars(flows_module).values()
+                  if isinstance(v, type) and hasattr(v, "instance") and v.__module__ == flows_module.__name__]
+    assert len(flows) >= 6
+    for flow_class in flows:
+        for node in flow_class.instance.nodes():
+            assert type(node) not in (stock.If, stock.Switch, stock.Split, stock.Join), \
+                f"{flow_class.__name__}.{node.name} is viewflow's own {type(node).__name__}"
+    assert issubclass(QuorumJoin, gateways.Join)
+
+
+def _task_writes(queries):
+    return [q["sql"] for q in queries if q["sql"].startswith(("INSERT INTO \"viewflow_task\"",
+                                                               "UPDATE \"viewflow_task\""))]
+
+
+def test_gateways_and_joins_are_written_once_and_linked_as_viewflow_links_them(people, order_data):
+    process = start(people["market"], order_data(number="PO-GW-0"))
+    steps = list(REVIEW_STEPS.items())
+    join = OrderReviewFlow.reviews_done
+    for index, (department, step) in enumerate(steps):
+        with CaptureQueriesContext(connection) as queries:
+            act(process, step, people[department], {"verdict": "can_meet", **review_answers(department)},
+                meaning="reviewed")
+        joins = Task.objects.filter(process=process, flow_task=join)
+        assert joins.count() == 1
+        task = joins.get()
+        reviews = Task.objects.filter(process=process, flow_task__in=[getattr(OrderReviewFlow, s) for _d, s in steps],
+                                      status=STATUS.DONE)
+        assert set(task.previous.all()) == set(reviews)  # each arrival linked
+        if index == 0:  # the first arrival: one INSERT, already started, no UPDATE of the join
+            assert task.status == STATUS.STARTED and task.started is not None
+            writes = [sql for sql in _task_writes(queries.captured_queries) if "reviews_done" in sql]
+            assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
+    assert task.status == STATUS.DONE and task.finished is not None
+    # the If after the join and the gateways after it: each inserted once, done, linked to the task before it
+    gate = Task.objects.get(process=process, flow_task=OrderReviewFlow.all_can_meet)
+    assert gate.status == STATUS.DONE and gate.finished is not None
+    assert list(gate.previous.all()) != [] and all(p.status == STATUS.DONE for p in gate.previous.all())
+    assert not [sql for sql in _task_writes(queries.captured_queries)
+                if sql.startswith("UPDATE") and "all_can_meet" in sql], "the If gateway was written twice"
+    assert Task.objects.filter(process=process, previous=gate).exists()  # and the next task links back to it
 
 
 def test_a_failing_condition_rolls_the_whole_step_back(people, order_data, monkeypatch):
@@ -60,3 +119,34 @@ def test_from_a_background_trigger_the_error_stays_on_the_gateway(people, order_
     gateway = Task.objects.get(process=process, flow_task=OrderReviewFlow.all_can_meet)
     assert gateway.status == STATUS.ERROR
     assert gateway.data["_exception"]["title"] == "condition failed"
+
+
+def test_a_timer_is_written_once_already_scheduled_and_still_fires(people):
+    """P4: the last approval reaches the 'effective date' timer — one INSERT, scheduled, linked to the join
+    before it (the If after the approvals' join), no UPDATE and no savepoint; when due, viewflow's timer sweep fires it and the process goes on."""
+    import datetime
+
+    from django.utils import timezone
+
+    from p4_support import fire_timers
+    from procedures.documents.flows import DocumentControlFlow
+    from test_quorum import approve, make_approvers, node_tasks, set_rule, to_approval
+
+    approvers = make_approvers(1)
+    set_rule(people)
+    process = to_approval(people)
+    with CaptureQueriesContext(connection) as queries:
+        approve(process, approvers[0], effective=timezone.localdate() + datetime.timedelta(days=3))
+    [timer] = node_tasks(process, "wait_until_effective")
+    assert timer.status == STATUS.SCHEDULED and timer.scheduled > timezone.now()
+    [before] = timer.previous.all()
+    assert before.status == STATUS.DONE and before.flow_task_type == "EXCLUSIVE_GATEWAY"  # the "approved?" If
+    assert Task.objects.filter(process=process, flow_task=DocumentControlFlow.approvals_done, status=STATUS.DONE).exists()
+    writes = [sql for sql in _task_writes(queries.captured_queries) if "wait_until_effective" in sql]
+    assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
+    assert not any(q["sql"].startswith("SAVEPOINT") for q in queries.captured_queries[-12:])
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
+    assert fire_timers() == 1
+    timer.refresh_from_db()
+    assert timer.status == STATUS.DONE
+    assert Task.objects.filter(process=process, previous=timer).exists()

@@ -1,19 +1,38 @@
-"""viewflow's If and Switch gateways, with a savepoint only where it is of use.
+"""viewflow's If, Switch, Split and Join gateways, with only the statements that are of use (issue 15.4).
 
-viewflow evaluates a gateway's condition inside a savepoint so that, when the gateway was reached
-from a background trigger (a job, a timer: `propagate_exception=False`), a failing condition can be
-rolled back alone and recorded on the gateway task, the process left recoverable. When the gateway is
-reached from a person's step (the default, `propagate_exception=True`) the error goes up to that
-step, whose whole transaction rolls back: the savepoint only costs two statements per gateway on
-every step (issue 15.4). These gateways take it only in the first case; behaviour is otherwise
-viewflow's own."""
+- Savepoints. viewflow evaluates a gateway's condition (and a join's completion) inside a savepoint so
+  that, when the gateway was reached from a background trigger (a job, a timer:
+  `propagate_exception=False`), a failure can be rolled back alone and recorded on the gateway task, the
+  process left recoverable. When the gateway is reached from a person's step (the default,
+  `propagate_exception=True`) the error goes up to that step, whose whole transaction rolls back: the
+  savepoint only costs two statements per gateway on every step. These gateways take it only in the
+  first case.
+- One write per gateway task. viewflow inserts an If/Switch/Split task as NEW, then updates it to DONE a
+  moment later in the same step. From a person's step these insert it once, already DONE (and then link
+  it to the task before it); from a background trigger, where an error must be kept on a saved task,
+  they insert it first as viewflow does.
+- A Timer (an event, not a gateway, but written the same way) is inserted once, already scheduled, without
+  a savepoint from a person's step.
+- A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once), and reads its
+  incoming tasks and its still-active branch once per arrival: viewflow's `is_done` and `complete` each
+  read both again, in the same transaction, under the flow lock, where neither changes.
+
+Behaviour is otherwise viewflow's own (tests/test_gateways.py)."""
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.if_gate import IfActivation as ViewflowIfActivation
+from viewflow.workflow.nodes.join import JoinActivation as ViewflowJoinActivation
+from viewflow.workflow.nodes.split import SplitActivation as ViewflowSplitActivation
 from viewflow.workflow.nodes.switch import SwitchActivation as ViewflowSwitchActivation
+from viewflow.workflow.nodes.timer import TimerActivation as ViewflowTimerActivation
+from viewflow.workflow.signals import task_finished
+from viewflow.workflow.status import STATUS
 
 
 def _savepoint():
@@ -21,14 +40,55 @@ def _savepoint():
     return not context.propagate_exception
 
 
-class IfActivation(ViewflowIfActivation):
+class _InsertOnce:
+    """A task written once, when its activation has settled it, from a person's step (see the module's
+    docstring). A plain mixin (no transitions: viewflow looks a transition's definition up along the MRO)."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        if not context.propagate_exception:  # an error would be kept on the task: it must exist from the start
+            return super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        activation._qms_previous = prev_activation.task
+        return activation
+
+    def _save_once(self):
+        """Save the task (its INSERT when it was not written yet) and link it to the task before it."""
+        self.task.save()
+        previous = self.__dict__.get("_qms_previous")
+        if previous is not None:
+            self.task.previous.add(previous)
+
+    # viewflow keeps activations in sets, hashed by their task; a task not yet written has no key: such an
+    # activation is itself for its whole life (it is the only one of its task)
+    def __hash__(self):
+        return id(self) if "_qms_previous" in self.__dict__ else super().__hash__()
+
+    def __eq__(self, other):
+        return self is other if "_qms_previous" in self.__dict__ else super().__eq__(other)
+
+
+class InsertOnceMixin(_InsertOnce, Activation):
+    """If, Switch and Split: the task is written when it completes, already done."""
+
+    @Activation.status.super()
+    def complete(self):
+        self.task.finished = now()
+        self._save_once()
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class IfActivation(InsertOnceMixin, ViewflowIfActivation):
     @Activation.status.super()
     def activate(self):
         with self.exception_guard(), transaction.atomic(savepoint=_savepoint()):
             self._condition_result = self.flow_task._condition(self)
 
 
-class SwitchActivation(ViewflowSwitchActivation):
+class SwitchActivation(InsertOnceMixin, ViewflowSwitchActivation):
     @Activation.status.super()
     def activate(self):
         with self.exception_guard(), transaction.atomic(savepoint=_savepoint()):
@@ -43,9 +103,94 @@ class SwitchActivation(ViewflowSwitchActivation):
                 raise FlowRuntimeError("No next task available for {}".format(self.flow_task.name))
 
 
+class SplitActivation(InsertOnceMixin, ViewflowSplitActivation):
+    pass
+
+
+class JoinActivation(ViewflowJoinActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        task_class = flow_task.flow_class.task_class
+        tasks = list(task_class._default_manager.filter(
+            flow_task=flow_task, process=prev_activation.process, status__in=[STATUS.NEW, STATUS.STARTED])[:2])
+        if len(tasks) > 1:
+            raise FlowRuntimeError("More than one join instance for process found")
+        if tasks:
+            task = tasks[0]
+        else:
+            if token.is_split_token():
+                token = token.get_base_split_token()
+            # inserted as viewflow's activate() would leave it a moment later
+            task = task_class(process=prev_activation.process, flow_task=flow_task, token=token,
+                              status=STATUS.STARTED, started=now())
+            task.data = data if data is not None else {}
+            task.seed = seed
+            task.save()
+        task.previous.add(prev_activation.task)
+        return cls(task)
+
+    def arrived(self):
+        """The incoming tasks that count (not cancelled or revived), read once per arrival."""
+        if not hasattr(self, "_qms_arrived"):
+            self._qms_arrived = list(self.task.previous.exclude(status__in=[STATUS.CANCELED, STATUS.REVIVED]))
+        return self._qms_arrived
+
+    def _join_token_prefixes(self):
+        return {prev.token.get_common_split_prefix(self.task.token, prev.pk) for prev in self.arrived()}
+
+    def _active_join_tasks(self, join_token_prefix):
+        """The still-active tasks of the branch, read once per arrival (is_done and complete both ask)."""
+        memo = self.__dict__.setdefault("_qms_active", {})
+        if join_token_prefix not in memo:
+            memo[join_token_prefix] = super()._active_join_tasks(join_token_prefix)
+            bool(memo[join_token_prefix])  # evaluated: exists() and iteration then read the cached rows
+        return memo[join_token_prefix]
+
+    @Activation.status.super()
+    def complete(self):
+        with self.exception_guard(), transaction.atomic(savepoint=_savepoint()):
+            join_prefixes = self._join_token_prefixes()
+            if len(join_prefixes) > 1:
+                raise FlowRuntimeError(f"Multiple tokens {join_prefixes} came to join {self.flow_task.name}")
+            if join_prefixes and self.flow_task._continue_on_condition:
+                active_tasks = self._active_join_tasks(next(iter(join_prefixes)))
+                if active_tasks.exists() and self.flow_task._continue_on_condition(self, active_tasks):
+                    self.cancel_active_tasks(active_tasks)
+            super(ViewflowJoinActivation, self).complete.original()
+
+
+class TimerActivation(_InsertOnce, ViewflowTimerActivation):
+    """The Timer event: written once, already scheduled (viewflow inserts it NEW, then updates it in a savepoint)."""
+
+    @Activation.status.super()
+    def activate(self):
+        with self.exception_guard(), transaction.atomic(savepoint=_savepoint()):
+            delay = self.flow_task._delay
+            if callable(delay):
+                delay = delay(self)
+            if isinstance(delay, timedelta):
+                delay = now() + delay
+            if not isinstance(delay, datetime):
+                raise ValueError(f"Timer delay must be a timedelta or datetime, got {delay!r}")
+            self.task.scheduled = delay
+            self._save_once()
+
+
 class If(flow.If):
     activation_class = IfActivation
 
 
 class Switch(flow.Switch):
     activation_class = SwitchActivation
+
+
+class Split(flow.Split):
+    activation_class = SplitActivation
+
+
+class Join(flow.Join):
+    activation_class = JoinActivation
+
+
+class Timer(flow.Timer):
+    activation_class = TimerActivation

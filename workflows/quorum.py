@@ -57,9 +57,7 @@ from typing import Optional
 
 from django.utils.translation import gettext as _
 from viewflow import this
-from viewflow.workflow import flow
 from viewflow.workflow.models import Task
-from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User, active_members, department_permission
@@ -67,6 +65,7 @@ from core import audit
 from core.errors import WrongState
 from inbox import drafts
 
+from .gateways import Join, JoinActivation
 from .steps import Step
 
 APPROVED = "approved"
@@ -352,17 +351,6 @@ class QuorumStep(Step):
 
 
 class QuorumJoinActivation(JoinActivation):
-    def arrived(self):
-        """The join's incoming tasks that count (not cancelled or revived), read once per activation:
-        viewflow's is_done and complete each ask, and so does settled_outcome — all in one transaction
-        under the flow lock, where no incoming task changes."""
-        if not hasattr(self, "_qms_arrived"):
-            self._qms_arrived = list(self.task.previous.exclude(status__in=[STATUS.CANCELED, STATUS.REVIVED]))
-        return self._qms_arrived
-
-    def _join_token_prefixes(self):
-        return {prev.token.get_common_split_prefix(self.task.token, prev.pk) for prev in self.arrived()}
-
     def cancel_active_tasks(self, active_tasks):
         tasks = list(active_tasks)
         super().cancel_active_tasks(active_tasks)
@@ -374,7 +362,7 @@ class QuorumJoinActivation(JoinActivation):
                            "outcome": settled.status if settled else None})
 
 
-class QuorumJoin(flow.Join):
+class QuorumJoin(Join):
     """Waits for the seats of a quorum round; continues as soon as the outcome is
     known and cancels the seats still open (audited, reason "quorum reached")."""
 

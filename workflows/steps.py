@@ -19,6 +19,7 @@ from accounts.models import User
 from django.utils.translation import gettext as _
 from inbox.delegation import audit_routing, holds_permission, route_new_task
 
+from . import gateways
 from .actions import QUEUE
 from .views import StartStepView, StepView
 
@@ -186,6 +187,9 @@ class StartStep(StepMixin, flow.Start):
 
 
 class FanOutActivation(SplitActivation):
+    """viewflow's own order (the task inserted first, then completed): a data source may key what it makes
+    on the split task (a quorum round is the split task's id), so it must exist before the data source runs."""
+
     @Activation.status.super()
     def activate(self):
         for node, case, data_source in self.flow_task._branches:
@@ -199,7 +203,7 @@ class FanOutActivation(SplitActivation):
             raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
 
 
-class FanOut(flow.Split):
+class FanOut(gateways.Split):
     """A parallel split that can start one task of a node per item of
     `data_source(activation)`, each with `task.data = item` (e.g. one receipt task
     per department). viewflow's open Split documents data_source but ignores it."""

@@ -189,7 +189,7 @@ class CapaFlow(QmsFlow):
         .Permission(extension_approver)
         .Next(this.do_action)
     )
-    actions_done = flow.Join().Annotation(title=_("All actions done")).Next(this.validate)
+    actions_done = gateways.Join().Annotation(title=_("All actions done")).Next(this.validate)
 
     # [P3.4, D6] Quality manager: implemented and validated, containment removed; sets the
     # date of the effectiveness check (default QMS["CAPA_VERIFICATION_DAYS"] after the last due date).
@@ -202,7 +202,7 @@ class CapaFlow(QmsFlow):
     # [P3.5, CA-3] On the verification date (a database timer fired by Celery beat) the
     # check opens in Quality's queue.
     wait_for_verification = (
-        flow.Timer(this.verification_moment).Annotation(title=_("Verification date")).Next(this.verification_due)
+        gateways.Timer(this.verification_moment).Annotation(title=_("Verification date")).Next(this.verification_due)
     )
     verification_due = flow.Function(this.open_verification).Annotation(title=_("Open the check")) \
         .Next(this.verify)

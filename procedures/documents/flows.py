@@ -132,7 +132,7 @@ class DocumentControlFlow(QmsFlow):
         .Permission(department_of_task)
         .Next(this.reviews_done)
     )
-    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.review_outcome)
+    reviews_done = gateways.Join().Annotation(title=_("All reviews in")).Next(this.review_outcome)
     review_outcome = (
         gateways.If(this.all_agree).Annotation(title=_("All agree?"))
         .Then(this.approvals)
@@ -159,7 +159,7 @@ class DocumentControlFlow(QmsFlow):
 
     # [DOC-5] In force on its effective date (a database timer fired by Celery beat);
     # the previous revision is superseded then, not before.
-    wait_until_effective = flow.Timer(this.effective_moment).Annotation(title=_("Effective date")).Next(this.in_force)
+    wait_until_effective = gateways.Timer(this.effective_moment).Annotation(title=_("Effective date")).Next(this.in_force)
     in_force = flow.Function(this.take_effect).Annotation(title=_("Take effect")).Next(this.distribute)
 
     # [DOC-7] Everyone in the distribution reads and acknowledges it (signed).
@@ -178,7 +178,7 @@ class DocumentControlFlow(QmsFlow):
         .Assign(addressee)
         .Next(this.all_acknowledged)
     )
-    all_acknowledged = flow.Join().Annotation(title=_("All acknowledged")).Next(this.end)
+    all_acknowledged = gateways.Join().Annotation(title=_("All acknowledged")).Next(this.end)
 
     end = flow.End().Annotation(title=_("In force"))
     abandoned = flow.End().Annotation(title=_("Abandoned"))

@@ -127,7 +127,7 @@ class ManagementReviewFlow(QmsFlow):
         .Assign(action_owner)
         .Next(this.actions_done)
     )
-    actions_done = flow.Join().Annotation(title=_("All actions done")).Next(this.end)
+    actions_done = gateways.Join().Annotation(title=_("All actions done")).Next(this.end)
     end = flow.End().Annotation(title=_("Review complete"))
 
     # --- who may see: the Quality and General management, actions' owners (access.py); an auditor

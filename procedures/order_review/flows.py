@@ -88,7 +88,7 @@ class OrderReviewFlow(QmsFlow):
 
     # [src 4.2 / P1.2] Each reviewing department of the round reviews in parallel.
     reviews = (
-        flow.Split()
+        gateways.Split()
         .Annotation(title=_("Department reviews"))
         .Next(this.review_market, case=asks(Department.MARKET))
         .Next(this.review_quality, case=asks(Department.QUALITY))
@@ -131,7 +131,7 @@ class OrderReviewFlow(QmsFlow):
         .Permission(staff(Department.MATERIALS))
         .Next(this.reviews_done)
     )
-    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.route_verdicts)
+    reviews_done = gateways.Join().Annotation(title=_("All reviews in")).Next(this.route_verdicts)
 
     # [ISO 8.2.3] Every verdict "can meet" → approval; otherwise Market negotiates.
     route_verdicts = (
@@ -196,7 +196,7 @@ class OrderReviewFlow(QmsFlow):
         .Permission(receiver_permission)
         .Next(this.finished)
     )
-    finished = flow.Join().Annotation(title=_("Done")).Next(this.end)
+    finished = gateways.Join().Annotation(title=_("Done")).Next(this.end)
 
     end = flow.End().Annotation(title=_("Accepted"))
     declined = flow.End().Annotation(title=_("Declined"))

@@ -102,7 +102,7 @@ class RequirementFlow(QmsFlow):
         .Permission(reviewer_permission)
         .Next(this.reviews_done)
     )
-    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_reviews)
+    reviews_done = gateways.Join().Annotation(title=_("All reviews in")).Next(this.close_reviews)
     close_reviews = flow.Function(this.all_reviewed).Annotation(title=_("Collect verdicts")).Next(this.approve)
 
     # [P5.3] Market manager approves; the General Manager for a customer-specific requirement
@@ -254,7 +254,7 @@ class RequirementChangeFlow(QmsFlow):
         .Permission(reviewer_permission)
         .Next(this.reviews_done)
     )
-    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_reviews)
+    reviews_done = gateways.Join().Annotation(title=_("All reviews in")).Next(this.close_reviews)
     close_reviews = flow.Function(this.all_reviewed).Annotation(title=_("Collect verdicts")).Next(this.approve)
 
     # [CR-5, P5.3] The approver of the requirement (Market manager; General Manager for a
