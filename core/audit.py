@@ -170,8 +170,10 @@ def _chain_range(lo, hi, seed, batch_size=2000):
 def _seeded_range(lo, hi, first_seed):
     """_chain_range over (lo, hi] for a worker: its seed is the last entry at or before `lo` (after the run's own
     start `first_seed`), so the link into the range is checked exactly as a serial run checks it."""
-    before = (AuditEntry.objects.filter(seq__lte=lo, seq__gt=first_seed[0]).order_by("-seq")
-              .values_list("seq", "entry_hash").first())
+    before = None
+    if lo > first_seed[0]:  # the first range starts at the run's own start: nothing lies between
+        before = (AuditEntry.objects.filter(seq__lte=lo, seq__gt=first_seed[0]).order_by("-seq")
+                  .values_list("seq", "entry_hash").first())
     return _chain_range(lo, hi, before or first_seed)
 
 
