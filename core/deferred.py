@@ -5,6 +5,7 @@ PostgreSQL cannot push a LIMIT below the joins when the order is not served by a
 over two permissions sorted by its age or due date): it joins every matching row, then sorts and
 keeps 25. Choosing the page's keys first sorts narrow rows of one table, and the joins run for the
 page alone; the result is the same rows in the same order (issue 15.2)."""
+from django.db.models import Count, Window
 
 
 def rows_by_keys(queryset, keys):
@@ -44,3 +45,12 @@ class DeferredRows:
         if not rows:
             raise IndexError(item)
         return rows[0]
+
+
+def first_rows_and_total(queryset, limit):
+    """(the first `limit` rows of `queryset`, how many rows it has in all), from one scan: the page's
+    keys carry the total (COUNT(*) OVER (), computed before the LIMIT), then the page's rows are read
+    with their joins. A summary that shows a list's first rows says how many there are in all: a list
+    is never cut without saying so."""
+    first = list(queryset.annotate(_total=Window(Count("pk"))).values_list("pk", "_total")[:limit])
+    return rows_by_keys(queryset, [key for key, _total in first]), (first[0][1] if first else 0)

@@ -3,6 +3,7 @@ the personal dashboard, the due/overdue filters of GET /api/tasks/, and the step
 and company calendar the Quality manager keeps."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -128,25 +129,63 @@ def _task_row(task, now):
             "queue_label": rows.queue_label(task.owner_permission) if task.owner_permission else None}
 
 
-class DashboardView(APIView):
-    """My tasks, my queues' tasks, overdue, recently completed by me, processes I started."""
+def _process_row(process, now):
+    return {"id": process.pk, "flow": process.flow_class.__name__, "subject": str(process.subject),
+            "status": process.status, "created": process.created,
+            "open_steps": [_task_row(t, now) for t in process.open_steps]}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+
+def _more(request, path, total, shown):
+    """The address of the whole list, paged, when the dashboard shows only its first rows; else None."""
+    return request.build_absolute_uri(path) if total > shown else None
+
+
+class DashboardView(APIView):
+    """My tasks, my queues' tasks, overdue, recently completed by me, processes I started: the first
+    `limit` rows of each (soonest due first), how many each has in all (`totals`), and where the whole
+    list is, paged (`more`: null when the rows shown are all there is)."""
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "limit", OpenApiTypes.INT, description=f"rows of each list, 1-{services.DASHBOARD_MAX_ROWS} "
+                                               f"(default {services.DASHBOARD_ROWS})")],
+        responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        data = services.dashboard(request.user)
-        now = data["now"]
+        limit = query.integer(request.query_params, "limit", min_value=1, max_value=services.DASHBOARD_MAX_ROWS)
+        data = services.dashboard(request.user, limit=limit or services.DASHBOARD_ROWS)
+        now, totals = data["now"], data["totals"]
         return Response({
             "my_tasks": [_task_row(t, now) for t in data["mine"]],
             "my_queues": [_task_row(t, now) for t in data["queued"]],
             "overdue": [_task_row(t, now) for t in data["overdue"]],
             "recently_completed": [{"id": t.pk, "process": t.process_id, "subject": str(t.subject),
                                     "step": t.flow_task.name, "finished": t.finished} for t in data["completed"]],
-            "processes_started": [{"id": p.pk, "flow": p.flow_class.__name__, "subject": str(p.subject),
-                                   "status": p.status,
-                                   "created": p.created,
-                                   "open_steps": [_task_row(t, now) for t in p.open_steps]}
-                                  for p in data["processes"]],
+            "processes_started": [_process_row(p, now) for p in data["processes"]],
+            "totals": {"my_tasks": totals["mine"], "my_queues": totals["queued"], "overdue": totals["overdue"],
+                       "overdue_in_my_tasks": totals["overdue_mine"], "overdue_in_my_queues": totals["overdue_queued"],
+                       "recently_completed": totals["completed"], "processes_started": totals["processes"]},
+            "more": {
+                "my_tasks": _more(request, "/api/tasks/?ordering=due", totals["mine"], len(data["mine"])),
+                "my_queues": _more(request, "/api/tasks/?queue=1&ordering=due", totals["queued"], len(data["queued"])),
+                "overdue_in_my_tasks": _more(request, "/api/tasks/?overdue=1&ordering=due", totals["overdue_mine"],
+                                             len([t for t in data["overdue"] if t.owner_id])),
+                "overdue_in_my_queues": _more(request, "/api/tasks/?queue=1&overdue=1&ordering=due",
+                                              totals["overdue_queued"],
+                                              len([t for t in data["overdue"] if not t.owner_id])),
+                "processes_started": _more(request, "/api/dashboard/started/", totals["processes"],
+                                           len(data["processes"])),
+            },
         })
+
+
+class StartedProcessesView(APIView):
+    """Every process I started, newest first, a page at a time, with where each one stands (its open
+    steps, who holds them, their due dates)."""
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        page = services.STARTED_ORDER.page(services.started_by(request.user), request)
+        now = timezone.now()
+        return Response(page.body([_process_row(p, now) for p in services.where_they_stand(page.rows)]))
 
 
 # --- step targets and the company calendar (the Quality manager; as on "Due dates and calendar") ----------
@@ -276,6 +315,7 @@ urlpatterns = [
     path("me/notification-preferences/", NotificationPreferencesView.as_view(),
          name="api-notification-preferences"),
     path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
+    path("dashboard/started/", StartedProcessesView.as_view(), name="api-dashboard-started"),
     path("step-targets/", StepTargetListView.as_view(), name="api-step-targets"),
     path("step-targets/<str:flow>/<str:step>/", StepTargetView.as_view(), name="api-step-target"),
     path("calendar/", CalendarView.as_view(), name="api-calendar"),

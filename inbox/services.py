@@ -15,8 +15,9 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
-from core.deferred import page_rows
+from core.deferred import first_rows_and_total
 from core.errors import InvalidInput, NotPermitted
+from core.rest.keyset import Key, Keyset
 from core.models import AuditEntry
 from core.registry import flows
 from .queues import of_flows, queue_for
@@ -88,37 +89,63 @@ def queue_of(user, flow_classes=None):
     return queue_for(user, available_flows(user, flow_classes))
 
 
-def dashboard(user, *, limit=50, now=None):
-    """Everything on a person's dashboard, in a fixed number of queries, each served by an index
+#: how many rows each list of the dashboard shows (the API's ?limit= may ask up to DASHBOARD_MAX_ROWS);
+#: each list says how many it has in all and links to the whole list, paged (inbox, queue, archive)
+DASHBOARD_ROWS = 10
+DASHBOARD_MAX_ROWS = 50
+#: the processes I started, newest first, paged by keyset (GET /qms/dashboard/started/, /api/dashboard/started/)
+STARTED_ORDER = Keyset("started", [Key("created", descending=True), Key("pk", descending=True)])
+
+
+def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
+    """Everything on a person's dashboard: the first `limit` rows of each list, soonest due first, and
+    how many each list has in all (`totals`), in a fixed number of queries, each served by an index
     (workflows migration 0007): no join with the process table to filter by flow (inbox.queues.of_flows),
-    "overdue" as two scans (mine, my queues: disjoint, each one the index's) merged here instead
-    of one OR over both."""
+    "overdue" as two scans (mine, my queues: disjoint, each one the index's) merged here instead of one
+    OR over both; each list's total comes with its page's keys (core.deferred.first_rows_and_total)."""
     now = now or timezone.now()
     inbox = inbox_of(user)
     queue = queue_for(user, flows())
-    # each list's page chosen on the task table, then its rows read with their joins (core.deferred)
-    mine = page_rows(_with_deadline(inbox), 0, limit)
-    queued = page_rows(_with_deadline(queue), 0, limit)
-    overdue = sorted([*page_rows(_with_deadline(inbox.filter(deadline__due_at__lte=now)), 0, limit),
-                      *page_rows(_with_deadline(queue.filter(deadline__due_at__lte=now)), 0, limit)],
-                     key=_due_key)[:limit]
-    completed = list(of_flows(Task.objects.filter(owner=user, status=STATUS.DONE), flows())
-                     .select_related("process").order_by("-finished", "-pk")[:10])
+    mine, mine_total = first_rows_and_total(_with_deadline(inbox), limit)
+    queued, queued_total = first_rows_and_total(_with_deadline(queue), limit)
+    late_mine, late_mine_total = first_rows_and_total(_with_deadline(inbox.filter(deadline__due_at__lte=now)), limit)
+    late_queued, late_queued_total = first_rows_and_total(_with_deadline(queue.filter(deadline__due_at__lte=now)),
+                                                          limit)
+    overdue = sorted([*late_mine, *late_queued], key=_due_key)[:limit]
+    completed, completed_total = first_rows_and_total(
+        of_flows(Task.objects.filter(owner=user, status=STATUS.DONE), flows())
+        .select_related("process").order_by("-finished", "-pk"), limit)
+    processes, processes_total = first_rows_and_total(started_by(user), limit)
+    # what each task and process is about: one call per flow for all of them (inbox/rows.py)
+    attach_subjects([*mine, *queued, *overdue, *completed])
+    where_they_stand(processes)
+    return {"mine": mine, "queued": queued, "overdue": overdue, "completed": completed,
+            "processes": processes, "now": now, "limit": limit,
+            "totals": {"mine": mine_total, "queued": queued_total, "overdue": late_mine_total + late_queued_total,
+                       "overdue_mine": late_mine_total, "overdue_queued": late_queued_total,
+                       "completed": completed_total, "processes": processes_total}}
+
+
+def started_by(user):
+    """The processes `user` started, newest first: picked by their start task's own node and owner (the
+    start tasks' partial index, workflows migration 0007), no join with the process table inside."""
     started_ids = of_flows(Task.objects.filter(owner=user, flow_task_type="HUMAN_START"), flows()).values("process_id")
-    processes = list(Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")[:20])
+    return Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")
+
+
+def where_they_stand(processes):
+    """Set on each process its subject and its open steps (`open_steps`: each with its holder and
+    deadline, and the process's subject): two queries and one call per flow for the whole list."""
+    processes = list(processes)
     open_steps = {}
     for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN,
                                      flow_task_type="HUMAN").select_related("owner", "deadline").order_by("pk")):
         open_steps.setdefault(task.process_id, []).append(task)
-    for process in processes:
-        process.open_steps = open_steps.get(process.pk, [])
-    # what each task and process is about: one call per flow for all of them (inbox/rows.py)
-    attach_subjects([*mine, *queued, *overdue, *completed])
     for process in attach_process_subjects(processes):
+        process.open_steps = open_steps.get(process.pk, [])
         for task in process.open_steps:
             task.subject = process.subject
-    return {"mine": mine, "queued": queued, "overdue": overdue, "completed": completed,
-            "processes": processes, "now": now}
+    return processes
 
 
 # --- step targets and the calendar (Quality manager) ---------------------------------------------------

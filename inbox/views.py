@@ -177,10 +177,33 @@ def release(request, pk):
 
 @login_required
 def dashboard(request):
-    context = services.dashboard(request.user)
+    context = services.dashboard(request.user, limit=services.DASHBOARD_ROWS)
     if services.can_edit_targets(request.user):
         context["calendar_gaps"] = services.calendar_gaps()
     return render(request, "inbox/dashboard.html", context)
+
+
+def _next_page_link(request, page):
+    """The address of the page after `page` (this request's filters kept), or None on the last."""
+    if not page.next_cursor:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = page.next_cursor
+    return f"?{params.urlencode()}"
+
+
+@login_required
+def started(request):
+    """Every process I started, newest first, a page at a time: where each one stands (its open steps,
+    who holds them, their due dates). The dashboard shows the newest few and links here."""
+    try:
+        page = services.STARTED_ORDER.page(services.started_by(request.user), request)
+    except ValidationError:  # a stale or altered ?cursor=: start again from the first page
+        messages.warning(request, _("That page no longer exists; here is the first page."))
+        page = services.STARTED_ORDER.page(services.started_by(request.user))
+    return render(request, "inbox/started.html", {"processes": services.where_they_stand(page.rows),
+                                                  "total": page.count, "more": _next_page_link(request, page),
+                                                  "now": timezone.now()})
 
 
 @login_required
@@ -215,13 +238,9 @@ def notification_list(request):
     except ValidationError:  # a stale or altered ?cursor=: start again from the first page
         messages.warning(request, _("That page of notifications no longer exists; here is the first page."))
         page = notify.NOTIFICATION_ORDER.page(rows)
-    more = None
-    if page.next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = page.next_cursor
-        more = f"?{params.urlencode()}"
     return render(request, "inbox/notifications.html", {"notifications": page.rows, "total": page.count,
-                                                         "more": more, "unread": notify.unread_count(request.user)})
+                                                         "more": _next_page_link(request, page),
+                                                         "unread": notify.unread_count(request.user)})
 
 
 @login_required

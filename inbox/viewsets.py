@@ -22,6 +22,10 @@ class DashboardViewset(AppMenuMixin, Viewset):
         return path("", views.dashboard, name="index")
 
     @property
+    def started_path(self):  # every process I started, paged (the dashboard shows the newest)
+        return path("started/", views.started, name="started")
+
+    @property
     def task_path(self):
         return path("task/<int:pk>/", views.open_task, name="task")
 

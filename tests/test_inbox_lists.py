@@ -104,6 +104,66 @@ def test_dashboard_shows_my_tasks_queues_overdue_completed_and_my_processes(peop
                for p in body["processes_started"])
 
 
+def _section(page, begin, end=None):
+    return page[page.index(begin):page.index(end) if end else None]
+
+
+def test_dashboard_lists_show_their_first_rows_say_how_many_in_all_and_link_to_the_whole_list(
+        people, three, monkeypatch):
+    """Nothing on the dashboard is cut silently: each list's total is in its heading, and a list longer
+    than the rows shown says so and links to the whole list, paged (inbox, queue, archive, started)."""
+    from inbox import services
+    monkeypatch.setattr(services, "DASHBOARD_ROWS", 1)
+    web = Client()
+    with at(27, 9):
+        web.force_login(people["quality"])
+        page = web.get("/qms/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        queues = _section(page, 'id="my-queues-total"', 'id="completed"')
+        assert ">2</span>" in queues and queues.count('id="my-queues-task-') == 1
+        assert 'id="my-queues-more"' in queues and 'href="/qms/queue/"' in queues
+        assert "Showing 1 of 2." in queues
+        mine = _section(page, 'id="my-tasks-total"', 'id="my-queues-total"')
+        assert ">1</span>" in mine and 'id="my-tasks-more"' not in mine  # all there is: no link
+        assert 'id="overdue-total">1<' in page and 'id="overdue-more"' not in page
+        web.force_login(people["market"])
+        page = web.get("/qms/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        started = _section(page, 'id="started-total"')
+        assert ">3</span>" in started and started.count("/qms/dashboard/process/") == 1
+        assert f"#{three[2].pk}<" in started  # the newest
+        assert 'href="/qms/dashboard/started/"' in started and "共 3 条，显示前 1 条。" in started
+
+        first = web.get("/qms/dashboard/started/?page_size=2").content.decode()
+        assert [f"#{p.pk}<" in first for p in three] == [False, True, True]
+        more = re.search(r'href="(\?[^"]*cursor=[^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+        last = web.get(f"/qms/dashboard/started/{more}").content.decode()
+        assert [f"#{p.pk}<" in last for p in three] == [True, False, False] and 'rel="next"' not in last
+        assert "2026-11-26" in last  # where it stands: the open steps with their due dates
+        stale = web.get("/qms/dashboard/started/?cursor=garbage", follow=True)
+        assert stale.status_code == 200 and all(f"#{p.pk}<" in stale.content.decode() for p in three)
+        web.force_login(people["quality"])  # started none of them
+        assert "/qms/dashboard/process/" not in web.get("/qms/dashboard/started/").content.decode()
+
+    api = client_for("market")
+    with at(27, 9):
+        body = api.get("/api/dashboard/?limit=1").json()
+        assert [p["id"] for p in body["processes_started"]] == [three[2].pk]
+        assert body["totals"]["processes_started"] == 3
+        assert body["more"]["processes_started"].endswith("/api/dashboard/started/")
+        assert body["more"]["my_tasks"] is None
+        listed = api.get("/api/dashboard/started/?page_size=2").json()
+        assert listed["count"] == 3 and [p["id"] for p in listed["results"]] == [three[2].pk, three[1].pk]
+        rest = api.get(listed["next"]).json()
+        assert [p["id"] for p in rest["results"]] == [three[0].pk] and rest["next"] is None
+        quality = client_for("quality").get("/api/dashboard/?limit=1").json()
+        assert quality["totals"] == {"my_tasks": 1, "my_queues": 2, "overdue": 1, "overdue_in_my_tasks": 0,
+                                     "overdue_in_my_queues": 1, "recently_completed": 0, "processes_started": 0}
+        assert quality["more"]["my_queues"].endswith("/api/tasks/?queue=1&ordering=due")
+        assert len(client_for("quality").get(quality["more"]["my_queues"]).json()["results"]) == 2
+        for bad in ("0", "51", "ten"):
+            refused = api.get(f"/api/dashboard/?limit={bad}")
+            assert refused.status_code == 400 and "limit" in str(refused.json()), bad
+
+
 def test_only_the_quality_manager_edits_step_targets_and_the_calendar_and_it_is_audited(people, order_data):
     staff = Client()
     staff.force_login(people["quality"])
