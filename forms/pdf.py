@@ -50,6 +50,8 @@ from core.choices import choices_named
 from core.models import Meaning, RecordFile, RecordVersion, Signature
 from core.records import is_amended
 
+from . import pdf_fonts
+
 logger = logging.getLogger(__name__)
 
 KINDS = (RecordFile.Kind.PDF, RecordFile.Kind.ARCHIVE)
@@ -345,6 +347,8 @@ def build_context(version, *, copy=None, generated_at=None):
         "company_zh": qms.get("COMPANY_NAME_ZH", ""),
         "company_en": qms.get("COMPANY_NAME_EN", ""),
         "font_family": qms.get("PDF_FONT_FAMILY", "Noto Sans CJK SC"),
+        # the CSS font-family of the record: the compact face first when built (forms.pdf_fonts)
+        "font_families": ", ".join(f"'{family}'" for family in pdf_fonts.families()),
         "signatures": [SignatureLine(s) for s in signatures],
         "generated_at": format_datetime(generated_at or timezone.now()),
         "amended": is_amended(version),
@@ -380,6 +384,32 @@ def _font_config():
     return FontConfiguration()
 
 
+class _FontFileFetcher(StaticURLFetcher):
+    """The static fetcher that also serves the compact PDF faces (forms.pdf_fonts), and nothing else beside them."""
+
+    def fetch(self, url, headers=None):
+        faces = {path.as_uri(): path for path in pdf_fonts.built().values()}
+        if url in faces:
+            return URLFetcherResponse(url, body=faces[url].read_bytes(), headers={"Content-Type": "font/otf"})
+        return super().fetch(url, headers)
+
+
+@lru_cache(maxsize=1)
+def _font_face_stylesheet():
+    """The @font-face rules of the compact CJK faces (forms.pdf_fonts), registered once per worker with
+    its FontConfiguration; None while they are not built (the records are then set in the system face)."""
+    faces = pdf_fonts.built()
+    if not faces:
+        return None
+    rules = "".join(f"@font-face {{ font-family: '{pdf_fonts.FAMILY}'; font-weight: {weight}; "
+                    f"src: url('{path.as_uri()}'); }}" for weight, path in faces.items())
+    return weasyprint.CSS(string=rules, url_fetcher=_FontFileFetcher(), font_config=_font_config())
+
+
+def _stylesheets():
+    return [sheet for sheet in (_font_face_stylesheet(), _record_stylesheet()) if sheet is not None]
+
+
 @lru_cache(maxsize=1)
 def _record_stylesheet():
     """record.css parsed once per worker (the templates' <link> is left out of the HTML
@@ -399,7 +429,7 @@ def render_document(version, *, generated_at=None):
     fetcher = StaticURLFetcher()
     font_config = _font_config()
     try:
-        stylesheets = [_record_stylesheet()]
+        stylesheets = _stylesheets()
         documents = []
         for copy in _copy_marks(rtype.copies) or [None]:
             context = build_context(version, copy=copy, generated_at=generated_at)

@@ -118,4 +118,6 @@ say "migrate"
 "${MANAGE[@]}" migrate --noinput -v 1
 say "collectstatic"
 "${MANAGE[@]}" collectstatic --noinput -v 0
+say "build_pdf_fonts (the compact CJK faces of the record PDFs; about a minute once, then skipped)"
+"${MANAGE[@]}" build_pdf_fonts -v 0
 say "setup done"

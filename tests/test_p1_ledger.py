@@ -16,6 +16,7 @@ from api_driver import client_for
 from core.models import AuditEntry, Record
 from drivers import ApiDriver, WebDriver, open_steps
 from test_p1_paths import approve, plan, review_round  # the P1 steps as the path tests walk them
+from pdf_face import cjk_face
 from procedures.order_review.models import (
     LedgerEntry, LedgerShipment, LedgerStatus, OrderReviewStatus,
 )
@@ -263,7 +264,7 @@ def test_the_printed_ledger_is_a_controlled_record_with_cjk_fonts_embedded(entry
     fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()
     emb = fonts[0].index("emb")
     assert fonts[2:] and all(row[emb:emb + 3].strip() == "yes" for row in fonts[2:]), fonts
-    assert any("notosanscjksc" in row.split()[0].lower().replace("-", "") for row in fonts[2:]), fonts
+    assert any(cjk_face() in row.split()[0].lower().replace("-", "") for row in fonts[2:]), fonts
 
 
 # --- cancellation (issue 14 item 2) ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from core.models import RecordFile, Signature
 from p1_driver import act, review_all, start, start_and_review_committed
 from procedures.order_review.models import order_review_of
 from worker import wait_until
+from pdf_face import cjk_face
 
 SIGNERS = ["李娜 Li Na", "王芳 Wang Fang", "陈静 Chen Jing", "杨磊 Yang Lei", "赵敏 Zhao Min", "张伟 Zhang Wei"]
 
@@ -32,7 +33,7 @@ def check_record_pdf(file):
     fonts = pdf_fonts(file.file.path)
     assert fonts, "the PDF names its fonts"
     assert all(line.split()[-5] == "yes" for line in fonts), fonts  # the 'emb' column
-    assert any("notosanscjksc" in line.replace("-", "").lower() for line in fonts), fonts
+    assert any(cjk_face() in line.replace("-", "").lower() for line in fonts), fonts
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from flow_driver import act, start
 from procedures.complaints.models import ComplaintCase
 from p2_support import FLOW, acceptance, capa, disposition, inspection, intake, judgement, photo, receipt
 from test_p1_record_pdf import pdf_fonts, pdf_text
+from pdf_face import cjk_face
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def render(record, tmp_path, name):
 def fonts_embedded_cjk(path):
     fonts = pdf_fonts(path)
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
-    assert any("notosanscjksc" in line.replace("-", "").lower() for line in fonts), fonts
+    assert any(cjk_face() in line.replace("-", "").lower() for line in fonts), fonts
 
 
 def test_the_case_records_show_the_hold_then_the_release_and_the_receipt_prints_three_copies(people, tmp_path):

@@ -20,6 +20,7 @@ from procedures.requirements import qfd
 from procedures.requirements.flows import RequirementFlow as FLOW
 from procedures.requirements.models import CustomerRequirement, HouseOfQuality, QfdNeed, QfdRelationship
 from workflows.demo import DEMO_PASSWORD
+from pdf_face import cjk_face
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -317,7 +318,7 @@ def test_the_pdf_prints_the_house_in_both_languages_with_embedded_fonts(people, 
     fonts = subprocess.run(["pdffonts", file.file.path], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)
-    assert any("notosanscjksc" in line.replace("-", "").lower() for line in fonts), fonts
+    assert any(cjk_face() in line.replace("-", "").lower() for line in fonts), fonts
 
 
 # --- the browser pages -------------------------------------------------------------------------------------------

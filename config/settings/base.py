@@ -217,6 +217,8 @@ QMS = {
     # P1 / src 6.2.2: an order whose every line is at most this many pieces is a sample
     "SAMPLE_MAX_QUANTITY": int(os.environ.get("QMS_SAMPLE_MAX_QUANTITY", "200")),
     "PDF_FONT_FAMILY": os.environ.get("QMS_PDF_FONT_FAMILY", "Noto Sans CJK SC"),
+    # the compact CJK faces the record PDFs are set in, built by `manage.py build_pdf_fonts` (forms/pdf_fonts.py)
+    "PDF_FONTS_DIR": os.environ.get("QMS_PDF_FONTS_DIR", str(BASE_DIR / "build" / "pdf-fonts")),
     "MAX_UPLOAD_MB": int(os.environ.get("QMS_MAX_UPLOAD_MB", "10")),
     "MAX_FUTURE_YEARS": int(os.environ.get("QMS_MAX_FUTURE_YEARS", "5")),  # business dates ≤ today + N years
     "MAX_PDF_PAGES": int(os.environ.get("QMS_MAX_PDF_PAGES", "2000")),  # a longer PDF upload is refused
