@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the engine needs on a fresh machine:
-#   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF),
+#   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF), fontconfig (fc-match:
+#   manage.py build_pdf_fonts finds Noto Sans CJK SC with it),
 #   poppler-utils (pdffonts/pdftotext used by the PDF tests),
 #   gettext (msgfmt for `manage.py compilemessages`),
 #   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs),
 #   curl (scripts/prod-smoke.sh).
 # Idempotent: packages already present are skipped without touching apt.
 set -euo pipefail
-PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils gettext chromium)
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk poppler-utils gettext chromium)
 if [ "${WITH_SERVICES:-0}" = "1" ]; then
   PKGS+=(postgresql redis-server curl)  # curl: scripts/prod-smoke.sh
 fi
