@@ -347,8 +347,7 @@ def build_context(version, *, copy=None, generated_at=None):
         "company_zh": qms.get("COMPANY_NAME_ZH", ""),
         "company_en": qms.get("COMPANY_NAME_EN", ""),
         "font_family": qms.get("PDF_FONT_FAMILY", "Noto Sans CJK SC"),
-        # the CSS font-family of the record: the compact face first when built (forms.pdf_fonts)
-        "font_families": ", ".join(f"'{family}'" for family in pdf_fonts.families()),
+        "font_families": _font_families(),
         "signatures": [SignatureLine(s) for s in signatures],
         "generated_at": format_datetime(generated_at or timezone.now()),
         "amended": is_amended(version),
@@ -388,7 +387,7 @@ class _FontFileFetcher(StaticURLFetcher):
     """The static fetcher that also serves the compact PDF faces (forms.pdf_fonts), and nothing else beside them."""
 
     def fetch(self, url, headers=None):
-        faces = {path.as_uri(): path for path in pdf_fonts.built().values()}
+        faces = {path.as_uri(): path for path in pdf_fonts.faces().values()}
         if url in faces:
             return URLFetcherResponse(url, body=faces[url].read_bytes(), headers={"Content-Type": "font/otf"})
         return super().fetch(url, headers)
@@ -398,12 +397,21 @@ class _FontFileFetcher(StaticURLFetcher):
 def _font_face_stylesheet():
     """The @font-face rules of the compact CJK faces (forms.pdf_fonts), registered once per worker with
     its FontConfiguration; None while they are not built (the records are then set in the system face)."""
-    faces = pdf_fonts.built()
+    faces = pdf_fonts.faces()
     if not faces:
         return None
     rules = "".join(f"@font-face {{ font-family: '{pdf_fonts.FAMILY}'; font-weight: {weight}; "
                     f"src: url('{path.as_uri()}'); }}" for weight, path in faces.items())
     return weasyprint.CSS(string=rules, url_fetcher=_FontFileFetcher(), font_config=_font_config())
+
+
+def _font_families():
+    """The CSS font-family of a record: the compact face first when this worker registered it (forms.pdf_fonts),
+    then the configured one (Pango sets a character the first lacks in the next)."""
+    names = [settings.QMS["PDF_FONT_FAMILY"]]
+    if _font_face_stylesheet() is not None:
+        names.insert(0, pdf_fonts.FAMILY)
+    return ", ".join(f"'{name}'" for name in names)
 
 
 def _stylesheets():

@@ -12,14 +12,17 @@ full-width blocks, and the 6,763 hanzi of GB 2312, with every glyph its OpenType
 Bold each become ~3.6 MB with ~15,000 glyphs; a record PDF shrinks to ~160 KB.
 
 The record stylesheet names the compact family first and the system face after it
-(`families()`): a character outside the compact set (a rare character in a name) is set in the
+(forms.pdf: the worker's @font-face sheet decides): a character outside the compact set (a rare character in a name) is set in the
 system face by Pango's per-character fallback, so nothing is ever lost. Without the built
-files (a checkout where `scripts/setup.sh` has not run) the records are set in the system face
-alone, as before.
+files (a checkout where `scripts/setup.sh` has not run), or with another face configured in
+QMS_PDF_FONT_FAMILY, the records are set in that face alone, as before. A change of the recipe
+(`RECIPE`: the blocks, options, names) or of the system font builds the faces again.
 
 Noto Sans CJK is under the SIL Open Font License 1.1 (reserved name: "Source"); the files are
 built on the machine from its installed fonts (Debian's fonts-noto-cjk), not shipped in the
 repository, and named by a family of their own."""
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -57,8 +60,14 @@ def characters():
     return points
 
 
+#: what a build depends on besides the system font: a change here builds the faces again
+RECIPE = hashlib.sha256(json.dumps({"blocks": _BLOCKS, "gb2312": "all", "layout_closure": True,
+                                    "notdef_outline": True, "names": [FAMILY, 0, 7, 13, 14], "files": FILES},
+                                   sort_keys=True).encode()).hexdigest()[:16]
+
+
 def directory():
-    return Path(settings.QMS["PDF_FONTS_DIR"])
+    return Path(settings.QMS["PDF_FONTS_DIR"]).resolve()
 
 
 def built():
@@ -67,10 +76,10 @@ def built():
     return paths if all(path.is_file() for path in paths.values()) else {}
 
 
-def families():
-    """The font-family list of a record PDF: the compact face first when it is built, then the system one."""
-    system = settings.QMS["PDF_FONT_FAMILY"]
-    return [FAMILY, system] if built() else [system]
+def faces():
+    """The compact faces to set the records in: the built ones, when the records' face is the one they were
+    cut from (settings.QMS["PDF_FONT_FAMILY"]; another configured face is used alone, as set)."""
+    return built() if settings.QMS["PDF_FONT_FAMILY"] == SYSTEM_FAMILY else {}
 
 
 def system_font(style):
@@ -96,8 +105,10 @@ def build(*, force=False, log=print):
     for weight, name in FILES.items():
         source, index = system_font(_STYLES[weight])
         target = directory() / name
+        stamp = target.with_suffix(".recipe")
+        made_from = f"{RECIPE} {source} #{index} {source.stat().st_mtime_ns}"
         paths[weight] = target
-        if target.is_file() and not force and target.stat().st_mtime >= source.stat().st_mtime:
+        if target.is_file() and not force and stamp.is_file() and stamp.read_text() == made_from:
             continue
         font = TTFont(source, fontNumber=index, lazy=False)
         options = subset.Options()
@@ -111,6 +122,7 @@ def build(*, force=False, log=print):
         partial = target.with_suffix(".partial")
         font.save(partial)
         partial.replace(target)
+        stamp.write_text(made_from)
         log(f"{target}: {len(font.getGlyphOrder()):,} glyphs, {target.stat().st_size / 1e6:.1f} MB "
             f"(from {source.name} #{index})")
     return paths

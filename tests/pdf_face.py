@@ -5,4 +5,4 @@ from forms import pdf_fonts
 
 
 def cjk_face():
-    return "qmssanscjksc" if pdf_fonts.built() else "notosanscjksc"
+    return "qmssanscjksc" if pdf_fonts.faces() else "notosanscjksc"

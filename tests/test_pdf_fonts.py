@@ -79,3 +79,14 @@ def test_the_characters_are_every_gb2312_character_and_the_blocks_a_record_uses(
     assert len(hanzi) == 6763
     assert {ord(ch) for ch in "Aé–€→■①、。，"} <= points
     assert ord("堃") not in points
+
+
+def test_another_configured_face_is_used_alone(tmp_path, settings, fresh_faces):
+    """The compact faces are cut from Noto Sans CJK SC: a site that sets QMS_PDF_FONT_FAMILY to another face gets
+    that face, not the cut in front of it."""
+    settings.QMS = {**settings.QMS, "PDF_FONT_FAMILY": "Noto Serif CJK SC"}
+    version = make_record(order_data())
+    path = tmp_path / "record.pdf"
+    path.write_bytes(pdf.render_pdf_bytes(version))
+    faces = fonts_of(path)
+    assert faces and all(face.startswith("Noto-Serif-CJK-SC") for face in faces), faces

@@ -153,6 +153,7 @@ def grow(target_tasks, log=print):
     first, last = state["copies"] + 1, copies
     if last < first:
         log(f"already {state['copies']} copies ({state['template_tasks'] * (state['copies'] + 1)} tasks)")
+        _vacuum()
         return state
     m, u, cu = state["open_every"], state["users"], state["customers"]
     sp, st, sr = state["stride_process"], state["stride_task"], state["stride_record"]
@@ -240,12 +241,16 @@ def grow(target_tasks, log=print):
             _execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         state["copies"] = last
         _save_meta({"copies": last})
-    # as autovacuum leaves a table in steady use: statistics fresh and the visibility map set, so an
-    # index-only scan reads no heap (fresh copies are all "not yet visible to all": every scan would)
+    _vacuum()
+    return state
+
+
+def _vacuum():
+    """As autovacuum leaves a table in steady use: statistics fresh and the visibility map set, so an
+    index-only scan reads no heap (fresh copies are all "not yet visible to all": every scan would)."""
     for table in ("viewflow_process", "viewflow_task", "inbox_taskdeadline", "core_record", "core_recordversion",
                   "inbox_notification", "viewflow_task_previous"):
         _execute(f"VACUUM (ANALYZE) {table}")
-    return state
 
 
 def sizes():

@@ -69,7 +69,7 @@ def floor_queue(user):
 def floor_dashboard(user, rows=DASHBOARD_ROWS):
     """Each list's first rows and its total (COUNT(*) OVER () in the same scan, as the dashboard asks)."""
     perms = sorted(department_permissions(user)) or [""]
-    mine = "t.owner_id = %s AND t.status IN ('ASSIGNED', 'STARTED')"
+    mine = "t.owner_id = %s AND t.status = 'ASSIGNED'"  # the dashboard's inbox (inbox.services.inbox_of)
     queue = ("t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
              "AND t.owner_permission = ANY(%s)")
     due_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t LEFT JOIN inbox_taskdeadline d "
