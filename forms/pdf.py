@@ -346,7 +346,6 @@ def build_context(version, *, copy=None, generated_at=None):
         "rtype": rtype,
         "company_zh": qms.get("COMPANY_NAME_ZH", ""),
         "company_en": qms.get("COMPANY_NAME_EN", ""),
-        "font_family": qms.get("PDF_FONT_FAMILY", "Noto Sans CJK SC"),
         "font_families": _font_families(),
         "signatures": [SignatureLine(s) for s in signatures],
         "generated_at": format_datetime(generated_at or timezone.now()),
