@@ -5,8 +5,8 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,9 @@ from core.models import AuditEntry
 from core.registry import flows
 from .queues import of_flows, queue_for
 
+from .calendar import end_of_day
 from .deadlines import target_for
+from .due import by_due, with_due
 from .rows import ROW_RELATED, attach_process_subjects, attach_subjects
 from .models import CalendarDay, NotificationKind, StepTarget
 from .notify import notify
@@ -36,20 +38,19 @@ TARGET_FIELDS = ("working_days", "reminder_hours", "l1_after_hours", "l2_after_w
 
 
 def filter_due(tasks, *, overdue=None, due_before=None, ordering=None, now=None):
-    """Task queryset filtered and ordered by its deadline (one LEFT JOIN; tasks without a
-    due date sort last). overdue: True/False; due_before: a date (due on or before it);
-    ordering: "due" or "-due"."""
+    """Task queryset filtered and ordered by its due date, read from the task's own row (inbox.due:
+    no join with the deadline table; tasks without a due date sort last and are never overdue).
+    overdue: True/False; due_before: a date (due on or before it); ordering: "due" or "-due"."""
     now = now or timezone.now()
+    tasks = with_due(tasks)
     if overdue is True:
-        tasks = tasks.filter(deadline__due_at__lte=now)
+        tasks = tasks.filter(due_at__lte=now)
     elif overdue is False:
-        tasks = tasks.exclude(deadline__due_at__lte=now)
+        tasks = tasks.filter(Q(due_at__gt=now) | Q(due_at__isnull=True))  # no due date: never overdue
     if due_before is not None:
-        tasks = tasks.filter(deadline__due_date__lte=due_before)
-    if ordering == "due":
-        tasks = tasks.order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
-    elif ordering == "-due":
-        tasks = tasks.order_by(F("deadline__due_at").desc(nulls_last=True), "-pk")
+        tasks = tasks.filter(due_at__lte=end_of_day(due_before))  # due_at is the end of its due date
+    if ordering in ("due", "-due"):
+        tasks = by_due(tasks, descending=ordering == "-due")
     return tasks
 
 
@@ -64,7 +65,7 @@ def parse_date(value, field):
 
 
 def _with_deadline(tasks):
-    return tasks.select_related(*ROW_RELATED).order_by(F("deadline__due_at").asc(nulls_last=True), "pk")
+    return by_due(tasks.select_related(*ROW_RELATED))
 
 
 def _due_key(task):
@@ -108,8 +109,8 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
     queue = queue_for(user, flows())
     mine, mine_total = first_rows_and_total(_with_deadline(inbox), limit)
     queued, queued_total = first_rows_and_total(_with_deadline(queue), limit)
-    late_mine, late_mine_total = first_rows_and_total(_with_deadline(inbox.filter(deadline__due_at__lte=now)), limit)
-    late_queued, late_queued_total = first_rows_and_total(_with_deadline(queue.filter(deadline__due_at__lte=now)),
+    late_mine, late_mine_total = first_rows_and_total(_with_deadline(with_due(inbox).filter(due_at__lte=now)), limit)
+    late_queued, late_queued_total = first_rows_and_total(_with_deadline(with_due(queue).filter(due_at__lte=now)),
                                                           limit)
     overdue = sorted([*late_mine, *late_queued], key=_due_key)[:limit]
     completed, completed_total = first_rows_and_total(

@@ -8,7 +8,7 @@ nullable key (a task's due date: tasks without one sort last) nor over "unread f
 one takes any ordering of fields, each ascending or descending with its NULLs first or last,
 ending in the primary key.
 
-    ORDER = Keyset("due", [Key("deadline__due_at", nulls="last"), Key("pk")])
+    ORDER = Keyset("due", [Key("due_at", nulls="last"), Key("pk")])
     page = ORDER.page(queryset, request)      # the rows, in order
     {"results": ..., "next": page.next_url, "count": page.count}
 

@@ -191,6 +191,7 @@ def grow(target_tasks, log=print):
             "started": f"CASE WHEN c.open THEN {moved('s.started')} ELSE {moved('s.created')} + interval '3 hours' END",
             "finished": f"CASE WHEN c.open THEN {moved('s.finished')} ELSE {moved('s.created')} + interval '1 day' END",
             "scheduled": moved("s.scheduled"),
+            "qms_due_at": moved("s.qms_due_at"),  # the deadline's due_at on the task row (inbox migration 0006)
             "status": "CASE WHEN c.open THEN s.status ELSE 'DONE' END",
             "owner_id": f"CASE WHEN c.open OR s.flow_task_type NOT IN ('HUMAN', 'HUMAN_START') THEN {person('s.owner_id')} "
                         f"ELSE coalesce({person('s.owner_id')}, {done_owner}) END",
@@ -202,6 +203,10 @@ def grow(target_tasks, log=print):
             "from_task_id": f"s.from_task_id + c.k * {st}", "to_task_id": f"s.to_task_id + c.k * {st}",
         }, f"s.id <= {state['stride_previous']}", state, first, last)
         log(f"task links +{n}")
+        # the copies' tasks carry their due date already: the trigger that keeps it would only re-read them
+        due_trigger = _scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'qms_task_due'")
+        if due_trigger:
+            _execute("ALTER TABLE inbox_taskdeadline DISABLE TRIGGER qms_task_due")
         n = _insert("inbox_taskdeadline", {
             "task_id": f"s.task_id + c.k * {st}",
             **{col: moved(f"s.{col}") for col in ("due_at", "remind_at", "l1_at", "l2_at", "l3_at",
@@ -209,6 +214,8 @@ def grow(target_tasks, log=print):
             "due_date": "(s.due_date - c.shift)::date",
             "next_check_at": f"CASE WHEN c.open THEN {moved('s.next_check_at')} END",
         }, f"s.task_id <= {st}", state, first, last)
+        if due_trigger:
+            _execute("ALTER TABLE inbox_taskdeadline ENABLE TRIGGER qms_task_due")
         log(f"deadlines +{n}")
         n = _insert("inbox_notification", {
             "id": f"s.id + c.k * {state['stride_notification']}",

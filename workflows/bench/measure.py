@@ -66,16 +66,28 @@ def floor_queue(user):
              "AND t.owner_permission = ANY(%s) ORDER BY t.created, t.id LIMIT %s", [perms, PAGE])]
 
 
+def _has_due_column():
+    with connection.cursor() as cursor:
+        return any(column.name == "qms_due_at"
+                   for column in connection.introspection.get_table_description(cursor, "viewflow_task"))
+
+
 def floor_dashboard(user, rows=DASHBOARD_ROWS):
     """Each list's first rows and its total (COUNT(*) OVER () in the same scan, as the dashboard asks)."""
     perms = sorted(department_permissions(user)) or [""]
     mine = "t.owner_id = %s AND t.status = 'ASSIGNED'"  # the dashboard's inbox (inbox.services.inbox_of)
     queue = ("t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
              "AND t.owner_permission = ANY(%s)")
-    due_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t LEFT JOIN inbox_taskdeadline d "
-                "ON d.task_id = t.id WHERE {where} ORDER BY d.due_at NULLS LAST, t.id LIMIT %s")
-    late_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t JOIN inbox_taskdeadline d "
-                 "ON d.task_id = t.id WHERE {where} AND d.due_at <= now() ORDER BY d.due_at, t.id LIMIT %s")
+    if _has_due_column():  # the due date on the task row (inbox migration 0006): no join with the deadlines
+        due_list = ("SELECT t.*, count(*) OVER () FROM viewflow_task t WHERE {where} "
+                    "ORDER BY t.qms_due_at NULLS LAST, t.id LIMIT %s")
+        late_list = ("SELECT t.*, count(*) OVER () FROM viewflow_task t WHERE {where} AND t.qms_due_at <= now() "
+                     "ORDER BY t.qms_due_at, t.id LIMIT %s")
+    else:
+        due_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t LEFT JOIN inbox_taskdeadline d "
+                    "ON d.task_id = t.id WHERE {where} ORDER BY d.due_at NULLS LAST, t.id LIMIT %s")
+        late_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t JOIN inbox_taskdeadline d "
+                     "ON d.task_id = t.id WHERE {where} AND d.due_at <= now() ORDER BY d.due_at, t.id LIMIT %s")
     return [
         (due_list.format(where=mine), [user.pk, rows]),
         (due_list.format(where=queue), [perms, rows]),
