@@ -1,8 +1,10 @@
 """API of the inbox: notifications (unread first, mark read), notification preferences,
 the personal dashboard, the due/overdue filters of GET /api/tasks/, and the step targets
 and company calendar the Quality manager keeps."""
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -11,7 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from core.bounds import BusinessDateValidator
-from . import notify, rows, services
+from . import due, notify, rows, services
 from .delegation_api import MyDelegationsView, MyDelegationView, ReassignTaskView
 from .drafts_api import TaskDraftView
 from .models import CalendarDay, Notification, NotificationKind
@@ -24,8 +26,8 @@ from core.rest.serializers import StrictMixin
 #: the orders of a task list (?ordering=), each paged by keyset: oldest first by default
 TASK_ORDERS = {
     None: Keyset("created", [Key("created"), Key("pk")], deferred_join=True),
-    "due": Keyset("due", [Key("deadline__due_at", nulls="last"), Key("pk")], deferred_join=True),
-    "-due": Keyset("-due", [Key("deadline__due_at", descending=True, nulls="last"), Key("pk", descending=True)],
+    "due": Keyset("due", [Key(due.ANNOTATION, nulls="last"), Key("pk")], deferred_join=True),
+    "-due": Keyset("-due", [Key(due.ANNOTATION, descending=True, nulls="last"), Key("pk", descending=True)],
                    deferred_join=True),
 }
 def task_page(tasks, request):
@@ -135,9 +137,13 @@ def _process_row(process, now):
             "open_steps": [_task_row(t, now) for t in process.open_steps]}
 
 
-def _more(request, path, total, shown):
-    """The address of the whole list, paged, when the dashboard shows only its first rows; else None."""
-    return request.build_absolute_uri(path) if total > shown else None
+def _more(request, url_name, total, shown, **params):
+    """The address of the whole list (the API route `url_name` with `params`), paged, when the dashboard
+    shows only its first rows; else None."""
+    if total <= shown:
+        return None
+    query = f"?{urlencode(params)}" if params else ""
+    return request.build_absolute_uri(reverse(url_name) + query)
 
 
 class DashboardView(APIView):
@@ -164,14 +170,16 @@ class DashboardView(APIView):
                        "overdue_in_my_tasks": totals["overdue_mine"], "overdue_in_my_queues": totals["overdue_queued"],
                        "recently_completed": totals["completed"], "processes_started": totals["processes"]},
             "more": {
-                "my_tasks": _more(request, "/api/tasks/?ordering=due", totals["mine"], len(data["mine"])),
-                "my_queues": _more(request, "/api/tasks/?queue=1&ordering=due", totals["queued"], len(data["queued"])),
-                "overdue_in_my_tasks": _more(request, "/api/tasks/?overdue=1&ordering=due", totals["overdue_mine"],
-                                             len([t for t in data["overdue"] if t.owner_id])),
-                "overdue_in_my_queues": _more(request, "/api/tasks/?queue=1&overdue=1&ordering=due",
-                                              totals["overdue_queued"],
-                                              len([t for t in data["overdue"] if not t.owner_id])),
-                "processes_started": _more(request, "/api/dashboard/started/", totals["processes"],
+                "my_tasks": _more(request, "task-list", totals["mine"], len(data["mine"]), ordering="due"),
+                "my_queues": _more(request, "task-list", totals["queued"], len(data["queued"]), queue=1,
+                                   ordering="due"),
+                "overdue_in_my_tasks": _more(request, "task-list", totals["overdue_mine"],
+                                             len([t for t in data["overdue"] if t.owner_id]), overdue=1,
+                                             ordering="due"),
+                "overdue_in_my_queues": _more(request, "task-list", totals["overdue_queued"],
+                                              len([t for t in data["overdue"] if not t.owner_id]), queue=1,
+                                              overdue=1, ordering="due"),
+                "processes_started": _more(request, "api-dashboard-started", totals["processes"],
                                            len(data["processes"])),
             },
         })

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 from django_filters import BooleanFilter, ChoiceFilter, DateFilter, DateRangeFilter, FilterSet, NumberFilter
@@ -23,6 +24,7 @@ from core.deferred import DeferredRows
 from core.errors import DomainError
 from core.registry import flows
 
+from . import due as due_column
 from . import notify, queues, rows, services
 from .escalation import task_link
 from .signals import process_link
@@ -48,8 +50,7 @@ class DueTaskListFilter(FilterSet):
     flow_task = ChoiceFilter()
     created = DateRangeFilter()
     overdue = BooleanFilter(label=gettext_lazy("Overdue"), method="filter_overdue")
-    due_before = DateFilter(label=gettext_lazy("Due on or before"), field_name="deadline__due_date",
-                            lookup_expr="lte")
+    due_before = DateFilter(label=gettext_lazy("Due on or before"), method="filter_due_before")
 
     class Meta:
         model = Task
@@ -62,6 +63,9 @@ class DueTaskListFilter(FilterSet):
     def filter_overdue(self, queryset, name, value):
         return services.filter_due(queryset, overdue=value)
 
+    def filter_due_before(self, queryset, name, value):
+        return services.filter_due(queryset, due_before=value)
+
 
 class TaskRowsMixin:
     """viewflow's inbox and queue (filters, paging, the flows' start menu) with the rows every task
@@ -72,7 +76,7 @@ class TaskRowsMixin:
     template_name = "inbox/task_list.html"
     filterset_class = DueTaskListFilter
     columns = ("due",)  # drawn by the template; named here for viewflow's ?_orderby=
-    ordering = (F("deadline__due_at").asc(nulls_last=True), "pk")
+    ordering = (F(due_column.ANNOTATION).asc(nulls_last=True), "pk")
     table_id = "tasks"
     empty_text = gettext_lazy("Nothing here.")
 
@@ -80,10 +84,10 @@ class TaskRowsMixin:
         return ""
 
     due.short_description = gettext_lazy("Due")
-    due.orderby_column = F("deadline__due_at")
+    due.orderby_column = F(due_column.ANNOTATION)
 
     def get_queryset(self):
-        return super().get_queryset().select_related(*rows.ROW_RELATED)
+        return due_column.with_due(super().get_queryset().select_related(*rows.ROW_RELATED))
 
     def paginate_queryset(self, queryset, page_size):
         """The page chosen on the task table alone, then its rows read with their joins (core.deferred)."""
@@ -175,9 +179,38 @@ def release(request, pk):
 # --- dashboard ---------------------------------------------------------------------------------------
 
 
+def _more(shown, total, *links):
+    """Under a dashboard list that shows only its first rows: how many it has in all and the links
+    [(address, label)] to the whole list, paged (templates/inbox/_more.html); None when all are shown."""
+    return {"shown": shown, "total": total, "links": links} if total > shown else None
+
+
+def dashboard_more(data):
+    """The "Showing 10 of N" line of each dashboard list, with where the whole list is."""
+    totals = data["totals"]
+    late_mine, late_queued = totals["overdue_mine"], totals["overdue_queued"]
+    overdue_links = []
+    if late_mine:
+        overdue_links.append((f"{reverse('qms:inbox')}?overdue=true", ngettext(
+            "%(total)s overdue in my inbox", "%(total)s overdue in my inbox", late_mine) % {"total": late_mine}))
+    if late_queued:
+        overdue_links.append((f"{reverse('qms:queue')}?overdue=true", ngettext(
+            "%(total)s overdue in my queues", "%(total)s overdue in my queues", late_queued) % {"total": late_queued}))
+    return {
+        "overdue": _more(len(data["overdue"]), totals["overdue"], *overdue_links),
+        "mine": _more(len(data["mine"]), totals["mine"], (reverse("qms:inbox"), _("Open my inbox"))),
+        "queued": _more(len(data["queued"]), totals["queued"], (reverse("qms:queue"), _("Open my queues"))),
+        "completed": _more(len(data["completed"]), totals["completed"],
+                           (reverse("qms:archive"), _("All the tasks I completed"))),
+        "processes": _more(len(data["processes"]), totals["processes"],
+                           (reverse("qms:dashboard:started"), _("All the processes I started"))),
+    }
+
+
 @login_required
 def dashboard(request):
     context = services.dashboard(request.user, limit=services.DASHBOARD_ROWS)
+    context["more"] = dashboard_more(context)
     if services.can_edit_targets(request.user):
         context["calendar_gaps"] = services.calendar_gaps()
     return render(request, "inbox/dashboard.html", context)
@@ -192,15 +225,22 @@ def _next_page_link(request, page):
     return f"?{params.urlencode()}"
 
 
+def _keyset_page(request, order, rows, stale):
+    """One page of `rows` in `order` from the request's ?cursor=; a stale or altered cursor (the list
+    changed, an old bookmark) starts again from the first page with the message `stale`."""
+    try:
+        return order.page(rows, request)
+    except ValidationError:
+        messages.warning(request, stale)
+        return order.page(rows)
+
+
 @login_required
 def started(request):
     """Every process I started, newest first, a page at a time: where each one stands (its open steps,
     who holds them, their due dates). The dashboard shows the newest few and links here."""
-    try:
-        page = services.STARTED_ORDER.page(services.started_by(request.user), request)
-    except ValidationError:  # a stale or altered ?cursor=: start again from the first page
-        messages.warning(request, _("That page no longer exists; here is the first page."))
-        page = services.STARTED_ORDER.page(services.started_by(request.user))
+    page = _keyset_page(request, services.STARTED_ORDER, services.started_by(request.user),
+                        _("That page no longer exists; here is the first page."))
     return render(request, "inbox/started.html", {"processes": services.where_they_stand(page.rows),
                                                   "total": page.count, "more": _next_page_link(request, page),
                                                   "now": timezone.now()})
@@ -233,11 +273,8 @@ def notification_list(request):
     rows = Notification.objects.filter(recipient=request.user)
     if request.GET.get("unread") in ("1", "true"):
         rows = rows.filter(read_at__isnull=True)
-    try:
-        page = notify.NOTIFICATION_ORDER.page(rows, request)
-    except ValidationError:  # a stale or altered ?cursor=: start again from the first page
-        messages.warning(request, _("That page of notifications no longer exists; here is the first page."))
-        page = notify.NOTIFICATION_ORDER.page(rows)
+    page = _keyset_page(request, notify.NOTIFICATION_ORDER, rows,
+                        _("That page of notifications no longer exists; here is the first page."))
     return render(request, "inbox/notifications.html", {"notifications": page.rows, "total": page.count,
                                                          "more": _next_page_link(request, page),
                                                          "unread": notify.unread_count(request.user)})
