@@ -400,3 +400,55 @@ def test_a_member_of_staff_still_cannot_cancel_even_with_a_reason(people, order_
     assert response.status_code == 403
     process.refresh_from_db()
     assert process.status != PROCESS.CANCELED
+
+
+def test_an_administrator_cannot_cancel_a_single_task_without_a_reason(admin, people, order_data):
+    """viewflow's per-task cancel page (every node of every flow: workflows.cancel.with_cancel_reasons)."""
+    from viewflow.workflow.status import STATUS
+
+    from flow_driver import start
+    from p1_driver import open_task
+    from procedures.order_review.flows import OrderReviewFlow
+
+    process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-CANCEL-3"))
+    task = open_task(process, "review_quality")
+    url = f"/qms/flows/orderreview/{process.pk}/review_quality/{task.pk}/cancel/"
+    page = admin.get(url)
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+
+    for reason in ("", "   ", "x"):
+        response = admin.post(url, {"reason": reason})
+        assert response.status_code == 400
+        assert response.context["form"].errors["reason"] == [
+            "Say why the task is cancelled (at least 5 characters)." if reason.strip() else "This field is required."]
+        task.refresh_from_db()
+        assert task.status != STATUS.CANCELED
+    assert not AuditEntry.objects.filter(object_id=str(task.pk), action="task.status_changed",
+                                         new_values__status="CANCELED").exists()
+
+    staff = Client()
+    staff.force_login(people["quality_mgr"])
+    assert staff.post(url, {"reason": "不需要质量评审 not needed"}).status_code == 403
+    task.refresh_from_db()
+    assert task.status != STATUS.CANCELED
+
+    reason = "重复的评审任务 a duplicate review"
+    response = admin.post(url, {"reason": reason})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == STATUS.CANCELED
+    entry = AuditEntry.objects.get(object_id=str(task.pk), action="task.status_changed", new_values__status="CANCELED")
+    assert entry.reason == reason and entry.actor_id == people["admin"].pk
+    from inbox.signals import process_link
+    data_card = admin.get(process_link(process)).content.decode().split('id="process-data"', 1)[1]
+    assert reason in data_card and f"#{task.pk}" in data_card
+    # every node with viewflow's cancel page asks for the reason, in every flow
+    from core.registry import flows
+    from viewflow.workflow.flow.views.actions import CancelTaskView
+
+    from workflows.cancel import CancelTaskWithReasonView
+    nodes = [node for flow_class in flows() for node in flow_class.instance.nodes()
+             if getattr(node, "cancel_view_class", None)]
+    assert nodes and all(node.cancel_view_class is CancelTaskWithReasonView for node in nodes
+                         if issubclass(node.cancel_view_class, CancelTaskView))
+    assert chain_verifies()

@@ -3,6 +3,8 @@ from viewflow.workflow import flow, lock
 from accounts.models import Role, department_permission
 from core.access import can_view_processes
 
+from .cancel import with_cancel_reasons
+
 
 def staff(department):
     """The permission that routes a task to a department's queue."""
@@ -34,6 +36,10 @@ class QmsFlow(flow.Flow):
 
     class Meta:
         abstract = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        with_cancel_reasons(cls)  # no task is cancelled without a reason (workflows.cancel)
 
     def has_view_permission(self, user, obj=None):
         return can_view_processes(user)

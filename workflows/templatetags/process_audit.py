@@ -1,7 +1,7 @@
-"""The process page's audit facts: why a process was cancelled (SIG-13)."""
+"""The process page's audit facts: why a process, or a step of it, was cancelled (SIG-13)."""
 from django import template
 
-from workflows.cancel import cancellation_of
+from workflows.cancel import cancellation_of, task_cancellations
 
 register = template.Library()
 
@@ -10,3 +10,9 @@ register = template.Library()
 def process_cancellation(process):
     """The audit entry of the process's cancellation (actor_name, timestamp, reason), or None."""
     return cancellation_of(process)
+
+
+@register.simple_tag
+def step_cancellations(process):
+    """[{entry, task}] of the steps cancelled one by one in a process not itself cancelled."""
+    return task_cancellations(process)
