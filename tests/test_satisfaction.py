@@ -513,3 +513,41 @@ def test_seed_makes_a_completed_survey_and_an_earlier_one(people, no_render):
     assert current.trend and current.trend[0]["number"] == surveys[0].record.number
     assert Signature.objects.filter(record_version__record=current.record).exists()
     assert seed(people) is None  # idempotent
+
+
+# --- import: the columns explained, the file to fill in -------------------------------------------------------------------
+
+
+def test_the_import_page_explains_each_column_and_hands_out_the_file_to_fill_in(people):
+    survey = collecting(people)
+    number = survey.record.number
+    enter(survey, people, "C002", WORKED["C002"])  # one customer has answered already
+    market = web("market")
+    page = market.get(f"/qms/satisfaction/{number}/import/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    layout = html.split('id="ss-layout"', 1)[1].split("</table>", 1)[0]
+    assert "<code>quality expectation</code>" in layout and "产品质量" in layout and "交货期" in layout
+    assert "Quality" not in layout.replace("quality expectation", "").replace("quality experience", "")
+    assert ">E<" in layout  # the column letters a spreadsheet shows
+    assert "交货期：客户的满意程度（感受），1 至 5 分" in layout and "答卷人（可留空）" in layout
+    en = market.get(f"/qms/satisfaction/{number}/import/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Delivery: how satisfied the customer is (experience), 1 to 5" in en
+    api_columns = api("market").get(f"/api/satisfaction-surveys/{number}/").json()["import_columns"]
+    assert [c["header"] for c in api_columns][:4] == ["customer", "respondent", "remark", "quality expectation"]
+
+    template = market.get(f"/qms/satisfaction/{number}/import/template.csv")
+    assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
+    assert f'filename="{number}-responses.csv"' in template["Content-Disposition"]
+    body = template.content.decode("utf-8")
+    assert body.startswith("\ufeffcustomer,respondent,remark,quality expectation,")
+    rows = body.lstrip("\ufeff").splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["C001", "C003"]  # C002 has answered
+    assert web("quality").get(f"/qms/satisfaction/{number}/import/template.csv").status_code == 403
+
+    # filled in and sent back as it is (BOM and all): imported
+    filled = [rows[0]] + [f"{code},,,5,4,4,2,3,3" for code in ("C001", "C003")]
+    upload = io.BytesIO(("\ufeff" + "\r\n".join(filled) + "\r\n").encode("utf-8"))
+    upload.name = "filled.csv"
+    response = market.post(f"/qms/satisfaction/{number}/import/", {"file": upload})
+    assert response.status_code == 302
+    assert SurveyResponse.objects.filter(survey=survey).count() == 3

@@ -6,11 +6,13 @@ Market plans a survey (period, sample, indicators with weights, scale), opens it
 entered from calls and visits, imported from a CSV / XLSX file, or answered by the customer through a
 one-time link (forms.links, as P5's KANO study) — raises a CAPA or a P5 requirement from a low indicator,
 and the Market manager closes it: the results (results.py) are frozen in the version he signs."""
+import csv
+import io
 import random
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -318,13 +320,41 @@ def enter_response(survey, *, actor, data):
 # --- import from CSV / XLSX ---------------------------------------------------------------------------------------
 
 
-def import_layout(survey):
-    """The columns of an import file, in order: customer code, respondent, remark, then per indicator its
-    expectation and its experience."""
-    columns = ["customer", "respondent", "remark"]
+def import_columns(survey):
+    """The columns of an import file, in order, each as (its header, what goes in it in the reader's language):
+    customer code, respondent, remark, then per indicator its expectation and its experience."""
+    zh = (translation.get_language() or "").startswith("zh")
+    columns = [("customer", _("the customer's code, one of the survey's sample")),
+               ("respondent", _("who answered (may be empty)")),
+               ("remark", _("a remark (may be empty)"))]
     for indicator in survey.indicators.all():
-        columns += [f"{indicator.code} expectation", f"{indicator.code} experience"]
+        name = indicator.name_zh if zh else indicator.name_en
+        scale = {"indicator": name, "max": survey.scale_max}
+        columns += [(f"{indicator.code} expectation", _("%(indicator)s: how important it is to the customer "
+                                                         "(expectation), 1 to %(max)s") % scale),
+                    (f"{indicator.code} experience", _("%(indicator)s: how satisfied the customer is "
+                                                        "(experience), 1 to %(max)s") % scale)]
     return columns
+
+
+def import_layout(survey):
+    """The headers of an import file, in order (import_columns)."""
+    return [header for header, _meaning in import_columns(survey)]
+
+
+def import_template(survey):
+    """A CSV file to fill in and import: the header, then one row per customer of the sample who has not
+    answered yet, their code filled in. UTF-8 with a byte-order mark, so that Excel opens the Chinese
+    names right; the import reads it back as it is."""
+    answered = set(survey.responses.values_list("customer_id", flat=True))
+    layout = import_layout(survey)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(layout)
+    for member in survey.sample.select_related("customer").order_by("customer__code"):
+        if member.customer_id not in answered:
+            writer.writerow([member.customer.code] + [""] * (len(layout) - 1))
+    return "\ufeff" + out.getvalue()
 
 
 def parse_import(survey, name, content):

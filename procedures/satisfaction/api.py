@@ -70,7 +70,9 @@ def detail(survey):
                                                         "conclusion")},
             "results": data["results"], "trend": trend(survey) if survey.status != SurveyStatus.CLOSED
             else data["trend"] + [{"number": survey.record.number, "index": data["results"]["index"]}],
-            "import_layout": actions.import_layout(survey)}
+            "import_layout": actions.import_layout(survey),
+            "import_columns": [{"header": header, "meaning": meaning}
+                               for header, meaning in actions.import_columns(survey)]}
 
 
 def link_data(link):

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -221,8 +221,19 @@ def survey_import(request, number):
         if count is not None:
             messages.success(request, _("%(count)s responses were imported.") % {"count": count})
             return HttpResponseRedirect(_url("detail", number))
-    return render(request, "satisfaction/import.html", {
-        "survey": survey, "errors": errors, "layout": actions.import_layout(survey)}, status=400 if errors else 200)
+    columns = [(uploads.column_letter(i), header, meaning)
+               for i, (header, meaning) in enumerate(actions.import_columns(survey))]
+    return render(request, "satisfaction/import.html", {"survey": survey, "errors": errors, "columns": columns},
+                  status=400 if errors else 200)
+
+
+def survey_import_template(request, number):
+    """The CSV to fill in for an import: the header, and the code of each customer of the sample who has not
+    answered yet."""
+    survey = _worker(request, number)
+    response = HttpResponse(actions.import_template(survey), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{survey.record.number}-responses.csv"'
+    return response
 
 
 # --- links ---------------------------------------------------------------------------------------------------------------
@@ -413,6 +424,7 @@ survey_paths = [
     path("<str:number>/open/", survey_open, name="open"),
     path("<str:number>/responses/", survey_responses, name="responses"),
     path("<str:number>/import/", survey_import, name="import"),
+    path("<str:number>/import/template.csv", survey_import_template, name="import_template"),
     path("<str:number>/links/", survey_links, name="links"),
     path("<str:number>/links/<int:link>/revoke/", survey_link_revoke, name="link_revoke"),
     path("<str:number>/raise/", survey_raise, name="raise"),
