@@ -551,3 +551,16 @@ def test_the_import_page_explains_each_column_and_hands_out_the_file_to_fill_in(
     response = market.post(f"/qms/satisfaction/{number}/import/", {"file": upload})
     assert response.status_code == 302
     assert SurveyResponse.objects.filter(survey=survey).count() == 3
+
+
+def test_a_closed_survey_sends_the_response_and_import_pages_back_and_refuses_an_import(people, no_render):
+    survey = worked(people)
+    assert close(survey).status_code == 200
+    number = survey.record.number
+    market = web("market")
+    for url in ("import/", "responses/", "import/template.csv"):
+        response = market.get(f"/qms/satisfaction/{number}/{url}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 302 and response["Location"].endswith(f"/qms/satisfaction/{number}/"), url
+    upload = csv_file([["C003", "", "", "5", "4", "4", "2", "3", "3"]])
+    assert market.post(f"/qms/satisfaction/{number}/import/", {"file": upload}).status_code == 302
+    assert SurveyResponse.objects.filter(survey=survey).count() == 2

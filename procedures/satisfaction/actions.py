@@ -294,11 +294,20 @@ def _save_response(survey, *, customer, respondent, remark, source, scores, ente
     return response
 
 
+#: the states in which responses are entered, imported or answered by link
+TAKING_RESPONSES = (SurveyStatus.COLLECTING,)
+
+
+def takes_responses(survey):
+    """Whether responses may be entered or imported now (the pages offer their forms only then)."""
+    return survey.status in TAKING_RESPONSES
+
+
 def enter_response(survey, *, actor, data):
     """Market enters one customer's response (from a call or a visit). `data`: customer (a Customer of
     the sample), respondent (name), remark, scores {position: (expectation, experience)}."""
     _require(may_work_on(actor), _("Only Market enters survey responses."))
-    survey = _lock(survey, SurveyStatus.COLLECTING)
+    survey = _lock(survey, *TAKING_RESPONSES)
     errors = {}
     customer = data.get("customer")
     _check_customer(survey, customer, errors)
@@ -405,7 +414,7 @@ def import_responses(survey, *, actor, name, content):
     """Import the responses of a CSV or XLSX file (layout: import_layout). Any bad row refuses the whole
     file with the row and column of every problem; nothing is saved."""
     _require(may_work_on(actor), _("Only Market imports survey responses."))
-    survey = _lock(survey, SurveyStatus.COLLECTING)
+    survey = _lock(survey, *TAKING_RESPONSES)
     parsed, errors = parse_import(survey, name, content)
     if errors:
         raise InvalidInput(_("The file was not imported: correct the rows below. Nothing was saved."),

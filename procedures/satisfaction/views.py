@@ -182,12 +182,17 @@ def _score_rows(indicators, chosen, errors, scale_max):
             for i in indicators], [str(n) for n in range(1, scale_max + 1)]
 
 
+def _not_taking_responses(request, number):
+    """Back to the survey, saying why: the response and import pages are for a survey collecting responses."""
+    messages.error(request, _("The survey is not collecting responses."))
+    return HttpResponseRedirect(_url("detail", number))
+
+
 @require_http_methods(["GET", "POST"])
 def survey_responses(request, number):
     survey = _worker(request, number)
-    if survey.status != SurveyStatus.COLLECTING:
-        messages.error(request, _("The survey is not collecting responses."))
-        return HttpResponseRedirect(_url("detail", number))
+    if not actions.takes_responses(survey):
+        return _not_taking_responses(request, number)
     indicators = list(survey.indicators.all())
     errors, chosen, values = {}, {}, {}
     if request.method == "POST":
@@ -214,6 +219,8 @@ def survey_responses(request, number):
 @require_http_methods(["GET", "POST"])
 def survey_import(request, number):
     survey = _worker(request, number)
+    if not actions.takes_responses(survey):
+        return _not_taking_responses(request, number)
     errors = []
     if request.method == "POST":
         count, errors = uploads.import_posted_file(request, lambda name, content: actions.import_responses(
@@ -231,6 +238,8 @@ def survey_import_template(request, number):
     """The CSV to fill in for an import: the header, and the code of each customer of the sample who has not
     answered yet."""
     survey = _worker(request, number)
+    if not actions.takes_responses(survey):
+        return _not_taking_responses(request, number)
     response = HttpResponse(actions.import_template(survey), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{survey.record.number}-responses.csv"'
     return response
