@@ -4,17 +4,19 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core.registry import flows
-from inbox.queues import of_flows, queue_for
+from inbox import services
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
 def inbox(user):
-    return of_flows(Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]), flows())
+    """GET /api/tasks/: the browser's inbox, the same tasks (inbox.services.inbox_of)."""
+    return services.inbox_of(user)
 
 
 def queue(user):
-    return queue_for(user, flows())
+    """GET /api/tasks/?queue=1: the browser's queue, the same tasks (inbox.services.queue_of)."""
+    return services.queue_of(user)
 
 
 def access_task(user, pk):

@@ -78,15 +78,20 @@ def available_flows(user, flow_classes=None):
     return [flow_class for flow_class in (flow_classes or flows()) if flow_class.instance.has_view_permission(user)]
 
 
+#: the states of a task in its holder's inbox: claimed or assigned to them, or begun
+MINE = (STATUS.ASSIGNED, STATUS.STARTED)
+
+
 def inbox_of(user, flow_classes=None):
-    """viewflow's inbox (assigned to `user`, in a flow they may view), without its join with the
-    process table (inbox.queues.of_flows): the inbox page, its menu count and the dashboard."""
-    return of_flows(Task.objects.filter(owner=user, status=STATUS.ASSIGNED), available_flows(user, flow_classes))
+    """A person's inbox (the tasks they hold, in a flow they may view), without viewflow's join with the
+    process table (inbox.queues.of_flows): the one definition behind the inbox page, its menu count, the
+    dashboard and GET /api/tasks/, so that each shows the same tasks and the same number."""
+    return of_flows(Task.objects.filter(owner=user, status__in=MINE), available_flows(user, flow_classes))
 
 
 def queue_of(user, flow_classes=None):
-    """The tasks `user` may claim in the flows they may view (inbox.queues.queue_for): the queue page
-    and its menu count."""
+    """The tasks `user` may claim in the flows they may view (inbox.queues.queue_for): the queue page,
+    its menu count, the dashboard and GET /api/tasks/?queue=1."""
     return queue_for(user, available_flows(user, flow_classes))
 
 
@@ -106,7 +111,7 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
     OR over both; each list's total comes with its page's keys (core.deferred.first_rows_and_total)."""
     now = now or timezone.now()
     inbox = inbox_of(user)
-    queue = queue_for(user, flows())
+    queue = queue_of(user)
     mine, mine_total = first_rows_and_total(_with_deadline(inbox), limit)
     queued, queued_total = first_rows_and_total(_with_deadline(queue), limit)
     late_mine, late_mine_total = first_rows_and_total(_with_deadline(with_due(inbox).filter(due_at__lte=now)), limit)

@@ -236,3 +236,26 @@ def test_dashboard_notifications_and_overdue_tasks_cost_the_same_with_5_and_50_t
         assert len(api.get("/api/tasks/?overdue=1").json()["results"]) == 50
         assert len(re.findall(r'id="unread-count">50<', web.get("/qms/notifications/").content.decode())) == 1
     assert small == large
+
+
+def test_the_inbox_and_the_queue_are_the_same_tasks_in_the_api_the_pages_and_the_dashboard(people, three):
+    """One definition of each (inbox.services.inbox_of, queue_of): a task its holder has begun (STARTED)
+    is in their inbox everywhere, and each screen counts what the others list."""
+    from viewflow.workflow.models import Task
+    from inbox import services
+
+    begun = open_task(three[2], "review_quality")
+    Task.objects.filter(pk=begun.pk).update(owner=people["quality"], status="STARTED")
+    api = client_for("quality")
+    browser = Client()
+    browser.force_login(people["quality"])
+    api_mine = {t["id"] for t in api.get("/api/tasks/").json()["results"]}
+    page_mine = {int(pk) for pk in re.findall(rb'/review_quality/(\d+)/', browser.get("/qms/inbox/").content)}
+    assert api_mine == page_mine == {open_task(three[1], "review_quality").pk, begun.pk}
+    api_queue = {t["id"] for t in api.get("/api/tasks/?queue=1").json()["results"]}
+    page_queue = {int(pk) for pk in re.findall(rb'/review_quality/(\d+)/', browser.get("/qms/queue/").content)}
+    assert api_queue == page_queue == {open_task(three[0], "review_quality").pk}
+    totals = services.dashboard(people["quality"])["totals"]
+    assert (totals["mine"], totals["queued"]) == (2, 1)
+    dashboard = api.get("/api/dashboard/").json()
+    assert {t["id"] for t in dashboard["my_tasks"]} == api_mine and dashboard["totals"]["my_queues"] == 1

@@ -75,7 +75,7 @@ def _has_due_column():
 def floor_dashboard(user, rows=DASHBOARD_ROWS):
     """Each list's first rows and its total (COUNT(*) OVER () in the same scan, as the dashboard asks)."""
     perms = sorted(department_permissions(user)) or [""]
-    mine = "t.owner_id = %s AND t.status = 'ASSIGNED'"  # the dashboard's inbox (inbox.services.inbox_of)
+    mine = "t.owner_id = %s AND t.status IN ('ASSIGNED', 'STARTED')"  # the dashboard's inbox (inbox.services.inbox_of)
     queue = ("t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
              "AND t.owner_permission = ANY(%s)")
     if _has_due_column():  # the due date on the task row (inbox migration 0006): no join with the deadlines
