@@ -163,8 +163,7 @@ class DashboardView(APIView):
             "my_tasks": [_task_row(t, now) for t in data["mine"]],
             "my_queues": [_task_row(t, now) for t in data["queued"]],
             "overdue": [_task_row(t, now) for t in data["overdue"]],
-            "recently_completed": [{"id": t.pk, "process": t.process_id, "subject": str(t.subject),
-                                    "step": t.flow_task.name, "finished": t.finished} for t in data["completed"]],
+            "recently_completed": [_completed_row(t) for t in data["completed"]],
             "processes_started": [_process_row(p, now) for p in data["processes"]],
             "totals": {"my_tasks": totals["mine"], "my_queues": totals["queued"], "overdue": totals["overdue"],
                        "overdue_in_my_tasks": totals["overdue_mine"], "overdue_in_my_queues": totals["overdue_queued"],
@@ -179,10 +178,28 @@ class DashboardView(APIView):
                 "overdue_in_my_queues": _more(request, "task-list", totals["overdue_queued"],
                                               len([t for t in data["overdue"] if not t.owner_id]), queue=1,
                                               overdue=1, ordering="due"),
+                "recently_completed": _more(request, "api-dashboard-completed", totals["completed"],
+                                            len(data["completed"])),
                 "processes_started": _more(request, "api-dashboard-started", totals["processes"],
                                            len(data["processes"])),
             },
         })
+
+
+def _completed_row(task):
+    """A task I completed: what it was about, the step, when it finished."""
+    return {"id": task.pk, "process": task.process_id, "subject": str(task.subject), "step": task.flow_task.name,
+            "finished": task.finished}
+
+
+class CompletedTasksView(APIView):
+    """Every task I completed, last finished first, a page at a time (the dashboard shows the newest few)."""
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        page = services.COMPLETED_ORDER.page(services.completed_by(request.user), request)
+        rows.attach_subjects(page.rows)
+        return Response(page.body([_completed_row(t) for t in page.rows]))
 
 
 class StartedProcessesView(APIView):
@@ -324,6 +341,7 @@ urlpatterns = [
          name="api-notification-preferences"),
     path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
     path("dashboard/started/", StartedProcessesView.as_view(), name="api-dashboard-started"),
+    path("dashboard/completed/", CompletedTasksView.as_view(), name="api-dashboard-completed"),
     path("step-targets/", StepTargetListView.as_view(), name="api-step-targets"),
     path("step-targets/<str:flow>/<str:step>/", StepTargetView.as_view(), name="api-step-target"),
     path("calendar/", CalendarView.as_view(), name="api-calendar"),

@@ -259,3 +259,24 @@ def test_the_inbox_and_the_queue_are_the_same_tasks_in_the_api_the_pages_and_the
     assert (totals["mine"], totals["queued"]) == (2, 1)
     dashboard = api.get("/api/dashboard/").json()
     assert {t["id"] for t in dashboard["my_tasks"]} == api_mine and dashboard["totals"]["my_queues"] == 1
+
+
+def test_the_tasks_i_completed_are_a_paged_api_list_the_dashboard_links_to(people, three):
+    from viewflow.workflow.models import Task
+
+    mine = list(Task.objects.filter(owner=people["market"], status="DONE").order_by("-finished", "-pk")
+                .values_list("pk", flat=True))
+    assert len(mine) == 3  # the three orders market entered (their start steps)
+    api = client_for("market")
+    dashboard = api.get("/api/dashboard/?limit=1").json()
+    assert dashboard["totals"]["recently_completed"] == 3
+    assert [t["id"] for t in dashboard["recently_completed"]] == mine[:1]
+    assert dashboard["more"]["recently_completed"].endswith("/api/dashboard/completed/")
+    first = api.get("/api/dashboard/completed/?page_size=2").json()
+    assert first["count"] == 3 and [t["id"] for t in first["results"]] == mine[:2]
+    assert all(t["subject"].startswith("OR-") or "PO-" in t["subject"] for t in first["results"]), first["results"]
+    rest = api.get(first["next"]).json()
+    assert [t["id"] for t in rest["results"]] == mine[2:] and rest["next"] is None
+    assert client_for("quality").get("/api/dashboard/completed/").json()["count"] == 0  # only one's own
+    assert api.get("/api/dashboard/completed/?cursor=garbage").status_code == 400
+    assert client_for("quality").get("/api/dashboard/?limit=5").json()["more"]["recently_completed"] is None
