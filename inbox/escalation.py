@@ -148,6 +148,9 @@ def send_reminders_and_escalations(now=None, batch=500):
     """Every open task whose next reminder or escalation has fallen due; returns
     {task id: [levels sent]} for the tasks that sent something."""
     now = now or timezone.now()
+    # the deadlines of tasks finished since the last run are retired here, in one statement, rather than by
+    # each step that finishes a task (inbox.signals): the scan below then meets open tasks only
+    TaskDeadline.objects.filter(next_check_at__lte=now).exclude(task__status__in=OPEN).update(next_check_at=None)
     due = list(TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=OPEN)
                .order_by("next_check_at").values_list("pk", flat=True)[:batch])
     results = {}

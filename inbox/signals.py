@@ -65,9 +65,7 @@ def task_saved(sender, instance, created, **kwargs):
             deadline = deadline_for(instance)
             if deadline is not None:
                 deadline.save(force_insert=True)  # the task is new: no deadline row yet (spares an UPDATE)
-        if instance.status in FINISHED and status_before not in FINISHED:
-            TaskDeadline.objects.filter(task_id=instance.pk, next_check_at__isnull=False).update(next_check_at=None)
-        elif instance.owner_id and instance.owner_id != owner_before and instance.status not in FINISHED:
+        if instance.owner_id and instance.owner_id != owner_before and instance.status not in FINISHED:
             actor = current_actor()
             if actor is None or actor.pk != instance.owner_id:  # claiming it oneself needs no message
                 if deadline is None:
@@ -76,7 +74,9 @@ def task_saved(sender, instance, created, **kwargs):
                 notify(instance.owner, NotificationKind.ASSIGNED, ASSIGNED_TITLE, ASSIGNED_BODY, params,
                        link=task_link(instance), task=instance)
 
-    if created or instance.status != status_before or instance.owner_id != owner_before:
+    # a task that finishes needs nothing here: its deadline is retired by the scheduler, in bulk
+    # (inbox.escalation.send_reminders_and_escalations), not by every step that finishes a task
+    if created or (instance.owner_id != owner_before and instance.status not in FINISHED):
         _atomic(work)
 
 
