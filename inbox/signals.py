@@ -52,9 +52,7 @@ def remember(sender, instance, **kwargs):
 def task_saved(sender, instance, created, **kwargs):
     if not isinstance(instance, Task):
         return
-    owner_before, status_before = getattr(instance, "_inbox_before", (None, None))
-    if created:
-        owner_before, status_before = None, None
+    owner_before = None if created else getattr(instance, "_inbox_before", (None, None))[0]
     instance._inbox_before = (instance.owner_id, instance.status)
     if instance.flow_task_type != "HUMAN":  # jobs, gateways, joins, start tasks: no due date, no message
         return
