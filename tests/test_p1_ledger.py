@@ -330,3 +330,14 @@ def test_a_cancellation_that_leaves_quantities_is_refused(people, order_data, fu
     body["signature"] = signature("market2", "authored")
     assert drive.client("market2").post("/api/order-reviews/change/", body, format="json").status_code == 201
     assert entry.order_review.change_notices.get().after == []
+
+
+def test_the_date_signed_is_the_companys_date_even_just_after_its_midnight(people, order_data, future):
+    """01:30 in Shanghai is 17:30 of the day before in UTC: the ledger's date signed is the company's day."""
+    import time_machine
+
+    moment = datetime.datetime(2026, 12, 2, 1, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    with time_machine.travel(moment, tick=True):
+        entry = approved_order(ApiDriver(), order_data, future, number="PO-LEDGER-MIDNIGHT", with_plan=False)
+        assert timezone.localdate() == datetime.date(2026, 12, 2)
+    assert entry.signed_date == datetime.date(2026, 12, 2)

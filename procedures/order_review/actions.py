@@ -483,7 +483,7 @@ def enter_in_ledger(review, *, actor=None):
     ordered = sum((l.quantity for l in lines), Decimal("0"))
     values = dict(contract_number=review.order_number, kind=review.kind, customer_name=str(review.customer),
                   signed_date=entry.signed_date if entry is not None else (
-                      review.approved_at.date() if review.approved_at else timezone.localdate()),
+                      timezone.localdate(review.approved_at) if review.approved_at else timezone.localdate()),
                   delivery_date=max(l.delivery_date for l in lines), total_amount=total,
                   ordered_quantity=ordered, open_quantity=Decimal("0") if cancelled else max(ordered - shipped, 0),
                   revision=review.revision,
