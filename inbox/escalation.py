@@ -23,6 +23,7 @@ from .rows import holder_text, lazy_subject
 lazy_holder = lazy(holder_text, str)  # "Queue: 品质部" in the recipient's language
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+FINISHED = [STATUS.DONE, STATUS.CANCELED]
 STAGES = (  # level, when (field), sent (field)
     (Escalation.Level.REMINDER, "remind_at", "reminder_sent_at"),
     (Escalation.Level.ASSIGNEE, "l1_at", "l1_sent_at"),
@@ -150,7 +151,7 @@ def send_reminders_and_escalations(now=None, batch=500):
     now = now or timezone.now()
     # the deadlines of tasks finished since the last run are retired here, in one statement, rather than by
     # each step that finishes a task (inbox.signals): the scan below then meets open tasks only
-    TaskDeadline.objects.filter(next_check_at__lte=now).exclude(task__status__in=OPEN).update(next_check_at=None)
+    TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=FINISHED).update(next_check_at=None)
     due = list(TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=OPEN)
                .order_by("next_check_at").values_list("pk", flat=True)[:batch])
     results = {}

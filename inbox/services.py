@@ -136,7 +136,8 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
 def completed_by(user):
     """The tasks `user` completed (the done tasks' partial index by owner and finish time, workflows migration
     0007), with their process; in COMPLETED_ORDER, last finished first."""
-    return of_flows(Task.objects.filter(owner=user, status=STATUS.DONE), flows()).select_related("process")
+    return of_flows(Task.objects.filter(owner=user, status=STATUS.DONE, finished__isnull=False), flows()) \
+        .select_related("process")
 
 
 def started_by(user):

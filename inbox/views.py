@@ -89,6 +89,16 @@ class TaskRowsMixin:
     def get_queryset(self):
         return due_column.with_due(super().get_queryset().select_related(*rows.ROW_RELATED))
 
+    def get_ordering(self):
+        """?_orderby=due / -due as the lists' own order (inbox.due.by_due): tasks without a due date last either
+        way and the id breaking ties (many tasks share a due date), so that no page repeats or skips a row;
+        viewflow's column sort adds neither."""
+        if self.request.GET.get(self.ordering_kwarg) == "-due":
+            return [F(due_column.ANNOTATION).desc(nulls_last=True), "-pk"]
+        if self.request.GET.get(self.ordering_kwarg) == "due":
+            return list(self.ordering)
+        return super().get_ordering()
+
     def paginate_queryset(self, queryset, page_size):
         """The page chosen on the task table alone, then its rows read with their joins (core.deferred)."""
         return super().paginate_queryset(DeferredRows(queryset), page_size)

@@ -117,3 +117,28 @@ def test_lists_by_due_are_the_rows_and_order_of_the_join_and_choose_them_without
     # as a subquery the column follows the task table's alias
     inner = with_due(Task.objects.all()).filter(due_at__lte=now).values("pk")
     assert set(Task.objects.filter(pk__in=inner).values_list("pk", flat=True)) >= set(late_joined)
+
+
+def test_the_queue_page_sorted_by_due_either_way_puts_tasks_without_a_due_date_last_and_breaks_ties_by_id(
+        people, order_data):
+    import re
+
+    from django.test import Client
+
+    processes = [start(people["market"], order_data(number=f"PO-PAGE-{i}")) for i in range(4)]
+    tasks = [open_task(process, "review_quality") for process in processes]
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    TaskDeadline.objects.filter(task_id__in=[t.pk for t in tasks]).update(due_date=day, due_at=end_of_day(day))
+    later = day + datetime.timedelta(days=2)
+    TaskDeadline.objects.filter(task_id=tasks[1].pk).update(due_date=later, due_at=end_of_day(later))
+    TaskDeadline.objects.filter(task_id=tasks[2].pk).delete()
+    browser = Client()
+    browser.force_login(people["quality"])
+
+    def shown(order):
+        html = browser.get(f"/qms/queue/?_orderby={order}").content
+        return [int(pk) for pk in re.findall(rb'/review_quality/(\d+)/', html)]
+
+    ids = [t.pk for t in tasks]
+    assert shown("due") == [ids[0], ids[3], ids[1], ids[2]]
+    assert shown("-due") == [ids[1], ids[3], ids[0], ids[2]]
