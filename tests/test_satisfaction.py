@@ -21,6 +21,7 @@ from forms.models import Customer, OneTimeLink
 from procedures.satisfaction import actions, results
 from procedures.satisfaction.models import SatisfactionSurvey, SurveyAnswer, SurveyRaised, SurveyResponse
 from workflows.demo import DEMO_PASSWORD
+from forms import sheets
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -535,22 +536,37 @@ def test_the_import_page_explains_each_column_and_hands_out_the_file_to_fill_in(
     api_columns = api("market").get(f"/api/satisfaction-surveys/{number}/").json()["import_columns"]
     assert [c["header"] for c in api_columns][:4] == ["customer", "respondent", "remark", "quality expectation"]
 
-    template = market.get(f"/qms/satisfaction/{number}/import/template.csv")
-    assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
-    assert f'filename="{number}-responses.csv"' in template["Content-Disposition"]
-    body = template.content.decode("utf-8")
-    assert body.startswith("\ufeffcustomer,respondent,remark,quality expectation,")
-    rows = body.lstrip("\ufeff").splitlines()
-    assert [row.split(",")[0] for row in rows[1:]] == ["C001", "C003"]  # C002 has answered
-    assert web("quality").get(f"/qms/satisfaction/{number}/import/template.csv").status_code == 403
+    template = market.get(f"/qms/satisfaction/{number}/import/template.xlsx")
+    assert template.status_code == 200 and template["Content-Type"] == sheets.CONTENT_TYPE
+    assert f'filename="{number}-responses.xlsx"' in template["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    sheet = book.active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:4] == ["customer", "respondent", "remark", "quality expectation"]
+    assert [row[0] for row in rows[1:]] == ["C001", "C003"]  # C002 has answered
+    assert sheet["A2"].number_format == "@"  # typed codes stay text (0012 is not 12)
+    assert web("quality").get(f"/qms/satisfaction/{number}/import/template.xlsx").status_code == 403
 
-    # filled in and sent back as it is (BOM and all): imported
-    filled = [rows[0]] + [f"{code},,,5,4,4,2,3,3" for code in ("C001", "C003")]
-    upload = io.BytesIO(("\ufeff" + "\r\n".join(filled) + "\r\n").encode("utf-8"))
-    upload.name = "filled.csv"
-    response = market.post(f"/qms/satisfaction/{number}/import/", {"file": upload})
+    # filled in and sent back as it is: imported
+    for row in (2, 3):
+        for column, score in zip("DEFGHI", (5, 4, 4, 2, 3, 3)):
+            sheet[f"{column}{row}"] = score
+    filled = io.BytesIO()
+    book.save(filled)
+    filled.seek(0)
+    filled.name = "filled.xlsx"
+    response = market.post(f"/qms/satisfaction/{number}/import/", {"file": filled})
     assert response.status_code == 302
     assert SurveyResponse.objects.filter(survey=survey).count() == 3
+
+
+def test_workbooks_keep_what_looks_like_a_formula_as_text():
+    """A customer named "=HYPERLINK(…)" in an export or a template is text, never a formula Excel would run."""
+    book, sheet = sheets.workbook("t")
+    sheets.append(sheet, ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1", "0012", 3.5])
+    again = openpyxl.load_workbook(io.BytesIO(sheets.save(book))).active
+    assert [cell.data_type for cell in again[1]] == ["s", "s", "s", "n"]
+    assert again["A1"].value.startswith("=HYPERLINK") and again["C1"].value == "0012"
 
 
 def test_a_closed_survey_sends_the_response_and_import_pages_back_and_refuses_an_import(people, no_render):
@@ -558,7 +574,7 @@ def test_a_closed_survey_sends_the_response_and_import_pages_back_and_refuses_an
     assert close(survey).status_code == 200
     number = survey.record.number
     market = web("market")
-    for url in ("import/", "responses/", "import/template.csv"):
+    for url in ("import/", "responses/", "import/template.xlsx"):
         response = market.get(f"/qms/satisfaction/{number}/{url}", HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert response.status_code == 302 and response["Location"].endswith(f"/qms/satisfaction/{number}/"), url
     upload = csv_file([["C003", "", "", "5", "4", "4", "2", "3", "3"]])

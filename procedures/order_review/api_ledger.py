@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from core.downloads import attach_filename
 from core.rest.base import APIView, json_object, reject_unknown
+from forms import sheets
 
 from . import actions as p1
 from .ledger import can_view_ledger, filter_ledger, visible_entries, write_csv, write_xlsx
@@ -60,7 +61,7 @@ class LedgerExportView(APIView):
         name = f"contract-ledger-{timezone.localdate().isoformat()}.{self.kind}"
         if self.kind == "xlsx":
             response = HttpResponse(
-                write_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                write_xlsx(rows), content_type=sheets.CONTENT_TYPE)
         else:
             response = HttpResponse(write_csv(rows), content_type="text/csv; charset=utf-8")
         return attach_filename(response, name, attachment=True)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.access import can_view_processes, can_view_records, records_visible_to
 from core.rest import params
 from evidence.access import is_auditor
+from forms import sheets
 
 from .models import LedgerEntry, LedgerRevision, LedgerShipment, LedgerStatus, OrderKind
 
@@ -94,18 +95,12 @@ def write_csv(rows):
 
 
 def write_xlsx(rows):
-    from openpyxl import Workbook  # noqa: PLC0415 — only for an export
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "合同台账"
-    sheet.append(export_header())
+    book, sheet = sheets.workbook("合同台账")
+    sheets.append(sheet, export_header())
     for row in rows:
         values = export_row(row)
         numeric = {8, 9, 10, 11}  # total amount, ordered, shipped, not shipped
-        sheet.append([float(v) if i in numeric else v for i, v in enumerate(values)])
+        sheets.append(sheet, [float(v) if i in numeric else v for i, v in enumerate(values)])
     for column, width in zip("ABCDEFGHIJKLMNO", (18, 8, 16, 28, 10, 14, 12, 12, 12, 10, 10, 10, 8, 50, 50)):
         sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return sheets.save(book)

@@ -17,6 +17,7 @@ from viewflow.urls import AppMenuMixin, Viewset
 
 from core.downloads import attach_filename
 from core.errors import DomainError
+from forms import sheets
 
 from . import actions as p1
 from .ledger import FILTERS, can_view_ledger, filter_ledger, visible_entries, write_csv, write_xlsx
@@ -72,7 +73,7 @@ def _export(kind):
         name = f"contract-ledger-{timezone.localdate().isoformat()}.{kind}"
         if kind == "xlsx":
             response = HttpResponse(
-                write_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                write_xlsx(rows), content_type=sheets.CONTENT_TYPE)
         else:
             response = HttpResponse(write_csv(rows), content_type="text/csv; charset=utf-8")
         return attach_filename(response, name, attachment=True)

@@ -6,8 +6,6 @@ Market plans a survey (period, sample, indicators with weights, scale), opens it
 entered from calls and visits, imported from a CSV / XLSX file, or answered by the customer through a
 one-time link (forms.links, as P5's KANO study) — raises a CAPA or a P5 requirement from a low indicator,
 and the Market manager closes it: the results (results.py) are frozen in the version he signs."""
-import csv
-import io
 import random
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -20,7 +18,7 @@ from accounts.models import Department, Role, role_label, scheduler_user
 from core import audit, esign, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Meaning
-from forms import links, uploads
+from forms import links, sheets, uploads
 from forms.models import Customer, OneTimeLink
 
 from .models import (
@@ -352,18 +350,20 @@ def import_layout(survey):
 
 
 def import_template(survey):
-    """A CSV file to fill in and import: the header, then one row per customer of the sample who has not
-    answered yet, their code filled in. UTF-8 with a byte-order mark, so that Excel opens the Chinese
-    names right; the import reads it back as it is."""
+    """An Excel workbook to fill in and import: the header, then one row per customer of the sample who has
+    not answered yet, their code filled in. Written as text (forms.sheets): a code is neither a formula nor
+    a number that loses its leading zeros; the score columns are left for the figures."""
     answered = set(survey.responses.values_list("customer_id", flat=True))
     layout = import_layout(survey)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(layout)
-    for member in survey.sample.select_related("customer").order_by("customer__code"):
-        if member.customer_id not in answered:
-            writer.writerow([member.customer.code] + [""] * (len(layout) - 1))
-    return "\ufeff" + out.getvalue()
+    book, sheet = sheets.workbook(survey.record.number)
+    sheets.append(sheet, layout)
+    waiting = [member.customer.code for member in survey.sample.select_related("customer").order_by("customer__code")
+               if member.customer_id not in answered]
+    for code in waiting:
+        sheets.append(sheet, [code] + [None] * (len(layout) - 1))
+    sheets.text_columns(sheet, "ABC", len(waiting) + 1)  # customer, respondent, remark
+    sheet.column_dimensions["A"].width = 14
+    return sheets.save(book)
 
 
 def parse_import(survey, name, content):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import records_visible_to
 from core.errors import DomainError
 from forms import links as link_rules
-from forms import uploads
+from forms import sheets, uploads
 from forms.models import Customer
 from procedures.complaints import entry as complaints_entry
 
@@ -235,13 +235,13 @@ def survey_import(request, number):
 
 
 def survey_import_template(request, number):
-    """The CSV to fill in for an import: the header, and the code of each customer of the sample who has not
-    answered yet."""
+    """The workbook to fill in for an import: the header, and the code of each customer of the sample who has
+    not answered yet."""
     survey = _worker(request, number)
     if not actions.takes_responses(survey):
         return _not_taking_responses(request, number)
-    response = HttpResponse(actions.import_template(survey), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{survey.record.number}-responses.csv"'
+    response = HttpResponse(actions.import_template(survey), content_type=sheets.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{survey.record.number}-responses.xlsx"'
     return response
 
 
@@ -433,7 +433,7 @@ survey_paths = [
     path("<str:number>/open/", survey_open, name="open"),
     path("<str:number>/responses/", survey_responses, name="responses"),
     path("<str:number>/import/", survey_import, name="import"),
-    path("<str:number>/import/template.csv", survey_import_template, name="import_template"),
+    path("<str:number>/import/template.xlsx", survey_import_template, name="import_template"),
     path("<str:number>/links/", survey_links, name="links"),
     path("<str:number>/links/<int:link>/revoke/", survey_link_revoke, name="link_revoke"),
     path("<str:number>/raise/", survey_raise, name="raise"),
