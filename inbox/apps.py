@@ -8,7 +8,10 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import memo, signals
+        from django.db.models.signals import post_migrate
+
+        from . import due, memo, signals
 
         signals.connect()
         memo.connect()
+        post_migrate.connect(due.ensure_after_migrate, sender=self)

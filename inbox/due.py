@@ -49,3 +49,73 @@ def by_due(tasks, descending=False):
     if descending:
         return tasks.order_by(models.F(ANNOTATION).desc(nulls_last=True), "-pk")
     return tasks.order_by(models.F(ANNOTATION).asc(nulls_last=True), "pk")
+
+
+# --- keeping the column --------------------------------------------------------------------------------------------
+# SQLite alters a table by rebuilding it from Django's model state: a later migration of the deadline table
+# would drop its triggers, one of viewflow's task table the column and its indexes, without a word. After
+# every migrate (post_migrate), ensure() checks them and, when one is missing, runs inbox migration 0006
+# again (idempotent: it adds what is missing and fills the column from the deadlines).
+
+MIGRATION = "inbox.migrations.0006_task_due_column"
+TRIGGERS = {"postgresql": {"qms_task_due"},
+            "sqlite": {"qms_task_due_insert", "qms_task_due_update", "qms_task_due_delete"}}
+INDEXES = {"task_queue_by_due", "task_open_by_owner_due"}
+
+
+def missing(connection):
+    """What of the due date's column, triggers and indexes the database lacks (a set of names); nothing
+    before inbox migration 0006 is applied (or after it is rolled back)."""
+    from django.db.migrations.recorder import MigrationRecorder  # noqa: PLC0415
+
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table() or not recorder.migration_qs.filter(
+            app="inbox", name=MIGRATION.rsplit(".", 1)[1]).exists():
+        return set()
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if "viewflow_task" not in tables or "inbox_taskdeadline" not in tables:
+            return set()  # not migrated that far
+        columns = {c.name for c in connection.introspection.get_table_description(cursor, "viewflow_task")}
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'inbox_taskdeadline'::regclass "
+                           "AND NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'inbox_taskdeadline'")
+        triggers = {row[0] for row in cursor.fetchall()}
+        indexes = set(connection.introspection.get_constraints(cursor, "viewflow_task"))
+    wanted = {COLUMN} | TRIGGERS.get(connection.vendor, set()) | INDEXES
+    return wanted - columns - triggers - indexes
+
+
+def ensure(connection):
+    """Put back what missing() names; returns it (empty when all was there)."""
+    import importlib  # noqa: PLC0415 — the migration module's name starts with a digit
+
+    lacking = missing(connection)
+    if lacking:
+        importlib.import_module(MIGRATION).forwards(None, _Statements(connection))
+    return lacking
+
+
+class _Statements:
+    """What the migration's forwards() uses of a schema editor (its connection, execute), without one: a
+    schema editor on SQLite refuses to open inside a transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, sql):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def ensure_after_migrate(sender, using, **kwargs):
+    """post_migrate receiver (InboxConfig.ready)."""
+    import logging  # noqa: PLC0415
+
+    from django.db import connections  # noqa: PLC0415
+
+    lacking = ensure(connections[using])
+    if lacking:
+        logging.getLogger(__name__).warning("restored the task due date's %s", ", ".join(sorted(lacking)))

@@ -23,8 +23,8 @@ INDEXES = {
     "task_open_by_owner_due": "(owner_id, qms_due_at, id, flow_task) WHERE status IN ('NEW', 'ASSIGNED', 'STARTED')",
 }
 
+POSTGRESQL_COLUMN = "ALTER TABLE viewflow_task ADD COLUMN IF NOT EXISTS qms_due_at timestamp with time zone NULL"
 POSTGRESQL = [
-    "ALTER TABLE viewflow_task ADD COLUMN IF NOT EXISTS qms_due_at timestamp with time zone NULL",
     """CREATE OR REPLACE FUNCTION qms_task_due() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
@@ -45,13 +45,13 @@ POSTGRESQL_BACKWARDS = [
     "ALTER TABLE viewflow_task DROP COLUMN IF EXISTS qms_due_at",
 ]
 
+SQLITE_COLUMN = "ALTER TABLE viewflow_task ADD COLUMN qms_due_at datetime NULL"
 SQLITE = [
-    "ALTER TABLE viewflow_task ADD COLUMN qms_due_at datetime NULL",
-    "CREATE TRIGGER qms_task_due_insert AFTER INSERT ON inbox_taskdeadline BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS qms_task_due_insert AFTER INSERT ON inbox_taskdeadline BEGIN "
     "UPDATE viewflow_task SET qms_due_at = NEW.due_at WHERE id = NEW.task_id; END",
-    "CREATE TRIGGER qms_task_due_update AFTER UPDATE OF due_at ON inbox_taskdeadline BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS qms_task_due_update AFTER UPDATE OF due_at ON inbox_taskdeadline BEGIN "
     "UPDATE viewflow_task SET qms_due_at = NEW.due_at WHERE id = NEW.task_id; END",
-    "CREATE TRIGGER qms_task_due_delete AFTER DELETE ON inbox_taskdeadline BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS qms_task_due_delete AFTER DELETE ON inbox_taskdeadline BEGIN "
     "UPDATE viewflow_task SET qms_due_at = NULL WHERE id = OLD.task_id; END",
 ]
 SQLITE_BACKWARDS = [
@@ -67,7 +67,14 @@ BACKFILL = ("UPDATE viewflow_task SET qms_due_at = (SELECT d.due_at FROM inbox_t
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
+    """Idempotent: also what inbox.due.ensure() runs when a table rebuilt on SQLite lost the column or its
+    triggers."""
+    connection = schema_editor.connection
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        columns = [c.name for c in connection.introspection.get_table_description(cursor, "viewflow_task")]
+    if "qms_due_at" not in columns:
+        schema_editor.execute(POSTGRESQL_COLUMN if vendor == "postgresql" else SQLITE_COLUMN)
     for statement in POSTGRESQL if vendor == "postgresql" else SQLITE:
         schema_editor.execute(statement)
     schema_editor.execute(BACKFILL)
