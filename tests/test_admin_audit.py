@@ -442,6 +442,21 @@ def test_an_administrator_cannot_cancel_a_single_task_without_a_reason(admin, pe
     from inbox.signals import process_link
     data_card = admin.get(process_link(process)).content.decode().split('id="process-data"', 1)[1]
     assert reason in data_card and f"#{task.pk}" in data_card
+    # the whole process cancelled later, for its own reason: both show, the steps it took with it once
+    whole = "客户取消订单 the customer cancelled the order"
+    assert admin.post(f"/qms/flows/orderreview/{process.pk}/cancel/",
+                      {"_cancel_process": "1", "reason": whole}).status_code == 302
+    data_card = admin.get(process_link(process)).content.decode().split('id="process-data"', 1)[1]
+    assert reason in data_card and whole in data_card
+    assert data_card.count('class="qms-step-cancelled"') == 1
+    # steps the engine runs (gateways, joins …) cancelled with it are the administrator's doing, not the system's
+    from workflows.cancel import cancellation_of
+    cancelled_with_it = AuditEntry.objects.filter(process_id=process.pk, action="task.status_changed",
+                                                  new_values__status="CANCELED", reason=whole)
+    assert cancelled_with_it.exists() and set(cancelled_with_it.values_list("actor_id", flat=True)) == {
+        people["admin"].pk}
+    process.refresh_from_db()
+    assert cancellation_of(process).actor_id == people["admin"].pk
     # every node with viewflow's cancel page asks for the reason, in every flow
     from core.registry import flows
     from viewflow.workflow.flow.views.actions import CancelTaskView
@@ -452,3 +467,24 @@ def test_an_administrator_cannot_cancel_a_single_task_without_a_reason(admin, pe
     assert nodes and all(node.cancel_view_class is CancelTaskWithReasonView for node in nodes
                          if issubclass(node.cancel_view_class, CancelTaskView))
     assert chain_verifies()
+
+
+
+def test_a_step_the_engine_runs_cancelled_on_a_cancel_page_is_audited_as_the_administrators(people, order_data):
+    """Outside a cancel page a gateway's or a job's transition is the system's; cancelled with a reason by an
+    administrator (workflows.signals.cancelling) it is theirs, with the reason."""
+    from viewflow.workflow.models import Task
+
+    from core.context import acting_as
+    from flow_driver import start
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows.signals import cancelling
+
+    process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-CANCEL-4"))
+    gateway = Task.objects.get(process=process, flow_task_type="PARALLEL_GATEWAY")
+    with acting_as(people["admin"]), cancelling("卡住的网关 a stuck gateway"):
+        gateway.status = "CANCELED"
+        gateway.save()
+    entry = AuditEntry.objects.get(object_id=str(gateway.pk), action="task.status_changed",
+                                   new_values__status="CANCELED")
+    assert entry.actor_id == people["admin"].pk and entry.reason == "卡住的网关 a stuck gateway"

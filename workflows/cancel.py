@@ -100,13 +100,14 @@ def cancellation_of(process):
 
 
 def task_cancellations(process):
-    """The steps of a running or finished `process` that an administrator cancelled one by one, each with
-    its audit entry (who, when, why) as `entry` and its step as `task`; [] for a cancelled process, whose
-    own cancellation (cancellation_of) says why all its open steps went."""
-    if process.status == PROCESS.CANCELED:
-        return []
-    entries = list(AuditEntry.objects.filter(process_id=process.pk, action="task.status_changed",
-                                             new_values__status=STATUS.CANCELED).order_by("seq"))
-    tasks = Task.objects.in_bulk([int(entry.object_id) for entry in entries if entry.object_id.isdigit()])
-    return [{"entry": entry, "task": tasks.get(int(entry.object_id))} for entry in entries
-            if entry.object_id.isdigit()]
+    """The steps of `process` that an administrator cancelled one by one, each with its audit entry (who, when,
+    why) as `entry` and its step as `task`. For a cancelled process, the steps that went with it are left to
+    its own cancellation (cancellation_of), which carries the same reason."""
+    entries = AuditEntry.objects.filter(process_id=process.pk, action="task.status_changed",
+                                        new_values__status=STATUS.CANCELED).order_by("seq")
+    whole = cancellation_of(process)
+    if whole is not None:
+        entries = entries.exclude(reason=whole.reason)
+    entries = [entry for entry in entries if entry.object_id.isdigit()]
+    tasks = Task.objects.in_bulk([int(entry.object_id) for entry in entries])
+    return [{"entry": entry, "task": tasks.get(int(entry.object_id))} for entry in entries]

@@ -76,6 +76,8 @@ HUMAN_TYPES = ("HUMAN", "HUMAN_START")
 
 
 def _automatic(instance, after):
+    if _reason_for(after.get("status")):  # cancelled by an administrator on a cancel page (cancelling()): theirs
+        return False
     if isinstance(instance, Task):
         return instance.flow_task_type not in HUMAN_TYPES
     return after.get("status") == PROCESS.DONE

@@ -14,5 +14,5 @@ def process_cancellation(process):
 
 @register.simple_tag
 def step_cancellations(process):
-    """[{entry, task}] of the steps cancelled one by one in a process not itself cancelled."""
+    """[{entry, task}] of the steps cancelled one by one (workflows.cancel.task_cancellations)."""
     return task_cancellations(process)
