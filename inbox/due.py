@@ -43,12 +43,17 @@ def with_due(tasks):
     return tasks.annotate(**{ANNOTATION: TaskDue()})
 
 
-def by_due(tasks, descending=False):
-    """Soonest due first (latest first if `descending`), tasks without a due date last, then by id."""
-    tasks = with_due(tasks)
+def order(descending=False):
+    """The task lists' order by due date: soonest first (latest first if `descending`), tasks without a due
+    date last either way, then by id (many tasks share a due date). For a queryset annotated by with_due()."""
     if descending:
-        return tasks.order_by(models.F(ANNOTATION).desc(nulls_last=True), "-pk")
-    return tasks.order_by(models.F(ANNOTATION).asc(nulls_last=True), "pk")
+        return (models.F(ANNOTATION).desc(nulls_last=True), "-pk")
+    return (models.F(ANNOTATION).asc(nulls_last=True), "pk")
+
+
+def by_due(tasks, descending=False):
+    """`tasks` annotated with their due date and in its order (order())."""
+    return with_due(tasks).order_by(*order(descending))
 
 
 # --- keeping the column --------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class TaskRowsMixin:
     template_name = "inbox/task_list.html"
     filterset_class = DueTaskListFilter
     columns = ("due",)  # drawn by the template; named here for viewflow's ?_orderby=
-    ordering = (F(due_column.ANNOTATION).asc(nulls_last=True), "pk")
+    ordering = due_column.order()
     table_id = "tasks"
     empty_text = gettext_lazy("Nothing here.")
 
@@ -90,13 +90,11 @@ class TaskRowsMixin:
         return due_column.with_due(super().get_queryset().select_related(*rows.ROW_RELATED))
 
     def get_ordering(self):
-        """?_orderby=due / -due as the lists' own order (inbox.due.by_due): tasks without a due date last either
-        way and the id breaking ties (many tasks share a due date), so that no page repeats or skips a row;
-        viewflow's column sort adds neither."""
-        if self.request.GET.get(self.ordering_kwarg) == "-due":
-            return [F(due_column.ANNOTATION).desc(nulls_last=True), "-pk"]
-        if self.request.GET.get(self.ordering_kwarg) == "due":
-            return list(self.ordering)
+        """?_orderby=due / -due as the lists' own order (inbox.due.order: tasks without a due date last either
+        way, the id breaking ties), so that no page repeats or skips a row; viewflow's column sort adds neither."""
+        requested = self.request.GET.get(self.ordering_kwarg)
+        if requested in ("due", "-due"):
+            return list(due_column.order(descending=requested == "-due"))
         return super().get_ordering()
 
     def paginate_queryset(self, queryset, page_size):
