@@ -6,8 +6,6 @@ from viewflow.workflow.status import STATUS
 from core.registry import flows
 from inbox import services
 
-OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
-
 
 def inbox(user):
     """GET /api/tasks/: the browser's inbox, the same tasks (inbox.services.inbox_of)."""

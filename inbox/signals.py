@@ -7,13 +7,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import PROCESS, STATUS
+from viewflow.workflow.status import PROCESS
 
 from core.context import current_actor
 from core.models import Meaning, Signature
 
 from .deadlines import deadline_for
-from .escalation import describe, load_urls, task_link
+from .escalation import FINISHED, describe, load_urls, task_link
 from .models import NotificationKind, TaskDeadline
 from .notify import notify
 from .rows import process_subjects
@@ -25,7 +25,6 @@ def _process_subject(process):
 
 lazy_process_subject = lazy(_process_subject, str)  # rendered in the recipient's language
 
-FINISHED = (STATUS.DONE, STATUS.CANCELED)
 
 ASSIGNED_TITLE = _("New task for you: %(task)s – %(subject)s (%(process)s)")
 ASSIGNED_BODY = _("%(task)s for %(subject)s (%(process)s) is assigned to you, due on %(due)s.")
