@@ -63,9 +63,13 @@ def by_due(tasks, descending=False):
 # again (idempotent: it adds what is missing and fills the column from the deadlines).
 
 MIGRATION = "inbox.migrations.0006_task_due_column"
-TRIGGERS = {"postgresql": {"qms_task_due"},
-            "sqlite": {"qms_task_due_insert", "qms_task_due_update", "qms_task_due_delete"}}
-INDEXES = {"task_queue_by_due", "task_open_by_owner_due"}
+
+
+def _migration():
+    """The migration module, which names the triggers and indexes and makes them (its name starts with a digit)."""
+    import importlib  # noqa: PLC0415
+
+    return importlib.import_module(MIGRATION)
 
 
 def missing(connection):
@@ -89,17 +93,16 @@ def missing(connection):
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'inbox_taskdeadline'")
         triggers = {row[0] for row in cursor.fetchall()}
         indexes = set(connection.introspection.get_constraints(cursor, "viewflow_task"))
-    wanted = {COLUMN} | TRIGGERS.get(connection.vendor, set()) | INDEXES
+    migration = _migration()
+    wanted = {COLUMN, *migration.TRIGGERS.get(connection.vendor, ()), *migration.INDEXES}
     return wanted - columns - triggers - indexes
 
 
 def ensure(connection):
     """Put back what missing() names; returns it (empty when all was there)."""
-    import importlib  # noqa: PLC0415 — the migration module's name starts with a digit
-
     lacking = missing(connection)
     if lacking:
-        importlib.import_module(MIGRATION).forwards(None, _Statements(connection))
+        _migration().forwards(None, _Statements(connection))
     return lacking
 
 

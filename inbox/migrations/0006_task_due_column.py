@@ -23,6 +23,10 @@ INDEXES = {
     "task_open_by_owner_due": "(owner_id, qms_due_at, id, flow_task) WHERE status IN ('NEW', 'ASSIGNED', 'STARTED')",
 }
 
+#: the triggers below, by database (inbox.due.missing checks they are there)
+TRIGGERS = {"postgresql": ("qms_task_due",),
+            "sqlite": ("qms_task_due_insert", "qms_task_due_update", "qms_task_due_delete")}
+
 POSTGRESQL_COLUMN = "ALTER TABLE viewflow_task ADD COLUMN IF NOT EXISTS qms_due_at timestamp with time zone NULL"
 POSTGRESQL = [
     """CREATE OR REPLACE FUNCTION qms_task_due() RETURNS trigger LANGUAGE plpgsql AS $$
