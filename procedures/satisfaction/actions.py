@@ -349,19 +349,25 @@ def import_layout(survey):
     return [header for header, _meaning in import_columns(survey)]
 
 
+def waiting(survey):
+    """The customers of the sample who have not answered yet (SurveyCustomer rows with their customer), by code:
+    the response page's choice and the import workbook's rows."""
+    answered = set(survey.responses.values_list("customer_id", flat=True))
+    return [member for member in survey.sample.select_related("customer").order_by("customer__code")
+            if member.customer_id not in answered]
+
+
 def import_template(survey):
     """An Excel workbook to fill in and import: the header, then one row per customer of the sample who has
     not answered yet, their code filled in. Written as text (forms.sheets): a code is neither a formula nor
     a number that loses its leading zeros; the score columns are left for the figures."""
-    answered = set(survey.responses.values_list("customer_id", flat=True))
     layout = import_layout(survey)
     book, sheet = sheets.workbook(survey.record.number)
     sheets.append(sheet, layout)
-    waiting = [member.customer.code for member in survey.sample.select_related("customer").order_by("customer__code")
-               if member.customer_id not in answered]
-    for code in waiting:
-        sheets.append(sheet, [code] + [None] * (len(layout) - 1))
-    sheets.text_columns(sheet, "ABC", len(waiting) + 1)  # customer, respondent, remark
+    members = waiting(survey)
+    for member in members:
+        sheets.append(sheet, [member.customer.code] + [None] * (len(layout) - 1))
+    sheets.text_columns(sheet, "ABC", len(members) + 1)  # customer, respondent, remark
     sheet.column_dimensions["A"].width = 14
     return sheets.save(book)
 

@@ -209,8 +209,7 @@ def survey_responses(request, number):
             messages.success(request, _("The response of %(customer)s was saved.") % {"customer": values["customer"]})
             return HttpResponseRedirect(_url("responses", number))
     rows, scale = _score_rows(indicators, chosen, errors, survey.scale_max)
-    answered = set(survey.responses.values_list("customer_id", flat=True))
-    pending = [s for s in survey.sample.select_related("customer") if s.customer_id not in answered]
+    pending = actions.waiting(survey)
     return render(request, "satisfaction/responses.html", {
         "survey": survey, "rows": rows, "scale": scale, "errors": errors, "values": values, "pending": pending},
         status=400 if errors else 200)
