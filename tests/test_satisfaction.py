@@ -569,6 +569,24 @@ def test_workbooks_keep_what_looks_like_a_formula_as_text():
     assert again["A1"].value.startswith("=HYPERLINK") and again["C1"].value == "0012"
 
 
+@pytest.mark.parametrize("value, written", [
+    ("=1+2", "'=1+2"), ("+SUM(A1:A3)", "'+SUM(A1:A3)"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"),
+    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-5", "-5"), ("+3.25", "+3.25"), ("-1e3", "-1e3"),
+    ("客户 =1", "客户 =1"), ("", ""), (12, 12), (None, None),
+])
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_after_an_apostrophe(value, written):
+    assert sheets.csv_cell(value) == written
+    out = io.StringIO()
+    writer = sheets.csv_writer(out, ["a"])
+    writer.writeheader()
+    writer.writerow({"a": value})
+    plain = io.StringIO()
+    sheets.csv_writer(plain).writerow([value])
+    import csv  # noqa: PLC0415
+    for text in (out.getvalue(), "a\r\n" + plain.getvalue()):
+        assert list(csv.reader(io.StringIO(text, newline=""))) == [["a"], ["" if written is None else str(written)]]
+
+
 def test_a_closed_survey_sends_the_response_and_import_pages_back_and_refuses_an_import(people, no_render):
     survey = worked(people)
     assert close(survey).status_code == 200

@@ -2,7 +2,6 @@
 by the API (GET /api/ledger/), the ledger page, its CSV / XLSX exports and its print, so each rule lives
 once. A value that cannot be what its parameter means is refused (DRF's ValidationError naming the
 parameter: a 400 in the API, an error beside the filters on the page)."""
-import csv
 import io
 
 from django.db.models import Prefetch, Q
@@ -87,7 +86,7 @@ def export_row(row):
 def write_csv(rows):
     out = io.StringIO()
     out.write("\ufeff")  # a spreadsheet then reads the file as UTF-8
-    writer = csv.writer(out)
+    writer = sheets.csv_writer(out)
     writer.writerow(export_header())
     for row in rows:
         writer.writerow(export_row(row))

@@ -8,7 +8,6 @@ the local time zone. "Open" and "overdue" are as of the period's last day (today
 over yet): open = registered by then and not closed by then; overdue = approved by then, its due
 date passed by then, not closed by then. Linked duplicates are counted apart and nowhere else."""
 import calendar
-import csv
 import datetime
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from core.rest import params
+from forms import sheets
 
 from .models import PriorityClass, RequirementStatus, RequirementType
 from .subjects import customer as customer_label
@@ -183,7 +183,7 @@ def progress_report(requirements, date_from, date_to, today=None):
 
 def write_csv(report, out):
     """The report as CSV (UTF-8 with BOM for spreadsheets): the figures, the groups, the overdue list."""
-    writer = csv.writer(out)
+    writer = sheets.csv_writer(out)
     writer.writerow([_("Customer requirement progress report"), report.date_from.isoformat(),
                      report.date_to.isoformat()])
     writer.writerow([_("Figure"), _("Value")])

@@ -1,7 +1,6 @@
 """Browser pages of P5 beside its flow: the requirement register (CR-7) with its CSV, the priority
 matrix (PM-1) and the periodic progress report (进度监控和报告) with its CSV. Thin: who sees what
 in register.py, the figures in report.py, changes through actions.py."""
-import csv
 import datetime
 import io
 
@@ -20,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 
 from core.downloads import attach_filename
 from core.errors import DomainError
+from forms import sheets
 
 from . import actions
 from .flows import RequirementFlow
@@ -109,7 +109,7 @@ def register_csv(request):
                             content_type="text/plain; charset=utf-8")
     out = io.StringIO()
     out.write("\ufeff")  # a spreadsheet then reads the file as UTF-8
-    writer = csv.writer(out)
+    writer = sheets.csv_writer(out)
     writer.writerow([_("Requirement"), _("Customer"), _("Customer code"), _("Requirement type"), _("Channel"),
                      _("Product / service"), _("Received on"), _("Importance"), _("Urgency"), _("Priority class"),
                      _("KANO category"), _("Status"), _("Owner"), _("Due date"), _("Overdue"),
