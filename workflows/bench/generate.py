@@ -214,8 +214,10 @@ def grow(target_tasks, log=print):
             "due_date": "(s.due_date - c.shift)::date",
             "next_check_at": f"CASE WHEN c.open THEN {moved('s.next_check_at')} END",
         }, f"s.task_id <= {st}", state, first, last)
-        if due_trigger:
+        if due_trigger:  # PostgreSQL alters no table with checks still pending on it: run the deferred ones now
+            _execute("SET CONSTRAINTS ALL IMMEDIATE")
             _execute("ALTER TABLE inbox_taskdeadline ENABLE TRIGGER qms_task_due")
+            _execute("SET CONSTRAINTS ALL DEFERRED")
         log(f"deadlines +{n}")
         n = _insert("inbox_notification", {
             "id": f"s.id + c.k * {state['stride_notification']}",

@@ -1,0 +1,67 @@
+"""The benchmark generator (workflows/bench/generate.py, issue 15.1) on PostgreSQL: copies of the template
+processes with valid keys, their tasks carrying their deadline's due date (inbox migration 0006) while the
+trigger that keeps it is off for the copy and on again after, and a second run adding only the copies
+asked for. A benchmark database that breaks half-way costs an hour at 1 M tasks: this runs it small."""
+import pytest
+from django.conf import settings
+from django.db import connection
+from viewflow.workflow.models import Process, Task
+
+from core.models import Record
+from inbox.due import missing
+from inbox.models import TaskDeadline
+from p1_driver import start
+from workflows.bench import generate
+
+ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not ON_POSTGRES, reason="the generator writes PostgreSQL SQL"),
+    pytest.mark.django_db(transaction=True),  # the generator commits and vacuums
+]
+
+BENCH_TABLES = (generate.META_TABLE, "bench_user", "bench_customer")
+
+
+@pytest.fixture
+def bench_tables():
+    yield
+    with connection.cursor() as cursor:  # not Django's: the flush after the test would leave them
+        for table in BENCH_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def rows(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def test_the_generator_copies_the_templates_with_valid_keys_and_due_dates(people, order_data, bench_tables):
+    for i in range(2):
+        start(people["market"], order_data(number=f"PO-GEN-{i}"))
+    template = {"tasks": Task.objects.count(), "processes": Process.objects.count(),
+                "deadlines": TaskDeadline.objects.count(), "records": Record.objects.count()}
+    assert template["deadlines"] >= 10
+
+    generate.grow(template["tasks"] * 3, log=lambda _line: None)
+    assert Task.objects.count() == template["tasks"] * 3
+    assert Process.objects.count() == template["processes"] * 3
+    assert TaskDeadline.objects.count() == template["deadlines"] * 3
+    assert Record.objects.count() == template["records"] * 3
+    # every copied task carries its copied deadline's due date, and the trigger that keeps it is on again
+    assert rows("SELECT count(*) FROM viewflow_task t JOIN inbox_taskdeadline d ON d.task_id = t.id "
+                "WHERE t.qms_due_at IS DISTINCT FROM d.due_at") == [(0,)]
+    assert rows("SELECT tgenabled FROM pg_trigger WHERE tgname = 'qms_task_due'") == [("O",)]
+    assert not missing(connection)
+    # each copy's tasks belong to that copy's process
+    assert rows("SELECT count(*) FROM viewflow_task t JOIN viewflow_process p ON p.id = t.process_id "
+                "WHERE p.flow_class IS NULL") == [(0,)]
+    deadline = TaskDeadline.objects.order_by("-task_id").first()
+    TaskDeadline.objects.filter(pk=deadline.pk).update(due_at=deadline.due_at.replace(year=2030))
+    assert rows(f"SELECT extract(year FROM qms_due_at)::int FROM viewflow_task WHERE id = {deadline.task_id}") \
+        == [(2030,)]
+
+    state = generate.grow(template["tasks"] * 4, log=lambda _line: None)  # incremental: one copy more
+    assert Task.objects.count() == template["tasks"] * 4 and state["copies"] == 3
