@@ -46,7 +46,7 @@ from accounts.models import Membership, Role, User, department_permission, parse
 
 from .memo import call_memo, process_of
 from .models import Delegation
-from .queues import flow_lock
+from .queues import task_lock
 
 MAX_CHAIN = 10  # substitutes of substitutes followed at most (cycles are refused anyway)
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
@@ -424,8 +424,7 @@ def reassign_task(task, *, actor, new_owner, reason):
         raise NotPermitted(_("This task is personal (e.g. read and acknowledge) and cannot be reassigned."))
     if not manages_task(actor, task):
         raise NotPermitted(_("Only a manager of the task's department may reassign it."))
-    with acting_as(actor), flow_lock(node.flow_class, task.process_id), transaction.atomic():
-        task.refresh_from_db()
+    with acting_as(actor), task_lock(task), transaction.atomic():  # the task re-read under the lock
         if task.status not in OPEN_STATUSES:
             raise WrongState(_("Only an open task can be reassigned; this one is %(state)s.")
                              % {"state": task.status}, current_state=task.status)

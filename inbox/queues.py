@@ -1,10 +1,14 @@
 """Queues: which open tasks a person may claim, and the process lock under which a task is
 claimed, released, completed or reassigned."""
+import random
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.lock import SelectForUpdateLock, lock_scope
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -47,6 +51,52 @@ def flow_lock(flow_class, process_pk):
     retries is reported as WrongState (409: try again), not as a server error."""
     try:
         with flow_class.lock(process_pk):
+            yield
+    except FlowLockFailed as exc:
+        raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc
+
+
+class _TaskRowLock(SelectForUpdateLock):
+    """viewflow's SelectForUpdateLock (the same row, the same attempts and waits between them), whose locking
+    statement also re-reads the task with its process: `SELECT task.*, process.* … FOR UPDATE OF process
+    NOWAIT` where viewflow's is `SELECT 1 FROM process … FOR UPDATE NOWAIT`. The loop is viewflow's own."""
+
+    def __init__(self, task, lock_impl):
+        super().__init__(nowait=lock_impl.nowait, attempts=lock_impl.attempts)
+        self.task = task
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        task = self.task
+        locking = type(task)._base_manager.select_related("process").select_for_update(
+            nowait=self.nowait, of=("process",))
+        for attempt in range(self.attempts):
+            with transaction.atomic():
+                try:
+                    task.refresh_from_db(from_queryset=locking)
+                except DatabaseError:
+                    if attempt != self.attempts - 1:
+                        time.sleep((((attempt + 1) * random.random()) + 2 ** attempt) / 2.5)
+                    else:
+                        raise FlowLockFailed(f"Lock failed for {flow_class}") from None
+                else:
+                    yield
+                    break
+
+
+@contextmanager
+def task_lock(task):
+    """The flow lock on `task`'s process (`flow_lock`), taken by the statement that re-reads the task and its
+    process (a replay may have raced us): one statement where the lock and the re-read took two. For a flow
+    whose lock is not viewflow's row lock, the lock and then the re-read."""
+    flow_class = task.flow_task.flow_class
+    if not isinstance(flow_class.lock_impl, SelectForUpdateLock):
+        with flow_lock(flow_class, task.process_id):
+            task.refresh_from_db(from_queryset=type(task)._base_manager.select_related("process"))
+            yield
+        return
+    try:
+        with lock_scope(_TaskRowLock(task, flow_class.lock_impl), flow_class, task.process_id):
             yield
     except FlowLockFailed as exc:
         raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc

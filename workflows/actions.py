@@ -13,7 +13,7 @@ from core.context import acting_as
 from core.errors import InvalidInput, NotPermitted, WrongState
 from inbox import drafts
 from inbox.delegation import DELEGATION_KEYS, acting_for
-from inbox.queues import flow_lock
+from inbox.queues import task_lock
 
 QUEUE = "queue"  # Step.release_target(): back to the task's queue
 
@@ -107,11 +107,6 @@ def task_state_error(task, actor):
     return None
 
 
-def _reload(task):
-    """Re-read `task` under the flow lock (a replay may have raced us), with its process in the same query."""
-    task.refresh_from_db(from_queryset=type(task)._base_manager.select_related("process"))
-
-
 def _refusal(node, actor, task):
     reason = node.refusal(actor, task)
     return NotPermitted(reason) if reason else None
@@ -131,9 +126,7 @@ def complete_step(task, *, actor, form, signature_input=None):
         raise error
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
-    flow_class = node.flow_class
-    with acting_as(actor), flow_lock(flow_class, task.process_id), audit.atomic(savepoint=False):
-        _reload(task)
+    with acting_as(actor), task_lock(task), audit.atomic(savepoint=False):  # the task re-read under the lock
         error = task_state_error(task, actor) or _refusal(node, actor, task)  # a replay that raced us
         if error:
             raise error
@@ -172,8 +165,7 @@ def start_process(node, *, actor, form, signature_input=None):
 def claim_task(task, *, actor):
     """Take a task from a department queue into one's inbox (Step.refusal decides who may)."""
     node = task.flow_task
-    with acting_as(actor), flow_lock(node.flow_class, task.process_id), audit.atomic(savepoint=False):
-        _reload(task)
+    with acting_as(actor), task_lock(task), audit.atomic(savepoint=False):  # the task re-read under the lock
         if task.status != STATUS.NEW or task.owner_id:
             if task.owner_id == actor.pk and task.status == STATUS.ASSIGNED:
                 return task
@@ -190,8 +182,7 @@ def release_task(task, *, actor):
     person (e.g. a substitute hands it back). A person's own bound task has nowhere to go
     and is refused: their department manager reassigns it (inbox.delegation)."""
     node = task.flow_task
-    with acting_as(actor), flow_lock(node.flow_class, task.process_id), audit.atomic(savepoint=False):
-        _reload(task)
+    with acting_as(actor), task_lock(task), audit.atomic(savepoint=False):  # the task re-read under the lock
         if task.status != STATUS.ASSIGNED:
             raise WrongState(_("Only a claimed task can be released."), current_state=task.status)
         if not (task.owner_id == actor.pk or node.flow_class.instance.has_manage_permission(actor)):

@@ -13,14 +13,17 @@
   they insert it first as viewflow does.
 - A Timer (an event, not a gateway, but written the same way) is inserted once, already scheduled, without
   a savepoint from a person's step.
-- A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once), and reads its
-  incoming tasks and its still-active branch once per arrival: viewflow's `is_done` and `complete` each
-  read both again, in the same transaction, under the flow lock, where neither changes.
+- A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once). Per arrival it
+  reads the open join task and the arriving branch's still-active tasks in one statement, and its incoming
+  tasks once, only when the join task was already there (a join created by this arrival has the arriving
+  task alone): viewflow looks the join task up, then reads both in `is_done` and again in `complete`, in
+  the same transaction, under the flow lock, where neither changes.
 
 Behaviour is otherwise viewflow's own (tests/test_gateways.py)."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
@@ -107,14 +110,36 @@ class SplitActivation(InsertOnceMixin, ViewflowSplitActivation):
     pass
 
 
+class _Rows(list):
+    """Rows already read, answering what viewflow asks of the queryset it would have built (exists, iteration)."""
+
+    def exists(self):
+        return bool(self)
+
+
 class JoinActivation(ViewflowJoinActivation):
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        """viewflow's lookup of the open join task, which also reads the still-active tasks of the arriving
+        branch in the same statement when the branch's token prefix is known before the join task is (the
+        arriving token is a split token, as every branch's is): one statement where viewflow takes three
+        (the lookup, the join's incoming tasks, the branch's active tasks). The incoming tasks of a join
+        created by this arrival are the arriving task alone."""
         task_class = flow_task.flow_class.task_class
-        tasks = list(task_class._default_manager.filter(
-            flow_task=flow_task, process=prev_activation.process, status__in=[STATUS.NEW, STATUS.STARTED])[:2])
+        arriving = prev_activation.task
+        arriving_token = arriving.token
+        prefix = None
+        if arriving_token.is_split_token():  # a join's token is the base of its branches': never equal to one
+            prefix = arriving_token.get_common_split_prefix(arriving_token.get_base_split_token(), arriving.pk)
+        lookup = Q(flow_task=flow_task, status__in=[STATUS.NEW, STATUS.STARTED])
+        if prefix is not None:
+            lookup |= Q(token__startswith=prefix) & ~Q(status__in=[STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED])
+        rows = list(task_class._default_manager.filter(lookup, process=prev_activation.process)
+                    .order_by("-created"))
+        tasks = [t for t in rows if t.flow_task == flow_task and t.status in (STATUS.NEW, STATUS.STARTED)]
         if len(tasks) > 1:
             raise FlowRuntimeError("More than one join instance for process found")
+        created = not tasks
         if tasks:
             task = tasks[0]
         else:
@@ -126,8 +151,15 @@ class JoinActivation(ViewflowJoinActivation):
             task.data = data if data is not None else {}
             task.seed = seed
             task.save()
-        task.previous.add(prev_activation.task)
-        return cls(task)
+        task.previous.add(arriving)
+        activation = cls(task)
+        if created and arriving.status not in (STATUS.CANCELED, STATUS.REVIVED):
+            activation._qms_arrived = [arriving]
+        if prefix is not None and prefix == arriving_token.get_common_split_prefix(task.token, arriving.pk):
+            activation._qms_active = {prefix: _Rows(
+                t for t in rows if t.token.token.startswith(prefix)
+                and t.status not in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED))}
+        return activation
 
     def arrived(self):
         """The incoming tasks that count (not cancelled or revived), read once per arrival."""
