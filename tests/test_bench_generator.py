@@ -5,12 +5,12 @@ asked for. A benchmark database that breaks half-way costs an hour at 1 M tasks:
 import pytest
 from django.conf import settings
 from django.db import connection
+from p1_driver import start
 from viewflow.workflow.models import Process, Task
 
 from core.models import Record
 from inbox.due import missing
 from inbox.models import TaskDeadline
-from p1_driver import start
 from workflows.bench import generate
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]

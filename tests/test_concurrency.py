@@ -279,3 +279,22 @@ def test_concurrent_audit_appends_keep_the_chain_intact(people, order_data):
     assert list(audit.verify_chain()) == []
     entries = AuditEntry.objects.order_by("seq")
     assert list(entries.values_list("seq", flat=True)) == list(range(1, entries.count() + 1))
+
+
+def test_the_flow_lock_is_taken_by_the_statement_that_rereads_the_task(people, order_data):
+    """inbox.queues.task_lock: the row lock viewflow takes on the process (the one its own pages take, which
+    the test above holds) is taken by the statement that re-reads the task with its process: one statement."""
+    from django.test.utils import CaptureQueriesContext
+
+    process = start(people["market"], order_data(number="PO-LOCK-1"))
+    task = open_task(process, "review_quality")
+    with CaptureQueriesContext(connection) as queries:
+        actions.claim_task(task, actor=people["quality"])
+    locking = [q["sql"] for q in queries.captured_queries
+               if "FOR UPDATE" in q["sql"] and "core_audithead" not in q["sql"]]  # the audit batch's own lock
+    assert len(locking) == 1, locking
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT 1 AS "a" FROM "viewflow_process"')]
+    assert 'FROM "viewflow_task" INNER JOIN "viewflow_process"' in locking[0]
+    assert locking[0].endswith('FOR UPDATE OF "viewflow_process" NOWAIT')
+    assert f'"viewflow_task"."id" = {task.pk}' in locking[0]
+    assert Task.objects.get(pk=task.pk).owner_id == people["quality"].pk
