@@ -472,19 +472,103 @@ def test_an_administrator_cannot_cancel_a_single_task_without_a_reason(admin, pe
 
 def test_a_step_the_engine_runs_cancelled_on_a_cancel_page_is_audited_as_the_administrators(people, order_data):
     """Outside a cancel page a gateway's or a job's transition is the system's; cancelled with a reason by an
-    administrator (workflows.signals.cancelling) it is theirs, with the reason."""
+    administrator (workflows.signals.correcting) it is theirs, with the reason."""
     from viewflow.workflow.models import Task
 
     from core.context import acting_as
     from flow_driver import start
     from procedures.order_review.flows import OrderReviewFlow
-    from workflows.signals import cancelling
+    from workflows.signals import correcting
 
     process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-CANCEL-4"))
     gateway = Task.objects.get(process=process, flow_task_type="PARALLEL_GATEWAY")
-    with acting_as(people["admin"]), cancelling("卡住的网关 a stuck gateway"):
+    with acting_as(people["admin"]), correcting("卡住的网关 a stuck gateway"):
         gateway.status = "CANCELED"
         gateway.save()
     entry = AuditEntry.objects.get(object_id=str(gateway.pk), action="task.status_changed",
                                    new_values__status="CANCELED")
     assert entry.actor_id == people["admin"].pk and entry.reason == "卡住的网关 a stuck gateway"
+
+
+def test_undoing_or_reviving_a_step_needs_a_reason_which_the_audit_trail_and_process_page_keep(
+        admin, people, order_data):
+    """viewflow's undo page (a finished step whose next steps were all cancelled) and revive page (a cancelled
+    or failed step made anew) ask for a reason, as the cancel pages do (SIG-13); without one nothing changes."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from core.context import acting_as
+    from flow_driver import start
+    from inbox.signals import process_link
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows.signals import correcting
+
+    process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-UNDO-1"))
+    split = Task.objects.get(process=process, flow_task=OrderReviewFlow.reviews)
+    reviews = list(Task.objects.filter(process=process, flow_task_type="HUMAN", status=STATUS.NEW))
+    assert split.status == STATUS.DONE and len(reviews) == 5
+    with acting_as(people["admin"]), correcting("评审轮次作废 the review round is void"):
+        for task in reviews:
+            task.flow_task.activation_class(task).cancel()
+    base = f"/qms/flows/orderreview/{process.pk}"
+
+    undo = f"{base}/reviews/{split.pk}/undo/"
+    page = admin.get(undo)
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    for reason in ("", "x"):
+        response = admin.post(undo, {"reason": reason})
+        assert response.status_code == 400, response.status_code
+        assert response.context["form"].errors["reason"] == [
+            "Say why the step is undone (at least 5 characters)." if reason else "This field is required."]
+    split.refresh_from_db()
+    assert split.status == STATUS.DONE
+    undone = "拆分有误，重新发起 the split was wrong"
+    assert admin.post(undo, {"reason": undone}).status_code == 302
+    split.refresh_from_db()
+    assert split.status == STATUS.CANCELED
+    entry = AuditEntry.objects.get(object_id=str(split.pk), action="task.status_changed",
+                                   new_values__status="CANCELED")
+    assert entry.reason == undone and entry.actor_id == people["admin"].pk and entry.old_values["status"] == "DONE"
+
+    quality = next(task for task in reviews if task.flow_task.name == "review_quality")
+    revive = f"{base}/review_quality/{quality.pk}/revive/"
+    assert 'name="reason"' in admin.get(revive).content.decode()
+    response = admin.post(revive, {"reason": ""})
+    assert response.status_code == 400
+    assert response.context["form"].errors["reason"] == ["This field is required."]
+    quality.refresh_from_db()
+    assert quality.status == STATUS.CANCELED
+    assert admin.post(revive, {"reason": "abc"}).context["form"].errors["reason"] == [
+        "Say why the step is revived (at least 5 characters)."]
+    revived = "误取消，恢复质量评审 cancelled by mistake"
+    assert admin.post(revive, {"reason": revived}).status_code == 302
+    quality.refresh_from_db()
+    assert quality.status == STATUS.REVIVED
+    entry = AuditEntry.objects.get(object_id=str(quality.pk), action="task.status_changed",
+                                   new_values__status="REVIVED")
+    assert entry.reason == revived and entry.actor_id == people["admin"].pk
+    assert Task.objects.filter(process=process, flow_task=OrderReviewFlow.review_quality, status=STATUS.NEW).exists()
+
+    staff = Client()
+    staff.force_login(people["quality_mgr"])
+    production = next(task for task in reviews if task.flow_task.name == "review_production")
+    assert staff.post(f"{base}/review_production/{production.pk}/revive/", {"reason": "恢复生产评审 revive"}) \
+        .status_code == 403
+
+    # the process page lists each step cancelled, undone or revived, with who, when and why
+    card = admin.get(process_link(process)).content.decode().split('id="process-data"', 1)[1]
+    assert card.count('class="qms-step-cancelled"') == 5 and card.count('class="qms-step-undone"') == 1
+    assert card.count('class="qms-step-revived"') == 1
+    assert undone in card and revived in card and "评审轮次作废" in card
+    # every node with viewflow's undo or revive page asks for the reason, in every flow
+    from viewflow.workflow.flow.views.actions import ReviveTaskView, UndoTaskView
+
+    from core.registry import flows
+    from workflows.cancel import ReviveTaskWithReasonView, UndoTaskWithReasonView
+    nodes = [node for flow_class in flows() for node in flow_class.instance.nodes()]
+    undo_pages = [node.undo_view_class for node in nodes if getattr(node, "undo_view_class", None)]
+    revive_pages = [node.revive_view_class for node in nodes if getattr(node, "revive_view_class", None)]
+    assert undo_pages and all(page is UndoTaskWithReasonView for page in undo_pages if issubclass(page, UndoTaskView))
+    assert revive_pages and all(page is ReviveTaskWithReasonView for page in revive_pages
+                                if issubclass(page, ReviveTaskView))
+    assert chain_verifies()

@@ -1,19 +1,25 @@
-"""Cancelling a process or a single task (viewflow's cancel pages, administrators only) needs a reason
-(SIG-13, Annex 11 §9). The reason goes into the audit entries of the cancellation — the process's, each
-cancelled task's, and for a process a `process.cancelled` entry on each of its records
-(workflows.signals) — and the process page shows it, for the process or for each step cancelled."""
+"""Cancelling a process or a single task, undoing a step or reviving a cancelled or failed one (viewflow's
+cancel, undo and revive pages, administrators only) needs a reason (SIG-13, Annex 11 §9). The reason goes
+into the audit entries of the change — the process's, each task's, and for a process a `process.cancelled`
+entry on each of its records (workflows.signals) — and the process page shows it, for the process or for
+each step cancelled, undone or revived."""
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowRuntimeError
-from viewflow.workflow.flow.views.actions import CancelProcessView, CancelTaskView
+from viewflow.workflow.flow.views.actions import (
+    CancelProcessView,
+    CancelTaskView,
+    ReviveTaskView,
+    UndoTaskView,
+)
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from core.models import AuditEntry
 
-from .signals import cancelling
+from .signals import correcting
 
 MIN_REASON = 5  # characters: a word or two, not "x"
 
@@ -42,6 +48,26 @@ class CancelTaskReasonForm(CancelReasonForm):
                                             "the process page.")
 
 
+class UndoTaskReasonForm(CancelReasonForm):
+    too_short = _("Say why the step is undone (at least %(n)d characters).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("reason for undoing")
+        self.fields["reason"].help_text = _("Required; it goes into the audit trail of the step and shows on "
+                                            "the process page.")
+
+
+class ReviveTaskReasonForm(CancelReasonForm):
+    too_short = _("Say why the step is revived (at least %(n)d characters).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("reason for reviving")
+        self.fields["reason"].help_text = _("Required; it goes into the audit trail of the step and shows on "
+                                            "the process page.")
+
+
 class CancelProcessWithReasonView(CancelProcessView):
     """viewflow's cancel page (same permission: the flow's manage permission) with a required reason;
     without one nothing is cancelled and the page says what is missing (400)."""
@@ -60,7 +86,7 @@ class CancelProcessWithReasonView(CancelProcessView):
         if not self.can_cancel:
             return self._cannot_cancel()
         try:
-            with cancelling(form.cleaned_data["reason"]):
+            with correcting(form.cleaned_data["reason"]):
                 self.object.flow_class.instance.cancel(self.object)
         except FlowRuntimeError:
             return self._cannot_cancel()
@@ -69,26 +95,58 @@ class CancelProcessWithReasonView(CancelProcessView):
         return HttpResponseRedirect("../")
 
 
-class CancelTaskWithReasonView(CancelTaskView):
-    """viewflow's task cancel page (same permission: the flow's manage permission) with a required
-    reason, which the task's audit entry carries; without one nothing is cancelled (400)."""
+class _ReasonRequired:
+    """A viewflow task page (cancel, undo, revive: `stock`, same permission) whose form requires a reason;
+    the change (`change`) is made with it (workflows.signals.correcting), so the task's audit entry carries
+    it. Without one nothing changes and the page says what is missing (400)."""
 
-    form_class = CancelTaskReasonForm
+    stock = None
+
+    def change(self, activation):
+        raise NotImplementedError
 
     def form_valid(self, form):
-        with cancelling(form.cleaned_data["reason"]):
-            self.request.activation.cancel()
-        return super(CancelTaskView, self).form_valid(form)  # the message and redirect, not a second cancel
+        with correcting(form.cleaned_data["reason"]):
+            self.change(self.request.activation)
+        return super(self.stock, self).form_valid(form)  # viewflow's message and redirect, not its change again
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class CancelTaskWithReasonView(_ReasonRequired, CancelTaskView):
+    stock, form_class = CancelTaskView, CancelTaskReasonForm
+
+    def change(self, activation):
+        activation.cancel()
+
+
+class UndoTaskWithReasonView(_ReasonRequired, UndoTaskView):
+    stock, form_class = UndoTaskView, UndoTaskReasonForm
+
+    def change(self, activation):
+        activation.undo()
+
+
+class ReviveTaskWithReasonView(_ReasonRequired, ReviveTaskView):
+    stock, form_class = ReviveTaskView, ReviveTaskReasonForm
+
+    def change(self, activation):
+        self.new_task = activation.revive()  # where viewflow's page goes next
+
+
+REASONED_VIEWS = {"cancel_view_class": (CancelTaskView, CancelTaskWithReasonView),
+                  "undo_view_class": (UndoTaskView, UndoTaskWithReasonView),
+                  "revive_view_class": (ReviveTaskView, ReviveTaskWithReasonView)}
+
+
 def with_cancel_reasons(flow_class):
-    """Every node of `flow_class` that has viewflow's task cancel page gets the one asking for a reason."""
+    """Every node of `flow_class` that has viewflow's task cancel, undo or revive page gets the one asking for
+    a reason."""
     for node in vars(flow_class).values():
-        if getattr(node, "cancel_view_class", None) is CancelTaskView:
-            node.cancel_view_class = CancelTaskWithReasonView
+        for attribute, (stock, reasoned) in REASONED_VIEWS.items():
+            if getattr(node, attribute, None) is stock:
+                setattr(node, attribute, reasoned)
 
 
 def cancellation_of(process):
@@ -100,14 +158,25 @@ def cancellation_of(process):
 
 
 def task_cancellations(process):
-    """The steps of `process` that an administrator cancelled one by one, each with its audit entry (who, when,
-    why) as `entry` and its step as `task`. For a cancelled process, the steps that went with it are left to
-    its own cancellation (cancellation_of), which carries the same reason."""
+    """The steps of `process` that an administrator cancelled, undid or revived one by one, each with its audit
+    entry (who, when, why) as `entry`, its step as `task`, `kind` ("cancelled", "undone": a finished step
+    cancelled, "revived") and its `label` (CORRECTIONS). For a cancelled process, the steps that went with it are left to its own
+    cancellation (cancellation_of), which carries the same reason."""
     entries = AuditEntry.objects.filter(process_id=process.pk, action="task.status_changed",
-                                        new_values__status=STATUS.CANCELED).order_by("seq")
+                                        new_values__status__in=[STATUS.CANCELED, STATUS.REVIVED]).order_by("seq")
     whole = cancellation_of(process)
     if whole is not None:
         entries = entries.exclude(reason=whole.reason)
     entries = [entry for entry in entries if entry.object_id.isdigit()]
     tasks = Task.objects.in_bulk([int(entry.object_id) for entry in entries])
-    return [{"entry": entry, "task": tasks.get(int(entry.object_id))} for entry in entries]
+    return [{"entry": entry, "task": tasks.get(int(entry.object_id)), "kind": _kind(entry),
+             "label": CORRECTIONS[_kind(entry)]} for entry in entries]
+
+
+CORRECTIONS = {"cancelled": _("step cancelled"), "undone": _("step undone"), "revived": _("step revived")}
+
+
+def _kind(entry):
+    if entry.new_values.get("status") == STATUS.REVIVED:
+        return "revived"
+    return "undone" if (entry.old_values or {}).get("status") == STATUS.DONE else "cancelled"

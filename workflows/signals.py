@@ -1,9 +1,10 @@
 """Every task and process transition made by viewflow itself (create, assign,
 start, complete, cancel, error) writes an audit entry in the same transaction.
 
-A cancellation made inside `cancelling(reason)` (the process cancel page, workflows.cancel) carries its
-reason on every entry it writes, and each record of the cancelled process gets a `process.cancelled`
-entry with that reason, so the record page shows why (SIG-13)."""
+A cancellation, an undo or a revival made inside `correcting(reason)` (an administrator's cancel, undo and
+revive pages, workflows.cancel) carries its reason on every entry it writes (a cancelled or undone task is
+CANCELED, a revived one REVIVED), and each record of a cancelled process gets a `process.cancelled` entry
+with that reason, so the record page shows why (SIG-13)."""
 import threading
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import PROCESS
+from viewflow.workflow.status import PROCESS, STATUS
 
 from core import audit
 from core.context import acting_as_system, current_actor
@@ -22,9 +23,12 @@ TRACKED = {Task: ("status", "owner_id"), Process: ("status",)}
 _cancellation = threading.local()
 
 
+REASONED = (PROCESS.CANCELED, STATUS.REVIVED)  # PROCESS.CANCELED is also a task's cancelled (or undone) status
+
+
 @contextmanager
-def cancelling(reason):
-    """Within: the process and task cancellations being made are audited with `reason`."""
+def correcting(reason):
+    """Within: the process and task cancellations, undos and revivals being made are audited with `reason`."""
     previous = getattr(_cancellation, "reason", None)
     _cancellation.reason = reason
     try:
@@ -34,7 +38,7 @@ def cancelling(reason):
 
 
 def _reason_for(status):
-    return (getattr(_cancellation, "reason", None) or "") if status == PROCESS.CANCELED else ""
+    return (getattr(_cancellation, "reason", None) or "") if status in REASONED else ""
 
 
 def _remember(instance, fields):
@@ -76,7 +80,7 @@ HUMAN_TYPES = ("HUMAN", "HUMAN_START")
 
 
 def _automatic(instance, after):
-    if _reason_for(after.get("status")):  # cancelled by an administrator on a cancel page (cancelling()): theirs
+    if _reason_for(after.get("status")):  # an administrator's cancel, undo or revive page (correcting()): theirs
         return False
     if isinstance(instance, Task):
         return instance.flow_task_type not in HUMAN_TYPES

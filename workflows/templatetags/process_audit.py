@@ -1,4 +1,4 @@
-"""The process page's audit facts: why a process, or a step of it, was cancelled (SIG-13)."""
+"""The process page's audit facts: why a process was cancelled, or a step of it cancelled, undone or revived (SIG-13)."""
 from django import template
 
 from workflows.cancel import cancellation_of, task_cancellations
@@ -14,5 +14,5 @@ def process_cancellation(process):
 
 @register.simple_tag
 def step_cancellations(process):
-    """[{entry, task}] of the steps cancelled one by one (workflows.cancel.task_cancellations)."""
+    """[{entry, task, kind, label}] of the steps cancelled, undone or revived one by one (workflows.cancel.task_cancellations)."""
     return task_cancellations(process)
