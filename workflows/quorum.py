@@ -231,8 +231,10 @@ def _outcome(tasks, counting=None):
     policy, n = Quorum.from_data(seat), seat["n"]
     signed, open_seats = [], []
     for task in tasks:
-        data = task.data["quorum"]
-        counted = task.status == STATUS.DONE or (counting is not None and task.pk == counting.pk)
+        counting_this = counting is not None and task.pk == counting.pk
+        # the seat being signed: its decision is in memory, written when the step completes the task
+        data = (counting if counting_this else task).data["quorum"]
+        counted = task.status == STATUS.DONE or counting_this
         if counted and data.get("decision"):
             signed.append({"user": task.owner_id, "name": task.owner.printed_name if task.owner_id else "",
                            "decision": data["decision"], "at": task.finished, "seat": data["seat"]})
@@ -317,8 +319,7 @@ class QuorumStep(Step):
             return action(ctx)
         # "already signed in this round" was checked under the flow lock by actions.complete_step (the only
         # caller: node.refusal → forbidden_reason → second_signature_reason), so a racing twin is DONE by now
-        seat["decision"] = decision(ctx)
-        task.save(update_fields=["data"])
+        seat["decision"] = decision(ctx)  # saved with the task when the step completes it (one UPDATE)
         ctx.quorum = _outcome(round_tasks(task.process, self, seat["round"]), counting=task)
         # the join this seat arrives at in the same transaction sees the same round (this seat counted)
         rounds = getattr(task.process, "_qms_rounds", {})
