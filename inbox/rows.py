@@ -48,14 +48,17 @@ def fallback_subject(process, flow_class=None):
     return f"{title} #{process.pk}".strip()
 
 
-def attach_subjects(tasks):
+def attach_subjects(tasks, processes=()):
     """Set `task.subject` on every task of `tasks` (an iterable of tasks whose process came with
-    select_related) and return them as a list."""
-    tasks = list(tasks)
-    processes = {task.process_id: task.process for task in tasks}
-    subjects = process_subjects(processes.values())
+    select_related) and return them as a list; with `processes` (the dashboard's processes I started),
+    `process.subject` on each of them too, all in one call of each flow's `subjects()`."""
+    tasks, processes = list(tasks), list(processes)
+    subjects = process_subjects({**{task.process_id: task.process for task in tasks},
+                                 **{process.pk: process for process in processes}}.values())
     for task in tasks:
         task.subject = subjects.get(task.process_id, "")
+    for process in processes:
+        process.subject = subjects[process.pk]
     return tasks
 
 

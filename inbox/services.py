@@ -123,9 +123,10 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
     overdue = sorted([*late_mine, *late_queued], key=_due_key)[:limit]
     completed, completed_total = first_rows_and_total(COMPLETED_ORDER.order(completed_by(user)), limit)
     processes, processes_total = first_rows_and_total(started_by(user), limit)
-    # what each task and process is about: one call per flow for all of them (inbox/rows.py)
-    attach_subjects([*mine, *queued, *overdue, *completed])
-    where_they_stand(processes)
+    # what each task and process is about: one call per flow for all of them, the lists' tasks and the processes
+    # I started alike (inbox/rows.py)
+    attach_subjects([*mine, *queued, *overdue, *completed], processes)
+    where_they_stand(processes, subjects_attached=True)
     return {"mine": mine, "queued": queued, "overdue": overdue, "completed": completed,
             "processes": processes, "now": now, "limit": limit,
             "totals": {"mine": mine_total, "queued": queued_total, "overdue": late_mine_total + late_queued_total,
@@ -147,15 +148,16 @@ def started_by(user):
     return Process.objects.filter(pk__in=started_ids).order_by("-created", "-pk")
 
 
-def where_they_stand(processes):
-    """Set on each process its subject and its open steps (`open_steps`: each with its holder and
-    deadline, and the process's subject): two queries and one call per flow for the whole list."""
+def where_they_stand(processes, *, subjects_attached=False):
+    """Set on each process its subject (unless `subjects_attached`: inbox.rows.attach_subjects set them) and
+    its open steps (`open_steps`: each with its holder and deadline, and the process's subject): two queries
+    and one call per flow for the whole list."""
     processes = list(processes)
     open_steps = {}
     for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN,
                                      flow_task_type="HUMAN").select_related("owner", "deadline").order_by("pk")):
         open_steps.setdefault(task.process_id, []).append(task)
-    for process in attach_process_subjects(processes):
+    for process in processes if subjects_attached else attach_process_subjects(processes):
         process.open_steps = open_steps.get(process.pk, [])
         for task in process.open_steps:
             task.subject = process.subject

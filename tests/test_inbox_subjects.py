@@ -312,3 +312,25 @@ def test_inbox_queue_and_dashboard_cost_the_same_queries_with_2_and_12_tasks_per
     for name, load in pages.items():
         with django_assert_num_queries(small[name]):
             assert load().status_code == 200, name
+
+
+def test_the_dashboard_asks_each_procedure_for_its_subjects_once(people, monkeypatch):
+    """The tasks of the dashboard's lists and the processes I started are named in one call of each flow's
+    `subjects()` (inbox.rows.attach_subjects), not one for the tasks and another for the processes."""
+    from procedures.capa.flows import CapaFlow
+
+    start(CAPA, "start", people["quality_mgr"], raise_data())  # a process I started, its first step in my queue
+    calls = []
+    original = CapaFlow.subjects.__func__
+
+    def counted(cls, processes):
+        made = original(cls, processes)
+        calls.append(made)
+        return made
+
+    monkeypatch.setattr(CapaFlow, "subjects", classmethod(counted))
+    body = page(web(people["quality_mgr"]), "/qms/dashboard/")
+    assert len(calls) == 1, calls
+    (subject,) = calls[0].values()
+    subject = subject.replace("&", "&amp;")
+    assert subject in table(body, "started") and subject in table(body, "my-queues")
