@@ -8,6 +8,7 @@ from functools import lru_cache
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from viewflow.workflow.base import Flow
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.lock import SelectForUpdateLock, lock_scope
@@ -59,9 +60,12 @@ def flow_lock(flow_class, process_pk):
 
 
 class _TaskRowLock(SelectForUpdateLock):
-    """viewflow's SelectForUpdateLock (the same row, the same attempts and waits between them), whose locking
-    statement also re-reads the task with its process: `SELECT task.*, process.* … FOR UPDATE OF process
-    NOWAIT` where viewflow's is `SELECT 1 FROM process … FOR UPDATE NOWAIT`. The loop is viewflow's own."""
+    """viewflow's SelectForUpdateLock (the same process row, the same attempts and waits between them), whose
+    locking statement also re-reads the task with its process: `SELECT task.*, process.* … FOR UPDATE OF task,
+    process NOWAIT` where viewflow's is `SELECT 1 FROM process … FOR UPDATE NOWAIT`. The task row is locked
+    too so that PostgreSQL returns its newest committed version: a row the statement only joins is read as it
+    was when the statement began, and a step that committed between that moment and the lock would be read as
+    not yet done. The loop is viewflow's own."""
 
     def __init__(self, task, lock_impl):
         super().__init__(nowait=lock_impl.nowait, attempts=lock_impl.attempts)
@@ -71,7 +75,7 @@ class _TaskRowLock(SelectForUpdateLock):
     def __call__(self, flow_class, process_pk):
         task = self.task
         locking = type(task)._base_manager.select_related("process").select_for_update(
-            nowait=self.nowait, of=("process",))
+            nowait=self.nowait, of=("self", "process"))
         for attempt in range(self.attempts):
             with transaction.atomic():
                 try:
@@ -90,9 +94,10 @@ class _TaskRowLock(SelectForUpdateLock):
 def task_lock(task):
     """The flow lock on `task`'s process (`flow_lock`), taken by the statement that re-reads the task and its
     process (a replay may have raced us): one statement where the lock and the re-read took two. For a flow
-    whose lock is not viewflow's row lock, the lock and then the re-read."""
+    whose lock is not exactly viewflow's row lock (another lock, a subclass of it, its own `lock()`), that lock
+    and then the re-read."""
     flow_class = task.flow_task.flow_class
-    if not isinstance(flow_class.lock_impl, SelectForUpdateLock):
+    if type(flow_class.lock_impl) is not SelectForUpdateLock or flow_class.lock.__func__ is not Flow.lock.__func__:
         with flow_lock(flow_class, task.process_id):
             task.refresh_from_db(from_queryset=type(task)._base_manager.select_related("process"))
             yield

@@ -295,6 +295,6 @@ def test_the_flow_lock_is_taken_by_the_statement_that_rereads_the_task(people, o
     assert len(locking) == 1, locking
     assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT 1 AS "a" FROM "viewflow_process"')]
     assert 'FROM "viewflow_task" INNER JOIN "viewflow_process"' in locking[0]
-    assert locking[0].endswith('FOR UPDATE OF "viewflow_process" NOWAIT')
+    assert locking[0].endswith('FOR UPDATE OF "viewflow_task", "viewflow_process" NOWAIT')
     assert f'"viewflow_task"."id" = {task.pk}' in locking[0]
     assert Task.objects.get(pk=task.pk).owner_id == people["quality"].pk
