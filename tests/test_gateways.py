@@ -79,6 +79,39 @@ def test_gateways_and_joins_are_written_once_and_linked_as_viewflow_links_them(p
     assert Task.objects.filter(process=process, previous=gate).exists()  # and the next task links back to it
 
 
+def test_a_join_reads_its_branch_again_when_a_task_was_saved_after_its_lookup(people, order_data):
+    """The join reads its branch's open tasks with its own lookup (one statement); viewflow runs the join after
+    the other activations of the same pass, which may add or finish tasks of the branch: once any task is saved
+    after the lookup, the join reads the branch again, as viewflow does, instead of trusting what it read."""
+    from django.db import transaction
+
+    process = start(people["market"], order_data(number="PO-GW-J"))
+    reviews = {step: Task.objects.get(process=process, flow_task=getattr(OrderReviewFlow, step))
+               for step in REVIEW_STEPS.values()}
+    arriving = reviews.pop("review_quality")
+    join = OrderReviewFlow.reviews_done
+    with transaction.atomic():
+        arriving.status = STATUS.DONE
+        arriving.save()
+        activation = join.activation_class.create(join, arriving.flow_task.activation_class(arriving), arriving.token)
+        (prefix,) = activation._join_token_prefixes()
+        with CaptureQueriesContext(connection) as queries:
+            assert {t.pk for t in activation._active_join_tasks(prefix)} == {t.pk for t in reviews.values()}
+        assert len(queries) == 0  # read with the lookup
+        # another activation of the pass finishes the other reviews (as their steps would): read again
+        for task in reviews.values():
+            task.status = STATUS.DONE
+            task.save()
+        fresh = join.activation_class(activation.task)
+        fresh.__dict__.update({k: v for k, v in activation.__dict__.items() if k.startswith("_qms_")})
+        fresh.__dict__.pop("_qms_active", None)
+        with CaptureQueriesContext(connection) as queries:
+            assert not fresh._active_join_tasks(prefix).exists()
+        assert len(queries) == 1
+        assert fresh.is_done()
+        transaction.set_rollback(True)
+
+
 def test_a_failing_condition_rolls_the_whole_step_back(people, order_data, monkeypatch):
     process = start(people["market"], order_data(number="PO-GW-1"))
     steps = list(REVIEW_STEPS.items())

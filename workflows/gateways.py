@@ -17,18 +17,24 @@
   reads the open join task and the arriving branch's still-active tasks in one statement, and its incoming
   tasks once, only when the join task was already there (a join created by this arrival has the arriving
   task alone): viewflow looks the join task up, then reads both in `is_done` and again in `complete`, in
-  the same transaction, under the flow lock, where neither changes.
+  the same transaction, under the flow lock, where neither changes. What the lookup read holds only until
+  a task is saved: viewflow runs a join after the other activations of the same pass, which may add or
+  finish tasks of the branch, and the join then reads again, as viewflow does (`task_saves`).
 
 Behaviour is otherwise viewflow's own (tests/test_gateways.py)."""
+import threading
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.timezone import now
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.models import Task
 from viewflow.workflow.nodes.if_gate import IfActivation as ViewflowIfActivation
 from viewflow.workflow.nodes.join import JoinActivation as ViewflowJoinActivation
 from viewflow.workflow.nodes.split import SplitActivation as ViewflowSplitActivation
@@ -110,6 +116,20 @@ class SplitActivation(InsertOnceMixin, ViewflowSplitActivation):
     pass
 
 
+_saves = threading.local()
+
+
+@receiver(post_save)
+def _count_task_saves(sender, instance, **kwargs):
+    if isinstance(instance, Task):
+        _saves.count = getattr(_saves, "count", 0) + 1
+
+
+def task_saves():
+    """How many times a task was saved in this thread so far (a join's lookup is good until the next one)."""
+    return getattr(_saves, "count", 0)
+
+
 class _Rows(list):
     """Rows already read, answering what viewflow asks of the queryset it would have built (exists, iteration)."""
 
@@ -153,29 +173,44 @@ class JoinActivation(ViewflowJoinActivation):
             task.save()
         task.previous.add(arriving)
         activation = cls(task)
+        # what this statement told, good for as long as no task is saved: viewflow runs a join after the other
+        # activations of its pass, which may add or finish tasks of the branch (and arrive here again)
+        activation._qms_read_at = task_saves()
         if created and arriving.status not in (STATUS.CANCELED, STATUS.REVIVED):
-            activation._qms_arrived = [arriving]
+            activation._qms_arrived_read = [arriving]
         if prefix is not None and prefix == arriving_token.get_common_split_prefix(task.token, arriving.pk):
-            activation._qms_active = {prefix: _Rows(
+            activation._qms_active_read = {prefix: _Rows(
                 t for t in rows if t.token.token.startswith(prefix)
                 and t.status not in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED))}
         return activation
 
+    def _read_with_lookup(self, name):
+        """A value read with the join's lookup (create), while no task has been saved since; else None."""
+        if getattr(self, "_qms_read_at", None) != task_saves():
+            return None
+        return getattr(self, name, None)
+
     def arrived(self):
         """The incoming tasks that count (not cancelled or revived), read once per arrival."""
         if not hasattr(self, "_qms_arrived"):
-            self._qms_arrived = list(self.task.previous.exclude(status__in=[STATUS.CANCELED, STATUS.REVIVED]))
+            read = self._read_with_lookup("_qms_arrived_read")
+            self._qms_arrived = read if read is not None else list(
+                self.task.previous.exclude(status__in=[STATUS.CANCELED, STATUS.REVIVED]))
         return self._qms_arrived
 
     def _join_token_prefixes(self):
         return {prev.token.get_common_split_prefix(self.task.token, prev.pk) for prev in self.arrived()}
 
     def _active_join_tasks(self, join_token_prefix):
-        """The still-active tasks of the branch, read once per arrival (is_done and complete both ask)."""
+        """The still-active tasks of the branch, read once per arrival (is_done and complete both ask, one
+        after the other)."""
         memo = self.__dict__.setdefault("_qms_active", {})
         if join_token_prefix not in memo:
-            memo[join_token_prefix] = super()._active_join_tasks(join_token_prefix)
-            bool(memo[join_token_prefix])  # evaluated: exists() and iteration then read the cached rows
+            read = (self._read_with_lookup("_qms_active_read") or {}).get(join_token_prefix)
+            if read is None:
+                read = super()._active_join_tasks(join_token_prefix)
+                bool(read)  # evaluated: exists() and iteration then read the cached rows
+            memo[join_token_prefix] = read
         return memo[join_token_prefix]
 
     @Activation.status.super()
