@@ -572,3 +572,31 @@ def test_undoing_or_reviving_a_step_needs_a_reason_which_the_audit_trail_and_pro
     assert revive_pages and all(page is ReviveTaskWithReasonView for page in revive_pages
                                 if issubclass(page, ReviveTaskView))
     assert chain_verifies()
+
+
+def test_a_reason_given_for_one_step_goes_on_that_step_alone(people, order_data):
+    """An administrator's undo or revive of one step (workflows.signals.correcting(reason, task=…)) may set off
+    further changes (a revived step's next steps cancelling others): those are not given its reason, and an
+    engine step among them stays the system's."""
+    from viewflow.workflow.models import Task
+
+    from core.context import acting_as
+    from flow_driver import start
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows.signals import correcting
+
+    process = start(OrderReviewFlow, "start", people["market"], order_data(number="PO-CANCEL-5"))
+    target, other = Task.objects.filter(process=process, flow_task_type="HUMAN").order_by("pk")[:2]
+    gateway = Task.objects.get(process=process, flow_task_type="PARALLEL_GATEWAY")
+    with acting_as(people["admin"]), correcting("只撤销这一步 this step only", task=target):
+        for task in (target, other, gateway):
+            task.status = "CANCELED"
+            task.save()
+
+    def entry(task):
+        return AuditEntry.objects.get(object_id=str(task.pk), action="task.status_changed",
+                                      new_values__status="CANCELED")
+    assert entry(target).reason == "只撤销这一步 this step only" and entry(target).actor_id == people["admin"].pk
+    assert entry(other).reason == "" and entry(gateway).reason == ""
+    assert entry(gateway).actor_id is None  # the engine's, as outside an administrator's page
+    assert chain_verifies()

@@ -106,7 +106,7 @@ class _ReasonRequired:
         raise NotImplementedError
 
     def form_valid(self, form):
-        with correcting(form.cleaned_data["reason"]):
+        with correcting(form.cleaned_data["reason"], task=self.request.activation.task):
             self.change(self.request.activation)
         return super(self.stock, self).form_valid(form)  # viewflow's message and redirect, not its change again
 

@@ -27,18 +27,25 @@ REASONED = (PROCESS.CANCELED, STATUS.REVIVED)  # PROCESS.CANCELED is also a task
 
 
 @contextmanager
-def correcting(reason):
-    """Within: the process and task cancellations, undos and revivals being made are audited with `reason`."""
-    previous = getattr(_cancellation, "reason", None)
-    _cancellation.reason = reason
+def correcting(reason, *, task=None):
+    """Within: the cancellations, undos and revivals being made are audited with `reason` as the acting
+    person's — with `task`, that task's alone (what follows from it, e.g. a revived step's next steps cancelling
+    others, stays the engine's); without, every one (a process cancelled with all its tasks)."""
+    previous = getattr(_cancellation, "reason", None), getattr(_cancellation, "task_pk", None)
+    _cancellation.reason, _cancellation.task_pk = reason, (task.pk if task is not None else None)
     try:
         yield
     finally:
-        _cancellation.reason = previous
+        _cancellation.reason, _cancellation.task_pk = previous
 
 
-def _reason_for(status):
-    return (getattr(_cancellation, "reason", None) or "") if status in REASONED else ""
+def _reason_for(instance, status):
+    if status not in REASONED:
+        return ""
+    target = getattr(_cancellation, "task_pk", None)
+    if target is not None and not (isinstance(instance, Task) and instance.pk == target):
+        return ""
+    return getattr(_cancellation, "reason", None) or ""
 
 
 def _remember(instance, fields):
@@ -80,7 +87,7 @@ HUMAN_TYPES = ("HUMAN", "HUMAN_START")
 
 
 def _automatic(instance, after):
-    if _reason_for(after.get("status")):  # an administrator's cancel, undo or revive page (correcting()): theirs
+    if _reason_for(instance, after.get("status")):  # an administrator's cancel, undo or revive page (correcting()): theirs
         return False
     if isinstance(instance, Task):
         return instance.flow_task_type not in HUMAN_TYPES
@@ -102,14 +109,14 @@ def _audit(instance, created, before, after, fields, actor):
                     "task.released" if "owner_id" in old else "task.status_changed")
                 _log(action, instance, actor=actor, process_id=process_id,
                      old={"step": step, **old}, new={"step": step, **{k: after[k] for k in old}},
-                     reason=_reason_for(after["status"]))
+                     reason=_reason_for(instance, after["status"]))
     else:
         if created:
             _log("process.created", instance, actor=actor, process_id=instance.pk,
                  new={"flow": str(instance.flow_class.__name__ if instance.flow_class else ""),
                       "status": instance.status})
         elif before.get("status") != after["status"]:
-            reason = _reason_for(after["status"])
+            reason = _reason_for(instance, after["status"])
             _log("process.status_changed", instance, actor=actor, process_id=instance.pk,
                  old={"status": before.get("status")}, new={"status": after["status"]}, reason=reason)
             if after["status"] == PROCESS.CANCELED:
