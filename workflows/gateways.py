@@ -178,7 +178,8 @@ class JoinActivation(ViewflowJoinActivation):
         activation._qms_read_at = task_saves()
         if created and arriving.status not in (STATUS.CANCELED, STATUS.REVIVED):
             activation._qms_arrived_read = [arriving]
-        if prefix is not None and prefix == arriving_token.get_common_split_prefix(task.token, arriving.pk):
+        if prefix is not None and prefix == arriving_token.get_common_split_prefix(task.token, arriving.pk) and (
+                flow_task._continue_on_condition is None or flow_task.condition_takes_rows):
             activation._qms_active_read = {prefix: _Rows(
                 t for t in rows if t.token.token.startswith(prefix)
                 and t.status not in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED))}
@@ -257,6 +258,9 @@ class Split(flow.Split):
 
 class Join(flow.Join):
     activation_class = JoinActivation
+    #: whether `continue_on_condition` accepts the branch's open tasks as a list (exists(), iteration) rather
+    #: than viewflow's queryset; without a condition the join reads them with its lookup either way
+    condition_takes_rows = False
 
 
 class Timer(flow.Timer):

@@ -368,6 +368,7 @@ class QuorumJoin(Join):
     known and cancels the seats still open (audited, reason "quorum reached")."""
 
     activation_class = QuorumJoinActivation
+    condition_takes_rows = True  # _settled reads the outcome, not the open seats it is given
 
     def __init__(self, **kwargs):
         super().__init__(continue_on_condition=self._settled, **kwargs)
