@@ -25,12 +25,18 @@ MIN_REASON = 5  # characters: a word or two, not "x"
 
 
 class CancelReasonForm(forms.Form):
-    too_short = _("Say why the process is cancelled (at least %(n)d characters).")
+    """The reason a cancel, undo or revive page requires; each page's form says, in its class attributes, what
+    the reason is for (`label`), where it goes (`help_text`) and what a too short one lacks (`too_short`)."""
 
-    reason = forms.CharField(label=_("reason for cancelling"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text=_("Required; it goes into the audit trail and shows on the process "
-                                         "page and its records."))
+    too_short = _("Say why the process is cancelled (at least %(n)d characters).")
+    label = _("reason for cancelling")
+    help_text = _("Required; it goes into the audit trail and shows on the process page and its records.")
+
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label, self.fields["reason"].help_text = self.label, self.help_text
 
     def clean_reason(self):
         reason = " ".join(self.cleaned_data["reason"].split())
@@ -39,33 +45,22 @@ class CancelReasonForm(forms.Form):
         return reason
 
 
+STEP_REASON_HELP = _("Required; it goes into the audit trail of the step and shows on the process page.")
+
+
 class CancelTaskReasonForm(CancelReasonForm):
     too_short = _("Say why the task is cancelled (at least %(n)d characters).")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].help_text = _("Required; it goes into the audit trail of the task and shows on "
-                                            "the process page.")
+    help_text = _("Required; it goes into the audit trail of the task and shows on the process page.")
 
 
 class UndoTaskReasonForm(CancelReasonForm):
     too_short = _("Say why the step is undone (at least %(n)d characters).")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = _("reason for undoing")
-        self.fields["reason"].help_text = _("Required; it goes into the audit trail of the step and shows on "
-                                            "the process page.")
+    label, help_text = _("reason for undoing"), STEP_REASON_HELP
 
 
 class ReviveTaskReasonForm(CancelReasonForm):
     too_short = _("Say why the step is revived (at least %(n)d characters).")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = _("reason for reviving")
-        self.fields["reason"].help_text = _("Required; it goes into the audit trail of the step and shows on "
-                                            "the process page.")
+    label, help_text = _("reason for reviving"), STEP_REASON_HELP
 
 
 class CancelProcessWithReasonView(CancelProcessView):
@@ -101,9 +96,19 @@ class _ReasonRequired:
     it. Without one nothing changes and the page says what is missing (400)."""
 
     stock = None
+    #: the pages' one template (templates/viewflow/workflow/task_reason.html): the form's id (`task-<name>-form`),
+    #: the action's label (breadcrumb and button), and whether the page goes back to the process page (cancel,
+    #: undo) or where viewflow's page goes next (revive: the new task)
+    template_name = "viewflow/workflow/task_reason.html"
+    name, action, back_to_process = None, None, True
 
     def change(self, activation):
         raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(reason_action=self.action, reason_form_id=f"task-{self.name}-form",
+                      reason_back=self.back_to_process)
+        return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
         with correcting(form.cleaned_data["reason"], task=self.request.activation.task):
@@ -115,21 +120,22 @@ class _ReasonRequired:
 
 
 class CancelTaskWithReasonView(_ReasonRequired, CancelTaskView):
-    stock, form_class = CancelTaskView, CancelTaskReasonForm
+    stock, form_class, name, action = CancelTaskView, CancelTaskReasonForm, "cancel", _("Cancel")
 
     def change(self, activation):
         activation.cancel()
 
 
 class UndoTaskWithReasonView(_ReasonRequired, UndoTaskView):
-    stock, form_class = UndoTaskView, UndoTaskReasonForm
+    stock, form_class, name, action = UndoTaskView, UndoTaskReasonForm, "undo", _("Undo")
 
     def change(self, activation):
         activation.undo()
 
 
 class ReviveTaskWithReasonView(_ReasonRequired, ReviveTaskView):
-    stock, form_class = ReviveTaskView, ReviveTaskReasonForm
+    stock, form_class, name, action = ReviveTaskView, ReviveTaskReasonForm, "revive", _("Revive")
+    back_to_process = False
 
     def change(self, activation):
         self.new_task = activation.revive()  # where viewflow's page goes next
