@@ -45,14 +45,18 @@ def revoke_tokens(user, *, reason, actor=None):
     return deleted
 
 
-def access_refusal(user):
+_UNREAD = object()
+
+
+def access_refusal(user, lock_ends=_UNREAD):
     """Why `user` may not act through any credential right now (None when they may): the
-    checks an API token and a signature share with the sign-in page."""
+    checks an API token and a signature share with the sign-in page. `lock_ends`: when the
+    sign-in lock ends (None: not locked), if the caller has read it already (core.esign)."""
     if not user.is_active:
         return _("This account is deactivated.")
     if getattr(user, "password_expired", False):
         return _("Your password has expired. Choose a new one to continue.")
-    until = locked_until(user.get_username())
+    until = locked_until(user.get_username()) if lock_ends is _UNREAD else lock_ends
     if until is not None:
         return lock_message(until)
     return None

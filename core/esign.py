@@ -12,11 +12,12 @@ Signing is two steps:
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 
-from . import audit
+from . import audit, lockout
 from .authentication import access_refusal
 from .errors import InvalidInput, SignatureRefused
 from .i18n import english
@@ -27,10 +28,23 @@ from .models import (
 REASON_REQUIRED = {Meaning.REJECTED}
 
 
+def _acceptances(user):
+    return AccountabilityAcceptance.objects.filter(user=user, statement_version=ACCOUNTABILITY_STATEMENT_VERSION)
+
+
 def has_accepted_accountability(user):
-    return AccountabilityAcceptance.objects.filter(
-        user=user, statement_version=ACCOUNTABILITY_STATEMENT_VERSION
-    ).exists()
+    return _acceptances(user).exists()
+
+
+def _signer_state(user):
+    """(has accepted the accountability statement, when the sign-in lock ends or None), in one query:
+    the two facts every signature checks before the password (issue 15: a signed step's queries)."""
+    row = get_user_model().objects.filter(pk=user.pk).values(
+        accepted=Exists(_acceptances(OuterRef("pk"))),
+        last_failure=Subquery(lockout.locking_failures(user.get_username())
+                              .values("username").annotate(last=Max("attempt_time")).values("last")),
+    ).get()
+    return row["accepted"], lockout.lock_end(row["last_failure"])
 
 
 @transaction.atomic
@@ -71,7 +85,8 @@ def verify_signer(user, password, *, username=None, require_username=False):
     limit = settings.QMS["SIGNING_FAILURE_LIMIT"]
     if not user.is_active:
         raise SignatureRefused(_("This account is deactivated."), field_errors={"password": [_("Account deactivated.")]})
-    refusal = access_refusal(user)  # expired password, login lock-out: whatever authenticated the request
+    accepted, lock_ends = _signer_state(user)
+    refusal = access_refusal(user, lock_ends)  # expired password, login lock-out: whatever authenticated the request
     if refusal:
         raise SignatureRefused(refusal, field_errors={"password": [refusal]})
     if user.signing_locked_at:
@@ -79,7 +94,7 @@ def verify_signer(user, password, *, username=None, require_username=False):
             _("Signing is locked for this account after repeated failures; ask an administrator."),
             field_errors={"password": [_("Signing is locked.")]},
         )
-    if not has_accepted_accountability(user):
+    if not accepted:
         raise SignatureRefused(
             _("Accept the electronic-signature accountability statement before your first signature."),
             field_errors={"accept_accountability": [_("Required before the first signature.")]},

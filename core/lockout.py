@@ -8,6 +8,7 @@ user when the lock ends, on the page and in the API. A locked user name cannot s
 an old API token or sign a record either (core.authentication, core.esign)."""
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
+from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,19 +16,28 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 
+def locking_failures(username, request=None):
+    """The recorded failures of `username` (from any address) that reached the limit: a lock runs
+    from the latest of them (a queryset; `locked_until` and the signature check read it)."""
+    limit = get_failure_limit(request, {"username": username})
+    return AccessAttempt.objects.filter(username=username, failures_since_start__gte=limit)
+
+
+def lock_end(last_failure, request=None):
+    """When a lock that started at `last_failure` (the latest locking failure, or None) ends, or
+    None when it has ended or there is none."""
+    cool_off = get_cool_off(request)
+    if last_failure is None or cool_off is None:
+        return None
+    end = last_failure + cool_off
+    return end if end > timezone.now() else None
+
+
 def locked_until(username, request=None):
     """When the lock of `username` ends (from any address), or None when it is not locked."""
-    if not username:
+    if not username or get_cool_off(request) is None:
         return None
-    cool_off = get_cool_off(request)
-    limit = get_failure_limit(request, {"username": username})
-    if cool_off is None:
-        return None
-    now = timezone.now()
-    ends = [attempt.attempt_time + cool_off
-            for attempt in AccessAttempt.objects.filter(username=username, failures_since_start__gte=limit)]
-    ends = [end for end in ends if end > now]
-    return max(ends) if ends else None
+    return lock_end(locking_failures(username, request).aggregate(last=Max("attempt_time"))["last"], request)
 
 
 def lock_message(until):

@@ -117,6 +117,25 @@ def test_a_login_locked_user_cannot_sign_through_an_open_browser_session(people)
     assert "locked until" in refused.value.message
 
 
+def test_signing_is_refused_while_the_sign_in_lock_lasts_and_allowed_after_it(people, settings):
+    """The signature's one read of the lock and the accountability statement (core.esign._signer_state)
+    gives the same answer as the sign-in page: locked until the window ends, and only that user."""
+    from core import esign
+    from core.errors import SignatureRefused
+
+    settings.AXES_COOLOFF_TIME = 0.25  # 15 minutes
+    start_at = timezone.now()
+    with time_machine.travel(start_at, tick=False):
+        fail_logins("production")
+        with pytest.raises(SignatureRefused) as refused:
+            esign.verify_signer(User.objects.get(username="production"), DEMO_PASSWORD, username="production")
+        until = timezone.localtime(start_at + datetime.timedelta(minutes=15))
+        assert until.strftime("%H:%M") in refused.value.message
+        esign.verify_signer(User.objects.get(username="quality"), DEMO_PASSWORD, username="quality")  # not locked
+    with time_machine.travel(start_at + datetime.timedelta(minutes=15, seconds=5), tick=False):
+        esign.verify_signer(User.objects.get(username="production"), DEMO_PASSWORD, username="production")
+
+
 def test_the_lockout_window_is_fixed_and_the_page_says_when_it_ends(people, settings):
     settings.AXES_COOLOFF_TIME = 0.25  # 15 minutes
     start_at = timezone.now()
