@@ -320,7 +320,10 @@ class QuorumStep(Step):
         # "already signed in this round" was checked under the flow lock by actions.complete_step (the only
         # caller: node.refusal → forbidden_reason → second_signature_reason), so a racing twin is DONE by now
         seat["decision"] = decision(ctx)  # saved with the task when the step completes it (one UPDATE)
-        ctx.quorum = _outcome(round_tasks(task.process, self, seat["round"]), counting=task)
+        rows = getattr(task.process, "_qms_seat_rows", {}).pop((task.pk, seat["round"]), None)
+        if rows is None:
+            rows = round_tasks(task.process, self, seat["round"])
+        ctx.quorum = _outcome(rows, counting=task)
         # the join this seat arrives at in the same transaction sees the same round (this seat counted)
         rounds = getattr(task.process, "_qms_rounds", {})
         rounds[(self.name, seat["round"])] = ctx.quorum
@@ -334,9 +337,17 @@ class QuorumStep(Step):
         seat = (task.data or {}).get("quorum")
         if not seat:
             return None
-        done = round_tasks(task.process_id, self, seat["round"]).filter(status=STATUS.DONE, owner_id=user.pk) \
-            .exclude(pk=task.pk)
-        if done.exists():
+        rows = list(round_tasks(task.process_id, self, seat["round"]))
+        # Kept for _sign_seat, which counts the round when this seat is signed: complete_step asks this
+        # under the flow lock just before, on the process it re-read with the task (inbox.queues.task_lock),
+        # so no other seat can change in between and a read made before the lock is on another object.
+        # Taken once (popped): a later signature reads the round again.
+        if "process" in task._state.fields_cache:
+            kept = getattr(task.process, "_qms_seat_rows", None)
+            if kept is None:
+                kept = task.process._qms_seat_rows = {}
+            kept[(task.pk, seat["round"])] = rows
+        if any(row.status == STATUS.DONE and row.owner_id == user.pk and row.pk != task.pk for row in rows):
             return _("You have already signed in this round; another person must sign this one.")
         return None
 

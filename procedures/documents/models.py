@@ -300,7 +300,7 @@ def revision_of(process):
         return None
     cached = getattr(process, "_revision", None)
     if cached is None or cached.pk != revision_id:
-        cached = Revision.objects.select_related("document", "record").get(pk=revision_id)
+        cached = Revision.objects.select_related("document", "record", "author").get(pk=revision_id)
         process._revision = cached
     return cached
 
