@@ -119,10 +119,14 @@ def _lock(case):
     same query (with the rows the snapshots print of them); a step that creates one sets it on this copy."""
     global _last_lock
     _last_lock = next(_locks)
-    return ComplaintCase.objects.select_for_update(of=("self",)).select_related(
+    locked = ComplaintCase.objects.select_for_update(of=("self",)).select_related(
         "record", "customer", "product", "lot", "order_review__record", "started_by", "judged_by",
         "capa_decided_by", "anomaly_report__record", "anomaly_report__inspector",
         "material_receipt__record").get(pk=case.pk)
+    # the copy the action changes and saves, for the gateways that follow on the same process (flows.case_of):
+    # the case as it is now for as long as no other lock is taken
+    case.__dict__["_qms_locked"] = (_last_lock, locked)
+    return locked
 
 
 # --- P2.1 intake: Market registers the complaint / return ------------------------------------------------------

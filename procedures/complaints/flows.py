@@ -62,8 +62,13 @@ def case_of(activation):
     cached = getattr(process, "_case_now", None)
     if cached is not None and cached[0] == p2.lock_generation():
         return cached[1]
-    case = ComplaintCase.objects.select_related(
-        "record", "anomaly_report__record", "material_receipt__record").get(pk=case_ref(process).pk)
+    ref = case_ref(process)
+    locked = ref.__dict__.get("_qms_locked")
+    if locked is not None and locked[0] == p2.lock_generation():
+        case = locked[1]  # the step's action locked, changed and saved this copy (the latest lock taken)
+    else:
+        case = ComplaintCase.objects.select_related(
+            "record", "anomaly_report__record", "material_receipt__record").get(pk=ref.pk)
     process._case_now = (p2.lock_generation(), case)
     return case
 
@@ -79,7 +84,10 @@ def case_ref(process):
     if not process.artifact_object_id or \
             process.artifact_content_type_id != ContentType.objects.get_for_model(ComplaintCase).pk:
         return complaint_case_of(process)  # no case: as complaint_case_of() answers it
-    return ComplaintCase(pk=process.artifact_object_id)
+    ref = getattr(process, "_case_ref", None)
+    if ref is None or ref.pk != process.artifact_object_id:
+        ref = process._case_ref = ComplaintCase(pk=process.artifact_object_id)  # the same one per process
+    return ref
 
 
 def goods_returned(activation):
@@ -342,23 +350,23 @@ class ComplaintFlow(QmsFlow):
                                                              sign=ctx.sign))
 
     def inspection(self, ctx):
-        p2.record_inspection(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.record_inspection(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def judgement(self, ctx):
-        remember(ctx.process, justified=p2.judge_case(complaint_case_of(ctx.process), actor=ctx.actor,
+        remember(ctx.process, justified=p2.judge_case(case_ref(ctx.process), actor=ctx.actor,
                                                       data=ctx.data, sign=ctx.sign))
 
     def own_report(self, task, user):
         return p2.judgement_forbidden_reason(reported_case_of(task.process.coerced), user)
 
     def outcome(self, ctx):
-        p2.record_outcome(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.record_outcome(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def handover(self, ctx):
-        p2.hand_over_goods(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
+        p2.hand_over_goods(case_ref(ctx.process), actor=ctx.actor, data=ctx.data)
 
     def receipt(self, ctx):
-        p2.receive_returned_goods(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.receive_returned_goods(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def disposition(self, ctx):
         p2.dispose_lot(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
@@ -372,17 +380,17 @@ class ComplaintFlow(QmsFlow):
         return p2.signoff_forbidden_reason(Disposition.objects.get(pk=task.data["disposition"]), user)
 
     def acceptance(self, ctx):
-        p2.record_customer_acceptance(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.record_customer_acceptance(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def reinspection(self, ctx):
-        p2.record_reinspection(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.record_reinspection(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def release_hold(self, activation):
         with acting_as_system(scheduler_user()) as system:  # the flow's own step, after the last sign-off
             p2.release_after_disposition(case_of(activation), actor=system)
 
     def capa(self, ctx):
-        p2.decide_capa(complaint_case_of(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
+        p2.decide_capa(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def closed(self, activation):
         with acting_as_system(scheduler_user()) as system:
