@@ -183,3 +183,32 @@ def test_a_timer_is_written_once_already_scheduled_and_still_fires(people):
     timer.refresh_from_db()
     assert timer.status == STATUS.DONE
     assert Task.objects.filter(process=process, previous=timer).exists()
+
+
+def test_a_fan_out_is_written_once_unless_its_data_source_keys_on_it(people, monkeypatch):
+    """A FanOut (one task per item of its data source) is written once, already done, like the Split; a quorum's
+    data source keys its round on the split task (quorum.seats asks `saved_task()`), so that one is written
+    first, as viewflow writes it — the round then names a task that exists and is done."""
+    from p3_support import FLOW, p3_drivers, raise_data, skip_rendering, walk_to_actions
+    from test_quorum import make_approvers, node_tasks, set_rule, to_approval
+
+    skip_rendering(monkeypatch)
+    drive = p3_drivers()["api"]()
+    with CaptureQueriesContext(connection) as queries:
+        walk_to_actions(drive, drive.start("quality", raise_data(reference="IPQC-GW-F")))
+    writes = [sql for sql in _task_writes(queries.captured_queries) if "CapaFlow.actions'" in sql]
+    assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
+    [fan_out] = Task.objects.filter(flow_task=FLOW.actions)
+    assert fan_out.status == STATUS.DONE and fan_out.finished is not None
+    assert fan_out.previous.exists()  # linked to the plan approval before it
+    actions = Task.objects.filter(flow_task=FLOW.do_action)
+    assert actions.count() == 2 and all(list(t.previous.all()) == [fan_out] for t in actions)
+
+    make_approvers(2)
+    set_rule(people)
+    process = to_approval(people)
+    [split] = node_tasks(process, "approvals")
+    assert split.status == STATUS.DONE
+    seats = node_tasks(process, "approve")
+    assert len(seats) == 2 and {seat.data["quorum"]["round"] for seat in seats} == {split.pk}
+    assert all(list(seat.previous.all()) == [split] for seat in seats)

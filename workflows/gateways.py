@@ -10,7 +10,8 @@
 - One write per gateway task. viewflow inserts an If/Switch/Split task as NEW, then updates it to DONE a
   moment later in the same step. From a person's step these insert it once, already DONE (and then link
   it to the task before it); from a background trigger, where an error must be kept on a saved task,
-  they insert it first as viewflow does.
+  they insert it first as viewflow does. A split's data source that needs the task's id before that
+  (a quorum round is keyed on it) asks `activation.saved_task()`, which writes it then.
 - A Timer (an event, not a gateway, but written the same way) is inserted once, already scheduled, without
   a savepoint from a person's step.
 - A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once). Per arrival it
@@ -68,8 +69,16 @@ class _InsertOnce:
         """Save the task (its INSERT when it was not written yet) and link it to the task before it."""
         self.task.save()
         previous = self.__dict__.get("_qms_previous")
-        if previous is not None:
+        if previous is not None and not self.__dict__.get("_qms_linked"):
             self.task.previous.add(previous)
+            self._qms_linked = True
+
+    def saved_task(self):
+        """The task, written now (as viewflow would have written it) if it was not yet: for what needs its
+        id before the activation settles it (a FanOut data source keying a quorum round on the split task)."""
+        if self.task.pk is None:
+            self._save_once()
+        return self.task
 
     # viewflow keeps activations in sets, hashed by their task; a task not yet written has no key: such an
     # activation is itself for its whole life (it is the only one of its task)

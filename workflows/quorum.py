@@ -168,7 +168,8 @@ def seats(activation, policy, items):
     task) and N. Refuses (WrongState) when no one can sign or k exceeds N."""
     items = list(items)
     policy.check(len(items))
-    stamp = {**policy.as_data(), "round": activation.task.pk, "n": len(items)}
+    task = activation.saved_task() if hasattr(activation, "saved_task") else activation.task  # the round's key
+    stamp = {**policy.as_data(), "round": task.pk, "n": len(items)}
     return [{**item, "quorum": {**stamp, "seat": number}} for number, item in enumerate(items, 1)]
 
 

@@ -12,7 +12,6 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
-from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
@@ -186,9 +185,10 @@ class StartStep(StepMixin, flow.Start):
 # --- fan-out split ------------------------------------------------------------------------
 
 
-class FanOutActivation(SplitActivation):
-    """viewflow's own order (the task inserted first, then completed): a data source may key what it makes
-    on the split task (a quorum round is the split task's id), so it must exist before the data source runs."""
+class FanOutActivation(gateways.SplitActivation):
+    """Written once, already done, like the Split (workflows.gateways); a data source that keys what it makes
+    on the split task (a quorum round is the split task's id) asks `activation.saved_task()`, which writes
+    the task first, as viewflow does."""
 
     @Activation.status.super()
     def activate(self):
