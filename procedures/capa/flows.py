@@ -79,9 +79,11 @@ def planned_actions(activation):
     fan-out creates next, under the same lock: action_owner() and action_due() take each
     task's action from there (action_due() removes it: the task's deadline is its last use)."""
     process = activation.process
-    actions = list(CapaAction.objects.filter(case_id=case_reference(process).pk, status=ActionStatus.OPEN,
-                                             round=F("case__round")).select_related("owner", "case__record")
-                   .order_by("position"))
+    case = case_reference(process)
+    actions = p3.locked_open_actions(case)  # read by the plan approval just now, under its lock
+    if actions is None:
+        actions = list(CapaAction.objects.filter(case_id=case.pk, status=ActionStatus.OPEN, round=F("case__round"))
+                       .select_related("owner", "case__record").order_by("position", "pk"))
     setattr(process, PLANNED, {a.pk: a for a in actions})
     if actions and not isinstance(getattr(process, "_artifact", None), CapaCase):
         process._artifact = actions[0].case  # read just now, with its record: the tasks' subject (subjects.py)
@@ -97,7 +99,10 @@ def case_reference(process):
         return cached
     if (process.artifact_object_id and process.artifact_content_type_id
             and ContentType.objects.get_for_id(process.artifact_content_type_id).model_class() is CapaCase):
-        return CapaCase(pk=process.artifact_object_id)
+        ref = getattr(process, "_case_ref", None)
+        if ref is None or ref.pk != process.artifact_object_id:
+            ref = process._case_ref = CapaCase(pk=process.artifact_object_id)  # the same one per process
+        return ref
     return capa_case_of(process)
 
 
