@@ -425,3 +425,20 @@ def test_twenty_approvers_signing_at_once_with_five_needed_stop_at_exactly_five(
     assert AuditEntry.objects.filter(action="task.cancelled", reason="quorum reached").count() == 15
     assert_moved_on_once(process)
     print(f"\n[quorum] 20 simultaneous approvals (5 of 20), {resubmitted} resubmitted after the lock was busy")
+
+
+def test_a_single_approver_signs_in_the_role_the_approval_was_asked_of(people):
+    """The approval matrix names one approver's role (a queue seat); the seat records the department it asks, and
+    the signature names that one even when the Quality manager changes the matrix while the approval waits (as a
+    quorum's policy is fixed when its round starts). No read of the matrix while signing (issue 15.4)."""
+    from accounts.models import department_label
+
+    set_rule(people, group="role", department="management", role="manager")
+    process = to_approval(people)
+    [seat] = seats(process)
+    assert seat.data["department"] == "management" and not seat.data.get("user")
+    set_rule(people, group="role", department="quality", role="manager")  # changed while the approval waits
+    approve(process, people["gm"])
+    signature = Signature.objects.filter(signer=people["gm"]).latest("signed_at")
+    assert signature.role == department_label("management") and signature.meaning == Meaning.APPROVED
+    assert revision_of(process).status == RevisionStatus.APPROVED

@@ -31,6 +31,7 @@ from .models import (
 
 def revision_snapshot(revision):
     document = revision.document
+    approvals = list(revision.approvals.select_related("approver"))
     return {
         "record_number": revision.record.number,
         "document": {"number": document.number, "title_zh": document.title_zh, "title_en": document.title_en,
@@ -63,8 +64,8 @@ def revision_snapshot(revision):
         **({"approvals": [{"round": a.round, "approver": a.approver.printed_name,
                            "decision": "approved" if a.approved else "rejected",
                            "effective_date": a.effective_date, "comment": a.comment, "signed_at": a.signed_at}
-                          for a in revision.approvals.select_related("approver")]}
-           if revision.approvals.exists() else {}),
+                          for a in approvals]}
+           if approvals else {}),
     }
 
 
@@ -245,8 +246,8 @@ def approver_seats(revision):
     for all, whether a rejection ends it)."""
     rule = approval_rule(revision.document)
     if rule.approver_group == ApproverGroup.ROLE:
-        return [{"permission": approver_permission(revision), "label": department_label(rule.approver_department)}], \
-            None, True
+        return [{"permission": approver_permission(revision), "label": department_label(rule.approver_department),
+                 "department": rule.approver_department}], None, True
     if rule.approver_group == ApproverGroup.MEMBERS:
         pairs = [(rule.approver_department, rule.approver_role)]
     else:
@@ -268,14 +269,16 @@ def self_approval_reason(revision, user):
     return None
 
 
-def decide(revision, *, actor, meaning, reason, effective_date, sign):
+def decide(revision, *, actor, meaning, reason, effective_date, sign, department=None):
     """DOC-3: approval (signed) fixes the effective date; rejection (with a reason)
-    sends the draft back to its author."""
+    sends the draft back to its author. `department`: the approver's department the seat was
+    asked of (approver_seats), which the signature's role names; without it (a seat from before
+    seats named it), the approval matrix's as it is now."""
     if revision.status != RevisionStatus.IN_REVIEW:
         raise WrongState(_("The revision is not in review."), current_state=revision.status)
     if self_approval_reason(revision, actor):
         raise NotPermitted(self_approval_reason(revision, actor))
-    role = department_label(approval_rule(revision.document).approver_department)
+    role = department_label(department or approval_rule(revision.document).approver_department)
     if meaning == "approved":
         if effective_date < timezone.localdate():
             raise InvalidInput(_("The effective date is in the past."),

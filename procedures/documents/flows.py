@@ -246,7 +246,8 @@ class DocumentControlFlow(QmsFlow):
                                    department=ctx.task.data["department"])
         else:
             p4.decide(revision, actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
-                      effective_date=ctx.data["effective_date"], sign=ctx.sign)
+                      effective_date=ctx.data["effective_date"], sign=ctx.sign,
+                      department=(ctx.task.data or {}).get("department"))
         if ctx.quorum is None or ctx.quorum.decided:
             remember(ctx.process, decision=ctx.meaning if ctx.quorum is None else ctx.quorum.status)
 
