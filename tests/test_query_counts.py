@@ -235,7 +235,7 @@ def signed_step_queries(monkeypatch, django_assert_num_queries):
 # Steps still above the limit, with their exact count today (issue 15 item 4 is open for them; the P1 review is
 # within it since the flow lock and the task re-read are one statement and a join's lookup reads its branch).
 # What is left is mostly the engine's: viewflow's activation of the next nodes (one INSERT per task and per task
-# link), the flow lock with the task re-read, the pre-lock signature checks (lockout, accountability), the audit
+# link), the flow lock with the task re-read, the pre-lock signature check (lock-out and accountability: one), the audit
 # batch (3, whatever the number of entries) and the draft delete; the rest is each procedure's snapshot of its
 # child tables. None may grow: lower the figure when a change lowers the count.
 OVER_LIMIT = {"judge": 33, "dispose": 39, "approve_plan": 42, "approve": 29}
