@@ -187,7 +187,7 @@ def test_a_signed_judgement_costs_a_fixed_number_of_queries(people, signed_step_
 def test_a_signed_disposition_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
     from p2_support import disposition
 
-    measured = signed_step_queries("dispose", 39)
+    measured = signed_step_queries("dispose", 38)
 
     def step(drive, run, walk_to_disposition):
         pid = walk_to_disposition(drive)

@@ -650,6 +650,9 @@ def dispose_lot(case, *, actor, data, sign):
     DispositionLine.objects.bulk_create([
         DispositionLine(disposition=disposition, code=line["code"], quantity=line["quantity"],
                         note=line.get("note", "")) for line in lines])
+    # the current disposition of the locked copy's report from now on (the gateways after this step ask it of
+    # the copy, flows.case_of): the latest revision, just made, under the lock
+    report.__dict__["_qms_new_disposition"] = disposition
     case.cost = case.settlement_amount + disposition.cost
     case.status = ComplaintStatus.SIGNOFF if disposition.required_signers else \
         next_after_approval(disposition, new=True)

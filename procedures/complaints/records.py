@@ -361,6 +361,9 @@ def current_disposition(case):
     report = getattr(case, "anomaly_report", None)
     if report is None:
         return None
+    made = report.__dict__.get("_qms_new_disposition")  # made on this copy under the case's lock (dispose_lot)
+    if made is not None:
+        return made
     return report.dispositions.order_by("-revision").first()
 
 
