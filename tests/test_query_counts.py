@@ -272,3 +272,17 @@ def test_a_signed_document_approval_costs_a_fixed_number_of_queries(people, sign
         measured["armed"] = run == 1
         issue(people, register(people, number=f"QP-SQ-0{run}"), f"第 {run} 版 revision {run}")
     assert measured["approve"] == 1
+
+
+def test_an_order_review_start_costs_a_fixed_number_of_queries(people, order_data, monkeypatch,
+                                                               django_assert_num_queries):
+    """A P1 start (issue 15.4's throughput: starts are bound by their SQL and Python): the record, its versions,
+    the round and five review tasks with their deadlines. The split reads the round once for its five branches and
+    the deadlines read the flow's step targets once (were five and five: 74 queries)."""
+    import forms.pdf
+
+    monkeypatch.setattr(forms.pdf, "queue_render", lambda version: None)
+    start(people["market"], order_data(number="PO-SQ-S0"))  # warm: content types, permissions
+    with django_assert_num_queries(66):
+        process = start(people["market"], order_data(number="PO-SQ-S1"))
+    assert Task.objects.filter(process=process, flow_task_type="HUMAN", status="NEW").count() == 5

@@ -31,8 +31,14 @@ from workflows.steps import FanOut, Step, StartStep
 
 
 def asks(department):
-    """Is `department` asked to review in the current round?"""
-    return lambda activation: p1.department_in_round(order_review_of(activation.process), department)
+    """Is `department` asked to review in the current round? The round is read once per split: the split
+    asks this of each department in turn, in one activation."""
+    def predicate(activation):
+        if "_qms_round" not in activation.__dict__:
+            activation._qms_round = p1.current_round(order_review_of(activation.process))
+        rnd = activation._qms_round
+        return rnd is not None and department in rnd.departments
+    return predicate
 
 
 
