@@ -2,7 +2,9 @@
 - a blank form (type FORM, `governs_record_type`) fixes the form number and revision
   every new record of that type prints; a record keeps them after the form is revised;
 - a procedure (type PROCEDURE, `governs_flow`) is recorded on every process of its flow."""
-from .models import Document, DocumentType, RevisionStatus
+from django.db.models import OuterRef, Subquery
+
+from .models import Document, DocumentType, Revision, RevisionStatus
 
 
 def flow_key(flow_class):
@@ -12,21 +14,22 @@ def flow_key(flow_class):
 
 
 def form_in_force(record_type):
-    document = Document.objects.filter(doc_type=DocumentType.FORM, governs_record_type=record_type.code).first()
-    if document is None:
+    """(form number, revision label) of the blank form governing `record_type` (the first such document) when a
+    revision of it is in force, else None: one query, asked for every record made."""
+    effective = Revision.objects.filter(document=OuterRef("pk"), status=RevisionStatus.EFFECTIVE) \
+        .order_by("sequence").values("label")[:1]
+    row = Document.objects.filter(doc_type=DocumentType.FORM, governs_record_type=record_type.code) \
+        .values("number", label=Subquery(effective)).first()
+    if row is None or row["label"] is None:
         return None
-    revision = document.revisions.filter(status=RevisionStatus.EFFECTIVE).first()
-    if revision is None:
-        return None
-    return document.number, revision.label
+    return row["number"], row["label"]
 
 
 def procedure_in_force(flow_class):
     """The effective revision of the procedure that governs `flow_class`, or None."""
-    document = Document.objects.filter(doc_type=DocumentType.PROCEDURE, governs_flow=flow_key(flow_class)).first()
-    if document is None:
-        return None
-    return document.revisions.filter(status=RevisionStatus.EFFECTIVE).first()
+    first = Document.objects.filter(doc_type=DocumentType.PROCEDURE, governs_flow=flow_key(flow_class)).values("pk")[:1]
+    return Revision.objects.filter(document=Subquery(first), status=RevisionStatus.EFFECTIVE).order_by("sequence") \
+        .first()  # one query, asked for every process started
 
 
 def retention_years(record_type):
