@@ -25,7 +25,7 @@ from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
 from core.search import search_records
 from core.views import process_steps
-from forms.pdf import queue_render
+from forms import pdf as record_pdf
 from core.registry import flows
 from workflows import actions
 from workflows.rest import CompleteTaskSerializer, signature_input
@@ -233,7 +233,7 @@ class RecordViewSet(ViewSet):
         version = get_object_or_404(record.versions, version=number)
         file = version.files.filter(kind=kind).first()
         if file is None:
-            queue_render(version)
+            record_pdf.queue_render(version)  # looked up per call: tests stub forms.pdf.queue_render
             return Response({"detail": "The PDF is being rendered; try again shortly.", "version": number},
                             status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "5"})
         with transaction.atomic():

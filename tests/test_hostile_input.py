@@ -113,6 +113,18 @@ def test_a_record_pdf_version_that_is_no_number_or_an_unknown_kind_is_refused_an
     assert answer.status_code == 202 and len(queued) == 1
 
 
+def test_the_record_pdf_endpoint_queues_through_forms_pdf_at_call_time(order, market, monkeypatch):
+    """api.views asks forms.pdf for queue_render on each request: a test that stubs forms.pdf.queue_render while
+    the API module is first imported must not leave the stub bound in it for the tests after (it did: the
+    allowed request above then answered 202 and queued nothing)."""
+    import forms.pdf
+
+    asked = []
+    monkeypatch.setattr(forms.pdf, "queue_render", asked.append)
+    assert market.get(f"/api/records/{order.pk}/pdf/?version=1").status_code == 202
+    assert [v.record_id for v in asked] == [order.pk]
+
+
 @pytest.mark.parametrize("url", ["/api/records/{big}/", "/api/tasks/{big}/claim/", "/api/documents/1/files/{big}/",
                                  "/api/calendar/{big}/", "/api/processes/{big}/", "/api/tasks/{big}/draft/"])
 def test_an_id_too_large_for_the_database_is_not_found(quality_mgr, url):
