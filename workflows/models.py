@@ -26,6 +26,16 @@ def artifact_of(process, model, select_related=()):
     return artifact
 
 
+def artifact_ref(process, model):
+    """The process's `model` artifact as a reference by key (no query; only its pk may be used), the same
+    object for as long as the process object lives: an action that locks the row keeps its locked copy on
+    it for the gateways that follow (procedures/complaints, procedures/capa)."""
+    ref = getattr(process, "_artifact_ref", None)
+    if type(ref) is not model or ref.pk != process.artifact_object_id:
+        ref = process._artifact_ref = model(pk=process.artifact_object_id)
+    return ref
+
+
 def artifacts_of(processes, model, select_related=(), prefetch_related=()):
     """{process pk: its artifact} for those of `processes` whose artifact is a `model` row, in
     one query (plus one per prefetch) however many processes: for lists. Read only: unlike

@@ -28,7 +28,7 @@ from workflows import gateways
 from workflows.base import QmsFlow, decided, manager, remember, staff
 from procedures.capa.subjects import subjects as subjects_of
 from procedures.capa.models import CapaProcess, capa_case_of
-from workflows.models import attach_artifact
+from workflows.models import artifact_ref, attach_artifact
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
 
@@ -99,10 +99,7 @@ def case_reference(process):
         return cached
     if (process.artifact_object_id and process.artifact_content_type_id
             and ContentType.objects.get_for_id(process.artifact_content_type_id).model_class() is CapaCase):
-        ref = getattr(process, "_case_ref", None)
-        if ref is None or ref.pk != process.artifact_object_id:
-            ref = process._case_ref = CapaCase(pk=process.artifact_object_id)  # the same one per process
-        return ref
+        return artifact_ref(process, CapaCase)  # the same one per process
     return capa_case_of(process)
 
 

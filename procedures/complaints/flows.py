@@ -42,7 +42,7 @@ from procedures.complaints.subjects import subjects as subjects_of
 from procedures.complaints.models import (
     ComplaintCase, ComplaintProcess, complaint_analysis_of, complaint_case_of, reported_case_of,
 )
-from workflows.models import attach_artifact
+from workflows.models import artifact_ref, attach_artifact
 from workflows.jobs import CeleryJob
 from workflows.steps import FanOut, Step, StartStep
 
@@ -84,10 +84,7 @@ def case_ref(process):
     if not process.artifact_object_id or \
             process.artifact_content_type_id != ContentType.objects.get_for_model(ComplaintCase).pk:
         return complaint_case_of(process)  # no case: as complaint_case_of() answers it
-    ref = getattr(process, "_case_ref", None)
-    if ref is None or ref.pk != process.artifact_object_id:
-        ref = process._case_ref = ComplaintCase(pk=process.artifact_object_id)  # the same one per process
-    return ref
+    return artifact_ref(process, ComplaintCase)  # the same one per process
 
 
 def goods_returned(activation):

@@ -112,8 +112,8 @@ def current_round(review):
     return review.rounds.order_by("-number").first()
 
 
-def department_in_round(review, department):
-    rnd = current_round(review)
+def department_in_round(rnd, department):
+    """Is `department` asked in the review round `rnd` (None: no round yet)?"""
     return rnd is not None and department in rnd.departments
 
 

@@ -36,8 +36,7 @@ def asks(department):
     def predicate(activation):
         if "_qms_round" not in activation.__dict__:
             activation._qms_round = p1.current_round(order_review_of(activation.process))
-        rnd = activation._qms_round
-        return rnd is not None and department in rnd.departments
+        return p1.department_in_round(activation._qms_round, department)
     return predicate
 
 
