@@ -1,6 +1,8 @@
 """A process's artifact: the working-data row it is about (an order review, a complaint
 case …), held in viewflow's generic `Process.artifact`. The engine's one way to attach and
 read it, cached on the process object so a page or a step reads it once."""
+import itertools
+
 from django.contrib.contenttypes.models import ContentType
 
 
@@ -34,6 +36,32 @@ def artifact_ref(process, model):
     if type(ref) is not model or ref.pk != process.artifact_object_id:
         ref = process._artifact_ref = model(pk=process.artifact_object_id)
     return ref
+
+
+class LockedCopies:
+    """The copies one procedure's actions lock and change, each kept on the reference the action was
+    given (artifact_ref) for the gateways that follow on the same process: a kept copy is the row as it
+    is now for as long as those actions take no other lock (in this worker process; a step runs in one).
+    One per procedure, shared by all its actions; `generation` changes with every lock taken."""
+
+    def __init__(self):
+        self._count = itertools.count(1)
+        self.generation = 0
+
+    def taken(self):
+        """A lock was taken (of any row these actions change): every copy kept before may be out of date."""
+        self.generation = next(self._count)
+        return self.generation
+
+    def keep(self, ref, locked):
+        """`locked` was just read under a lock for `ref`; it is the copy the action changes and saves."""
+        ref.__dict__["_qms_locked"] = (self.taken(), locked)
+        return locked
+
+    def current(self, ref):
+        """The copy kept on `ref` when no lock was taken since, else None (read the row)."""
+        kept = ref.__dict__.get("_qms_locked")
+        return kept[1] if kept is not None and kept[0] == self.generation else None
 
 
 def artifacts_of(processes, model, select_related=(), prefetch_related=()):

@@ -9,7 +9,6 @@ Rounds: a "not effective" effectiveness check sends the case back to D4 with
 round + 1; the earlier rounds' 5-Why chain, fishbone, actions and checks stay as
 history (rows carry their round)."""
 import datetime
-import itertools
 
 from django.db import transaction
 from django.db.models import Max, Q
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, Role, department_permission, quality_managers, role_label, scheduler_user
 from inbox.delegation import holds_permission
+from workflows.models import LockedCopies
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import Meaning
@@ -48,17 +48,13 @@ def _version(case, actor, reason, loaded=False):
                                status=case.status)
 
 
-_locks = itertools.count(1)
-_last_lock = 0  # bumped by every lock of a case or an action: a copy read before it may be out of date
+LOCKS = LockedCopies()  # every lock of a case or an action: the case copy kept for locked_open_actions()
 
 
 def _lock(case, for_snapshot=False):
-    global _last_lock
-    _last_lock = next(_locks)
     related = SNAPSHOT_RELATED if for_snapshot else ("record",)
-    locked = CapaCase.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case.pk)
-    case.__dict__["_qms_locked"] = (_last_lock, locked)  # the copy the action changes: locked_open_actions()
-    return locked
+    return LOCKS.keep(case, CapaCase.objects.select_for_update(of=("self",)).select_related(*related).get(
+        pk=case.pk))
 
 
 def locked_open_actions(case):
@@ -66,10 +62,9 @@ def locked_open_actions(case):
     record), as the step's action read them under its lock onto its copy for the snapshot (`_version(…,
     loaded=True)`: every change saved, the child rows untouched since) — when `case` is the reference that
     action was given and no case or action was locked since; else None (read them)."""
-    locked = case.__dict__.get("_qms_locked")
-    if locked is None or locked[0] != _last_lock:
+    copy = LOCKS.current(case)
+    if copy is None:
         return None
-    copy = locked[1]
     actions = getattr(copy, "_prefetched_objects_cache", {}).get("actions")
     if actions is None:
         return None
@@ -311,8 +306,7 @@ def open_actions(case, round=None):
 
 
 def _lock_action(action):
-    global _last_lock
-    _last_lock = next(_locks)
+    LOCKS.taken()
     return CapaAction.objects.select_for_update(of=("self",)).select_related("case__record", "owner").get(
         pk=action.pk)
 

@@ -13,7 +13,6 @@ entries. The records of a case:
 and, per period, the 客诉与退货分析 complaint and return analysis.
 """
 import datetime
-import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -27,6 +26,7 @@ from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
 from forms.charts import pareto_svg, trend_svg
 from inbox.delegation import holds_permission
+from workflows.models import LockedCopies
 
 from . import records as record_types
 from .records import (
@@ -104,29 +104,18 @@ def _expect(case, *statuses):
                          % {"state": case.get_status_display()}, current_state=case.status)
 
 
-_locks = itertools.count(1)
-_last_lock = 0  # bumped by every _lock(): a case read before it may be out of date (flows.case_of)
-
-
-def lock_generation():
-    """Changes whenever a case has been locked for a change since (in this worker process)."""
-    return _last_lock
+LOCKS = LockedCopies()  # the case each _lock() took, for the gateways that follow (flows.case_of)
 
 
 def _lock(case):
     """Re-read the case row under a lock (the flow lock serialises steps of one process;
     this also guards two cases sharing a lot). The anomaly report and the material receipt come in the
     same query (with the rows the snapshots print of them); a step that creates one sets it on this copy."""
-    global _last_lock
-    _last_lock = next(_locks)
     locked = ComplaintCase.objects.select_for_update(of=("self",)).select_related(
         "record", "customer", "product", "lot", "order_review__record", "started_by", "judged_by",
         "capa_decided_by", "anomaly_report__record", "anomaly_report__inspector",
         "material_receipt__record").get(pk=case.pk)
-    # the copy the action changes and saves, for the gateways that follow on the same process (flows.case_of):
-    # the case as it is now for as long as no other lock is taken
-    case.__dict__["_qms_locked"] = (_last_lock, locked)
-    return locked
+    return LOCKS.keep(case, locked)
 
 
 # --- P2.1 intake: Market registers the complaint / return ------------------------------------------------------

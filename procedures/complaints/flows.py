@@ -57,19 +57,17 @@ from workflows.steps import FanOut, Step, StartStep
 def case_of(activation):
     """The case as it is now (the actions change it through their own locked copy): read again,
     with its anomaly report and receipt, then shared by the gateways that follow on the same
-    process until an action locks a case again (p2.lock_generation)."""
+    process until an action locks a case again (p2.LOCKS)."""
     process = activation.process
     cached = getattr(process, "_case_now", None)
-    if cached is not None and cached[0] == p2.lock_generation():
+    if cached is not None and cached[0] == p2.LOCKS.generation:
         return cached[1]
     ref = case_ref(process)
-    locked = ref.__dict__.get("_qms_locked")
-    if locked is not None and locked[0] == p2.lock_generation():
-        case = locked[1]  # the step's action locked, changed and saved this copy (the latest lock taken)
-    else:
+    case = p2.LOCKS.current(ref)  # the step's action locked, changed and saved this copy (the latest lock taken)
+    if case is None:
         case = ComplaintCase.objects.select_related(
             "record", "anomaly_report__record", "material_receipt__record").get(pk=ref.pk)
-    process._case_now = (p2.lock_generation(), case)
+    process._case_now = (p2.LOCKS.generation, case)
     return case
 
 
