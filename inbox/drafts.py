@@ -117,13 +117,19 @@ def save_draft(task, *, actor, data):
     changes nothing else."""
     node = task.flow_task
     with transaction.atomic():
-        task.refresh_from_db()
+        _lock_task_row(task)
         _check(task, actor)
         kept = clean_data(node.form_class, data)
         draft, created = TaskDraft.objects.update_or_create(task=task, user=actor, defaults={"data": kept})
         audit.log("task.draft_saved", task, actor=actor, process_id=task.process_id,
                   new={"step": node.name, "fields": sorted(kept)})
     return draft
+
+
+def _lock_task_row(task):
+    """Re-read the task under its row lock: a step completing it at the same moment either saw this draft
+    (and deletes it) or is done before this reads it (inbox.queues._TaskRowLock)."""
+    task.refresh_from_db(from_queryset=type(task)._base_manager.select_for_update(of=("self",)))
 
 
 def load_draft(task, user):
@@ -146,8 +152,10 @@ def discard_draft(task, *, actor):
 
 
 def drafts_completed(task):
-    """Called by complete_step() inside its transaction: the step is done, its drafts go."""
-    TaskDraft.objects.filter(task=task).delete()
+    """Called by complete_step() inside its transaction: the step is done, its drafts go (no statement
+    when the task lock's re-read found none: inbox.queues._TaskRowLock)."""
+    if getattr(task, "_qms_has_drafts", True):
+        TaskDraft.objects.filter(task=task).delete()
 
 
 def _as_bool(value):

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 from viewflow.workflow.base import Flow
 from viewflow.workflow.exceptions import FlowLockFailed
@@ -65,7 +65,12 @@ class _TaskRowLock(SelectForUpdateLock):
     process NOWAIT` where viewflow's is `SELECT 1 FROM process … FOR UPDATE NOWAIT`. The task row is locked
     too so that PostgreSQL returns its newest committed version: a row the statement only joins is read as it
     was when the statement began, and a step that committed between that moment and the lock would be read as
-    not yet done. The loop is viewflow's own."""
+    not yet done. The loop is viewflow's own.
+
+    The same statement tells whether the task has saved drafts (`task._qms_has_drafts`), which a completed
+    step deletes (inbox.drafts.drafts_completed: no DELETE when there are none). A draft is saved under the
+    task row's lock (inbox.drafts.save_draft), and NOWAIT means this statement never waits for it: a draft
+    saved before the lock is seen, one saved after it finds the task done."""
 
     def __init__(self, task, lock_impl):
         super().__init__(nowait=lock_impl.nowait, attempts=lock_impl.attempts)
@@ -74,12 +79,15 @@ class _TaskRowLock(SelectForUpdateLock):
     @contextmanager
     def __call__(self, flow_class, process_pk):
         task = self.task
+        from inbox.models import TaskDraft
+
         locking = type(task)._base_manager.select_related("process").select_for_update(
-            nowait=self.nowait, of=("self", "process"))
+            nowait=self.nowait, of=("self", "process")).annotate(
+            qms_has_drafts=Exists(TaskDraft.objects.filter(task=OuterRef("pk"))))
         for attempt in range(self.attempts):
             with transaction.atomic():
                 try:
-                    task.refresh_from_db(from_queryset=locking)
+                    _reread(task, locking)
                 except DatabaseError:
                     if attempt != self.attempts - 1:
                         time.sleep((((attempt + 1) * random.random()) + 2 ** attempt) / 2.5)
@@ -88,6 +96,19 @@ class _TaskRowLock(SelectForUpdateLock):
                 else:
                     yield
                     break
+
+
+def _reread(task, queryset):
+    """task.refresh_from_db(from_queryset=queryset) for a queryset with select_related("process") and the
+    qms_has_drafts annotation, which refresh_from_db would drop: every field, the process read with it, no
+    other cached relation or prefetch kept."""
+    fresh = queryset.get(pk=task.pk)
+    for field in type(task)._meta.concrete_fields:
+        task.__dict__[field.attname] = fresh.__dict__[field.attname]
+    task._state.fields_cache = dict(fresh._state.fields_cache)  # the process; every other relation read again
+    task._prefetched_objects_cache = {}
+    task._state.db, task._state.adding = fresh._state.db, False
+    task._qms_has_drafts = fresh.qms_has_drafts
 
 
 @contextmanager
