@@ -248,8 +248,8 @@ class DocumentControlFlow(QmsFlow):
             p4.decide(revision, actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
                       effective_date=ctx.data["effective_date"], sign=ctx.sign,
                       department=(ctx.task.data or {}).get("department"))
-        if ctx.quorum is None or ctx.quorum.decided:
-            remember(ctx.process, decision=ctx.meaning if ctx.quorum is None else ctx.quorum.status)
+        if ctx.quorum is None:  # a seat's round is decided by its seats (approval_granted reads quorum.outcome)
+            remember(ctx.process, decision=ctx.meaning)
 
     def self_approval(self, task, user):
         return p4.self_approval_reason(revision_of(task.process), user)
