@@ -7,6 +7,7 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -311,6 +312,39 @@ def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkey
         engine.claim_task(seat["materials:staff"], actor=people["gm"])
     act(process, "sign_disposition", people["materials"], {}, meaning="approved", task=seat["materials:staff"])
     assert "sign_disposition" not in open_steps(pid)
+
+
+@pytest.mark.django_db
+def test_p2_a_second_seat_claimed_before_the_first_signature_is_refused_when_signed(people, monkeypatch):
+    """The claim let both seats through (nothing was signed yet); the completion's check under the flow lock
+    refuses the second signature (before the lock the round is not read: the lock reads it again)."""
+    from viewflow.workflow.models import Process
+
+    from p2_support import disposition, p2_drivers, skip_rendering, walk_to_disposition
+    from procedures.complaints.flows import ComplaintFlow
+
+    skip_rendering(monkeypatch)
+    Membership.objects.create(user=people["gm"], department="materials", role="staff")
+    drive = p2_drivers()["api"]()
+    pid = walk_to_disposition(drive)
+    assert drive.do("quality_mgr", pid, "dispose", disposition(("concession", "100"), ("return_to_supplier", "20")),
+                    meaning="approved") == 200
+    seat = {t.data["signer"]: t for t in Task.objects.filter(process_id=pid, flow_task=ComplaintFlow.sign_disposition)}
+    for task in seat.values():
+        engine.claim_task(task, actor=people["gm"])
+    act(Process.objects.get(pk=pid), "sign_disposition", people["gm"], {}, meaning="approved",
+        task=seat["management:manager"])
+    second = seat["materials:staff"]
+    second.refresh_from_db()
+    signatures = Signature.objects.count()
+    form = second.flow_task.make_form(data={}, api=True, activation=second.flow_task.activation_class(second),
+                                      user=people["gm"])
+    with pytest.raises(NotPermitted) as refused:
+        engine.complete_step(second, actor=people["gm"], form=form,
+                             signature_input=engine.SignatureInput(password=DEMO_PASSWORD, meaning="approved"))
+    assert refused.value.message == gettext("You have already signed in this round; another person must sign this one.")
+    second.refresh_from_db()
+    assert second.status == STATUS.ASSIGNED and Signature.objects.count() == signatures
 
 
 @pytest.mark.django_db

@@ -107,8 +107,8 @@ def task_state_error(task, actor):
     return None
 
 
-def _refusal(node, actor, task):
-    reason = node.refusal(actor, task)
+def _refusal(node, actor, task, *, before_lock=False):
+    reason = node.refusal(actor, task, before_lock=before_lock)
     return NotPermitted(reason) if reason else None
 
 
@@ -121,7 +121,7 @@ def complete_step(task, *, actor, form, signature_input=None):
     field errors and changes nothing; a wrong password raises SignatureRefused
     after the failure has been counted and audited."""
     node = task.flow_task
-    error = task_state_error(task, actor) or _refusal(node, actor, task)
+    error = task_state_error(task, actor) or _refusal(node, actor, task, before_lock=True)
     if error:
         raise error
     data = _validated(node, form)

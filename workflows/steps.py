@@ -63,8 +63,10 @@ class StepMixin:
     def signs(self):
         return bool(self.meanings)
 
-    def forbidden_reason(self, user, task):
-        """A sentence saying why `user` may not act on `task` (e.g. self-approval), or None."""
+    def forbidden_reason(self, user, task, *, before_lock=False):
+        """A sentence saying why `user` may not act on `task` (e.g. self-approval), or None. `before_lock`: the
+        first check of a completion, before the signature's password (actions.complete_step); a rule that reads
+        rows the flow lock re-reads may leave them to the check made again under the lock."""
         if self._forbid is not None:
             return self._forbid(task, user)
         return None
@@ -128,22 +130,22 @@ class Step(StepMixin, flow.View):
             return None
         return assignee_of(task)
 
-    def role_refusal(self, user, task):
+    def role_refusal(self, user, task, *, before_lock=False):
         """None when `user` may do this kind of work (active, holds the task's queue role,
         not barred by the step's rule), else a sentence saying why not."""
         if user is None or not user.is_authenticated or not user.is_active:
             return _("Only an active, signed-in user may work on a task.")
         if task.owner_permission and not holds_permission(user, task.owner_permission):
             return _("This task is not in one of your queues.")
-        return self.forbidden_reason(user, task)
+        return self.forbidden_reason(user, task, before_lock=before_lock)
 
-    def refusal(self, user, task):
+    def refusal(self, user, task, *, before_lock=False):
         """None when `user` may hold and work on this very task, else a sentence saying why not."""
         bound = self.bound_person(task)
         if (bound is not None or not task.owner_permission) and (
                 user is None or user.pk not in (bound, delegated_to(task))):
             return _("This task is assigned personally to someone else.")
-        return self.role_refusal(user, task)
+        return self.role_refusal(user, task, before_lock=before_lock)
 
     def release_target(self, task):
         """Where releasing `task` sends it: QUEUE, the person it is bound to, or None when it
