@@ -476,3 +476,25 @@ def test_a_single_approver_signs_in_the_role_the_approval_was_asked_of(people):
     signature = Signature.objects.filter(signer=people["gm"]).latest("signed_at")
     assert signature.role == department_label("management") and signature.meaning == Meaning.APPROVED
     assert revision_of(process).status == RevisionStatus.APPROVED
+
+
+def test_a_join_its_only_seat_completes_is_written_once_already_done(people):
+    """workflows.gateways: a round of one seat reaches its join and completes it in the same step; the join task
+    is inserted once, already DONE, and linked to the seat (viewflow inserts it, then updates it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    set_rule(people, group="role", department="management", role="manager")
+    process = to_approval(people)
+    [seat] = seats(process)
+    with CaptureQueriesContext(connection) as queries:
+        approve(process, people["gm"])
+    [join] = node_tasks(process, "approvals_done")
+    assert join.status == STATUS.DONE and join.started and join.finished
+    assert list(join.previous.all()) == [seat]
+    task_writes = ('INSERT INTO "viewflow_task"', 'UPDATE "viewflow_task"')
+    writes = [q["sql"] for q in queries.captured_queries
+              if "approvals_done" in q["sql"] and q["sql"].startswith(task_writes)]
+    assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
+    assert Task.objects.filter(process=process, previous=join).exists()  # the flow went on from it
+    assert revision_of(process).status == RevisionStatus.APPROVED

@@ -14,7 +14,12 @@
   (a quorum round is keyed on it) asks `activation.saved_task()`, which writes it then.
 - A Timer (an event, not a gateway, but written the same way) is inserted once, already scheduled, without
   a savepoint from a person's step.
-- A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once). Per arrival it
+- A join inserts its task already STARTED (viewflow inserts it NEW and updates it at once); from a person's step,
+  a join that its first arrival already completes (a round of one seat, a branch that was the last one open) is
+  inserted once, already DONE, when it completes: until the join runs (viewflow runs joins after the other
+  activations of the pass) the task waits unwritten on the process object, and another arrival of the same
+  pass joins that same activation (`_pending_joins`); a join that does not complete then is written STARTED
+  when it activates, so that the arrivals of later steps find it. Per arrival it
   reads the open join task and the arriving branch's still-active tasks in one statement, and its incoming
   tasks once, only when the join task was already there (a join created by this arrival has the arriving
   task alone): viewflow looks the join task up, then reads both in `is_done` and again in `complete`, in
@@ -146,6 +151,11 @@ class _Rows(list):
         return bool(self)
 
 
+def _pending_joins(process):
+    """{join node: its activation} for the joins created in this pass and not written yet (see the docstring)."""
+    return process.__dict__.setdefault("_qms_pending_joins", {})
+
+
 class JoinActivation(ViewflowJoinActivation):
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
@@ -156,6 +166,11 @@ class JoinActivation(ViewflowJoinActivation):
         created by this arrival are the arriving task alone."""
         task_class = flow_task.flow_class.task_class
         arriving = prev_activation.task
+        pending = _pending_joins(prev_activation.process).get(flow_task)
+        if pending is not None:  # created by an earlier arrival of this pass, not written yet: linked when it is
+            pending._qms_arrivals.append(arriving)
+            pending.__dict__.pop("_qms_arrived", None)
+            return pending
         arriving_token = arriving.token
         prefix = None
         if arriving_token.is_split_token():  # a join's token is the base of its branches': never equal to one
@@ -179,9 +194,16 @@ class JoinActivation(ViewflowJoinActivation):
                               status=STATUS.STARTED, started=now())
             task.data = data if data is not None else {}
             task.seed = seed
-            task.save()
-        task.previous.add(arriving)
-        activation = cls(task)
+        if created and context.propagate_exception:  # written when it activates (STARTED) or completes (DONE)
+            activation = cls(task)
+            activation._qms_arrivals = [arriving]
+            activation._qms_unkeyed = True
+            _pending_joins(prev_activation.process)[flow_task] = activation
+        else:
+            if created:
+                task.save()
+            task.previous.add(arriving)
+            activation = cls(task)
         # what this statement told, good for as long as no task is saved: viewflow runs a join after the other
         # activations of its pass, which may add or finish tasks of the branch (and arrive here again)
         activation._qms_read_at = task_saves()
@@ -194,6 +216,27 @@ class JoinActivation(ViewflowJoinActivation):
                 and t.status not in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED))}
         return activation
 
+    def _write(self):
+        """Write the join task created by this pass (as it stands: STARTED, or DONE) and link its arrivals."""
+        arrived = self.arrived()
+        self.task.save()
+        self.task.previous.add(*self.__dict__.pop("_qms_arrivals"))
+        self._qms_arrived = arrived  # its incoming tasks are these (arrived() need not read the links back)
+        _pending_joins(self.process).pop(self.flow_task, None)
+
+    # an activation whose task is not written yet has no key: it is itself (the only one of its task) for its life
+    def __hash__(self):
+        return id(self) if "_qms_unkeyed" in self.__dict__ else super().__hash__()
+
+    def __eq__(self, other):
+        return self is other if "_qms_unkeyed" in self.__dict__ else super().__eq__(other)
+
+    @Activation.status.super()
+    def activate(self):
+        if "_qms_arrivals" in self.__dict__ and not self.is_done():
+            self._write()  # it waits for other arrivals (later steps): they must find it
+        super().activate.original()
+
     def _read_with_lookup(self, name):
         """A value read with the join's lookup (create), while no task has been saved since; else None."""
         if getattr(self, "_qms_read_at", None) != task_saves():
@@ -202,6 +245,8 @@ class JoinActivation(ViewflowJoinActivation):
 
     def arrived(self):
         """The incoming tasks that count (not cancelled or revived), read once per arrival."""
+        if "_qms_arrivals" in self.__dict__:  # not written yet: its arrivals are those of this pass
+            return [t for t in self._qms_arrivals if t.status not in (STATUS.CANCELED, STATUS.REVIVED)]
         if not hasattr(self, "_qms_arrived"):
             read = self._read_with_lookup("_qms_arrived_read")
             self._qms_arrived = read if read is not None else list(
@@ -233,7 +278,12 @@ class JoinActivation(ViewflowJoinActivation):
                 active_tasks = self._active_join_tasks(next(iter(join_prefixes)))
                 if active_tasks.exists() and self.flow_task._continue_on_condition(self, active_tasks):
                     self.cancel_active_tasks(active_tasks)
-            super(ViewflowJoinActivation, self).complete.original()
+            if "_qms_arrivals" in self.__dict__:  # created by this pass: one INSERT, already done
+                self.task.finished = now()
+                self._write()
+                task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+            else:
+                super(ViewflowJoinActivation, self).complete.original()
 
 
 class TimerActivation(_InsertOnce, ViewflowTimerActivation):
