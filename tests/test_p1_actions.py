@@ -32,3 +32,22 @@ def test_order_is_reviewed_by_four_departments_and_approved_by_market_manager(pe
         ("engineering", "reviewed"), ("market", "reviewed"), ("market_mgr", "approved"), ("materials", "reviewed"),
         ("production", "reviewed"), ("quality", "reviewed")]  # Market and the four departments, then the manager
     assert AuditEntry.objects.filter(record=review.record, action="esign.signed").count() == 6
+
+
+def test_the_lines_an_action_just_wrote_are_recorded_as_the_database_gives_them_back(people, order_data):
+    """receive_order and a restore keep the lines they write on the order (OrderReview.keep_lines) instead of
+    reading them back: the version they record must be the one a fresh read of the order gives."""
+    from core.canonical import jsonable
+    from procedures.order_review.actions import _restore_lines
+    from procedures.order_review.models import OrderReview
+    from procedures.order_review.records import order_review_snapshot
+
+    process = start(people["market"], order_data(number="PO-KEEP-1", quantity="1250.5"))
+    review = OrderReview.objects.get(pk=order_review_of(process).pk)
+    stored = review.record.get_version().data
+    assert stored["lines"] == jsonable(order_review_snapshot(review))["lines"]
+    assert stored["lines"][0]["quantity"] == "1250.5" and stored["is_sample"] is False
+    _restore_lines(review, stored["lines"])  # text, as a version holds them
+    kept = jsonable(order_review_snapshot(review))  # sample rule and total computed from the kept lines
+    assert kept == jsonable(order_review_snapshot(OrderReview.objects.get(pk=review.pk)))
+    assert kept["lines"] == stored["lines"] and kept["total_amount"] == stored["total_amount"]

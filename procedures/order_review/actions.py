@@ -44,19 +44,25 @@ def _new_version(review, actor, reason):
 
 def _search_text(review):
     parts = [review.order_number, review.customer.code, review.customer.name_zh, review.customer.name_en]
-    for line in review.lines.select_related("product"):
+    for line in review.lines_with_products():
         parts += [line.product.code, line.product.name_zh, line.product.name_en, line.specification]
     return " ".join(p for p in parts if p)
 
 
-def _set_lines(review, lines):
-    review.lines.all().delete()
-    OrderLine.objects.bulk_create([
-        OrderLine(order_review=review, position=i, product=line["product"], specification=line["specification"],
-                  quantity=line["quantity"], unit=line["unit"], unit_price=line.get("unit_price"),
-                  packaging=line.get("packaging", ""), delivery_date=line["delivery_date"])
-        for i, line in enumerate(lines, start=1)
-    ])
+def _set_lines(review, lines, *, replace=True):
+    """The order's lines become `lines` (`replace`: the ones it had go; a new order has none). They stay on
+    `review` with their products for what reads them next in the step (OrderReview.keep_lines)."""
+    if replace:
+        review.lines.all().delete()
+    rows = [OrderLine(order_review=review, position=i, product=line["product"], specification=line["specification"],
+                      quantity=line["quantity"], unit=line["unit"], unit_price=line.get("unit_price"),
+                      packaging=line.get("packaging", ""), delivery_date=line["delivery_date"])
+            for i, line in enumerate(lines, start=1)]
+    for row in rows:  # kept as the database would give them back (a restored line's quantity and date are text)
+        for field in OrderLine._meta.concrete_fields:
+            if not field.is_relation and not field.primary_key:
+                setattr(row, field.attname, field.to_python(getattr(row, field.attname)))
+    review.keep_lines(OrderLine.objects.bulk_create(rows))
 
 
 def _sample_override(choice):
@@ -88,14 +94,14 @@ def receive_order(*, process, actor, data):
         sample_override=_sample_override(data.get("sample")), review_method=data.get("review_method") or "relay",
         started_by=actor,
     )
-    _set_lines(review, data["lines"])
+    _set_lines(review, data["lines"], replace=False)
     for upload, content_type, sha256 in data.get("attachments") or []:
         Attachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, order_review=review)
     ReviewRound.objects.create(order_review=review, number=1, departments=[d.value for d in FIRST_ROUND_DEPARTMENTS],
                                process=process)
     # CR-4: the customer's specific requirements in force now reach this review (frozen into it)
     p5.freeze_customer_specific_requirements(record, review.customer)
-    record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines.all())
+    record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines_with_products())
     record.search_text = _search_text(review)
     record.save(update_fields=["product_text", "search_text"])
     audit.log("order_review.received", review, actor=actor, record=record, process_id=process.pk,
@@ -287,7 +293,7 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
     """合同变更通知单: record the change, apply the new lines to the order under
     review and open a review round for the affected departments. A cancellation says that
     nothing remains (no lines after it); the order keeps its lines as they were ordered."""
-    before = [_line(l) for l in review.lines.select_related("product")]
+    before = [_line(l) for l in review.lines_with_products()]
     if data["category"] == ChangeCategory.CANCEL:
         if not after_approval:
             raise InvalidInput(_("An order not yet accepted is declined, not cancelled."),
@@ -295,7 +301,7 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
         after = []
     else:
         _set_lines(review, data["lines"])
-        after = [_line(l) for l in review.lines.select_related("product")]
+        after = [_line(l) for l in review.lines_with_products()]
     notice_record = records.create_record(
         record_types.CHANGE_NOTICE.code, actor=actor, data={}, status="in_review",
         customer_name=str(review.customer), product_text=review.record.product_text, process=process,
@@ -639,7 +645,7 @@ def write_production_plan(review, *, actor, data, process, sign):
         record=plan_record, order_review=review, order_revision=review.revision,
         planned_start=data["planned_start"], planned_finish=data["planned_finish"],
         material_readiness=data["material_readiness"], notes=data.get("notes", ""), author=actor,
-        lines=records.jsonable([_line(l) for l in review.lines.select_related("product")]),
+        lines=records.jsonable([_line(l) for l in review.lines_with_products()]),
     )
     version = records.add_version(plan_record, actor=actor, data=production_plan_snapshot(plan), reason="plan written")
     sign(version, role=department_label(Department.MATERIALS))

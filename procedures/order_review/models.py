@@ -100,6 +100,21 @@ class OrderReview(models.Model):
     def __str__(self):
         return f"{self.record.number} · {self.order_number}"
 
+    def lines_with_products(self):
+        """The order's lines in position order with their products: those kept on this object when it wrote them
+        (keep_lines) or prefetched with their products, else read in one query."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("lines")
+        if cached is not None and all(OrderLine.product.field.is_cached(line) for line in cached):
+            return list(cached)
+        return list(self.lines.select_related("product"))
+
+    def keep_lines(self, lines):
+        """`lines` (with their products) are this order's lines now, as just written: review.lines.all() and
+        lines_with_products() answer with them, without reading them back (as prefetch_related would keep them)."""
+        kept = self.lines.all()
+        kept._result_cache, kept._prefetch_done = sorted(lines, key=lambda line: line.position), True
+        self.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = kept
+
     @property
     def is_sample(self):
         """src 6.2.2: a sample is an order of ≤ 200 pieces per line, or what the reviewers decide."""

@@ -250,7 +250,7 @@ def order_review_snapshot(review, statements=None, csrs=None, rounds=None):
     """The order review record's data. `statements` as for review_row_data, `csrs` the frozen customer-
     specific requirements (p5.frozen_customer_specific_requirements), `rounds` as review_rounds
     returns them; each read when not given."""
-    lines = list(review.lines.select_related("product"))
+    lines = review.lines_with_products()
     if statements is None:
         statements = p5.customer_specific_statements(review.record)
     if csrs is None:
