@@ -3,6 +3,7 @@ bounds, and the formset base of line items (P1 order lines, P2 receipts, P3 acti
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,12 +35,48 @@ def amount_field(label, **kwargs):
                               error_messages={"min_value": _("Must not be negative.")}, **kwargs)
 
 
+class LineModelChoiceField(forms.ModelChoiceField):
+    """A line's choice of a row (a product by its code): BaseLinesFormSet reads the rows all its lines name in one
+    query and gives them to each line's field (`known`); a value not among them is looked up as ModelChoiceField
+    does (and refused the same way)."""
+
+    known = None
+
+    def to_python(self, value):
+        if self.known and isinstance(value, str) and value in self.known:
+            return self.known[value]
+        return super().to_python(value)
+
+
 class BaseLinesFormSet(forms.BaseFormSet):
     default_error_messages = {
         **forms.BaseFormSet.default_error_messages,
         "too_few_forms": _("Add at least one line."),
         "too_many_forms": _("At most %(num)d lines."),
     }
+
+    def full_clean(self):
+        """Before the lines are validated, the rows their LineModelChoiceFields name are read in one query per
+        field, not one per line (an order of 200 lines read its products 200 times)."""
+        if self.is_bound:
+            for name, field in self.form.base_fields.items():
+                if isinstance(field, LineModelChoiceField):
+                    self._read_choices(name, field)
+        super().full_clean()
+
+    def _read_choices(self, name, field):
+        lines = [form for form in self.forms if name in form.fields]
+        values = {form[name].data for form in lines}
+        values = sorted(v for v in values if isinstance(v, str) and v)
+        if not values:
+            return
+        key = field.to_field_name or "pk"
+        try:
+            known = {str(getattr(row, key)): row for row in field.queryset.filter(**{f"{key}__in": values})}
+        except (ValueError, TypeError, ValidationError):  # a value the key cannot hold: each line refuses its own
+            return
+        for form in lines:
+            form.fields[name].known = known
 
     def add_fields(self, form, index):
         """Every line's inputs follow the step conventions (apply_widget_conventions) and are

@@ -27,6 +27,8 @@ def counts():
     (lambda d: d["lines"][0].update(quantity="0"), "lines[0].quantity"),
     (lambda d: d["lines"][1].update(quantity="-5"), "lines[1].quantity"),
     (lambda d: d["lines"][0].update(product="NOPE"), "lines[0].product"),
+    (lambda d: d["lines"][1].update(product="NOPE"), "lines[1].product"),  # the others' products read together
+    (lambda d: d["lines"][1].update(product=7), "lines[1].product"),  # not a code: looked up alone, refused
     (lambda d: d["lines"][0].update(delivery_date=(datetime.date.today() - datetime.timedelta(days=1)).isoformat()),
      "lines[0].delivery_date"),
     (lambda d: d.update(lines=[]), "lines"),

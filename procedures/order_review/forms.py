@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-from forms.fields import CHOOSE, BaseLinesFormSet
+from forms.fields import CHOOSE, BaseLinesFormSet, LineModelChoiceField
 from forms.stepforms import StepForm
 from forms.uploads import MultipleFileField
 
@@ -26,8 +26,8 @@ def sample_override(value):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(Product.objects.filter(active=True), label=_("product"), to_field_name="code",
-                                     error_messages={"invalid_choice": _("Unknown product.")})
+    product = LineModelChoiceField(Product.objects.filter(active=True), label=_("product"), to_field_name="code",
+                                   error_messages={"invalid_choice": _("Unknown product.")})
     specification = forms.CharField(label=_("specification"), max_length=200, required=False)
     quantity = forms.DecimalField(label=_("quantity"), max_digits=12, decimal_places=3,
                                   min_value=0.001, error_messages={"min_value": _("Quantity must be greater than 0.")})
