@@ -17,12 +17,12 @@ from accounts.models import Department, Membership, Role, active_members, parse_
 from core import audit
 
 from .models import Escalation, NotificationKind, TaskDeadline
+from .queues import OPEN_TASK_STATUSES
 from .notify import notify
 from .rows import holder_text, lazy_subject
 
 lazy_holder = lazy(holder_text, str)  # "Queue: 品质部" in the recipient's language
 
-OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 FINISHED = [STATUS.DONE, STATUS.CANCELED]
 STAGES = (  # level, when (field), sent (field)
     (Escalation.Level.REMINDER, "remind_at", "reminder_sent_at"),
@@ -122,7 +122,7 @@ def check_deadline(deadline_pk, now=None):
                     .select_related("task", "task__owner", "task__process").filter(pk=deadline_pk).first())
         if deadline is None:
             return []
-        if deadline.task.status not in OPEN:
+        if deadline.task.status not in OPEN_TASK_STATUSES:
             deadline.next_check_at = None
             deadline.save(update_fields=["next_check_at"])
             return []
@@ -152,7 +152,7 @@ def send_reminders_and_escalations(now=None, batch=500):
     # the deadlines of tasks finished since the last run are retired here, in one statement, rather than by
     # each step that finishes a task (inbox.signals): the scan below then meets open tasks only
     TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=FINISHED).update(next_check_at=None)
-    due = list(TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=OPEN)
+    due = list(TaskDeadline.objects.filter(next_check_at__lte=now, task__status__in=OPEN_TASK_STATUSES)
                .order_by("next_check_at").values_list("pk", flat=True)[:batch])
     results = {}
     for pk in due:

@@ -20,6 +20,10 @@ from core.errors import WrongState
 from core.lookups import AnyOf
 
 
+#: a task still to be done: waiting in a queue or an inbox, or being worked on (the one spelling of it)
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
 @lru_cache(maxsize=32)
 def _task_refs(flow_classes):
     return sorted({get_task_ref(node) for flow_class in flow_classes for node in flow_class.instance.nodes()})

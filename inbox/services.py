@@ -20,7 +20,7 @@ from core.errors import InvalidInput, NotPermitted
 from core.rest.keyset import Key, Keyset
 from core.models import AuditEntry
 from core.registry import flows
-from .queues import of_flows, queue_for
+from .queues import OPEN_TASK_STATUSES, of_flows, queue_for
 
 from .calendar import end_of_day
 from .deadlines import target_for
@@ -29,7 +29,6 @@ from .rows import ROW_RELATED, attach_process_subjects, attach_subjects
 from .models import CalendarDay, NotificationKind, StepTarget
 from .notify import notify
 
-OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 TARGET_FIELDS = ("working_days", "reminder_hours", "l1_after_hours", "l2_after_working_days",
                  "l3_after_working_days")
 
@@ -154,7 +153,7 @@ def where_they_stand(processes, *, subjects_attached=False):
     and one call per flow for the whole list."""
     processes = list(processes)
     open_steps = {}
-    for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN,
+    for task in (Task.objects.filter(process__in=[p.pk for p in processes], status__in=OPEN_TASK_STATUSES,
                                      flow_task_type="HUMAN").select_related("owner", "deadline").order_by("pk")):
         open_steps.setdefault(task.process_id, []).append(task)
     for process in processes if subjects_attached else attach_process_subjects(processes):

@@ -7,11 +7,11 @@ number of queries whatever the number of changes, reviews or links."""
 from django.http import Http404
 from django.views.generic import TemplateView
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from core.access import records_visible_to
 from evidence.access import is_auditor
 from inbox.escalation import task_link
+from inbox.queues import OPEN_TASK_STATUSES
 from inbox.signals import process_link
 
 from . import links
@@ -30,7 +30,6 @@ from .register import visible_requirements
 from .subjects import customer as customer_label
 from .views import RequirementsAccess
 
-OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 def _open_tasks(process_ids):

@@ -19,7 +19,6 @@ from core.registry import flows
 from inbox.services import DASHBOARD_ROWS
 
 PAGE = 50
-OPEN = ("NEW", "ASSIGNED", "STARTED")
 
 
 def percentile(samples, share):
