@@ -290,11 +290,11 @@ def test_a_rule_needing_more_approvals_than_the_group_has_is_refused_with_nothin
 # --- P2: the disposition sign-offs are a quorum seat each ----------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkeypatch):
+def gm_holding_both_disposition_seats(people, monkeypatch):
+    """A P2 disposition (a concession and a return) waiting for its two sign-offs, management's and materials',
+    with the general manager a member of both: (the process, {signer role: its seat})."""
     from viewflow.workflow.models import Process
 
-    from drivers import open_steps
     from p2_support import disposition, p2_drivers, skip_rendering, walk_to_disposition
     from procedures.complaints.flows import ComplaintFlow
 
@@ -304,8 +304,16 @@ def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkey
     pid = walk_to_disposition(drive)
     assert drive.do("quality_mgr", pid, "dispose", disposition(("concession", "100"), ("return_to_supplier", "20")),
                     meaning="approved") == 200
-    process = Process.objects.get(pk=pid)
     seat = {t.data["signer"]: t for t in Task.objects.filter(process_id=pid, flow_task=ComplaintFlow.sign_disposition)}
+    return Process.objects.get(pk=pid), seat
+
+
+@pytest.mark.django_db
+def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkeypatch):
+    from drivers import open_steps
+
+    process, seat = gm_holding_both_disposition_seats(people, monkeypatch)
+    pid = process.pk
     assert seat["management:manager"].data["quorum"]["n"] == 2
     act(process, "sign_disposition", people["gm"], {}, meaning="approved", task=seat["management:manager"])
     with pytest.raises(NotPermitted):
@@ -318,22 +326,10 @@ def test_p2_a_person_holding_two_signer_roles_signs_only_one_seat(people, monkey
 def test_p2_a_second_seat_claimed_before_the_first_signature_is_refused_when_signed(people, monkeypatch):
     """The claim let both seats through (nothing was signed yet); the completion's check under the flow lock
     refuses the second signature (before the lock the round is not read: the lock reads it again)."""
-    from viewflow.workflow.models import Process
-
-    from p2_support import disposition, p2_drivers, skip_rendering, walk_to_disposition
-    from procedures.complaints.flows import ComplaintFlow
-
-    skip_rendering(monkeypatch)
-    Membership.objects.create(user=people["gm"], department="materials", role="staff")
-    drive = p2_drivers()["api"]()
-    pid = walk_to_disposition(drive)
-    assert drive.do("quality_mgr", pid, "dispose", disposition(("concession", "100"), ("return_to_supplier", "20")),
-                    meaning="approved") == 200
-    seat = {t.data["signer"]: t for t in Task.objects.filter(process_id=pid, flow_task=ComplaintFlow.sign_disposition)}
+    process, seat = gm_holding_both_disposition_seats(people, monkeypatch)
     for task in seat.values():
         engine.claim_task(task, actor=people["gm"])
-    act(Process.objects.get(pk=pid), "sign_disposition", people["gm"], {}, meaning="approved",
-        task=seat["management:manager"])
+    act(process, "sign_disposition", people["gm"], {}, meaning="approved", task=seat["management:manager"])
     second = seat["materials:staff"]
     second.refresh_from_db()
     signatures = Signature.objects.count()
