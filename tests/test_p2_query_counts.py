@@ -173,7 +173,7 @@ def _walk(runs, until, drive_step):
 def test_a_signed_judgement_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
     from p2_support import inspection, judgement
 
-    measured = signed_step_queries("judge", 32)
+    measured = signed_step_queries("judge", 31)
 
     def step(drive, run, _walk_to):
         pid = drive.start("market", intake(lot=f"L-SQ-J{run}"))

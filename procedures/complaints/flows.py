@@ -37,7 +37,7 @@ from procedures.complaints.models import Disposition
 
 from workflows import gateways
 from workflows import quorum
-from workflows.base import QmsFlow, decided, manager, remember, staff
+from workflows.base import QmsFlow, manager, staff
 from procedures.complaints.subjects import subjects as subjects_of
 from procedures.complaints.models import (
     ComplaintCase, ComplaintProcess, complaint_analysis_of, complaint_case_of, reported_case_of,
@@ -98,6 +98,11 @@ def internal_confirmed(activation):
     """An internal nonconformity the Quality manager confirmed: its held lot is disposed."""
     case = case_of(activation)
     return case.internal and bool(case.justified)
+
+
+def justified_case(activation):
+    """A customer's case the Quality manager judged justified (the judgement is kept on the case only)."""
+    return bool(case_of(activation).justified)
 
 
 def needs_signoffs(activation):
@@ -190,7 +195,7 @@ class ComplaintFlow(QmsFlow):
         gateways.Switch().Annotation(title=_("Justified?"))
         .Case(this.dispose, internal_confirmed)
         .Case(this.close, internal)
-        .Case(this.goods_back, decided("justified", True))
+        .Case(this.goods_back, justified_case)
         .Default(this.negotiate)
     )
 
@@ -348,8 +353,7 @@ class ComplaintFlow(QmsFlow):
         p2.record_inspection(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def judgement(self, ctx):
-        remember(ctx.process, justified=p2.judge_case(case_ref(ctx.process), actor=ctx.actor,
-                                                      data=ctx.data, sign=ctx.sign))
+        p2.judge_case(case_ref(ctx.process), actor=ctx.actor, data=ctx.data, sign=ctx.sign)
 
     def own_report(self, task, user):
         return p2.judgement_forbidden_reason(reported_case_of(task.process.coerced), user)
