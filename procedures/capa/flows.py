@@ -22,7 +22,7 @@ from procedures.capa.forms import (
     ActionStepForm, CapaRaiseForm, ClosureForm, ContainmentForm, DescribeForm, ExtensionDecisionForm,
     PlanApprovalForm, PlanForm, PreventionForm, RootCauseForm, ValidationForm, VerificationForm,
 )
-from procedures.capa.models import ActionStatus, CapaAction, CapaCase
+from procedures.capa.models import ActionStatus, CapaAction, CapaCase, CapaStatus
 
 from workflows import gateways
 from workflows.base import QmsFlow, decided, manager, remember, staff
@@ -89,6 +89,15 @@ def planned_actions(activation):
         process._artifact = actions[0].case  # read just now, with its record: the tasks' subject (subjects.py)
     preload_preferences([a.owner for a in actions], process)  # their "new task" messages: one query
     return [{"action": a.pk} for a in actions]
+
+
+def plan_in_force(activation):
+    """Did the Quality manager approve the plan just now? The case is then in implementation (a rejection sends
+    it back to planning): read from the copy the approval locked and saved, else from the case's row."""
+    ref = case_reference(activation.process)
+    case = p3.LOCKS.current(ref)
+    status = case.status if case is not None else CapaCase.objects.values_list("status", flat=True).get(pk=ref.pk)
+    return status == CapaStatus.IMPLEMENTATION
 
 
 def case_reference(process):
@@ -165,7 +174,7 @@ class CapaFlow(QmsFlow):
         .Next(this.plan_approved)
     )
     plan_approved = (
-        gateways.If(decided("plan", "approved")).Annotation(title=_("Plan approved?"))
+        gateways.If(plan_in_force).Annotation(title=_("Plan approved?"))
         .Then(this.actions)
         .Else(this.plan)
     )
@@ -276,9 +285,8 @@ class CapaFlow(QmsFlow):
         p3.plan_actions(capa_case_of(ctx.process), actor=ctx.actor, data=ctx.data)
 
     def plan_decided(self, ctx):
-        approved = p3.approve_plan(case_reference(ctx.process), actor=ctx.actor, meaning=ctx.meaning,
-                                   reason=ctx.reason, sign=ctx.sign)
-        remember(ctx.process, plan="approved" if approved else "rejected")
+        p3.approve_plan(case_reference(ctx.process), actor=ctx.actor, meaning=ctx.meaning, reason=ctx.reason,
+                        sign=ctx.sign)  # the gateway after it reads the case (plan_in_force)
 
     def action_due(self, task):
         pk = (task.data or {}).get("action")
