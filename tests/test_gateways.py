@@ -212,3 +212,37 @@ def test_a_fan_out_is_written_once_unless_its_data_source_keys_on_it(people, mon
     seats = node_tasks(process, "approve")
     assert len(seats) == 2 and {seat.data["quorum"]["round"] for seat in seats} == {split.pk}
     assert all(list(seat.previous.all()) == [split] for seat in seats)
+
+
+def test_arrivals_of_one_pass_share_one_join_written_once(people, order_data):
+    """A join created by a person's step waits unwritten until the pass runs it: a second arrival of the same pass
+    joins the same activation; a join found in the database takes the arriving pass's process object (what the
+    pass creates after it shares it, and finds what it left pending)."""
+    from django.db import transaction
+
+    process = start(people["market"], order_data(number="PO-GW-P"))
+    reviews = [Task.objects.select_related("process").get(process=process, flow_task=getattr(OrderReviewFlow, step))
+               for step in REVIEW_STEPS.values()]
+    join = OrderReviewFlow.reviews_done
+    with transaction.atomic():
+        for task in reviews[:2]:
+            task.status = STATUS.DONE
+            task.save()
+        shared = reviews[0].process
+        first, second = reviews[0], reviews[1]
+        second.process = shared  # one pass: its activations carry one process object
+        activation = join.activation_class.create(join, first.flow_task.activation_class(first), first.token)
+        again = join.activation_class.create(join, second.flow_task.activation_class(second), second.token)
+        assert again is activation and activation.task.pk is None and len({activation, again}) == 1
+        assert not Task.objects.filter(process=process, flow_task=join).exists()
+        activation.activate()
+        assert activation.is_done() is False  # three reviews of the branch are still open
+        written = Task.objects.get(process=process, flow_task=join)  # so it is written, for them to find
+        assert written.status == STATUS.STARTED and set(written.previous.all()) == {first, second}
+        third = reviews[2]
+        third.status = STATUS.DONE
+        third.save()
+        third.process = Task.objects.get(pk=third.pk).process  # read apart from the pass that finds the join
+        found = join.activation_class.create(join, third.flow_task.activation_class(third), third.token)
+        assert found.task.pk == written.pk and found.task.process is third.process
+        transaction.set_rollback(True)

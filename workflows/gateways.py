@@ -186,6 +186,9 @@ class JoinActivation(ViewflowJoinActivation):
         created = not tasks
         if tasks:
             task = tasks[0]
+            # the arriving pass's process object, not one read lazily for this task: every task the pass creates
+            # after this join then shares it, and a join further on finds what this pass left pending on it
+            task.process = prev_activation.process
         else:
             if token.is_split_token():
                 token = token.get_base_split_token()
@@ -229,7 +232,9 @@ class JoinActivation(ViewflowJoinActivation):
         return id(self) if "_qms_unkeyed" in self.__dict__ else super().__hash__()
 
     def __eq__(self, other):
-        return self is other if "_qms_unkeyed" in self.__dict__ else super().__eq__(other)
+        if "_qms_unkeyed" in self.__dict__ or "_qms_unkeyed" in getattr(other, "__dict__", {}):
+            return self is other
+        return super().__eq__(other)
 
     @Activation.status.super()
     def activate(self):
