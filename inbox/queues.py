@@ -71,14 +71,15 @@ class _TaskRowLock(SelectForUpdateLock):
     was when the statement began, and a step that committed between that moment and the lock would be read as
     not yet done. The loop is viewflow's own.
 
-    The same statement tells whether the task has saved drafts (`task._qms_has_drafts`), which a completed
-    step deletes (inbox.drafts.drafts_completed: no DELETE when there are none). A draft is saved under the
+    For a completion (`drafts`), the same statement tells whether the task has saved drafts
+    (`task._qms_has_drafts`), which a completed step deletes (inbox.drafts.drafts_completed: no DELETE when there are none). A draft is saved under the
     task row's lock (inbox.drafts.save_draft), and NOWAIT means this statement never waits for it: a draft
     saved before the lock is seen, one saved after it finds the task done."""
 
-    def __init__(self, task, lock_impl):
+    def __init__(self, task, lock_impl, drafts=False):
         super().__init__(nowait=lock_impl.nowait, attempts=lock_impl.attempts)
         self.task = task
+        self.drafts = drafts
 
     @contextmanager
     def __call__(self, flow_class, process_pk):
@@ -86,12 +87,16 @@ class _TaskRowLock(SelectForUpdateLock):
         from inbox.models import TaskDraft
 
         locking = type(task)._base_manager.select_related("process").select_for_update(
-            nowait=self.nowait, of=("self", "process")).annotate(
-            qms_has_drafts=Exists(TaskDraft.objects.filter(task=OuterRef("pk"))))
+            nowait=self.nowait, of=("self", "process"))
+        if self.drafts:
+            locking = locking.annotate(qms_has_drafts=Exists(TaskDraft.objects.filter(task=OuterRef("pk"))))
         for attempt in range(self.attempts):
             with transaction.atomic():
                 try:
-                    _reread(task, locking)
+                    if self.drafts:
+                        _reread(task, locking)
+                    else:
+                        task.refresh_from_db(from_queryset=locking)
                 except DatabaseError:
                     if attempt != self.attempts - 1:
                         time.sleep((((attempt + 1) * random.random()) + 2 ** attempt) / 2.5)
@@ -116,11 +121,11 @@ def _reread(task, queryset):
 
 
 @contextmanager
-def task_lock(task):
+def task_lock(task, *, drafts=False):
     """The flow lock on `task`'s process (`flow_lock`), taken by the statement that re-reads the task and its
     process (a replay may have raced us): one statement where the lock and the re-read took two. For a flow
     whose lock is not exactly viewflow's row lock (another lock, a subclass of it, its own `lock()`), that lock
-    and then the re-read."""
+    and then the re-read. `drafts`: a completion, which asks whether the task has drafts in the same statement."""
     flow_class = task.flow_task.flow_class
     if type(flow_class.lock_impl) is not SelectForUpdateLock or flow_class.lock.__func__ is not Flow.lock.__func__:
         with flow_lock(flow_class, task.process_id):
@@ -128,7 +133,7 @@ def task_lock(task):
             yield
         return
     try:
-        with lock_scope(_TaskRowLock(task, flow_class.lock_impl), flow_class, task.process_id):
+        with lock_scope(_TaskRowLock(task, flow_class.lock_impl, drafts), flow_class, task.process_id):
             yield
     except FlowLockFailed as exc:
         raise WrongState(_("Someone else is working on this process right now. Please try again.")) from exc

@@ -126,7 +126,7 @@ def complete_step(task, *, actor, form, signature_input=None):
         raise error
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
-    with acting_as(actor), task_lock(task), audit.atomic(savepoint=False):  # the task re-read under the lock
+    with acting_as(actor), task_lock(task, drafts=True), audit.atomic(savepoint=False):  # re-read under the lock
         error = task_state_error(task, actor) or _refusal(node, actor, task)  # a replay that raced us
         if error:
             raise error
