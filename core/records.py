@@ -29,8 +29,11 @@ def next_number(prefix, year=None):
 
 
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
-def create_record(type_code, *, actor, data, status, title="", customer_name="", product_text="",
+def create_record(type_code, *, actor, status, data=None, title="", customer_name="", product_text="",
                   search_text="", process=None, reason="", lot_text=""):
+    """A new controlled record (numbered, audited). With `data`, its first version; without, it has none yet
+    (current_version 0): the caller writes version 1 with add_version() in the same transaction, once the
+    working rows its content is made of exist (they point at the record)."""
     rtype = registry.get(type_code)
     form_code, form_revision = registry.form_in_force(rtype)
     record = Record.objects.create(
@@ -51,7 +54,8 @@ def create_record(type_code, *, actor, data, status, title="", customer_name="",
               process_id=process.pk if process else None,
               new={"number": record.number, "type": rtype.code, "status": status,
                    "form": f"{form_code} {form_revision}"})
-    add_version(record, actor=actor, data=data, reason=reason or "created")
+    if data is not None:
+        add_version(record, actor=actor, data=data, reason=reason or "created")
     return record
 
 

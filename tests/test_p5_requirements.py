@@ -114,9 +114,9 @@ def test_the_main_path_collect_to_answer_with_versions_signatures_pdf_and_a_clea
     process.refresh_from_db()
     assert process.status == STATUS.DONE
 
-    # created, then a version after each step: registered, analysed, 2 reviews, reviews in, approved,
+    # a version at each step: registered (the first, with the content), analysed, 2 reviews, reviews in, approved,
     # 2× progress, answered
-    assert req.record.current_version == 10
+    assert req.record.current_version == 9
     assert Signature.objects.filter(record_version__record=req.record).count() == 5
     version = req.record.get_version()
     assert version.data["reviews"][0]["verdict"] == "conditions" and version.data["answer_date"] == day(0)

@@ -50,11 +50,10 @@ def test_the_page_shows_the_content_as_the_pdf_prints_it_then_labelled_history_a
     assert len(html) < 60_000  # ~15 000 px of developer output before; now a page
 
 
-def test_versions_say_why_in_the_readers_language_and_the_empty_first_version_is_the_opening(order, people):
+def test_versions_say_why_in_the_readers_language_and_the_first_version_is_the_first_content(order, people):
     context = page(people["quality"], order.number, "zh-hans").context
     history = list(context["history"])
-    assert history[0].created and history[0].number == 1 and not history[0].changes
-    assert history[1].initial and not history[1].created  # the first content: not a list of every field
+    assert history[0].initial and history[0].number == 1 and not history[0].created  # not a list of every field
     reasons = {entry.version.reason: entry.reason for entry in history}
     assert "品质部" in reasons["quality review, round 1"]  # the stored "quality" through Department
     with with_english():
@@ -169,13 +168,29 @@ def test_adding_after_a_signature_is_not_a_change_but_removing_is(order, people)
     assert data["special_requirements"] and order.changed_after_first_signature() is True
 
 
+def test_a_record_made_before_its_first_version_held_content_opens_with_that_empty_version(people):
+    """Until 2026-12-01 every record began with an empty version 1 and its content came in version 2: such a
+    record's page and history still say so (an auditor reads records years old)."""
+    record = records.create_record("order_review", actor=people["market"], data={}, status="in_review")
+    records.add_version(record, actor=people["market"], data={"order_number": "PO-OLD-1"}, reason="order received")
+    history = list(page(people["quality"], record.number, "en").context["history"])
+    assert history[0].created and history[0].number == 1 and not history[0].changes
+    assert history[1].initial and not history[1].created
+    assert "Created empty; its content follows in the next version." in text_of(
+        page(people["quality"], record.number, "en").content.decode())
+    api = APIClient()
+    api.force_authenticate(make_auditor(people))
+    body = api.get(f"/api/records/{record.pk}/history/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["versions"][0]["empty"] is True and body["versions"][1]["first_content"] is True
+
+
 def test_the_history_api_gives_the_same_labels_and_sentences(order, people):
     auditor = make_auditor(people)
     api = APIClient()
     api.force_authenticate(auditor)
     body = api.get(f"/api/records/{order.pk}/history/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert body["changed_after_first_signature"] is False
-    assert body["versions"][0]["empty"] is True and body["versions"][1]["first_content"] is True
+    assert body["versions"][0]["empty"] is False and body["versions"][0]["first_content"] is True
     changes = [c for d in body["diffs"] for c in d["changes"]]
     assert changes and all(set(c) == {"field", "label", "old", "new", "kind"} for c in changes)
     assert any(c["label"] == "Review round 1 › Quality › Verdict" and c["new"] == "Can meet" for c in changes)

@@ -106,7 +106,7 @@ def raise_capa(*, process, actor, data, complaint_case=None):
         raise InvalidInput(_("Name the source (e.g. the audit finding or NC number)."),
                            field_errors={"source_reference": [_("Required for this source.")]})
     record = records.create_record(
-        record_types.CAPA_REPORT.code, actor=actor, data={}, status=CapaStatus.DESCRIBE,
+        record_types.CAPA_REPORT.code, actor=actor, status=CapaStatus.DESCRIBE,
         title=f"{record_types.CAPA_REPORT.title} · {data['title']}"[:200],
         customer_name=data.get("customer_name", ""), product_text=data.get("product_text", ""),
         search_text=" ".join(filter(None, [data["title"], data.get("source_reference", "")])),

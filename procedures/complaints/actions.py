@@ -170,7 +170,7 @@ def register_complaint(*, process, actor, data):
     order = find_order(customer, data.get("order_reference"), product)
     repeats = earlier_complaints(customer, product, data["defect_category"], data["received_on"]).count()
     record = records.create_record(
-        record_types.QUALITY_FEEDBACK.code, actor=actor, data={}, status=ComplaintStatus.INSPECTION,
+        record_types.QUALITY_FEEDBACK.code, actor=actor, status=ComplaintStatus.INSPECTION,
         customer_name=str(customer), product_text=f"{product.code} {product.name_zh} {product.name_en}",
         lot_text=data.get("lot_number", ""), process=process, reason="complaint registered",
     )
@@ -287,7 +287,7 @@ def record_inspection(case, *, actor, data, sign):
         hold_lot(case, actor=actor, reason=f"客户退货 {case.record.number} 检验中 "
                                            f"Customer return {case.record.number} under inspection")
     report_record = records.create_record(
-        record_types.ANOMALY_REPORT.code, actor=actor, data={}, status=ComplaintStatus.JUDGEMENT,
+        record_types.ANOMALY_REPORT.code, actor=actor, status=ComplaintStatus.JUDGEMENT,
         customer_name=case.record.customer_name, product_text=case.record.product_text, lot_text=case.lot_number,
         process=case.record.process, search_text=f"{case.record.search_text} {case.record.number}",
         reason="inspection recorded",
@@ -348,7 +348,7 @@ def open_internal_report(*, process, actor, data, sign):
     lot_number = data["lot_number"].strip()
     party = str(customer) if customer else supplier
     record = records.create_record(
-        record_types.ANOMALY_REPORT.code, actor=actor, data={}, status=ComplaintStatus.JUDGEMENT,
+        record_types.ANOMALY_REPORT.code, actor=actor, status=ComplaintStatus.JUDGEMENT,
         customer_name=party, product_text=f"{product.code} {product.name_zh} {product.name_en}", lot_text=lot_number,
         process=process, reason="internal anomaly reported")
     case = ComplaintCase.objects.create(
@@ -521,7 +521,7 @@ def receive_returned_goods(case, *, actor, data, sign):
     if errors:
         raise InvalidInput(_("The receipt does not match the returned lot."), field_errors=errors)
     receipt_record = records.create_record(
-        record_types.MATERIAL_RECEIPT.code, actor=actor, data={}, status="received",
+        record_types.MATERIAL_RECEIPT.code, actor=actor, status="received",
         customer_name=case.record.customer_name, product_text=case.record.product_text, lot_text=case.lot_number,
         process=case.record.process, search_text=f"{case.record.search_text} {case.record.number}",
         reason="goods received",
@@ -1118,7 +1118,7 @@ def compile_analysis(*, period_start, period_end, actor, process, trigger):
                            field_errors={"period_end": [_("Must not be before the start.")]})
     figures = compute_analysis(period_start, period_end)
     record = records.create_record(
-        record_types.COMPLAINT_ANALYSIS.code, actor=actor, data={}, status="awaiting_approval",
+        record_types.COMPLAINT_ANALYSIS.code, actor=actor, status="awaiting_approval",
         title=f"{record_types.COMPLAINT_ANALYSIS.title} {period_start}–{period_end}", process=process,
         search_text=f"{period_start} {period_end}", reason="analysis compiled")
     analysis = ComplaintAnalysis.objects.create(

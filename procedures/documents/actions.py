@@ -97,7 +97,7 @@ def _open_revision(document, *, actor, reason, withdrawal, process):
         raise WrongState(_("Only a document in force can be withdrawn."))
     sequence = (document.revisions.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
     record = records.create_record(
-        record_types.DOCUMENT_REVISION.code, actor=actor, data={}, status=RevisionStatus.DRAFT,
+        record_types.DOCUMENT_REVISION.code, actor=actor, status=RevisionStatus.DRAFT,
         title=f"{document.number} {document.title_zh} {document.title_en}", process=process,
         search_text=f"{document.number} {document.title_zh} {document.title_en}", reason="change requested",
     )

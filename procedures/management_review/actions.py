@@ -65,7 +65,7 @@ def compile_review(*, period_start, period_end, actor, process, trigger, today=N
     previous = pack_figures.previous_review()
     figures = pack_figures.compute(period_start, period_end, previous=previous, today=today)
     record = records.create_record(
-        MANAGEMENT_REVIEW.code, actor=actor, data={}, status=PackStatus.AWAITING_QM,
+        MANAGEMENT_REVIEW.code, actor=actor, status=PackStatus.AWAITING_QM,
         title=f"{MANAGEMENT_REVIEW.title} {period_start}–{period_end}", process=process,
         search_text=f"{period_start} {period_end}", reason="input pack compiled")
     review = ManagementReview.objects.create(

@@ -76,7 +76,7 @@ def receive_order(*, process, actor, data):
     """P1.1: Market registers the order/contract and opens review round 1 for all
     four reviewing departments. Returns the OrderReview."""
     record = records.create_record(
-        record_types.ORDER_REVIEW.code, actor=actor, data={}, status=OrderReviewStatus.IN_REVIEW,
+        record_types.ORDER_REVIEW.code, actor=actor, status=OrderReviewStatus.IN_REVIEW,
         customer_name=str(data["customer"]), process=process, reason="order received",
     )
     review = OrderReview.objects.create(
@@ -303,7 +303,7 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
         _set_lines(review, data["lines"])
         after = [_line(l) for l in review.lines_with_products()]
     notice_record = records.create_record(
-        record_types.CHANGE_NOTICE.code, actor=actor, data={}, status="in_review",
+        record_types.CHANGE_NOTICE.code, actor=actor, status="in_review",
         customer_name=str(review.customer), product_text=review.record.product_text, process=process,
         search_text=f"{review.order_number} {review.record.number}", reason="change notice issued",
     )
@@ -623,7 +623,7 @@ def print_ledger(*, actor, rows, filters):
     data = ledger_listing(rows, filters=filters, actor=actor)
     period = " – ".join(p for p in (filters.get("period_from", ""), filters.get("period_to", "")) if p)
     record = records.create_record(
-        record_types.CONTRACT_LEDGER.code, actor=actor, data={}, status="issued",
+        record_types.CONTRACT_LEDGER.code, actor=actor, status="issued",
         title=f"{record_types.CONTRACT_LEDGER.title} {period}".strip(),
         search_text=" ".join(r["contract_number"] for r in data["rows"])[:2000], reason="ledger printed")
     version = records.add_version(record, actor=actor, data={**data, "record_number": record.number},
@@ -637,7 +637,7 @@ def print_ledger(*, actor, rows, filters):
 def write_production_plan(review, *, actor, data, process, sign):
     """P1.5 / src 6.3.7: Materials writes the production/work plan following the review."""
     plan_record = records.create_record(
-        record_types.PRODUCTION_PLAN.code, actor=actor, data={}, status="issued", customer_name=str(review.customer),
+        record_types.PRODUCTION_PLAN.code, actor=actor, status="issued", customer_name=str(review.customer),
         product_text=review.record.product_text, process=process, search_text=review.order_number,
         reason="plan written",
     )

@@ -74,7 +74,7 @@ def register_requirement(*, process, actor, data):
     status = RequirementStatus.DUPLICATE if duplicate_of is not None else RequirementStatus.REGISTERED
     product_text = data.get("product_text") or (f"{product.code} {product.name_zh}" if product else "")
     record = records.create_record(
-        CUSTOMER_REQUIREMENT.code, actor=actor, data={}, status=status, customer_name=name,
+        CUSTOMER_REQUIREMENT.code, actor=actor, status=status, customer_name=name,
         product_text=product_text, process=process, reason="requirement registered",
     )
     req = CustomerRequirement.objects.create(

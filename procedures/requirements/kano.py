@@ -120,7 +120,7 @@ def create_study(*, actor, data):
     if errors:
         raise InvalidInput(_("The KANO study is incomplete."), field_errors=errors)
     product_text = product_text or (f"{product.code} {product.name_zh}" if product else "")
-    record = records.create_record(KANO_STUDY.code, actor=actor, data={}, status=KanoStudyStatus.DRAFT,
+    record = records.create_record(KANO_STUDY.code, actor=actor, status=KanoStudyStatus.DRAFT,
                                    title=f"{KANO_STUDY.title} · {title}", product_text=product_text,
                                    search_text=f"{title} {product_text}", reason="KANO study created")
     study = KanoStudy.objects.create(record=record, title=title, purpose=purpose, product=product,

@@ -136,7 +136,7 @@ def create_house(*, actor, data):
         errors["requirements"] = [_("At most %(n)s rows.") % {"n": MAX_ROWS}]
     if errors:
         raise InvalidInput(_("The house of quality cannot be created."), field_errors=errors)
-    record = records.create_record(HOUSE_OF_QUALITY.code, actor=actor, data={}, status=HouseStatus.DRAFT,
+    record = records.create_record(HOUSE_OF_QUALITY.code, actor=actor, status=HouseStatus.DRAFT,
                                    title=f"{HOUSE_OF_QUALITY.title} · {title}"[:200], product_text=product_text,
                                    search_text=f"{title} {product_text}", reason="house of quality created")
     house = HouseOfQuality.objects.create(record=record, title=title, product=product, product_text=product_text,

@@ -218,7 +218,7 @@ def create_survey(*, actor, data):
                        seed=plan["sample_seed"]):
         raise InvalidInput(_("The sample holds no customer."), field_errors={"sample_method": [
             _("No active customer matches this sample.")]})
-    record = records.create_record(SATISFACTION_SURVEY.code, actor=actor, data={}, status=SurveyStatus.DRAFT,
+    record = records.create_record(SATISFACTION_SURVEY.code, actor=actor, status=SurveyStatus.DRAFT,
                                    title=f"{SATISFACTION_SURVEY.title} · {plan['title']}",
                                    search_text=plan["title"], reason="survey created")
     survey = SatisfactionSurvey.objects.create(
