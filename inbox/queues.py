@@ -19,6 +19,8 @@ from accounts.backends import department_permissions
 from core.errors import WrongState
 from core.lookups import AnyOf
 
+from .models import TaskDraft
+
 
 #: a task still to be done: waiting in a queue or an inbox, or being worked on (the one spelling of it)
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -72,9 +74,11 @@ class _TaskRowLock(SelectForUpdateLock):
     not yet done. The loop is viewflow's own.
 
     For a completion (`drafts`), the same statement tells whether the task has saved drafts
-    (`task._qms_has_drafts`), which a completed step deletes (inbox.drafts.drafts_completed: no DELETE when there are none). A draft is saved under the
-    task row's lock (inbox.drafts.save_draft), and NOWAIT means this statement never waits for it: a draft
-    saved before the lock is seen, one saved after it finds the task done."""
+    (`task._qms_has_drafts`), which a completed step deletes (inbox.drafts.drafts_completed: no DELETE when
+    there are none). A draft is saved under the task row's lock (inbox.drafts.save_draft), and NOWAIT means
+    this statement never waits for it: a draft committed before the statement began is seen, one saved after
+    the lock finds the task done; one committed in the instant between the two (PostgreSQL) stays behind the
+    done task, unused."""
 
     def __init__(self, task, lock_impl, drafts=False):
         super().__init__(nowait=lock_impl.nowait, attempts=lock_impl.attempts)
@@ -84,8 +88,6 @@ class _TaskRowLock(SelectForUpdateLock):
     @contextmanager
     def __call__(self, flow_class, process_pk):
         task = self.task
-        from inbox.models import TaskDraft
-
         locking = type(task)._base_manager.select_related("process").select_for_update(
             nowait=self.nowait, of=("self", "process"))
         if self.drafts:

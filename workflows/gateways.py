@@ -169,7 +169,6 @@ class JoinActivation(ViewflowJoinActivation):
         pending = _pending_joins(prev_activation.process).get(flow_task)
         if pending is not None:  # created by an earlier arrival of this pass, not written yet: linked when it is
             pending._qms_arrivals.append(arriving)
-            pending.__dict__.pop("_qms_arrived", None)
             return pending
         arriving_token = arriving.token
         prefix = None
