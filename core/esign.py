@@ -12,6 +12,7 @@ Signing is two steps:
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -138,29 +139,49 @@ def apply_signature(version, *, signer, meaning, role, reason="", task=None, ste
     version's content hash; `verify_signature` detects any later alteration.
     `on_behalf_of`: the absent person a substitute signs for (inbox.delegation);
     it is part of the signature's hashed content."""
-    signature = Signature(
-        record_version=version,
-        signer=signer,
-        signer_username=signer.get_username(),
-        printed_name=signer.printed_name,
-        on_behalf_of=on_behalf_of,
-        on_behalf_of_name=on_behalf_of.printed_name if on_behalf_of is not None else "",
-        role=role,
-        meaning=meaning,
-        reason=reason or "",
-        content_hash=version.content_hash,
-        task_id=task.pk if task is not None else None,
-        step=step,
-    )
-    signature.signed_at = timezone.now()
-    signature.signature_hash = signature.compute_hash()
-    signature.save()
-    audit.log("esign.signed", signature, actor=signer, record=version.record,
-              process_id=version.record.process_id, reason=reason, on_behalf_of=on_behalf_of,
-              new={"version": version.version, "meaning": meaning, "role": role,
-                   "content_hash": version.content_hash, "signature_hash": signature.signature_hash,
-                   **({"on_behalf_of": on_behalf_of.username} if on_behalf_of is not None else {})})
-    return signature
+    return apply_signatures([version], signer=signer, meaning=meaning, role=role, reason=reason, task=task,
+                            step=step, on_behalf_of=on_behalf_of)[0]
+
+
+def apply_signatures(versions, *, signer, meaning, role, reason="", task=None, step="", on_behalf_of=None):
+    """`apply_signature()` of several versions one act signs (a step whose decision is recorded in two
+    records): one INSERT for all, each signature with its own audit entry, in the order given. The rows
+    are saved signals and all (post_save: inbox.signals' rejection notices), as `save()` would."""
+    now = timezone.now()
+    signatures = []
+    for version in versions:
+        signature = Signature(
+            record_version=version,
+            signer=signer,
+            signer_username=signer.get_username(),
+            printed_name=signer.printed_name,
+            on_behalf_of=on_behalf_of,
+            on_behalf_of_name=on_behalf_of.printed_name if on_behalf_of is not None else "",
+            role=role,
+            meaning=meaning,
+            reason=reason or "",
+            content_hash=version.content_hash,
+            task_id=task.pk if task is not None else None,
+            step=step,
+            signed_at=now,
+        )
+        signature.signature_hash = signature.compute_hash()
+        signatures.append(signature)
+    if len(signatures) == 1:
+        signatures[0].save()
+    else:
+        Signature.objects.bulk_create(signatures)  # sets the keys (PostgreSQL, SQLite >= 3.35: RETURNING)
+        for signature in signatures:
+            post_save.send(sender=Signature, instance=signature, created=True, update_fields=None, raw=False,
+                           using=signature._state.db)
+    for signature in signatures:
+        version = signature.record_version
+        audit.log("esign.signed", signature, actor=signer, record=version.record,
+                  process_id=version.record.process_id, reason=reason, on_behalf_of=on_behalf_of,
+                  new={"version": version.version, "meaning": meaning, "role": role,
+                       "content_hash": version.content_hash, "signature_hash": signature.signature_hash,
+                       **({"on_behalf_of": on_behalf_of.username} if on_behalf_of is not None else {})})
+    return signatures
 
 
 def signature_problems(signature):

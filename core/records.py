@@ -64,15 +64,34 @@ def add_version(record, *, actor, data, reason, status=None):
     """Store `data` as the record's next immutable version (if it differs from the
     current one) and return the current version. The audit entry carries the changed
     fields' old and new values."""
-    data = jsonable(data)
-    # the record locked and its current version's data read in one statement
+    return add_versions([(record, data)], actor=actor, reason=reason, status=status)[0]
+
+
+@transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
+def add_versions(changes, *, actor, reason, status=None):
+    """`add_version()` for several records changed by one step (e.g. a complaint's feedback form and its
+    anomaly report): `changes` is a list of (record, data); the records are locked, and their current
+    versions' data read, in one statement (in the order of their keys, as every locker of two records
+    must), then each is versioned as `add_version()` would, in the order given. Returns the versions in
+    that order."""
+    changes = [(record, jsonable(data)) for record, data in changes]
+    if len({record.pk for record, _data in changes}) < len(changes):
+        raise ValueError("add_versions(): a record is given twice; give its data once")
+    # the records locked and their current versions' data read in one statement
     current_data = RecordVersion.objects.filter(record=OuterRef("pk"), version=OuterRef("current_version"))
-    given, record = record, Record.objects.select_for_update().annotate(
+    locked = {row.pk: row for row in Record.objects.select_for_update().annotate(
         current_data=Subquery(current_data.values("data")[:1], output_field=models.JSONField()),
-    ).get(pk=record.pk)
+    ).filter(pk__in=[record.pk for record, _data in changes]).order_by("pk")}
+    return [_add_version(given, locked[given.pk], data, actor=actor, reason=reason, status=status)
+            for given, data in changes]
+
+
+def _add_version(given, record, data, *, actor, reason, status):
+    """Version `record` (locked, annotated with its current data) with `data`; `given` is the caller's copy."""
     if record.current_data is not None and record.current_data == data:
         if status and status != record.status:
             set_status(record, status, actor=actor, reason=reason)
+            given.status = record.status
         return record.versions.get(version=record.current_version)
     version = RecordVersion.objects.create(
         record=record, version=record.current_version + 1, data=data,

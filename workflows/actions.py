@@ -62,13 +62,17 @@ class StepContext:
         return self._on_behalf_of
 
     def sign(self, version, role=None):
+        """The actor's signature of `version` with the meaning and reason they gave; given a list of versions
+        (one decision recorded in several records), their signatures, written together."""
         if self.signature_input is None:
             raise RuntimeError(f"step {self.node.name} signs but was not given a signature")
-        return esign.apply_signature(
-            version, signer=self.actor, meaning=self.signature_input.meaning, reason=self.signature_input.reason,
+        signatures = esign.apply_signatures(
+            version if isinstance(version, (list, tuple)) else [version],
+            signer=self.actor, meaning=self.signature_input.meaning, reason=self.signature_input.reason,
             role=role or self.node.sign_role, task=self.task if self.task.pk else None, step=self.node.name,
             on_behalf_of=self.on_behalf_of,
         )
+        return signatures if isinstance(version, (list, tuple)) else signatures[0]
 
 
 def _check_signature(node, signature_input, actor):
@@ -107,8 +111,8 @@ def task_state_error(task, actor):
     return None
 
 
-def _refusal(node, actor, task, *, before_lock=False):
-    reason = node.refusal(actor, task, before_lock=before_lock)
+def _refusal(node, actor, task, *, before_lock=False, completing=False):
+    reason = node.refusal(actor, task, before_lock=before_lock, completing=completing)
     return NotPermitted(reason) if reason else None
 
 
@@ -127,7 +131,7 @@ def complete_step(task, *, actor, form, signature_input=None):
     data = _validated(node, form)
     signature_input = _check_signature(node, signature_input, actor)
     with acting_as(actor), task_lock(task, drafts=True), audit.atomic(savepoint=False):  # re-read under the lock
-        error = task_state_error(task, actor) or _refusal(node, actor, task)  # a replay that raced us
+        error = task_state_error(task, actor) or _refusal(node, actor, task, completing=True)  # a replay that raced us
         if error:
             raise error
         activation = node.activation_class(task)

@@ -352,9 +352,9 @@ class QuorumStep(Step):
             return _("You have already signed in this round; another person must sign this one.")
         return None
 
-    def forbidden_reason(self, user, task, *, before_lock=False):
+    def forbidden_reason(self, user, task, *, before_lock=False, completing=False):
         # "already signed in this round" reads the round: before the lock, that read would be made again under it
-        return super().forbidden_reason(user, task) or (
+        return super().forbidden_reason(user, task, completing=completing) or (
             None if before_lock else self.second_signature_reason(user, task))
 
     def bound_person(self, task):

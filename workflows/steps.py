@@ -40,12 +40,17 @@ def delegated_to(task):
 class StepMixin:
     """Configuration shared by Step and StartStep."""
 
-    def configure(self, form_class, action, meanings=(), sign_role="", forbid=None, due=None):
+    def configure(self, form_class, action, meanings=(), sign_role="", forbid=None, due=None, *,
+                  forbid_rechecked=False):
+        """`forbid`: the step's own rule (a sentence saying why a user may not act, or None). `forbid_rechecked`:
+        the step's action checks that same rule again on the rows it locks, so a completion asks the rule only
+        before the password, not a second time under the flow lock."""
         self.form_class = form_class
         self._action = action
         self.meanings = tuple(meanings)
         self.sign_role = sign_role
         self._forbid = forbid
+        self._forbid_rechecked = forbid_rechecked
         self._due = due
 
     def _resolve(self, instance):
@@ -63,11 +68,13 @@ class StepMixin:
     def signs(self):
         return bool(self.meanings)
 
-    def forbidden_reason(self, user, task, *, before_lock=False):
+    def forbidden_reason(self, user, task, *, before_lock=False, completing=False):
         """A sentence saying why `user` may not act on `task` (e.g. self-approval), or None. `before_lock`: the
         first check of a completion, before the signature's password (actions.complete_step); a rule that reads
-        rows the flow lock re-reads may leave them to the check made again under the lock."""
-        if self._forbid is not None:
+        rows the flow lock re-reads may leave them to the check made again under the lock. `completing`: that
+        check under the lock, just before the step's action runs (which may check the rule itself:
+        `forbid_rechecked`)."""
+        if self._forbid is not None and not (completing and self._forbid_rechecked):
             return self._forbid(task, user)
         return None
 
@@ -97,10 +104,10 @@ class Step(StepMixin, flow.View):
     # moves on by its own paths (SIG-6).
     undo_view_class = None
 
-    def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, due=None, delegable=True,
-                 **kwargs):
+    def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, forbid_rechecked=False, due=None,
+                 delegable=True, **kwargs):
         super().__init__(StepView.as_view(), **kwargs)
-        self.configure(form_class, action, meanings, sign_role, forbid, due)
+        self.configure(form_class, action, meanings, sign_role, forbid, due, forbid_rechecked=forbid_rechecked)
         # False for a personal step (e.g. read and acknowledge): never delegated or reassigned.
         self.delegable = delegable
 
@@ -130,22 +137,22 @@ class Step(StepMixin, flow.View):
             return None
         return assignee_of(task)
 
-    def role_refusal(self, user, task, *, before_lock=False):
+    def role_refusal(self, user, task, *, before_lock=False, completing=False):
         """None when `user` may do this kind of work (active, holds the task's queue role,
         not barred by the step's rule), else a sentence saying why not."""
         if user is None or not user.is_authenticated or not user.is_active:
             return _("Only an active, signed-in user may work on a task.")
         if task.owner_permission and not holds_permission(user, task.owner_permission):
             return _("This task is not in one of your queues.")
-        return self.forbidden_reason(user, task, before_lock=before_lock)
+        return self.forbidden_reason(user, task, before_lock=before_lock, completing=completing)
 
-    def refusal(self, user, task, *, before_lock=False):
+    def refusal(self, user, task, *, before_lock=False, completing=False):
         """None when `user` may hold and work on this very task, else a sentence saying why not."""
         bound = self.bound_person(task)
         if (bound is not None or not task.owner_permission) and (
                 user is None or user.pk not in (bound, delegated_to(task))):
             return _("This task is assigned personally to someone else.")
-        return self.role_refusal(user, task, before_lock=before_lock)
+        return self.role_refusal(user, task, before_lock=before_lock, completing=completing)
 
     def release_target(self, task):
         """Where releasing `task` sends it: QUEUE, the person it is bound to, or None when it
