@@ -143,6 +143,43 @@ def test_the_working_data_rebuilds_every_p2_record_exactly_as_last_signed_or_sto
         assert jsonable(snapshot_for_record(record)) == record.get_version().data, record.number
 
 
+def test_a_disposition_is_versioned_as_the_report_reads_back_first_and_after_a_rejection(people):
+    """dispose_lot() prints the disposition it just made without reading it back (its lines kept from the INSERT,
+    no sign-off, acceptance or re-inspection yet) and the earlier revisions from the read that numbers it: the
+    version must equal the report read afresh, with the earlier revision's sign-offs."""
+    process = to_disposition(people)
+    report = case_of(process).anomaly_report.record
+    act(process, "dispose", people["quality_mgr"], disposition(("concession", "100"), ("scrap", "20")),
+        meaning="approved")
+    report.refresh_from_db()
+    assert jsonable(snapshot_for_record(report)) == report.get_version().data
+    assert [line["quantity"] for line in report.get_version().data["dispositions"][0]["lines"]] == ["100", "20"]
+    act(process, "sign_disposition", people["gm"], {}, meaning="rejected", reason="外观不可接受 not acceptable")
+    act(process, "dispose", people["quality_mgr"], disposition(("rework", "120")), meaning="approved")
+    report.refresh_from_db()
+    data = report.get_version().data
+    assert jsonable(snapshot_for_record(report)) == data
+    assert [d["revision"] for d in data["dispositions"]] == [1, 2]
+    assert data["dispositions"][0]["required_signers"][0]["decision"] == "rejected"
+
+
+def test_a_judgement_signs_the_report_and_the_feedback_form_in_one_act(people):
+    """The judgement's one signature act signs both records' new versions (written together): each signature
+    is bound to its own version and verifies, each has its own audit entry."""
+    from core.esign import signature_problems
+    from core.models import Signature
+
+    process = start(FLOW, "start", people["market"], intake())
+    act(process, "inspect", people["quality"], inspection(), meaning="authored")
+    act(process, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
+    signed = Signature.objects.filter(step="judge").select_related("record_version__record").order_by("id")
+    assert [s.record_version.record.record_type for s in signed] == ["anomaly_report", "quality_feedback"]
+    for signature in signed:
+        assert signature.record_version.version == signature.record_version.record.current_version
+        assert signature_problems(signature) == []
+        assert AuditEntry.objects.filter(action="esign.signed", object_id=str(signature.pk)).count() == 1
+
+
 def test_the_default_rules_apply_where_none_is_stored_and_a_stored_rule_overrides_them(db):
     from procedures.complaints.models import DispositionRule
 

@@ -5,6 +5,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
+from workflows import actions
 from flow_driver import act, start
 from procedures.complaints.models import ComplaintCase, Lot
 from p2_support import FLOW, disposition, inspection, intake, judgement, receipt, today, web_base
@@ -131,6 +132,25 @@ def test_the_inspector_does_not_judge_their_own_report(people):
     task = open_task(process, "judge")
     response = api_client("quality_mgr").post(f"/api/tasks/{task.pk}/claim/")
     assert response.status_code == 403
+
+
+def test_the_judgement_asks_the_inspector_rule_before_the_password_and_in_its_action_not_twice_under_the_lock(
+        people, monkeypatch):
+    """The judge step's rule is `forbid_rechecked`: judge_case() asks it of the case it locks, so the completion
+    asks it before the password only (a third asking under the flow lock read the case once more)."""
+    from procedures.complaints import actions as p2
+
+    process = start(FLOW, "start", people["market"], intake())
+    act(process, "inspect", people["quality"], inspection(), meaning="authored")
+    asked = []
+    rule = p2.judgement_forbidden_reason
+    monkeypatch.setattr(p2, "judgement_forbidden_reason",
+                        lambda case, user: asked.append(user.username) or rule(case, user))
+    task = open_task(process, "judge")
+    actions.claim_task(task, actor=people["quality_mgr"])
+    asked.clear()
+    act(process, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
+    assert asked == ["quality_mgr", "quality_mgr"]
 
 
 def test_the_quality_manager_who_disposed_does_not_give_the_second_signature(people):

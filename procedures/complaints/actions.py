@@ -70,27 +70,27 @@ SIGNER_CHOICES = [(signer_key(d, r), signer_key(d, r)) for d in Department.value
 # --- snapshots: what the record versions hold ------------------------------------------------------------------
 
 
-def _versions(case, actor, reason, *, feedback=True, report=True):
-    """New versions of the case's feedback form and anomaly report; returns them."""
-    versions = {}
+def _versions(case, actor, reason, *, feedback=True, report=True, dispositions=None):
+    """New versions of the case's feedback form and anomaly report; returns them. `dispositions`: the report's,
+    as report_dispositions() reads them, when the step already has them."""
     if case.internal:  # an internal inspection's case is its anomaly report: one record, no feedback form
         feedback = False
     anomaly = getattr(case, "anomaly_report", None)
     report = report and anomaly is not None
     if not (feedback or report):
-        return versions
+        return {}
     # read once for both snapshots: the photos, and the report's dispositions (with lines and sign-offs)
     photos = case_photos(case)
-    dispositions = report_dispositions(anomaly) if anomaly is not None else None
+    if dispositions is None and anomaly is not None:
+        dispositions = report_dispositions(anomaly)
+    changes = {}
     if feedback:
-        versions["feedback"] = records.add_version(
-            case.record, actor=actor, data=feedback_snapshot(case, photos=photos, dispositions=dispositions),
-            reason=reason, status=case.status)
+        changes["feedback"] = (case.record, feedback_snapshot(case, photos=photos, dispositions=dispositions))
     if report:
-        versions["report"] = records.add_version(
-            anomaly.record, actor=actor, data=anomaly_snapshot(anomaly, photos=photos, dispositions=dispositions),
-            reason=reason, status=case.status)
-    return versions
+        changes["report"] = (anomaly.record, anomaly_snapshot(anomaly, photos=photos, dispositions=dispositions))
+    # both records locked in one statement
+    return dict(zip(changes, records.add_versions(list(changes.values()), actor=actor, reason=reason,
+                                                  status=case.status)))
 
 
 def _set_status(case, status):
@@ -457,9 +457,8 @@ def judge_case(case, *, actor, data, sign):
     audit.log("complaint.judged", case, actor=actor, record=case.record, process_id=case.record.process_id,
               new={"justified": case.justified, "next": case.status}, reason=case.judgement)
     versions = _versions(case, actor, "justified" if case.justified else "not justified")
-    sign(versions["report"], role=role_label(Department.QUALITY, Role.MANAGER))
-    if "feedback" in versions:
-        sign(versions["feedback"], role=role_label(Department.QUALITY, Role.MANAGER))
+    sign([versions[name] for name in ("report", "feedback") if name in versions],
+         role=role_label(Department.QUALITY, Role.MANAGER))
     return case.justified
 
 
@@ -624,10 +623,10 @@ def dispose_lot(case, *, actor, data, sign):
     codes = [line["code"] for line in lines]
     rules = rules_for(codes)
     report = case.anomaly_report
-    previous = report.dispositions.order_by("-revision").first()
+    earlier = report_dispositions(report)  # for the new revision's number and, with it, the snapshots below
     signers = required_signers(codes, rules)
     disposition = Disposition.objects.create(
-        report=report, revision=(previous.revision + 1) if previous else 1, lot_quantity=received,
+        report=report, revision=(earlier[-1].revision + 1) if earlier else 1, lot_quantity=received,
         cost=data.get("cost") or ZERO, notes=data.get("notes", ""), decided_by=actor, decided_at=timezone.now(),
         required_signers=signers,
         needs_customer_acceptance=case.contract_requires_acceptance and any(
@@ -636,7 +635,7 @@ def dispose_lot(case, *, actor, data, sign):
         # no further signer: approved by the Quality manager's signature alone
         status=DispositionStatus.SIGNOFF if signers else DispositionStatus.APPROVED,
     )
-    DispositionLine.objects.bulk_create([
+    made_lines = DispositionLine.objects.bulk_create([
         DispositionLine(disposition=disposition, code=line["code"], quantity=line["quantity"],
                         note=line.get("note", "")) for line in lines])
     # the current disposition of the locked copy's report from now on (the gateways after this step ask it of
@@ -652,8 +651,21 @@ def dispose_lot(case, *, actor, data, sign):
                    "customer_acceptance": disposition.needs_customer_acceptance,
                    "reinspection": disposition.needs_reinspection, "cost": disposition.cost},
               reason=disposition.notes)
-    versions = _versions(case, actor, f"disposition rev. {disposition.revision}")
+    versions = _versions(case, actor, f"disposition rev. {disposition.revision}",
+                         dispositions=[*earlier, _as_read(disposition, made_lines)])
     sign(versions["report"], role=role_label(Department.QUALITY, Role.MANAGER))
+    return disposition
+
+
+def _as_read(disposition, lines):
+    """The disposition just made as report_dispositions() would read it back: its lines, no sign-off, no
+    customer acceptance or re-inspection yet (the snapshots print it without reading it again)."""
+    for name, rows in (("lines", lines), ("signoffs", [])):
+        rows_read = getattr(disposition, name).all()
+        rows_read._result_cache, rows_read._prefetch_done = list(rows), True
+        disposition.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows_read
+    for name in ("customer_acceptance", "reinspection"):
+        getattr(Disposition, name).related.set_cached_value(disposition, None)
     return disposition
 
 

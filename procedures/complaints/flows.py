@@ -184,7 +184,8 @@ class ComplaintFlow(QmsFlow):
     # [P2.3] Quality manager: is the complaint / return justified (成立)? Signed; the
     # inspector may not judge their own report.
     judge = (
-        Step(JudgementForm, this.judgement, meanings=[Meaning.REVIEWED], forbid=this.own_report)
+        Step(JudgementForm, this.judgement, meanings=[Meaning.REVIEWED], forbid=this.own_report,
+             forbid_rechecked=True)  # judge_case() asks it again of the case it locks
         .Annotation(title=_("Judge the complaint / return"))
         .Permission(manager(Department.QUALITY))
         .Next(this.justified)
