@@ -161,6 +161,7 @@ def test_p1_reviews_of_the_customer_show_and_must_address_its_specific_requireme
     record = Record.objects.get(process=order)
     assert record.get_version().data["customer_specific_requirements"] == [
         {"number": csr.record.number, "words": "每批附 CoC 合格证 a CoC with every lot"}]
+    assert not list(working_data_warnings([record.pk])), "the first version is the order as read back"
 
     quality = client_for("quality")
     refused = do(quality, order.pk, "review_quality", review_data("quality", verdict="can_meet"), meaning="reviewed")

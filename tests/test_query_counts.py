@@ -287,12 +287,12 @@ def test_an_order_review_start_costs_a_fixed_number_of_queries(people, order_dat
 
     monkeypatch.setattr(forms.pdf, "queue_render", lambda version: None)
     start(people["market"], order_data(number="PO-SQ-S0"))  # warm: content types, permissions
-    with django_assert_num_queries(56):
+    with django_assert_num_queries(51):
         process = start(people["market"], order_data(number="PO-SQ-S1"))
     assert Task.objects.filter(process=process, flow_task_type="HUMAN", status="NEW").count() == 5
     products = list(Product.objects.filter(active=True).order_by("code")[:2])
     data = order_data(number="PO-SQ-S2")
     data["lines"] = [dict(data["lines"][i % 2], product=products[i % 2].code) for i in range(12)]
-    with django_assert_num_queries(56):
+    with django_assert_num_queries(51):
         process = start(people["market"], data)
     assert len(Record.objects.get(process=process, record_type="order_review").get_version().data["lines"]) == 12

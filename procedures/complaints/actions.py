@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Role, department_label, department_permission, role_label
 from core import audit, records
 from core.errors import InvalidInput, NotPermitted, WrongState
+from core.prefetch import keep_related
 from forms.charts import pareto_svg, trend_svg
 from inbox.delegation import holds_permission
 from workflows.models import LockedCopies
@@ -660,10 +661,8 @@ def dispose_lot(case, *, actor, data, sign):
 def _as_read(disposition, lines):
     """The disposition just made as report_dispositions() would read it back: its lines, no sign-off, no
     customer acceptance or re-inspection yet (the snapshots print it without reading it again)."""
-    for name, rows in (("lines", lines), ("signoffs", [])):
-        rows_read = getattr(disposition, name).all()
-        rows_read._result_cache, rows_read._prefetch_done = list(rows), True
-        disposition.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows_read
+    keep_related(disposition, "lines", lines)
+    keep_related(disposition, "signoffs", [])
     for name in ("customer_acceptance", "reinspection"):
         getattr(Disposition, name).related.set_cached_value(disposition, None)
     return disposition

@@ -14,6 +14,7 @@ from accounts.models import (
     scheduler_user,
 )
 from core import audit, records
+from core.prefetch import keep_related
 from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
 from forms.models import Product
@@ -37,9 +38,10 @@ from procedures.order_review.models import (
 # --- versions: each change stores the snapshot (records.py) as a new version -------------------------
 
 
-def _new_version(review, actor, reason):
-    return records.add_version(review.record, actor=actor, data=order_review_snapshot(review), reason=reason,
-                               status=review.status)
+def _new_version(review, actor, reason, **known):
+    """`known`: what order_review_snapshot() would otherwise read (statements, csrs, rounds), when the step has it."""
+    return records.add_version(review.record, actor=actor, data=order_review_snapshot(review, **known),
+                               reason=reason, status=review.status)
 
 
 def _search_text(review):
@@ -97,17 +99,19 @@ def receive_order(*, process, actor, data):
     _set_lines(review, data["lines"], replace=False)
     for upload, content_type, sha256 in data.get("attachments") or []:
         Attachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, order_review=review)
-    ReviewRound.objects.create(order_review=review, number=1, departments=[d.value for d in FIRST_ROUND_DEPARTMENTS],
-                               process=process)
+    first_round = ReviewRound.objects.create(
+        order_review=review, number=1, departments=[d.value for d in FIRST_ROUND_DEPARTMENTS], process=process)
     # CR-4: the customer's specific requirements in force now reach this review (frozen into it)
-    p5.freeze_customer_specific_requirements(record, review.customer)
+    frozen = p5.freeze_customer_specific_requirements(record, review.customer)
     record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines_with_products())
     record.search_text = _search_text(review)
     record.save(update_fields=["product_text", "search_text"])
     audit.log("order_review.received", review, actor=actor, record=record, process_id=process.pk,
               new={"order_number": review.order_number, "kind": review.kind, "customer": review.customer.code,
                    "lines": len(data["lines"])})
-    _new_version(review, actor, "order received")
+    # the new review's first version from what was just written: no statement yet, one round without reviews
+    _new_version(review, actor, "order received", statements={}, csrs=frozen,
+                 rounds=[keep_related(first_round, "reviews", [])])
     return review
 
 

@@ -12,6 +12,7 @@ from viewflow.workflow.models import Process
 
 from accounts.models import Department
 from core.choices import BilingualChoices
+from core.prefetch import keep_related
 from forms.models import Customer, Product, StoredUpload
 from workflows.models import artifact_of
 
@@ -111,9 +112,7 @@ class OrderReview(models.Model):
     def keep_lines(self, lines):
         """`lines` (with their products) are this order's lines now, as just written: review.lines.all() and
         lines_with_products() answer with them, without reading them back (as prefetch_related would keep them)."""
-        kept = self.lines.all()
-        kept._result_cache, kept._prefetch_done = sorted(lines, key=lambda line: line.position), True
-        self.__dict__.setdefault("_prefetched_objects_cache", {})["lines"] = kept
+        keep_related(self, "lines", sorted(lines, key=lambda line: line.position))
 
     @property
     def is_sample(self):

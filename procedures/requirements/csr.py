@@ -32,7 +32,8 @@ def freeze_for_order(order_record, customer):
     rows = [OrderCsr(order_record=order_record, requirement=req, words=req.customer_words)
             for req in in_force(customer)]
     OrderCsr.objects.bulk_create(rows)
-    return frozen_for_order(order_record)
+    # as frozen_for_order() reads them back: by requirement (in_force() is in that order)
+    return [(row.requirement.record.number, row.words) for row in rows]
 
 
 def frozen_for_order(order_record):
