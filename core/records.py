@@ -70,49 +70,63 @@ def add_version(record, *, actor, data, reason, status=None):
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def add_versions(changes, *, actor, reason, status=None):
     """`add_version()` for several records changed by one step (e.g. a complaint's feedback form and its
-    anomaly report): `changes` is a list of (record, data); the records are locked, and their current
-    versions' data read, in one statement (in the order of their keys, as every locker of two records
-    must), then each is versioned as `add_version()` would, in the order given. Returns the versions in
-    that order."""
+    anomaly report): `changes` is a list of (record, data). Three statements whatever their number: the
+    records locked, and their current versions' data read (in the order of their keys, as every locker of two
+    records must); the new versions inserted; the records' current version (and status) updated. Each record
+    is audited as `add_version()` audits it, in the order given. Returns the versions in that order."""
     changes = [(record, jsonable(data)) for record, data in changes]
     if len({record.pk for record, _data in changes}) < len(changes):
         raise ValueError("add_versions(): a record is given twice; give its data once")
-    # the records locked and their current versions' data read in one statement
     current_data = RecordVersion.objects.filter(record=OuterRef("pk"), version=OuterRef("current_version"))
     locked = {row.pk: row for row in Record.objects.select_for_update().annotate(
         current_data=Subquery(current_data.values("data")[:1], output_field=models.JSONField()),
     ).filter(pk__in=[record.pk for record, _data in changes]).order_by("pk")}
-    return [_add_version(given, locked[given.pk], data, actor=actor, reason=reason, status=status)
-            for given, data in changes]
+    made = {}  # record pk → its new version (not written yet)
+    for given, data in changes:
+        record = locked[given.pk]
+        if record.current_data is None or record.current_data != data:
+            made[record.pk] = RecordVersion(record=record, version=record.current_version + 1, data=data,
+                                            content_hash=sha256_hex(data), reason=reason, created_by=actor)
+    if len(made) > 1:
+        RecordVersion.objects.bulk_create(made.values())  # sets the keys (PostgreSQL, SQLite >= 3.35: RETURNING)
+    else:
+        for version in made.values():
+            version.save()
+    versions, moved = [], []
+    for given, data in changes:
+        record = locked[given.pk]
+        version = made.get(record.pk)
+        if version is None:  # the same content: no version; the status alone may change
+            if status and status != record.status:
+                set_status(record, status, actor=actor, reason=reason)
+            versions.append(record.versions.get(version=record.current_version))
+        else:
+            versions.append(version)
+            _audit_version(record, version, actor=actor, reason=reason, status=status)
+            moved.append(record)
+        given.current_version, given.status = record.current_version, record.status  # keep the caller's copy in step
+    if len(moved) > 1:
+        Record.objects.bulk_update(moved, ["current_version", "status"])
+    else:
+        for record in moved:
+            record.save(update_fields=["current_version", "status"])
+    return versions
 
 
-def _add_version(given, record, data, *, actor, reason, status):
-    """Version `record` (locked, annotated with its current data) with `data`; `given` is the caller's copy."""
-    if record.current_data is not None and record.current_data == data:
-        if status and status != record.status:
-            set_status(record, status, actor=actor, reason=reason)
-            given.status = record.status
-        return record.versions.get(version=record.current_version)
-    version = RecordVersion.objects.create(
-        record=record, version=record.current_version + 1, data=data,
-        content_hash=sha256_hex(data), reason=reason, created_by=actor,
-    )
+def _audit_version(record, version, *, actor, reason, status):
+    """Audit `version` of `record` (locked, annotated with its former current data) and move the record (in
+    memory) to it and to `status`."""
     before = record.current_data or {}
-    old, new = audit.changed_values(_flatten(before), _flatten(data))
+    old, new = audit.changed_values(_flatten(before), _flatten(version.data))
     audit.log("record.version_created", version, actor=actor, record=record,
               process_id=record.process_id, reason=reason,
               old=old if record.current_data is not None else None,
               new={"version": version.version, "content_hash": version.content_hash, "changes": new})
     record.current_version = version.version
-    fields = ["current_version"]
     if status and status != record.status:
         audit.log("record.status_changed", record, actor=actor, record=record, process_id=record.process_id,
                   old={"status": record.status}, new={"status": status}, reason=reason)
         record.status = status
-        fields.append("status")
-    record.save(update_fields=fields)
-    given.current_version, given.status = record.current_version, record.status  # keep the caller's copy in step
-    return version
 
 
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
