@@ -12,7 +12,8 @@ multi-row INSERT, move the head). The head row is then held from that moment to 
 commit instead of from the first entry of the transaction to its end, so concurrent
 transactions wait on it for a few milliseconds, not for the whole step (README "Audit
 chain under load"). An entry logged in a savepoint that is rolled back is dropped
-with its change. Outside `audit.atomic()` each entry is appended at once, as before.
+with its change. Outside `audit.atomic()` each entry is appended at once, as before. Rows of other tables that
+nothing reads before the commit may wait for the end of the block the same way (`insert_later()`).
 """
 import functools
 from contextlib import contextmanager
@@ -91,20 +92,42 @@ class _Marker:
 class _Batch:
     def __init__(self):
         self.pending = []  # (marker, entry)
+        self.rows = []  # (marker, row): insert_later()
 
-    def add(self, entry):
+    def _marked(self, item):
         marker = _Marker()
         transaction.on_commit(marker)
-        self.pending.append((marker, entry))
+        return marker, item
+
+    def add(self, entry):
+        self.pending.append(self._marked(entry))
 
     def flush(self):
-        ours = {id(marker) for marker, _entry in self.pending}
+        ours = {id(marker) for marker, _item in [*self.pending, *self.rows]}
         alive = {id(func) for _sids, func, _robust in connection.run_on_commit if id(func) in ours}
         connection.run_on_commit = [c for c in connection.run_on_commit if id(c[1]) not in ours]
+        rows = [row for marker, row in self.rows if id(marker) in alive]
         entries = [entry for marker, entry in self.pending if id(marker) in alive]
-        self.pending = []
+        self.pending, self.rows = [], []
+        by_model = {}
+        for row in rows:
+            by_model.setdefault(type(row), []).append(row)
+        for model, model_rows in by_model.items():  # before the entries: the head is locked for the last three
+            model._default_manager.bulk_create(model_rows)
         if entries:
             _append(entries)
+
+
+def insert_later(row):
+    """Insert `row` (a new row of a table nothing reads again before the commit: e.g. viewflow's link from a
+    new task to the one before it) at the end of the enclosing `audit.atomic()` block, in one INSERT with the
+    other rows of its table given so, just before the audit entries; a row given in a savepoint that is
+    rolled back is dropped with it. Outside `audit.atomic()` it is inserted at once."""
+    batch = getattr(connection, "_qms_audit_batch", None)
+    if batch is None:
+        row.save(force_insert=True)
+    else:
+        batch.rows.append(batch._marked(row))
 
 
 @contextmanager

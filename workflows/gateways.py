@@ -49,6 +49,8 @@ from viewflow.workflow.nodes.timer import TimerActivation as ViewflowTimerActiva
 from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import STATUS
 
+from .links import link_later
+
 
 def _savepoint():
     """A savepoint when an error is kept on the task (background trigger), none when it propagates."""
@@ -75,7 +77,7 @@ class _InsertOnce:
         self.task.save()
         previous = self.__dict__.get("_qms_previous")
         if previous is not None and not self.__dict__.get("_qms_linked"):
-            self.task.previous.add(previous)
+            link_later(self.task, previous)
             self._qms_linked = True
 
     def saved_task(self):

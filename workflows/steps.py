@@ -12,6 +12,7 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from inbox.delegation import audit_routing, holds_permission, route_new_task
 
 from . import gateways
+from .links import link_later
 from .actions import QUEUE
 from .views import StartStepView, StepView
 
@@ -85,6 +87,32 @@ class StepMixin:
         return self.form_class(data, files, **kwargs)
 
 
+class StepActivation(ViewActivation):
+    """viewflow's activation of a human task; the new task's link to the task before it is written with the
+    step's other links at the end of its transaction (workflows.links)."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        # viewflow 2.4's ViewActivation.create, but for the link (link_later instead of task.previous.add)
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        owner_permission = flow_task.calc_owner_permission(activation)
+        if owner_permission:
+            task.owner_permission = owner_permission
+            task.owner_permission_obj = flow_task.calc_owner_permission_obj(activation)
+        owner = flow_task.calc_owner(activation)
+        if owner:
+            task.owner = owner
+            task.status = STATUS.ASSIGNED
+        task.save()
+        link_later(task, prev_activation.task)
+        if flow_task._on_create is not None:
+            flow_task._on_create(activation)
+        return activation
+
+
 class Step(StepMixin, flow.View):
     """A human task. Who may claim, work on and release it is decided by one rule,
     `refusal()` and `release_target()` below, for every human node of every flow:
@@ -102,6 +130,7 @@ class Step(StepMixin, flow.View):
 
     # A signed step is never undone: the record keeps its versions and the flow
     # moves on by its own paths (SIG-6).
+    activation_class = StepActivation
     undo_view_class = None
 
     def __init__(self, form_class, action, *, meanings=(), sign_role="", forbid=None, forbid_rechecked=False, due=None,
