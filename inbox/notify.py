@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
+from core import audit
 from core.rest.keyset import Key, Keyset
 
 from .memo import call_memo, process_of
@@ -80,7 +81,8 @@ def preload_preferences(users, process, memo=None):
 def notify(user, kind, title, body="", params=None, *, link="", task=None, process=None):
     """Notify `user` of `kind` (a NotificationKind). `title` and `body` are lazy
     translations rendered with `params` in the user's language. Returns the in-app
-    Notification or None. Call inside the transaction of the change it reports."""
+    Notification or None. Call inside the transaction of the change it reports; inside an
+    `audit.atomic()` block the row is written at the block's end (core.audit.insert_later)."""
     if user is None or not user.is_active:
         return None
     prefs = _channels(user, kind, process if process is not None else process_of(task))
@@ -88,10 +90,12 @@ def notify(user, kind, title, body="", params=None, *, link="", task=None, proce
         subject, text = render(title, params), render(body, params)
     notification = None
     if prefs["in_app"]:
-        notification = Notification.objects.create(
+        notification = Notification(
             recipient=user, kind=kind, title=subject[:300], body=text, link=link,
             task=task, process_id=process.pk if process is not None else getattr(task, "process_id", None),
             created=timezone.now())
+        # inside a step: written with its other new rows at its end (one INSERT for a fan-out's notices)
+        audit.insert_later(notification)
     if prefs["email"] and user.email:
         url = settings.QMS.get("SITE_URL", "").rstrip("/") + link if link else ""
         message = "\n\n".join(part for part in (text, url) if part)

@@ -1,6 +1,7 @@
 """The links from new tasks to the tasks before them (viewflow_task_previous) are written at the end of the step's
-transaction in one INSERT (workflows.links, core.audit.insert_later): the same links as viewflow writes one by
-one, none left behind by a savepoint rolled back, written at once outside an audit.atomic() block."""
+transaction in one INSERT (workflows.links, core.audit.insert_later), and so are its new tasks' deadlines and
+notices: the same rows as written one by one, none left behind by a savepoint rolled back, written at once outside
+an audit.atomic() block."""
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -73,3 +74,37 @@ def test_outside_an_audit_block_a_row_is_written_at_once(people, order_data, mon
     with transaction.atomic():
         audit.insert_later(through(from_task_id=review.pk, to_task_id=start_task.pk))
         assert through.objects.filter(from_task_id=review.pk, to_task_id=start_task.pk).exists()
+
+
+def test_a_fan_out_writes_its_tasks_deadlines_and_notices_in_one_insert_each(people, monkeypatch):
+    """The P3 plan approval opens one action task per owner: their deadlines and their assignment notices are written
+    at the end of the step (one INSERT each, core.audit.insert_later), and each notice still names its task's due
+    date (kept on the task object for it, not read back)."""
+    from inbox.models import Notification, TaskDeadline
+    from p3_support import p3_drivers, raise_data, skip_rendering, walk_to_actions
+    from workflows import actions
+
+    skip_rendering(monkeypatch)
+    captured = {}
+    original = actions.complete_step
+
+    def complete_step(task, **kwargs):
+        if task.flow_task.name != "approve_plan":
+            return original(task, **kwargs)
+        with CaptureQueriesContext(connection) as queries:
+            result = original(task, **kwargs)
+        captured["sql"] = [q["sql"] for q in queries.captured_queries]
+        return result
+
+    monkeypatch.setattr(actions, "complete_step", complete_step)
+    drive = p3_drivers()["api"]()
+    pid = drive.start("quality", raise_data(reference="IPQC-LINK-1"))
+    walk_to_actions(drive, pid)
+    inserts = {table: [sql for sql in captured["sql"] if sql.startswith(f'INSERT INTO "{table}"')]
+               for table in ("inbox_taskdeadline", "inbox_notification", "viewflow_task_previous")}
+    assert {table: len(sqls) for table, sqls in inserts.items()} == {
+        "inbox_taskdeadline": 1, "inbox_notification": 1, "viewflow_task_previous": 1}
+    for task in Task.objects.filter(process_id=pid, flow_task_type="HUMAN", status="ASSIGNED"):
+        deadline = TaskDeadline.objects.get(task=task)
+        notice = Notification.objects.get(task=task, kind="assigned")
+        assert deadline.due_date.isoformat() in notice.body and notice.recipient_id == task.owner_id
