@@ -3,7 +3,7 @@ them, so the snapshot that follows in the same step prints them without reading 
 
 
 def keep_related(instance, name, rows):
-    """`rows` are `instance`'s `name` (a reverse foreign key or a many-to-many) as they stand now:
+    """`rows` are `instance`'s `name` (a reverse foreign key, e.g. an order's lines) as they stand now:
     `getattr(instance, name).all()` answers with them, in this order, without a query. Returns `instance`.
     Django keeps prefetched rows the same way (QuerySet._result_cache and _prefetch_done, the instance's
     _prefetched_objects_cache); its prefetch_related_objects() would read them again."""

@@ -81,6 +81,9 @@ def add_versions(changes, *, actor, reason, status=None):
     locked = {row.pk: row for row in Record.objects.select_for_update().annotate(
         current_data=Subquery(current_data.values("data")[:1], output_field=models.JSONField()),
     ).filter(pk__in=[record.pk for record, _data in changes]).order_by("pk")}
+    missing = {record.pk for record, _data in changes} - set(locked)
+    if missing:
+        raise Record.DoesNotExist(f"add_versions(): no record with key {sorted(missing)}")
     made = {}  # record pk → its new version (not written yet)
     for given, data in changes:
         record = locked[given.pk]

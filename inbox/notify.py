@@ -82,7 +82,8 @@ def notify(user, kind, title, body="", params=None, *, link="", task=None, proce
     """Notify `user` of `kind` (a NotificationKind). `title` and `body` are lazy
     translations rendered with `params` in the user's language. Returns the in-app
     Notification or None. Call inside the transaction of the change it reports; inside an
-    `audit.atomic()` block the row is written at the block's end (core.audit.insert_later)."""
+    `audit.atomic()` block the row is written at the block's end (core.audit.insert_later): the
+    Notification returned has its key from then on."""
     if user is None or not user.is_active:
         return None
     prefs = _channels(user, kind, process if process is not None else process_of(task))
