@@ -89,7 +89,7 @@ def _versions(case, actor, reason, *, feedback=True, report=True, dispositions=N
         changes["feedback"] = (case.record, feedback_snapshot(case, photos=photos, dispositions=dispositions))
     if report:
         changes["report"] = (anomaly.record, anomaly_snapshot(anomaly, photos=photos, dispositions=dispositions))
-    # both records locked in one statement
+    # versioned together: locked, inserted and moved in three statements (core.records.add_versions)
     return dict(zip(changes, records.add_versions(list(changes.values()), actor=actor, reason=reason,
                                                   status=case.status)))
 
