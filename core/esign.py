@@ -167,13 +167,10 @@ def apply_signatures(versions, *, signer, meaning, role, reason="", task=None, s
         )
         signature.signature_hash = signature.compute_hash()
         signatures.append(signature)
-    if len(signatures) == 1:
-        signatures[0].save()
-    else:
-        Signature.objects.bulk_create(signatures)  # sets the keys (PostgreSQL, SQLite >= 3.35: RETURNING)
-        for signature in signatures:
-            post_save.send(sender=Signature, instance=signature, created=True, update_fields=None, raw=False,
-                           using=signature._state.db)
+    Signature.objects.bulk_create(signatures)  # sets the keys (PostgreSQL, SQLite >= 3.35: RETURNING)
+    for signature in signatures:
+        post_save.send(sender=Signature, instance=signature, created=True, update_fields=None, raw=False,
+                       using=signature._state.db)
     for signature in signatures:
         version = signature.record_version
         audit.log("esign.signed", signature, actor=signer, record=version.record,

@@ -75,13 +75,14 @@ def add_versions(changes, *, actor, reason, status=None):
     records must); the new versions inserted; the records' current version (and status) updated. Each record
     is audited as `add_version()` audits it, in the order given. Returns the versions in that order."""
     changes = [(record, jsonable(data)) for record, data in changes]
-    if len({record.pk for record, _data in changes}) < len(changes):
+    keys = {record.pk for record, _data in changes}
+    if len(keys) < len(changes):
         raise ValueError("add_versions(): a record is given twice; give its data once")
     current_data = RecordVersion.objects.filter(record=OuterRef("pk"), version=OuterRef("current_version"))
     locked = {row.pk: row for row in Record.objects.select_for_update().annotate(
         current_data=Subquery(current_data.values("data")[:1], output_field=models.JSONField()),
-    ).filter(pk__in=[record.pk for record, _data in changes]).order_by("pk")}
-    missing = {record.pk for record, _data in changes} - set(locked)
+    ).filter(pk__in=keys).order_by("pk")}
+    missing = keys - set(locked)
     if missing:
         raise Record.DoesNotExist(f"add_versions(): no record with key {sorted(missing)}")
     made = {}  # record pk → its new version (not written yet)

@@ -64,13 +64,12 @@ def task_saved(sender, instance, created, **kwargs):
             if deadline is not None:
                 # the task is new: no deadline row yet. Written with the step's other new rows at its end (one
                 # INSERT for a fan-out's tasks); nothing reads it before then but this task's own notice below
-                audit.insert_later(deadline)
-                instance._inbox_deadline = deadline
+                audit.insert_later(deadline)  # kept on the task meanwhile (task.deadline, as a OneToOne sets it)
         if instance.owner_id and instance.owner_id != owner_before and instance.status not in FINISHED:
             actor = current_actor()
             if actor is None or actor.pk != instance.owner_id:  # claiming it oneself needs no message
                 if deadline is None:
-                    deadline = getattr(instance, "_inbox_deadline", None) or \
+                    deadline = Task.deadline.related.get_cached_value(instance, default=None) or \
                         TaskDeadline.objects.filter(task_id=instance.pk).first()
                 params = {**describe(instance), "due": deadline.due_date.isoformat() if deadline else "-"}
                 notify(instance.owner, NotificationKind.ASSIGNED, ASSIGNED_TITLE, ASSIGNED_BODY, params,

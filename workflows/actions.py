@@ -66,13 +66,14 @@ class StepContext:
         (one decision recorded in several records), their signatures, written together."""
         if self.signature_input is None:
             raise RuntimeError(f"step {self.node.name} signs but was not given a signature")
+        many = isinstance(version, (list, tuple))
         signatures = esign.apply_signatures(
-            version if isinstance(version, (list, tuple)) else [version],
+            version if many else [version],
             signer=self.actor, meaning=self.signature_input.meaning, reason=self.signature_input.reason,
             role=role or self.node.sign_role, task=self.task if self.task.pk else None, step=self.node.name,
             on_behalf_of=self.on_behalf_of,
         )
-        return signatures if isinstance(version, (list, tuple)) else signatures[0]
+        return signatures if many else signatures[0]
 
 
 def _check_signature(node, signature_input, actor):

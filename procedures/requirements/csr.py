@@ -32,14 +32,17 @@ def freeze_for_order(order_record, customer):
     rows = [OrderCsr(order_record=order_record, requirement=req, words=req.customer_words)
             for req in in_force(customer)]
     OrderCsr.objects.bulk_create(rows)
-    # as frozen_for_order() reads them back: by requirement (in_force() is in that order)
-    return [(row.requirement.record.number, row.words) for row in rows]
+    return _as_frozen(rows)  # as frozen_for_order() reads them back: by requirement, the order of in_force()
 
 
 def frozen_for_order(order_record):
-    return [(row.requirement.record.number, row.words)
-            for row in OrderCsr.objects.filter(order_record=order_record).select_related("requirement__record")
-            .order_by("requirement_id")]
+    return _as_frozen(OrderCsr.objects.filter(order_record=order_record).select_related("requirement__record")
+                      .order_by("requirement_id"))
+
+
+def _as_frozen(rows):
+    """[(number, words)] of an order's frozen requirements (OrderCsr rows with their requirement's record)."""
+    return [(row.requirement.record.number, row.words) for row in rows]
 
 
 def state_addressed(order_record, *, round_number, department, statement, actor, frozen=None):
