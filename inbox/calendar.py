@@ -12,11 +12,11 @@ from .models import CalendarDay
 class Calendar:
     """Working-day arithmetic over a window of dates loaded in one query."""
 
-    def __init__(self, start, days=370):
+    def __init__(self, start, days=370, *, exceptions=None):
+        """`exceptions`: {date: kind} of the window, when the caller has read them (`days_between()`)."""
         self.weekdays = set(settings.QMS.get("WORKING_WEEKDAYS", [0, 1, 2, 3, 4]))
         self.start, self.end = start, start + datetime.timedelta(days=days)  # the window loaded
-        self.exceptions = dict(CalendarDay.objects.filter(date__gte=self.start, date__lte=self.end)
-                               .values_list("date", "kind"))
+        self.exceptions = dict(days_between(self.start, self.end)) if exceptions is None else exceptions
 
     def covers(self, start, end):
         return self.start <= start and end <= self.end
@@ -41,6 +41,11 @@ class Calendar:
             if self.is_working_day(day):
                 count -= 1
         return day
+
+
+def days_between(start, end):
+    """The company calendar's entries from `start` to `end` (both included): (date, kind) rows."""
+    return CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")
 
 
 def add_working_days(day, count):

@@ -6,13 +6,15 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core.models import AuditEntry
 from inbox import escalation
-from inbox.calendar import Calendar
+from inbox.calendar import Calendar, end_of_day
 from inbox.models import CalendarDay, Escalation, Notification, StepTarget, TaskDeadline
 from p1_driver import act, open_task, review_all, start
 from procedures.order_review.flows import OrderReviewFlow
@@ -72,6 +74,29 @@ def test_every_human_task_of_p1_gets_its_due_date_from_the_step_target(people, o
         review_all(process, people)
     approve = open_task(process, "approve")
     assert TaskDeadline.objects.get(task=approve).due_date == D(2026, 11, 27)
+
+
+def test_a_start_reads_the_step_targets_and_the_calendar_in_one_statement(people, order_data):
+    """Issue 15.4: the first new human task of an engine call reads its flow's step targets and the calendar window
+    together (one UNION ALL); the due dates are those of two separate reads: a holiday in the window is skipped,
+    a make-up working day counts, a target's own figures win and the empty ones come from settings."""
+    StepTarget.objects.create(flow="OrderReviewFlow", step="review_quality", working_days=2, l2_after_working_days=1,
+                              l3_after_working_days=4)
+    CalendarDay.objects.create(date=D(2026, 11, 24), kind=CalendarDay.Kind.HOLIDAY, name_zh="厂休", name_en="Plant day")
+    CalendarDay.objects.create(date=D(2026, 11, 28), kind=CalendarDay.Kind.WORKDAY, name_zh="调休上班",
+                               name_en="Make-up working day")
+    with at(2026, 11, 23, 10), CaptureQueriesContext(connection) as queries:
+        process = start(people["market"], order_data())
+    reads = [q["sql"] for q in queries.captured_queries
+             if '"inbox_steptarget"' in q["sql"] or '"inbox_calendarday"' in q["sql"]]
+    assert len(reads) == 1 and "UNION ALL" in reads[0], reads
+    quality = TaskDeadline.objects.get(task=open_task(process, "review_quality"))
+    # Mon 23 + 2 working days, Tue 24 a holiday → Thu 26; level 2 one working day later, level 3 four: Fri 27,
+    # Sat 28 (make-up day), Mon 30, Tue 1 December
+    assert (quality.due_date, quality.l2_at, quality.l3_at) == (D(2026, 11, 26), end_of_day(D(2026, 11, 27)),
+                                                              end_of_day(D(2026, 12, 1)))
+    production = TaskDeadline.objects.get(task=open_task(process, "review_production"))
+    assert production.due_date == D(2026, 11, 27)  # the default, 3 working days: Wed 25, Thu 26, Fri 27
 
 
 def test_a_due_date_set_by_the_step_wins_over_the_target(people, order_data, monkeypatch):
