@@ -1,14 +1,17 @@
 """P2 rules tested on the actions directly (the ones the views, the API and the
 scheduler call): the lot hold (NC-1), a lot shared by two cases, the CAPA hook,
 the record filters and the working data matching the last record versions."""
+from decimal import Decimal
+
 import pytest
 
 from accounts.models import scheduler_user
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from api_driver import client_for
 from core.canonical import jsonable
-from core.errors import WrongState
+from core.errors import InvalidInput, WrongState
 from core.models import AuditEntry, Record
 from flow_driver import act, start
 from procedures.complaints import actions as p2
@@ -59,6 +62,35 @@ def test_a_held_lot_may_not_be_used_or_shipped_until_its_disposition_is_complete
     assert released.new_values.get("triggered_by") == people["quality_mgr"].printed_name
     assert held.new_values["status"] == "on_hold" and released.old_values == {"status": "on_hold"}
     assert held.record == case.record and "QAR-" in released.reason
+
+
+def test_the_disposition_locks_the_case_with_its_lot_and_sums_the_receipt_in_one_statement(people):
+    """Issue 15.4: the disposition's lock is one statement: the case and its lot both locked (PostgreSQL: FOR UPDATE
+    OF both), the quantity received summed from the receipt's lines and a first disposition known to have no
+    earlier one to read. The split is checked against that sum, fractions included."""
+    process = start(FLOW, "start", people["market"], intake())
+    act(process, "inspect", people["quality"], inspection(), meaning="authored")
+    act(process, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
+    act(process, "hand_over", people["market"], {})
+    lines = [{"product": "P-1001", "quantity": q, "lot_number": "L2026-0815", "unit": "pcs"} for q in ("60.1", "59.9")]
+    act(process, "receive", people["materials"], receipt(lines=lines), meaning="authored")
+    case = case_of(process)
+    with pytest.raises(InvalidInput) as refused:  # 120.1 is not what was received
+        with transaction.atomic():
+            p2.dispose_lot(case, actor=people["quality_mgr"], sign=None,
+                           data={"lines": [{"code": "scrap", "quantity": Decimal("120.1")}]})
+    assert "120.1" in str(refused.value.field_errors["lines"]) and "120" in refused.value.message
+    with CaptureQueriesContext(connection) as queries:
+        act(process, "dispose", people["quality_mgr"], disposition(("scrap", "100.05"), ("rework", "19.95")),
+            meaning="approved")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not [sql for sql in statements if sql.startswith(('SELECT "forms_lot".', 'SELECT "forms_materialreceiptline".',
+                                                            'SELECT "forms_disposition".'))]
+    (lock,) = [sql for sql in statements if 'FROM "forms_complaintcase"' in sql and 'INNER JOIN "forms_lot"' in sql]
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "forms_complaintcase", "forms_lot"' in lock
+    made = case_of(process).anomaly_report.dispositions.get()
+    assert made.lot_quantity == Decimal("120") and made.revision == 1
 
 
 def test_a_lot_held_by_two_cases_stays_on_hold_until_both_are_disposed(people):

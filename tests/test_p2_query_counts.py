@@ -173,7 +173,7 @@ def _walk(runs, until, drive_step):
 def test_a_signed_judgement_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
     from p2_support import inspection, judgement
 
-    measured = signed_step_queries("judge", 24)
+    measured = signed_step_queries("judge", 23)
 
     def step(drive, run, _walk_to):
         pid = drive.start("market", intake(lot=f"L-SQ-J{run}"))
@@ -187,7 +187,7 @@ def test_a_signed_judgement_costs_a_fixed_number_of_queries(people, signed_step_
 def test_a_signed_disposition_costs_a_fixed_number_of_queries(people, signed_step_queries):  # noqa: F811
     from p2_support import disposition
 
-    measured = signed_step_queries("dispose", 29)
+    measured = signed_step_queries("dispose", 25)
 
     def step(drive, run, walk_to_disposition):
         pid = walk_to_disposition(drive)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,15 +109,31 @@ def _expect(case, *statuses):
 LOCKS = LockedCopies()  # the case each _lock() took, for the gateways that follow (flows.case_of)
 
 
+LOCKED_WITH_CASE = ("record", "customer", "product", "lot", "order_review__record", "started_by", "judged_by",
+                    "capa_decided_by", "anomaly_report__record", "anomaly_report__inspector", "material_receipt__record")
+
+
 def _lock(case):
     """Re-read the case row under a lock (the flow lock serialises steps of one process;
     this also guards two cases sharing a lot). The anomaly report and the material receipt come in the
     same query (with the rows the snapshots print of them); a step that creates one sets it on this copy."""
-    locked = ComplaintCase.objects.select_for_update(of=("self",)).select_related(
-        "record", "customer", "product", "lot", "order_review__record", "started_by", "judged_by",
-        "capa_decided_by", "anomaly_report__record", "anomaly_report__inspector",
-        "material_receipt__record").get(pk=case.pk)
+    locked = ComplaintCase.objects.select_for_update(of=("self",)).select_related(*LOCKED_WITH_CASE).get(pk=case.pk)
     return LOCKS.keep(case, locked)
+
+
+def _lock_with_lot_on_hold(case):
+    """_lock() for the disposition, in the same one statement: the case and its lot both locked, when the lot is on
+    hold (the condition on the lot's status makes its join an inner one, which PostgreSQL needs to lock the row
+    of a joined table), with the quantity on the material receipt (`received_total`, None without a receipt)
+    and whether the anomaly report has a disposition yet (`disposed_before`). None when the lot is not on hold
+    or the case has none: the caller then takes _lock() and says why."""
+    received = MaterialReceiptLine.objects.filter(receipt__case=OuterRef("pk")).order_by() \
+        .values("receipt__case").annotate(total=Sum("quantity")).values("total")
+    locked = ComplaintCase.objects.select_for_update(of=("self", "lot")).select_related(*LOCKED_WITH_CASE).annotate(
+        received_total=Subquery(received, output_field=MaterialReceiptLine._meta.get_field("quantity")),
+        disposed_before=Exists(Disposition.objects.filter(report__case=OuterRef("pk"))),
+    ).filter(pk=case.pk, lot__status=LotStatus.ON_HOLD).first()
+    return None if locked is None else LOCKS.keep(case, locked)
 
 
 # --- P2.1 intake: Market registers the complaint / return ------------------------------------------------------
@@ -606,10 +623,10 @@ def dispose_lot(case, *, actor, data, sign):
     quantities summing exactly to the quantity received (NC-7, SIG-17). The
     signatures, customer acceptance and re-inspection the codes need come from the
     disposition rules in force (NC-8)."""
-    case = _lock(case)
+    locked = _lock_with_lot_on_hold(case)
+    case = locked or _lock(case)
     _expect(case, ComplaintStatus.DISPOSITION)
-    lot = Lot.objects.select_for_update().get(pk=case.lot_id) if case.lot_id else None
-    if lot is None or lot.status != LotStatus.ON_HOLD or not case.lot_held:
+    if locked is None or not case.lot_held:
         raise InvalidInput(_("The lot is not on hold: a disposition is made only for a lot on hold."),
                            field_errors={"lot": [_("Lot %(lot)s is not on hold.") % {"lot": case.lot_number}]})
     received = quantity_to_dispose(case)
@@ -624,7 +641,8 @@ def dispose_lot(case, *, actor, data, sign):
     codes = [line["code"] for line in lines]
     rules = rules_for(codes)
     report = case.anomaly_report
-    earlier = report_dispositions(report)  # for the new revision's number and, with it, the snapshots below
+    # for the new revision's number and, with it, the snapshots below (a first disposition has none to read)
+    earlier = report_dispositions(report) if case.disposed_before else []
     signers = required_signers(codes, rules)
     disposition = Disposition.objects.create(
         report=report, revision=(earlier[-1].revision + 1) if earlier else 1, lot_quantity=received,
@@ -670,9 +688,14 @@ def _as_read(disposition, lines):
 
 def quantity_to_dispose(case):
     """What the disposition splits: the quantity received on the material receipt (a return), or
-    the lot held by an internal inspection (its lot size)."""
+    the lot held by an internal inspection (its lot size). A case locked by _lock_with_lot_on_hold() has the
+    receipt's total summed in the same statement."""
     receipt = getattr(case, "material_receipt", None)
-    return receipt.total_quantity if receipt is not None else case.quantity_affected
+    if receipt is None:
+        return case.quantity_affected
+    if hasattr(case, "received_total"):
+        return case.received_total or ZERO  # no line: nothing received
+    return receipt.total_quantity
 
 
 def _plain(number):
