@@ -5,6 +5,7 @@ entry in that same transaction."""
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from . import audit, registry
 from .canonical import jsonable, sha256_hex
@@ -55,8 +56,12 @@ def create_record(type_code, *, actor, status, data=None, title="", customer_nam
               new={"number": record.number, "type": rtype.code, "status": status,
                    "form": f"{form_code} {form_revision}"})
     if data is not None:
-        add_version(record, actor=actor, data=data, reason=reason or "created")
+        add_version(record, actor=actor, data=data, reason=reason or CREATED)
     return record
+
+
+CREATED = "created"  # the reason of a first version made with its record when the caller names none
+registry.register_version_reasons({CREATED: pgettext_lazy("version reason", "created")})
 
 
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from evidence_support import approved_order, make_auditor
 from p1_driver import review_all, start
 from rest_framework.test import APIClient
@@ -59,6 +60,9 @@ def test_versions_say_why_in_the_readers_language_and_the_first_version_is_the_f
     with with_english():
         assert diffs.reason_text("materials review, round 2") == "Materials / Procurement review, round 2"
         assert diffs.reason_text("something new") == "something new"  # an unknown reason prints as stored
+        assert diffs.reason_text("created") == "created"  # core.records' own reason for a first version
+    with translation.override("zh-hans"):
+        assert diffs.reason_text("created") == "创建"
 
 
 def test_two_departments_reviews_do_not_appear_to_overwrite_each_other(order, people):

@@ -33,7 +33,7 @@ PEOPLE = [
 CUSTOMERS = [
     ("C001", "华东电子科技有限公司", "East China Electronics Co., Ltd.", "上海市浦东新区张江路 88 号", "陈先生 Mr. Chen", "+86 21 5080 1234"),
     ("C002", "北方汽车零部件集团", "Northern Auto Parts Group", "天津市滨海新区黄海路 12 号", "Ms. Li", "+86 22 6620 5678"),
-    ("C003", "Rheinland Industrial GmbH", "Rheinland Industrial GmbH", "Industriestr. 5, 40210 Düsseldorf", "Hr. Weber", "+49 211 555 010"),
+    ("C003", "莱茵工业有限公司", "Rheinland Industrial GmbH", "Industriestr. 5, 40210 Düsseldorf", "Hr. Weber", "+49 211 555 010"),
 ]
 
 PRODUCTS = [
