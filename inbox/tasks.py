@@ -1,7 +1,7 @@
 """Scheduled jobs of the inbox (Celery beat, see config/settings/celery.py)."""
 from celery import shared_task
 
-from . import escalation, services
+from . import drafts, escalation, services
 
 
 @shared_task
@@ -14,3 +14,9 @@ def send_reminders_and_escalations():
 def warn_about_calendar_gaps():
     """Tell the Quality managers (once per year) that a year's holidays are not entered."""
     return services.warn_about_calendar_gaps()
+
+
+@shared_task
+def drop_drafts_of_finished_tasks():
+    """Drafts left behind on finished tasks (inbox.drafts): dropped, audited; returns how many."""
+    return drafts.drop_drafts_of_finished_tasks()

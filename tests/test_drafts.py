@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -191,3 +191,35 @@ def test_a_task_without_a_draft_opens_empty_and_the_browser_can_discard_a_draft(
     assert client.post(step_url(process, task), {"discard_draft": "1"}).status_code == 302
     assert not TaskDraft.objects.exists()
     assert AuditEntry.objects.filter(action="task.draft_discarded", object_id=str(task.pk)).count() == 1
+
+
+def test_the_nightly_job_drops_drafts_left_on_finished_tasks_and_keeps_open_ones(negotiation, people, order_data):
+    """A draft saved in the instant its step completed (PostgreSQL: after the completing statement began, before
+    its row lock) or on a cancelled task stays behind the finished task; the nightly job drops it, audited per
+    task by the system, and leaves the drafts of open tasks alone."""
+    from core import diffs
+    from inbox.tasks import drop_drafts_of_finished_tasks
+
+    process, task = negotiation
+    open_draft = TaskDraft.objects.create(task=task, user=people["market"], data={"notes": "稍后 later"})
+    other = start(people["market"], order_data(number="PO-DR-2"))
+    done = open_task(other, "review_quality")
+    Task.objects.filter(pk=done.pk).update(status=STATUS.DONE)  # as the step left it, the draft committed after
+    TaskDraft.objects.create(task=done, user=people["quality"], data={"notes": "迟到 late"})
+    cancelled = open_task(other, "review_production")
+    Task.objects.filter(pk=cancelled.pk).update(status=STATUS.CANCELED)
+    TaskDraft.objects.create(task=cancelled, user=people["production"], data={"notes": "取消 cancelled"})
+    TaskDraft.objects.create(task=cancelled, user=people["production_mgr"], data={"notes": "取消 cancelled"})
+
+    assert drop_drafts_of_finished_tasks.apply().get() == 3
+    assert list(TaskDraft.objects.all()) == [open_draft]
+    entries = {int(e.object_id): e for e in AuditEntry.objects.filter(action="task.drafts_dropped")}
+    assert set(entries) == {done.pk, cancelled.pk}
+    assert entries[cancelled.pk].new_values == {"step": "review_production", "status": "CANCELED", "drafts": 2}
+    assert entries[done.pk].actor_id is None or diffs.is_system_user(entries[done.pk].actor)
+    with translation.override("zh-hans"):
+        assert diffs._what(entries[cancelled.pk]) == "删除了已完成步骤上遗留的 2 份草稿"
+    assert drop_drafts_of_finished_tasks.apply().get() == 0  # nothing left: nothing audited again
+    from django.conf import settings
+    assert settings.CELERY_BEAT_SCHEDULE["inbox-finished-task-drafts"]["task"] == drop_drafts_of_finished_tasks.name
+    assert AuditEntry.objects.filter(action="task.drafts_dropped").count() == 2

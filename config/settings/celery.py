@@ -104,6 +104,11 @@ CELERY_BEAT_SCHEDULE["inbox-reminders-and-escalations"] = {
 CELERY_BEAT_SCHEDULE["inbox-calendar-coverage"] = {"task": "inbox.tasks.warn_about_calendar_gaps",
                                                    "schedule": crontab(hour=7, minute=30)}
 
+# Inbox: once a night, drop the drafts left on finished tasks (a draft saved as its step completed, or of a cancelled
+# task; inbox.drafts.drop_drafts_of_finished_tasks)
+CELERY_BEAT_SCHEDULE["inbox-finished-task-drafts"] = {"task": "inbox.tasks.drop_drafts_of_finished_tasks",
+                                                      "schedule": crontab(hour=3, minute=10)}
+
 # Audit anchoring: a signed checkpoint of the audit chain outside the database, hourly by default
 # (QMS_CHECKPOINT_INTERVAL_SECONDS; skipped while nothing new happened; docs/AUDIT-ANCHORING.md)
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "evidence.tasks.make_audit_checkpoint",
