@@ -426,3 +426,24 @@ def test_a_personal_step_is_never_delegated_nor_reassigned(people):
     assert not AuditEntry.objects.filter(action__startswith="task.delegat").exists()
     with pytest.raises(NotPermitted):
         service.reassign_task(task, actor=people["quality_mgr"], new_owner=people["quality_mgr"], reason="absent")
+
+
+def test_a_fan_out_task_of_an_absent_owner_goes_to_the_substitute_audited_on_that_task(people, monkeypatch):
+    """The branches of a split are written together (workflows.gateways.SplitActivation): the routing of an absent
+    owner's action task is still audited on that task, once it has its key, and the other branches are not."""
+    from p3_support import p3_drivers, raise_data, skip_rendering, walk_to_actions
+    from viewflow.workflow.models import Task
+
+    skip_rendering(monkeypatch)
+    absent(people, "production", people["production_mgr"])
+    drive = p3_drivers()["api"]()
+    pid = drive.start("quality", raise_data(reference="IPQC-DELEG-1"))
+    walk_to_actions(drive, pid, owners=("production", "engineering"))
+    opened = {task.data["assignee"]: task for task in Task.objects.filter(
+        process_id=pid, flow_task_type="HUMAN", status="ASSIGNED", data__assignee__isnull=False)}
+    routed, other = opened[people["production"].pk], opened[people["engineering"].pk]
+    assert routed.owner == people["production_mgr"] and other.owner == people["engineering"]
+    entry = AuditEntry.objects.get(action="task.delegated", object_id=str(routed.pk))
+    assert entry.old_values["owner"] == "production" and entry.new_values["owner"] == "production_mgr"
+    assert entry.process_id == pid
+    assert AuditEntry.objects.filter(action__startswith="task.delegat").count() == 1

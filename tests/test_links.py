@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
 
 from core import audit
+from core.models import AuditEntry
 from p1_driver import start
 
 pytestmark = pytest.mark.django_db
@@ -99,12 +100,20 @@ def test_a_fan_out_writes_its_tasks_deadlines_and_notices_in_one_insert_each(peo
     monkeypatch.setattr(actions, "complete_step", complete_step)
     drive = p3_drivers()["api"]()
     pid = drive.start("quality", raise_data(reference="IPQC-LINK-1"))
-    walk_to_actions(drive, pid)
+    walk_to_actions(drive, pid, owners=("production", "engineering", "materials"))
     inserts = {table: [sql for sql in captured["sql"] if sql.startswith(f'INSERT INTO "{table}"')]
-               for table in ("inbox_taskdeadline", "inbox_notification", "viewflow_task_previous")}
+               for table in ("inbox_taskdeadline", "inbox_notification", "viewflow_task_previous", "viewflow_task")}
+    # the tasks: the If, the fan-out, then its three action tasks together (workflows.gateways.SplitActivation)
     assert {table: len(sqls) for table, sqls in inserts.items()} == {
-        "inbox_taskdeadline": 1, "inbox_notification": 1, "viewflow_task_previous": 1}
-    for task in Task.objects.filter(process_id=pid, flow_task_type="HUMAN", status="ASSIGNED"):
+        "inbox_taskdeadline": 1, "inbox_notification": 1, "viewflow_task_previous": 1, "viewflow_task": 3}
+    fan_out = Task.objects.get(process_id=pid, flow_task_type="PARALLEL_GATEWAY")
+    opened = list(Task.objects.filter(process_id=pid, flow_task_type="HUMAN", status="ASSIGNED").order_by("pk"))
+    assert [task.owner.username for task in opened] == ["production", "engineering", "materials"]
+    assert len({str(task.token) for task in opened}) == 3 and all(
+        str(task.token).startswith(f"start/{fan_out.pk}_") for task in opened)  # viewflow's split tokens, in order
+    for task in opened:
+        assert list(task.previous.all()) == [fan_out]
+        assert AuditEntry.objects.filter(action="task.created", object_id=str(task.pk)).count() == 1
         deadline = TaskDeadline.objects.get(task=task)
         notice = Notification.objects.get(task=task, kind="assigned")
         assert deadline.due_date.isoformat() in notice.body and notice.recipient_id == task.owner_id

@@ -31,7 +31,7 @@ Behaviour is otherwise viewflow's own (tests/test_gateways.py)."""
 import threading
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -48,6 +48,7 @@ from viewflow.workflow.nodes.switch import SwitchActivation as ViewflowSwitchAct
 from viewflow.workflow.nodes.timer import TimerActivation as ViewflowTimerActivation
 from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import STATUS
+from viewflow.workflow.token import Token
 
 from .links import link_later
 
@@ -129,7 +130,49 @@ class SwitchActivation(InsertOnceMixin, ViewflowSwitchActivation):
 
 
 class SplitActivation(InsertOnceMixin, ViewflowSplitActivation):
-    pass
+    @Activation.status.super()
+    def create_next(self):
+        """viewflow's create_next (the same tokens, the branches in the same order), but from a person's step the
+        branches' new human tasks are written in one INSERT: workflows.steps.StepActivation leaves its task to
+        this split (`written_together`); then, task by task in branch order, what the task's own save() would have
+        set off (post_save: its audit entry, its deadline, its notice) and its link. A fan-out of N tasks: one
+        statement where it took N. Nothing between their creation and this INSERT reads them: viewflow activates
+        the branches only once this method has returned them."""
+        token_source = Token.split_token_source(self.task.token, self.task.pk)
+        next_tasks = [(node, data) for node, data in self.next_tasks if not isinstance(node, flow.Join)] + \
+                     [(node, data) for node, data in self.next_tasks if isinstance(node, flow.Join)]
+        together = self._qms_written_together = [] if context.propagate_exception else None
+        try:
+            activations = [node._create(prev_activation=self, token=next(token_source), data=data)
+                           for node, data in next_tasks]
+        finally:
+            del self._qms_written_together
+        if together:
+            _write_together(together, previous=self.task)
+        return activations
+
+
+def written_together(prev_activation):
+    """The list a split's branch appends its new task's activation to (the split writes them together), or None."""
+    return prev_activation.__dict__.get("_qms_written_together")
+
+
+def _write_together(activations, *, previous):
+    tasks = [activation.task for activation in activations]
+    model = type(tasks[0])
+    for task in tasks:
+        if task.flow_task and not task.flow_task_type:  # viewflow's Task.save() sets it
+            task.flow_task_type = task.flow_task.task_type
+    if len(tasks) > 1 and connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(tasks)  # the keys come back (PostgreSQL, SQLite >= 3.35: RETURNING)
+        for activation in activations:
+            post_save.send(sender=model, instance=activation.task, created=True, update_fields=None, raw=False,
+                           using=activation.task._state.db)
+            activation.written(previous)
+    else:
+        for activation in activations:
+            activation.task.save()
+            activation.written(previous)
 
 
 _saves = threading.local()

@@ -89,11 +89,13 @@ class StepMixin:
 
 class StepActivation(ViewActivation):
     """viewflow's activation of a human task; the new task's link to the task before it is written with the
-    step's other links at the end of its transaction (workflows.links)."""
+    step's other links at the end of its transaction (workflows.links). A split's branches are written together
+    by the split (workflows.gateways.SplitActivation.create_next): their tasks in one INSERT."""
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        # viewflow 2.4's ViewActivation.create, but for the link (link_later instead of task.previous.add)
+        # viewflow 2.4's ViewActivation.create, but for the link (link_later instead of task.previous.add) and, in a
+        # split's branch, the INSERT left to the split
         task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
         task.data = data if data is not None else {}
         task.seed = seed
@@ -106,11 +108,27 @@ class StepActivation(ViewActivation):
         if owner:
             task.owner = owner
             task.status = STATUS.ASSIGNED
+        together = gateways.written_together(prev_activation)
+        if together is not None and not flow_task._boundary_events:  # (a boundary event is armed on a saved task)
+            together.append(activation)  # the split writes it with its siblings, then calls written()
+            return activation
         task.save()
-        link_later(task, prev_activation.task)
-        if flow_task._on_create is not None:
-            flow_task._on_create(activation)
+        activation.written(prev_activation.task)
         return activation
+
+    @property
+    def after_written(self):
+        """What waits for the task's key (a split's branch is written after its node made it: Step._create)."""
+        return self.__dict__.setdefault("_qms_after_written", [])
+
+    def written(self, previous):
+        """What follows the new task's INSERT: its link to the task before it, the node's on-create hook, and
+        (a split's branch) what waited for the task's key."""
+        link_later(self.task, previous)
+        if self.flow_task._on_create is not None:
+            self.flow_task._on_create(self)
+        for then in self.__dict__.pop("_qms_after_written", ()):
+            then(self.task)
 
 
 class Step(StepMixin, flow.View):
@@ -155,7 +173,10 @@ class Step(StepMixin, flow.View):
     def _create(self, prev_activation, token, data=None, seed=None):
         activation = super()._create(prev_activation, token, data=data, seed=seed)
         if self.delegable:
-            audit_routing(activation.task)
+            if activation.task.pk is None:  # a split's branch, written with its siblings: audited once it is
+                activation.after_written.append(audit_routing)
+            else:
+                audit_routing(activation.task)
         return activation
 
     # --- the one rule ------------------------------------------------------------------------
