@@ -139,17 +139,18 @@ class SplitActivation(InsertOnceMixin, ViewflowSplitActivation):
         statement where it took N. Nothing between their creation and this INSERT reads them: viewflow activates
         the branches only once this method has returned them."""
         token_source = Token.split_token_source(self.task.token, self.task.pk)
-        next_tasks = [(node, data) for node, data in self.next_tasks if not isinstance(node, flow.Join)] + \
-                     [(node, data) for node, data in self.next_tasks if isinstance(node, flow.Join)]
+        joins = [(node, data) for node, data in self.next_tasks if isinstance(node, flow.Join)]
         together = self._qms_written_together = [] if context.propagate_exception else None
         try:
             activations = [node._create(prev_activation=self, token=next(token_source), data=data)
-                           for node, data in next_tasks]
+                           for node, data in self.next_tasks if not isinstance(node, flow.Join)]
         finally:
             del self._qms_written_together
         if together:
             _write_together(together, previous=self.task)
-        return activations
+        # a join last, as viewflow orders it, and after the tasks above are written: its lookup reads the branches
+        return activations + [node._create(prev_activation=self, token=next(token_source), data=data)
+                              for node, data in joins]
 
 
 def written_together(prev_activation):
