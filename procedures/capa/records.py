@@ -1,18 +1,15 @@
 """P3's controlled record, the 8D report: the form it is made on, its PDF template, and how
 verify_audit rebuilds it from the working tables."""
 from django.conf import settings
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.prefetch import read_related
 from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
 
-from .models import (
-    ActionStatus, CapaAction, CapaCase, CapaSection, CapaSource, CapaStatus, DueDateChange, EffectivenessCheck,
-    PreventionItem, PreventionKind, Severity, SixM, is_overdue,
-)
+from .models import ActionStatus, CapaCase, CapaSource, CapaStatus, PreventionKind, Severity, SixM, is_overdue
 
 
 def _snapshot(record):
@@ -243,29 +240,22 @@ def snapshot_for_record(record):
 SNAPSHOT_RELATED = ("record", "complaint_case__record", "raised_by", "champion", "leader", "closed_by")
 
 
-def snapshot_prefetches():
-    """… and its child rows, one query per table (each row's people and documents joined in)."""
-    return (
-        "members", "whys", "causes",
-        Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("planned_by", "verified_by")),
-        Prefetch("sections", queryset=CapaSection.objects.select_related("owner")),
-        Prefetch("actions", queryset=CapaAction.objects.select_related("owner")),
-        "actions__attachments",
-        Prefetch("actions__extensions", queryset=DueDateChange.objects.select_related("requested_by", "decided_by")),
-        Prefetch("prevention_items", queryset=PreventionItem.objects.select_related(
-            "document", "change_revision__document", "change_revision__record")),
-    )
+#: … and its child rows with the rows each names (select_related paths), read in one statement (read_related)
+SNAPSHOT_CHILDREN = {
+    "members": (), "whys": (), "causes": (), "checks": ("planned_by", "verified_by"), "sections": ("owner",),
+    "actions": ("owner",), "actions__attachments": (), "actions__extensions": ("requested_by", "decided_by"),
+    "prevention_items": ("document", "change_revision__document", "change_revision__record"),
+}
 
 
 def _load(case):
-    return CapaCase.objects.select_related(*SNAPSHOT_RELATED).prefetch_related(*snapshot_prefetches()).get(pk=case.pk)
+    return read_related(CapaCase.objects.select_related(*SNAPSHOT_RELATED).get(pk=case.pk), SNAPSHOT_CHILDREN)
 
 
 def load_children(case):
-    """Prefetch snapshot()'s child rows on `case`, a row just read (with SNAPSHOT_RELATED)
-    in this transaction whose changed fields are saved: the same data as _load(case)."""
-    prefetch_related_objects([case], *snapshot_prefetches())
-    return case
+    """Read snapshot()'s child rows onto `case`, a row just read (with SNAPSHOT_RELATED) in this
+    transaction whose changed fields are saved: the same data as _load(case)."""
+    return read_related(case, SNAPSHOT_CHILDREN)
 
 
 # --- what the audit trail says P3 did, and the reasons its versions are stored with (core.diffs) -------------------
