@@ -121,7 +121,7 @@ def read_related(instance, relations):
         for join_path, (_, join_model) in joins.items():
             columns[join_path] = JSONObject(**{f.attname: F(f"{join_path}__{f.attname}")
                                                for f in _json_fields(join_model)})
-        branches.append(model._base_manager.using(using).filter(**{lookup: instance.pk}).order_by()
+        branches.append(model._default_manager.using(using).filter(**{lookup: instance.pk}).order_by()
                         .values_list(Value(index, output_field=IntegerField()), JSONObject(**columns)))
     paths = list(plan)
     rows = defaultdict(list)
