@@ -63,3 +63,12 @@ def order_data(future):
             **extra,
         }
     return make
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A new, empty SQLite database migrated once per test process by `manage.py migrate` in a subprocess; a test
+    that restores into a fresh database takes a copy (manage_support.fresh_database) instead of migrating its own."""
+    from manage_support import migrate_empty
+
+    return migrate_empty(tmp_path_factory.mktemp("migrated"))

@@ -431,11 +431,11 @@ def test_checkpoint_keygen_refuses_a_path_inside_the_project():
 
 
 def test_a_restore_verifies_against_the_checkpoints_or_names_those_written_after_the_backup(
-        people, order_data, checkpoint_key, tmp_path, capsys):
-    import os
+        people, order_data, checkpoint_key, tmp_path, capsys, migrated_sqlite):
     import shutil
-    import subprocess
-    import sys
+
+    from manage_support import fresh_database
+    from manage_support import manage as run
 
     approved_order(people, order_data, number="PO-BK-001")
     first = make_checkpoint(origin="test").checkpoint
@@ -444,15 +444,12 @@ def test_a_restore_verifies_against_the_checkpoints_or_names_those_written_after
     capsys.readouterr()
     approved_order(people, order_data, number="PO-BK-002")
     second = make_checkpoint(origin="test").checkpoint  # anchors entries the backup does not hold
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1",
-           "QMS_CHECKPOINT_KEY_FILE": str(checkpoint_key.private), "QMS_CHECKPOINT_DIR": str(checkpoint_key.store)}
+    env = fresh_database(migrated_sqlite, tmp_path, "restored.sqlite3",
+                         QMS_CHECKPOINT_KEY_FILE=str(checkpoint_key.private), QMS_CHECKPOINT_DIR=str(checkpoint_key.store))
 
     def manage(*args):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-                              capture_output=True, text=True, timeout=600)
+        return run(env, *args)
 
-    assert manage("migrate", "--noinput").returncode == 0
     restored = manage("restore", str(archive))
     assert restored.returncode == 1, restored.stdout + restored.stderr
     backup_end = first.seq + 1  # the backup holds checkpoint #1's own audit entry

@@ -3,13 +3,9 @@ into a fresh, empty database reproduces every record hash and verifies clean, an
 refuses a database that is not empty."""
 import json
 import os
-import subprocess
-import sys
 import tarfile
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -17,15 +13,10 @@ from core.models import RecordFile, RecordVersion
 from procedures.complaints.models import DispositionRule
 from procedures.documents.models import ApprovalRule
 from evidence_support import approved_order
+from manage_support import fresh_database, manage
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(settings.BASE_DIR)
-
-
-def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
 
 
 @pytest.fixture
@@ -55,12 +46,9 @@ def test_the_backup_holds_the_database_every_stored_file_and_a_manifest(backed_u
     assert set(manifest["files"]) == names - {"manifest.json"}
 
 
-def test_backup_then_restore_into_a_fresh_database_reproduces_every_hash(backed_up, tmp_path):
+def test_backup_then_restore_into_a_fresh_database_reproduces_every_hash(backed_up, tmp_path, migrated_sqlite):
     archive, _record = backed_up
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
-    migrated = manage(env, "migrate", "--noinput")
-    assert migrated.returncode == 0, migrated.stderr
+    env = fresh_database(migrated_sqlite, tmp_path, "restored.sqlite3")
     restored = manage(env, "restore", str(archive))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "record version hashes reproduced and every hash and link verifies" in restored.stdout
@@ -86,7 +74,7 @@ def test_restore_refuses_a_database_that_is_not_empty(backed_up):
         call_command("restore", str(archive))
 
 
-def test_a_backup_altered_after_it_was_written_is_refused(backed_up, tmp_path):
+def test_a_backup_altered_after_it_was_written_is_refused(backed_up, tmp_path, migrated_sqlite):
     archive, _record = backed_up
     unpacked = tmp_path / "unpacked"
     with tarfile.open(archive) as tar:
@@ -98,14 +86,12 @@ def test_a_backup_altered_after_it_was_written_is_refused(backed_up, tmp_path):
         for path in sorted(unpacked.rglob("*")):
             if path.is_file():
                 tar.add(path, arcname=str(path.relative_to(unpacked)))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'forged.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
-    assert manage(env, "migrate", "--noinput").returncode == 0
+    env = fresh_database(migrated_sqlite, tmp_path, "forged.sqlite3")
     result = manage(env, "restore", str(forged))
     assert result.returncode != 0 and "database.xml: SHA-256 does not match the backup manifest" in result.stderr
 
 
-def test_a_backup_of_another_schema_is_refused_with_advice(backed_up, tmp_path):
+def test_a_backup_of_another_schema_is_refused_with_advice(backed_up, tmp_path, migrated_sqlite):
     """Rows load only into the schema that made them (model labels moved with the one-app-per-
     procedure layout): the manifest names the migrations, and restore says what to do."""
     archive, _record = backed_up
@@ -121,9 +107,7 @@ def test_a_backup_of_another_schema_is_refused_with_advice(backed_up, tmp_path):
         for path in sorted(unpacked.rglob("*")):
             if path.is_file():
                 tar.add(path, arcname=str(path.relative_to(unpacked)))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "QMS_VAR_DIR": str(tmp_path / "var"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite3'}", "CELERY_TASK_ALWAYS_EAGER": "1"}
-    assert manage(env, "migrate", "--noinput").returncode == 0
+    env = fresh_database(migrated_sqlite, tmp_path, "older.sqlite3")
     result = manage(env, "restore", str(older))
     assert result.returncode != 0 and "different database schema" in result.stderr
     assert "restore it with the release that made it" in result.stderr
