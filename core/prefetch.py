@@ -86,14 +86,16 @@ def _build(model, data, using):
 
 
 def _ordered(model, rows):
-    """`rows` in the model's Meta.ordering (field names, "-" for descending), as the query would return them."""
+    """`rows` in the model's Meta.ordering (field names, "-" for descending), as the query would return them;
+    a NULL sorts as PostgreSQL sorts it: after every value, before them when descending."""
     meta = model._meta
     for key in reversed(meta.ordering or ["pk"]):
         if not isinstance(key, str) or "__" in key:
             raise ValueError(f"read_related: {model.__name__} is ordered by {key!r}; name its own fields")
         name = key.lstrip("-")
         attname = meta.pk.attname if name == "pk" else meta.get_field(name).attname
-        rows.sort(key=lambda row: getattr(row, attname), reverse=key.startswith("-"))
+        rows.sort(key=lambda row: (getattr(row, attname) is None, getattr(row, attname)),
+                  reverse=key.startswith("-"))
     return rows
 
 

@@ -93,7 +93,8 @@ def test_the_snapshot_read_in_one_statement_is_the_one_prefetch_related_gives(fu
     actions = data["rounds"][0]["actions"]
     assert actions[0]["attachments"][0]["size"] == 48213 and len(actions[0]["due_date_history"]) == 2
     assert {e["decided_by"] == "" for e in actions[0]["due_date_history"]} == {True, False}
-    assert data["rounds"][0]["effectiveness"]["effective"] is True and any(c["causes"] for c in data["rounds"][0]["fishbone"])
+    assert data["rounds"][0]["effectiveness"]["effective"] is True
+    assert any(c["causes"] for c in data["rounds"][0]["fishbone"])
     assert len(data["rounds"]) == 1 and data["team"]["members"] and data["sections"]
     assert [p["change_request"] is None for p in data["prevention"]] == [True, False]
     assert data["prevention"][1]["document"] == "QP-MK-01"
@@ -122,3 +123,10 @@ def test_a_relation_read_before_its_parent_or_below_a_many_to_many_is_refused():
         read_related(case, {"members": (), "members__capa_actions": ()})
     with pytest.raises(ValueError, match="not a foreign key"):
         read_related(case, {"actions": ("attachments",)})
+
+
+def test_rows_are_put_in_meta_ordering_with_nulls_where_postgresql_puts_them():
+    from core.prefetch import _ordered
+
+    rows = [EffectivenessCheck(pk=pk, round=round) for round, pk in [(2, None), (1, 7), (1, None), (1, 3)]]
+    assert [(r.round, r.pk) for r in _ordered(EffectivenessCheck, rows)] == [(1, 3), (1, 7), (1, None), (2, None)]
