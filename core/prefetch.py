@@ -1,6 +1,7 @@
 """Rows a step has just written or read, kept on the instance they belong to as `prefetch_related()` would keep
 them, so the snapshot that follows in the same step prints them without reading them back."""
 import datetime
+import functools
 import json
 from collections import defaultdict
 
@@ -40,8 +41,10 @@ JSON_EXACT_TYPES = frozenset({
 _OWN = "."  # the key of a row's own fields; a joined row's key is its select_related path
 
 
+@functools.cache
 def _json_fields(model):
-    return [f for f in model._meta.concrete_fields if f.get_internal_type() in JSON_EXACT_TYPES]
+    """The model's fields read from the JSON object (a model's fields are fixed once it is loaded)."""
+    return tuple(f for f in model._meta.concrete_fields if f.get_internal_type() in JSON_EXACT_TYPES)
 
 
 def _relation(model, name, first):
@@ -79,10 +82,10 @@ def _decode(field, value, connection):
     return value
 
 
-def _build(model, data, using):
+def _build(model, data, connection):
     fields = _json_fields(model)
-    values = [_decode(f, data[f.attname], connections[using]) for f in fields]
-    return model.from_db(using, [f.attname for f in fields], values)
+    values = [_decode(f, data[f.attname], connection) for f in fields]
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 def _ordered(model, rows):
@@ -125,20 +128,20 @@ def read_related(instance, relations):
                                                for f in _json_fields(join_model)})
         branches.append(model._default_manager.using(using).filter(**{lookup: instance.pk}).order_by()
                         .values_list(Value(index, output_field=IntegerField()), JSONObject(**columns)))
-    paths = list(plan)
+    paths, connection = list(plan), connections[using]
     rows = defaultdict(list)
     for index, data in branches[0].union(*branches[1:], all=True) if branches else ():
         if isinstance(data, str):  # a JSON object the backend returned as text
             data = json.loads(data)
         path = paths[index]
         model, _, joins, _ = plan[path]
-        row = _build(model, data[_OWN], using)
+        row = _build(model, data[_OWN], connection)
         for join_path, (field, join_model) in joins.items():  # parents first: a nested join finds its owner
             owner = row if "__" not in join_path else _joined_row(row, join_path.rpartition("__")[0])
             if owner is not None:
                 joined_row = data[join_path]
                 is_null = joined_row[join_model._meta.pk.attname] is None
-                field.set_cached_value(owner, None if is_null else _build(join_model, joined_row, using))
+                field.set_cached_value(owner, None if is_null else _build(join_model, joined_row, connection))
         rows[path].append(row)
     for path, (model, reverse_fk, _, _) in plan.items():
         parent_path, _, name = path.rpartition("__")

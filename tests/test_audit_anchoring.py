@@ -444,8 +444,8 @@ def test_a_restore_verifies_against_the_checkpoints_or_names_those_written_after
     capsys.readouterr()
     approved_order(people, order_data, number="PO-BK-002")
     second = make_checkpoint(origin="test").checkpoint  # anchors entries the backup does not hold
-    env = fresh_database(migrated_sqlite, tmp_path, "restored.sqlite3",
-                         QMS_CHECKPOINT_KEY_FILE=str(checkpoint_key.private), QMS_CHECKPOINT_DIR=str(checkpoint_key.store))
+    env = fresh_database(migrated_sqlite, tmp_path, "restored.sqlite3", QMS_CHECKPOINT_KEY_FILE=str(
+        checkpoint_key.private), QMS_CHECKPOINT_DIR=str(checkpoint_key.store))
 
     def manage(*args):
         return run(env, *args)

@@ -18,7 +18,6 @@ from manage_support import fresh_database, manage
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def backed_up(people, order_data, tmp_path, capsys):
     first = approved_order(people, order_data, number="PO-BK-001")
