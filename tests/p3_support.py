@@ -120,3 +120,29 @@ def walk_to_actions(drive, pid, owners=("production", "engineering")):
     assert drive.do("engineering", pid, "plan", plan_data(*owners)) == 200, drive.last_response.content[:2000]
     assert drive.do("quality_mgr", pid, "approve_plan", {"comment": "同意 agreed"}, meaning="approved") == 200, \
         drive.last_response.content[:2000]
+
+
+def through_d7_with_a_document_change(people, reference, owners=("production",), members=("production",)):
+    """QP-MK-01 issued in force, then a corrective action raised from an audit finding and walked through D7: one
+    action per owner done, validated, checked effective on its date, and a prevention item that raises a change
+    to QP-MK-01 (besides a similar-product item). Returns the process."""
+    from flow_driver import act, start  # noqa: PLC0415 — the test modules below import this one
+    from p4_support import fire_timers as fire_p4_timers, register  # noqa: PLC0415
+    from test_p3_paths import fire_on  # noqa: PLC0415
+    from test_p4_document_control import issue  # noqa: PLC0415
+
+    issue(people, register(people), "A/0")
+    fire_p4_timers()
+    process = start(FLOW, "start", people["quality_mgr"], raise_data(source="audit_finding", reference=reference))
+    for step, who, data, meaning in [
+        ("describe", "quality", describe_data(members=members), None),
+        ("contain", "engineering", containment_data(), None), ("analyse", "engineering", root_cause_data(), None),
+        ("plan", "engineering", plan_data(*owners), None), ("approve_plan", "quality_mgr", {}, "approved"),
+        *[("do_action", owner, {"outcome": "done", "evidence": "完成 done"}, None) for owner in owners],
+        ("validate", "quality_mgr", validation_data(30), "approved"),
+    ]:
+        act(process, step, people[who], data, meaning=meaning)
+    fire_on(day(30))
+    act(process, "verify", people["quality"], verification_data(True), meaning="verified")
+    act(process, "prevent", people["engineering"], prevention_data(document="QP-MK-01"))
+    return process

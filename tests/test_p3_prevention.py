@@ -8,41 +8,18 @@ from procedures.capa.models import CapaCase, CapaStatus
 from p3_support import (
     FLOW,
     closure_data,
-    containment_data,
-    day,
-    describe_data,
-    plan_data,
-    prevention_data,
     raise_data,
-    root_cause_data,
     skip_rendering,
-    validation_data,
-    verification_data,
+    through_d7_with_a_document_change,
 )
-from p4_support import fire_timers, register
 from procedures.documents.models import Document
-from test_p3_paths import fire_on
-from test_p4_document_control import issue
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_d7_item_raises_a_document_change_linked_both_ways_and_closes_with_qms_change(people, monkeypatch):
     skip_rendering(monkeypatch)
-    issue(people, register(people), "A/0")
-    fire_timers()
-    process = start(FLOW, "start", people["quality_mgr"], raise_data(source="audit_finding", reference="IA-2026-07"))
-    for step, who, data, meaning in [
-        ("describe", "quality", describe_data(), None), ("contain", "engineering", containment_data(), None),
-        ("analyse", "engineering", root_cause_data(), None), ("plan", "engineering", plan_data("production"), None),
-        ("approve_plan", "quality_mgr", {}, "approved"),
-        ("do_action", "production", {"outcome": "done", "evidence": "完成 done"}, None),
-        ("validate", "quality_mgr", validation_data(30), "approved"),
-    ]:
-        act(process, step, people[who], data, meaning=meaning)
-    fire_on(day(30))
-    act(process, "verify", people["quality"], verification_data(True), meaning="verified")
-    act(process, "prevent", people["engineering"], prevention_data(document="QP-MK-01"))
+    process = through_d7_with_a_document_change(people, "IA-2026-07")
 
     case = CapaCase.objects.get(record__process=process)
     item = case.prevention_items.get(kind="document")

@@ -14,18 +14,11 @@ from django.utils import timezone
 from core import records as core_records
 from core.canonical import canonical_json
 from core.prefetch import read_related
-from flow_driver import act, start
-from p3_support import (
-    FLOW, containment_data, day, describe_data, plan_data, prevention_data, raise_data, root_cause_data,
-    skip_rendering, validation_data, verification_data,
-)
-from p4_support import fire_timers, register
+from p3_support import skip_rendering, through_d7_with_a_document_change
 from procedures.capa import records
 from procedures.capa.models import (
     ActionAttachment, CapaAction, CapaCase, CapaSection, DueDateChange, EffectivenessCheck, PreventionItem,
 )
-from test_p3_paths import fire_on
-from test_p4_document_control import issue
 
 pytestmark = pytest.mark.django_db
 
@@ -45,22 +38,8 @@ DJANGO_PREFETCHES = (  # what snapshot() was read with before: one query per tab
 def full_case(people, monkeypatch):
     """A case through D7 with a document change raised, then every child table given rows of each shape."""
     skip_rendering(monkeypatch)
-    issue(people, register(people), "A/0")
-    fire_timers()
-    process = start(FLOW, "start", people["quality_mgr"], raise_data(source="audit_finding", reference="IA-2026-08"))
-    for step, who, data, meaning in [
-        ("describe", "quality", describe_data(members=("production", "warehouse")), None),
-        ("contain", "engineering", containment_data(), None), ("analyse", "engineering", root_cause_data(), None),
-        ("plan", "engineering", plan_data("production", "engineering"), None),
-        ("approve_plan", "quality_mgr", {}, "approved"),
-        ("do_action", "production", {"outcome": "done", "evidence": "完成 done"}, None),
-        ("do_action", "engineering", {"outcome": "done", "evidence": "完成 done"}, None),
-        ("validate", "quality_mgr", validation_data(30), "approved"),
-    ]:
-        act(process, step, people[who], data, meaning=meaning)
-    fire_on(day(30))
-    act(process, "verify", people["quality"], verification_data(True), meaning="verified")
-    act(process, "prevent", people["engineering"], prevention_data(document="QP-MK-01"))
+    process = through_d7_with_a_document_change(people, "IA-2026-08", owners=("production", "engineering"),
+                                                members=("production", "warehouse"))
     case = CapaCase.objects.get(record__process=process)
     action = case.actions.order_by("position").first()
     ActionAttachment.objects.create(action=action, file="capa/2026/12/evidence.pdf", original_name="证据 evidence.pdf",
