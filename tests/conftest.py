@@ -66,9 +66,51 @@ def order_data(future):
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory):
-    """A new, empty SQLite database migrated once per test process by `manage.py migrate` in a subprocess; a test
-    that restores into a fresh database takes a copy (manage_support.fresh_database) instead of migrating its own."""
-    from manage_support import migrate_empty
+def migrated_sqlite():
+    """A new, empty SQLite database migrated by `manage.py migrate` (manage_support.migrated_template, made once per
+    migration state); a test that restores into a fresh database takes a copy of it (manage_support.fresh_database)
+    instead of migrating its own."""
+    from manage_support import migrated_template
 
-    return migrate_empty(tmp_path_factory.mktemp("migrated"))
+    return migrated_template()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_test_databases_from_the_template():
+    """While pytest-django creates the test databases (only then: see django_db_setup below), a SQLite one is
+    first loaded with the migrated template, so that its `migrate` applies nothing (about 5 s instead of 45 s per
+    test process). Other databases migrate as usual. Returns the patch to stop once they are created."""
+    from unittest import mock
+
+    from django.conf import settings
+    from django.core import management
+    from django.db import connections
+
+    sqlite = {alias for alias, config in settings.DATABASES.items() if config["ENGINE"].endswith("sqlite3")}
+    if not sqlite:
+        return None
+    from manage_support import load_template_into, migrated_template
+
+    template = migrated_template()
+    call_command = management.call_command
+    loaded = set()
+
+    def from_template(name, *args, **options):
+        alias = options.get("database")
+        if name == "migrate" and alias in sqlite and alias not in loaded:
+            loaded.add(alias)
+            load_template_into(connections[alias], template)
+        return call_command(name, *args, **options)
+
+    patch = mock.patch.object(management, "call_command", from_template)
+    patch.start()
+    return patch
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_sqlite_test_databases_from_the_template, django_db_setup):
+    """pytest-django's test databases, a SQLite one made from the migrated template (above); a test's own
+    `call_command("migrate")` later in the session runs the real command."""
+    if _sqlite_test_databases_from_the_template is not None:
+        _sqlite_test_databases_from_the_template.stop()
+    yield

@@ -33,3 +33,90 @@ def fresh_database(migrated, tmp_path, name, **extra):
     `migrated` (the migrated_sqlite fixture), byte for byte what a migrate of its own would make."""
     shutil.copyfile(migrated, tmp_path / name)
     return sqlite_env(tmp_path / "var", tmp_path / name, **extra)
+
+
+# --- One migrated SQLite database per migration state --------------------------------------------------------------
+# `manage.py migrate` from nothing takes 45 s of CPU (Django renders the model state of 135 migrations), and every
+# test process used to pay it at least once: the test database of each pytest-xdist worker, and the empty database
+# the restore tests copy. The migrated database is kept in build/test-db/, named by a digest of everything that
+# shapes it (the Django version and every migration file of every installed app, with the project modules those
+# files import); a change to any of them names a new file, made by a real migrate. Test processes that start at
+# once wait for the one that builds it (a file lock), and a test database loaded from it is then migrated as
+# usual, which applies nothing and runs the post_migrate receivers as on any database.
+TEMPLATE_DIR = ROOT / "build" / "test-db"
+
+
+def _imported_project_files(path):
+    """The project's own source files a migration file imports (core.migration_ops, accounts.models …)."""
+    import ast
+
+    files = []
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else (
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+        for name in names:
+            candidate = ROOT.joinpath(*name.split("."))
+            for source in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+                if source.is_file():
+                    files.append(source)
+    return files
+
+
+def migration_state_digest():
+    """A digest of what a migrate from nothing depends on: Django's version and, for every installed app, each
+    migration file with the project files it imports."""
+    import hashlib
+    import importlib
+
+    import django
+    from django.apps import apps
+
+    digest = hashlib.sha256(f"django {django.get_version()}\n".encode())
+    for app in sorted(apps.get_app_configs(), key=lambda config: config.label):
+        try:
+            module = importlib.import_module(f"{app.name}.migrations")
+        except ModuleNotFoundError:
+            continue
+        for path in sorted(Path(module.__file__).parent.glob("*.py")):
+            for source in [path, *sorted(set(_imported_project_files(path)))]:
+                digest.update(f"{app.label}/{path.name} {source.name}\n".encode())
+                digest.update(source.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def migrated_template():
+    """The path of an empty SQLite database migrated to the current migration state, built on first use (about
+    45 s) and kept in build/test-db/ for the next test process and run."""
+    import fcntl
+    import sqlite3
+    import tempfile
+
+    TEMPLATE_DIR.mkdir(parents=True, exist_ok=True)
+    target = TEMPLATE_DIR / f"migrated-{migration_state_digest()}.sqlite3"
+    with open(TEMPLATE_DIR / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test process building the same file: wait for it
+        if not target.exists():
+            with tempfile.TemporaryDirectory(dir=TEMPLATE_DIR) as directory:
+                database = migrate_empty(Path(directory))
+                db = sqlite3.connect(database)
+                try:  # one self-contained file: no write-ahead log beside it
+                    db.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    db.close()
+                database.replace(target)
+            for stale in TEMPLATE_DIR.glob("migrated-*.sqlite3"):
+                if stale != target:
+                    stale.unlink(missing_ok=True)
+    return target
+
+
+def load_template_into(connection, template):
+    """Copy the migrated `template` into the (empty, new) SQLite test database of `connection`."""
+    import sqlite3
+
+    connection.ensure_connection()
+    source = sqlite3.connect(template)
+    try:
+        source.backup(connection.connection)
+    finally:
+        source.close()
