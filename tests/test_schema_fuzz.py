@@ -193,9 +193,9 @@ def fuzz_every_operation(clients, *, examples, derandomize, only=None):
         for operation in operations:
             sender = SENDERS.get((operation.method.upper(), operation.path), "quality_mgr")
             for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-                # One mode at a time: where nothing of an operation can be made invalid (a plain string in the
-                # path, no query or body), schemathesis then says so at once (SkipTest) instead of Hypothesis
-                # rejecting some 460 drafts before it gives up (about 2 s per such operation).
+                # One mode at a time: where nothing of an operation can be made invalid (a plain string in
+                # the path, no query or body), schemathesis then says so at once (SkipTest) instead of
+                # Hypothesis rejecting some 460 drafts before it gives up (about 2 s per such operation).
                 schema.config.generation.update(modes=[mode])
                 strategy = with_real_ids(operation, operation.as_strategy(generation_mode=mode), known)
 
