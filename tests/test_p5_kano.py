@@ -470,7 +470,7 @@ def test_screens_of_the_study_and_the_public_page(browser, live_server, people, 
                                  (public, "public", f"/answer/kano/{token}/?lang={language}")):
                 p.set_viewport_size({"width": width, "height": 900})
                 response = p.goto(live_server.url + url)
-                p.wait_for_load_state("networkidle")
+                p.wait_for_load_state("load")
                 assert response.status == 200, (name, response.status)
                 p.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
                 scroll = p.evaluate("document.documentElement.scrollWidth")
