@@ -1,5 +1,6 @@
 """Every P2 URL and API endpoint × every role → allowed, or refused (401/403/404/409).
-Each role's request runs in a savepoint that is rolled back (see test_role_matrix.check)."""
+Each role's request runs in a savepoint that is rolled back (see test_role_matrix.check); the cases are made
+once for the module."""
 import pytest
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -53,31 +54,56 @@ def open_task(process, step, permission=None):
     return tasks.get()
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """The people and the complaint cases, each held at one step, made once for the module (about 15 s) in a
+    transaction rolled back when the module ends; each test runs in a savepoint of it, rolled back after it."""
+    from django.db import transaction
+
+    from p2_support import skip_rendering
+    from workflows.demo import create_catalog, create_people
+
+    with django_db_blocker.unblock(), transaction.atomic(), pytest.MonkeyPatch.context() as patch:
+        skip_rendering(patch)
+        people = create_people()
+        create_catalog()
+        User.objects.create_user("outsider", password="Outsider-pass-1", display_name="外人 Outsider")
+        at = {step: walk(people, step) for step in ["inspect", "judge", "hand_over", "receive", "dispose"]}
+        at["negotiate"] = walk(people, "hand_over", justified=False)
+        signing = walk(people, None, disposition=disposition(("concession", "100"), ("return_to_supplier", "20")))
+        accepting = walk(people, None, contract_requires_acceptance=True,
+                         disposition=disposition(("concession", "120")))
+        act(accepting, "sign_disposition", people["gm"], {}, meaning="approved")
+        reinspecting = walk(people, None, disposition=disposition(("rework", "120")))
+        deciding = walk(people, None)
+        settling = start(FLOW, "start", people["market"], intake(kind="complaint", lot=""))
+        act(settling, "inspect", people["quality"], inspection(inspected=None, defective=None), meaning="authored")
+        act(settling, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
+        analysis = start(FLOW, "start_analysis", people["market_mgr"],
+                         {"period_start": today(-30), "period_end": today()})
+        tasks = {step: open_task(process, step) for step, process in at.items()}
+        tasks["sign_gm"] = open_task(signing, "sign_disposition", "accounts.dept_management_manager")
+        tasks["sign_procurement"] = open_task(signing, "sign_disposition", "accounts.dept_materials_staff")
+        tasks["customer_acceptance"] = open_task(accepting, "customer_acceptance")
+        tasks["reinspect"] = open_task(reinspecting, "reinspect")
+        tasks["decide_capa"] = open_task(deciding, "decide_capa")
+        tasks["settle"] = open_task(settling, "settle")
+        tasks["approve_analysis"] = open_task(analysis, "approve_analysis")
+        case = ComplaintCase.objects.get(record__process=at["dispose"])
+        yield {"people": people, "tasks": tasks, "case": case, "lot": Lot.objects.get(pk=case.lot_id),
+               "pid": at["dispose"].pk, "analysis": analysis}
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(people):
-    User.objects.create_user("outsider", password="Outsider-pass-1", display_name="外人 Outsider")
-    at = {step: walk(people, step) for step in ["inspect", "judge", "hand_over", "receive", "dispose"]}
-    at["negotiate"] = walk(people, "hand_over", justified=False)
-    signing = walk(people, None, disposition=disposition(("concession", "100"), ("return_to_supplier", "20")))
-    accepting = walk(people, None, contract_requires_acceptance=True, disposition=disposition(("concession", "120")))
-    act(accepting, "sign_disposition", people["gm"], {}, meaning="approved")
-    reinspecting = walk(people, None, disposition=disposition(("rework", "120")))
-    deciding = walk(people, None)
-    settling = start(FLOW, "start", people["market"], intake(kind="complaint", lot=""))
-    act(settling, "inspect", people["quality"], inspection(inspected=None, defective=None), meaning="authored")
-    act(settling, "judge", people["quality_mgr"], judgement(True), meaning="reviewed")
-    analysis = start(FLOW, "start_analysis", people["market_mgr"], {"period_start": today(-30), "period_end": today()})
-    tasks = {step: open_task(process, step) for step, process in at.items()}
-    tasks["sign_gm"] = open_task(signing, "sign_disposition", "accounts.dept_management_manager")
-    tasks["sign_procurement"] = open_task(signing, "sign_disposition", "accounts.dept_materials_staff")
-    tasks["customer_acceptance"] = open_task(accepting, "customer_acceptance")
-    tasks["reinspect"] = open_task(reinspecting, "reinspect")
-    tasks["decide_capa"] = open_task(deciding, "decide_capa")
-    tasks["settle"] = open_task(settling, "settle")
-    tasks["approve_analysis"] = open_task(analysis, "approve_analysis")
-    case = ComplaintCase.objects.get(record__process=at["dispose"])
-    return {"tasks": tasks, "case": case, "lot": Lot.objects.get(pk=case.lot_id), "pid": at["dispose"].pk,
-            "analysis": analysis}
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def people(module_world, db):
+    """This module's people are the module world's (a second set could not have the same user names)."""
+    return module_world["people"]
 
 
 # who may see and claim each step's task (everyone else: 404 in the API, 403 in the browser)
