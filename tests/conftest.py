@@ -43,26 +43,34 @@ def credentials_kept_fresh(settings):
     settings.QMS = {**settings.QMS, "PASSWORD_MAX_AGE_DAYS": 0, "API_TOKEN_MAX_AGE_HOURS": 0}
 
 
+def in_days(days=30):
+    """The ISO date `days` from today (the `future` fixture; usable where a fixture is not)."""
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+def order_payload(kind="order", number="PO-2026-001", quantity="500", customer="C001", **extra):
+    """A P1 order review's start data (the `order_data` fixture; usable where a fixture is not)."""
+    return {
+        "kind": kind, "customer": customer, "order_number": number,
+        "order_date": timezone.localdate().isoformat(),
+        "payment_terms": "月结 30 天 Net 30", "delivery_place": "上海 Shanghai", "transport": "纸箱 Carton",
+        "special_requirements": "RoHS 合规 RoHS compliant",
+        "lines": [
+            {"product": "P-1001", "quantity": quantity, "unit_price": "12.50", "delivery_date": in_days(30)},
+            {"product": "P-1002", "quantity": "300", "unit_price": "8.00", "delivery_date": in_days(45)},
+        ],
+        **extra,
+    }
+
+
 @pytest.fixture
 def future():
-    return lambda days=30: (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+    return in_days
 
 
 @pytest.fixture
-def order_data(future):
-    def make(kind="order", number="PO-2026-001", quantity="500", customer="C001", **extra):
-        return {
-            "kind": kind, "customer": customer, "order_number": number,
-            "order_date": timezone.localdate().isoformat(),
-            "payment_terms": "月结 30 天 Net 30", "delivery_place": "上海 Shanghai", "transport": "纸箱 Carton",
-            "special_requirements": "RoHS 合规 RoHS compliant",
-            "lines": [
-                {"product": "P-1001", "quantity": quantity, "unit_price": "12.50", "delivery_date": future(30)},
-                {"product": "P-1002", "quantity": "300", "unit_price": "8.00", "delivery_date": future(45)},
-            ],
-            **extra,
-        }
-    return make
+def order_data():
+    return order_payload
 
 
 @pytest.fixture(scope="session")
