@@ -15,9 +15,45 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEntry
 from evidence.models import EvidenceBundle
-from evidence_support import auditor, record  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The people, an approved order review, an auditor and the bundle the auditor requested of it (its versions
+    without a stored PDF rendered in the bundle job), made once for the module (about 15 s) in a transaction
+    rolled back when the module ends; each test runs in a savepoint of it, rolled back after it."""
+    from django.db import transaction
+
+    from conftest import order_payload
+    from evidence_support import approved_order, make_auditor
+    from workflows.demo import create_catalog, create_people
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        people = create_people()
+        create_catalog()
+        record, auditor = approved_order(people, order_payload), make_auditor(people)
+        bundle_zip = download_bundle(auditor, record, tmp_path_factory.mktemp("bundle"))
+        yield {"people": people, "record": record, "auditor": auditor, "bundle_zip": bundle_zip}
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def people(module_world, db):
+    """This module's people are the module world's (a second set could not have the same user names)."""
+    return module_world["people"]
+
+
+@pytest.fixture
+def record(module_world, db):
+    module_world["record"].refresh_from_db()
+    return module_world["record"]
+
+
+@pytest.fixture
+def auditor(module_world, db):
+    return module_world["auditor"]
 
 
 def verify(path, capsys):
@@ -27,20 +63,29 @@ def verify(path, capsys):
     return exit_info.value.code, capsys.readouterr().out
 
 
-@pytest.fixture
-def bundle_zip(record, auditor, tmp_path, django_capture_on_commit_callbacks):
+def download_bundle(auditor, record, folder):
+    """The auditor requests a bundle of `record` through the API (built on commit); the downloaded ZIP's path in
+    `folder`."""
+    from django.test import TestCase
+
     api = APIClient()
     api.force_authenticate(auditor)
-    with django_capture_on_commit_callbacks(execute=True):
+    with TestCase.captureOnCommitCallbacks(execute=True):
         response = api.post("/api/evidence/bundles/", {"search": {"number": record.number}}, format="json")
     assert response.status_code == 202, response.content
     bundle = api.get(f"/api/evidence/bundles/{response.json()['id']}/").json()
     assert bundle["status"] == "done" and bundle["percent"] == 100 and bundle["records"] == 1
     download = api.get(bundle["download"])
     assert download.status_code == 200
-    path = tmp_path / "bundle.zip"
+    path = folder / "bundle.zip"
     path.write_bytes(b"".join(download.streaming_content))
     return path
+
+
+@pytest.fixture
+def bundle_zip(module_world, db):
+    """The module's bundle (a test that changes it works on a copy)."""
+    return module_world["bundle_zip"]
 
 
 def rewrite(src, dst, change):
@@ -118,13 +163,14 @@ def test_bundle_request_progress_and_download_in_the_browser_are_audited(record,
     client.force_login(auditor)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/qms/evidence/bundles/new/", {"scope": "selected", "record": [record.pk]})
-    bundle = EvidenceBundle.objects.get()
+    bundle = EvidenceBundle.objects.latest("pk")  # after the module's own
     assert response.status_code == 302 and response["Location"] == f"/qms/evidence/bundles/{bundle.pk}/"
     page = client.get(response["Location"])
     assert page.status_code == 200 and b'id="bundle-download"' in page.content and b"100%" in page.content
     download = client.get(f"/qms/evidence/bundles/{bundle.pk}/download/")
     assert download.status_code == 200 and download["X-Content-SHA256"] == bundle.sha256
-    actions = list(AuditEntry.objects.filter(object_type="evidence.evidencebundle").values_list("action", flat=True))
+    actions = list(AuditEntry.objects.filter(object_type="evidence.evidencebundle", object_id=str(bundle.pk))
+                   .values_list("action", flat=True))
     assert actions == ["evidence.bundle_requested", "evidence.bundle_built", "evidence.bundle_downloaded"]
     assert AuditEntry.objects.filter(action="auditor.viewed", actor=auditor,
                                      new_values__path=f"/qms/evidence/bundles/{bundle.pk}/download/").exists()
@@ -134,11 +180,12 @@ def test_a_bundle_holds_only_records_the_requester_may_see(record, people, djang
     from evidence_support import make_auditor, other_record_type
 
     narrow = make_auditor(people, "auditor_narrow", record_types=[other_record_type(record)])
+    bundles = EvidenceBundle.objects.count()
     api = APIClient()
     api.force_authenticate(narrow)
     response = api.post("/api/evidence/bundles/", {"records": [record.pk]}, format="json")
     assert response.status_code == 400
-    assert not EvidenceBundle.objects.exists()
+    assert EvidenceBundle.objects.count() == bundles
 
 
 def test_someone_else_s_bundle_is_not_found(bundle_zip, people):
