@@ -14,13 +14,31 @@ def fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def people(db):
+def make_people():
+    """The demo's people (by user name) and its catalogue of customers and products."""
     from workflows.demo import create_catalog, create_people
 
     users = create_people()
     create_catalog()
     return users
+
+
+@pytest.fixture
+def people(db):
+    return make_people()
+
+
+@pytest.fixture(scope="module")
+def module_people(django_db_setup, django_db_blocker):
+    """For a module whose tests share data made once: the people (make_people), made in a transaction that stays
+    open for the whole module and is rolled back at its end. A module-scoped fixture that requests this one makes
+    its own data in the same transaction; each test then runs in a savepoint of it, rolled back after the test.
+    Such a module overrides `people` to return these (a second set could not have the same user names)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield make_people()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -20,29 +20,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The people, an approved order review, an auditor and the bundle the auditor requested of it (its versions
-    without a stored PDF rendered in the bundle job), made once for the module (about 15 s) in a transaction
-    rolled back when the module ends; each test runs in a savepoint of it, rolled back after it."""
-    from django.db import transaction
-
+def module_world(module_people, tmp_path_factory):
+    """An approved order review, an auditor and the bundle the auditor requested of it (its versions without a
+    stored PDF rendered in the bundle job), made once for the module (about 15 s) in its transaction
+    (conftest.module_people)."""
     from conftest import order_payload
     from evidence_support import approved_order, make_auditor
-    from workflows.demo import create_catalog, create_people
 
-    with django_db_blocker.unblock(), transaction.atomic():
-        people = create_people()
-        create_catalog()
-        record, auditor = approved_order(people, order_payload), make_auditor(people)
-        bundle_zip = download_bundle(auditor, record, tmp_path_factory.mktemp("bundle"))
-        yield {"people": people, "record": record, "auditor": auditor, "bundle_zip": bundle_zip}
-        transaction.set_rollback(True)
+    record, auditor = approved_order(module_people, order_payload), make_auditor(module_people)
+    return {"record": record, "auditor": auditor,
+            "bundle_zip": download_bundle(auditor, record, tmp_path_factory.mktemp("bundle"))}
 
 
 @pytest.fixture
-def people(module_world, db):
-    """This module's people are the module world's (a second set could not have the same user names)."""
-    return module_world["people"]
+def people(module_people, db):
+    return module_people
 
 
 @pytest.fixture

@@ -14,37 +14,29 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The people and the seeded document register, made once for the module (each form runs the whole document
-    flow: about 15 s) in a transaction rolled back when the module ends; each test runs in a savepoint of it."""
-    from django.db import transaction
-
+def seeded_register(module_people):
+    """The seeded document register, made once for the module (each form runs the whole document flow: about
+    15 s) in its transaction (conftest.module_people)."""
     from p2_support import skip_rendering
-    from workflows.demo import create_catalog, create_people
 
-    with django_db_blocker.unblock(), transaction.atomic(), pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:
         skip_rendering(patch)  # the register's own approval records need no PDF here
-        people = create_people()
-        create_catalog()
-        seed_documents(people, DEMO_PASSWORD)
-        yield {"people": people, "register": {d.governs_record_type: d for d in
-                                              Document.objects.filter(doc_type=DocumentType.FORM)
-                                              if d.governs_record_type}}
-        transaction.set_rollback(True)
+        seed_documents(module_people, DEMO_PASSWORD)
+    return {d.governs_record_type: d for d in Document.objects.filter(doc_type=DocumentType.FORM)
+            if d.governs_record_type}
 
 
 @pytest.fixture
-def people(seeded, db):
-    """This module's people are those the register was seeded by (a second set could not have their names)."""
-    return seeded["people"]
+def people(module_people, db):
+    return module_people
 
 
 @pytest.fixture
-def register(seeded, db, monkeypatch):
+def register(seeded_register, db, monkeypatch):
     from p2_support import skip_rendering
 
     skip_rendering(monkeypatch)
-    return seeded["register"]
+    return seeded_register
 
 
 def test_every_record_type_is_governed_by_a_form_in_the_register(register):

@@ -55,18 +55,14 @@ def open_task(process, step, permission=None):
 
 
 @pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker):
-    """The people and the complaint cases, each held at one step, made once for the module (about 15 s) in a
-    transaction rolled back when the module ends; each test runs in a savepoint of it, rolled back after it."""
-    from django.db import transaction
-
+def module_world(module_people):
+    """The complaint cases, each held at one step, made once for the module (about 15 s) in its transaction
+    (conftest.module_people)."""
     from p2_support import skip_rendering
-    from workflows.demo import create_catalog, create_people
 
-    with django_db_blocker.unblock(), transaction.atomic(), pytest.MonkeyPatch.context() as patch:
+    people = module_people
+    with pytest.MonkeyPatch.context() as patch:
         skip_rendering(patch)
-        people = create_people()
-        create_catalog()
         User.objects.create_user("outsider", password="Outsider-pass-1", display_name="外人 Outsider")
         at = {step: walk(people, step) for step in ["inspect", "judge", "hand_over", "receive", "dispose"]}
         at["negotiate"] = walk(people, "hand_over", justified=False)
@@ -90,9 +86,8 @@ def module_world(django_db_setup, django_db_blocker):
         tasks["settle"] = open_task(settling, "settle")
         tasks["approve_analysis"] = open_task(analysis, "approve_analysis")
         case = ComplaintCase.objects.get(record__process=at["dispose"])
-        yield {"people": people, "tasks": tasks, "case": case, "lot": Lot.objects.get(pk=case.lot_id),
-               "pid": at["dispose"].pk, "analysis": analysis}
-        transaction.set_rollback(True)
+    return {"tasks": tasks, "case": case, "lot": Lot.objects.get(pk=case.lot_id), "pid": at["dispose"].pk,
+            "analysis": analysis}
 
 
 @pytest.fixture
@@ -101,9 +96,8 @@ def world(module_world, db):
 
 
 @pytest.fixture
-def people(module_world, db):
-    """This module's people are the module world's (a second set could not have the same user names)."""
-    return module_world["people"]
+def people(module_people, db):
+    return module_people
 
 
 # who may see and claim each step's task (everyone else: 404 in the API, 403 in the browser)

@@ -2,7 +2,6 @@
 (department members and the case's 8D team; outsiders are refused). Each role's request
 runs in a savepoint that is rolled back (see test_role_matrix.check); the cases are made once for the module."""
 import pytest
-from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
@@ -69,15 +68,12 @@ def open_task(process, step):
 
 
 @pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker):
-    """The people and the eleven cases, each held at one step, made once for the module (about 7 s) in a
-    transaction rolled back when the module ends; each test runs in a savepoint of it, rolled back after it."""
-    from workflows.demo import create_catalog, create_people
-
-    with django_db_blocker.unblock(), transaction.atomic(), pytest.MonkeyPatch.context() as patch:
+def module_world(module_people):
+    """The eleven cases, each held at one step, made once for the module (about 7 s) in its transaction
+    (conftest.module_people)."""
+    people = module_people
+    with pytest.MonkeyPatch.context() as patch:
         skip_rendering(patch)
-        people = create_people()
-        create_catalog()
         User.objects.create_user("outsider", password="Outsider-pass-1", display_name="外人 Outsider")
         tasks = {step: open_task(walk(people, step), step) for step, *_ in STEPS}
         tasks["close"] = open_task(walk(people, "close"), "close")
@@ -85,8 +81,7 @@ def module_world(django_db_setup, django_db_blocker):
         act(extending, "do_action", people["production"], {"outcome": "extension", "new_due_date": day(40),
                                                             "reason": "等待 waiting"})
         tasks["decide_extension"] = open_task(extending, "decide_extension")
-        yield {"people": people, "tasks": tasks}
-        transaction.set_rollback(True)
+    return {"tasks": tasks}
 
 
 @pytest.fixture
@@ -95,9 +90,8 @@ def world(module_world, db):
 
 
 @pytest.fixture
-def people(module_world, db):
-    """This module's people are the module world's (a second set could not have the same user names)."""
-    return module_world["people"]
+def people(module_people, db):
+    return module_people
 
 
 # who may see and claim each step's task (everyone else: 404 in the API, 403 in the browser)
