@@ -1,5 +1,6 @@
 """`manage.py` run in a subprocess against a new, empty database: a restore, a verification (the backup and
 anchoring tests)."""
+import functools
 import os
 import shutil
 import subprocess
@@ -62,9 +63,11 @@ def _imported_project_files(path):
     return files
 
 
+@functools.cache
 def migration_state_digest():
     """A digest of what a migrate from nothing depends on: Django's version and, for every installed app, each
-    migration file with the project files it imports."""
+    migration file with the project files it imports (worked out once per test process: the test databases and
+    the restore tests' empty database both ask)."""
     import hashlib
     import importlib
 
@@ -128,6 +131,7 @@ def migrated_postgres_template(settings_dict):
     created from it (CREATE DATABASE … TEMPLATE) instead of migrating from nothing. Older ones are dropped."""
     import fcntl
     import tempfile
+    from urllib.parse import quote
 
     import psycopg
 
@@ -144,8 +148,8 @@ def migrated_postgres_template(settings_dict):
             if name not in names:
                 db.execute(f'DROP DATABASE IF EXISTS "{building}"')
                 db.execute(f'CREATE DATABASE "{building}"')
-                password = f":{server['password']}" if server["password"] else ""
-                user = f"{server['user']}{password}@" if server["user"] else ""
+                password = f":{quote(server['password'], safe='')}" if server["password"] else ""
+                user = f"{quote(server['user'], safe='')}{password}@" if server["user"] else ""
                 url = f"postgres://{user}{server['host']}:{server['port']}/{building}"
                 with tempfile.TemporaryDirectory() as directory:
                     result = manage({**sqlite_env(directory, "unused"), "DATABASE_URL": url}, "migrate", "--noinput")
