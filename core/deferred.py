@@ -52,5 +52,16 @@ def first_rows_and_total(queryset, limit):
     keys carry the total (COUNT(*) OVER (), computed before the LIMIT), then the page's rows are read
     with their joins. A summary that shows a list's first rows says how many there are in all: a list
     is never cut without saying so."""
-    first = list(queryset.annotate(_total=Window(Count("pk"))).values_list("pk", "_total")[:limit])
-    return rows_by_keys(queryset, [key for key, _total in first]), (first[0][1] if first else 0)
+    rows, totals = first_rows_and_totals(queryset, limit)
+    return rows, totals["all"]
+
+
+def first_rows_and_totals(queryset, limit, **conditions):
+    """(the first `limit` rows of `queryset`, {"all": how many rows it has in all, name: how many of them
+    meet `conditions[name]` (a Q)}), from the same scan: each count is a window over the whole list
+    (COUNT(*) FILTER (WHERE …) OVER ()), carried by the page's keys."""
+    counts = {"_total": Window(Count("pk"))}
+    counts.update({f"_count_{name}": Window(Count("pk", filter=condition)) for name, condition in conditions.items()})
+    first = list(queryset.annotate(**counts).values_list("pk", *counts)[:limit])
+    totals = dict(zip(["all", *conditions], first[0][1:] if first else [0] * len(counts)))
+    return rows_by_keys(queryset, [row[0] for row in first]), totals

@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
-from core.deferred import first_rows_and_total
+from core.deferred import first_rows_and_total, first_rows_and_totals
 from core.errors import InvalidInput, NotPermitted
 from core.rest.keyset import Key, Keyset
 from core.models import AuditEntry
@@ -67,6 +67,11 @@ def _with_deadline(tasks):
     return by_due(tasks.select_related(*ROW_RELATED))
 
 
+def _is_late(task, now):
+    """Overdue at `now` by the due date its list was chosen and counted by (the task row's `due_at`)."""
+    return task.due_at is not None and task.due_at <= now
+
+
 def _due_key(task):
     deadline = getattr(task, "deadline", None)
     return (deadline is None, deadline.due_at if deadline is not None else None, task.pk)
@@ -108,18 +113,19 @@ COMPLETED_ORDER = Keyset("completed", [Key("finished", descending=True), Key("pk
 def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
     """Everything on a person's dashboard: the first `limit` rows of each list, soonest due first, and
     how many each list has in all (`totals`), in a fixed number of queries, each served by an index
-    (workflows migration 0007): no join with the process table to filter by flow (inbox.queues.of_flows),
-    "overdue" as two scans (mine, my queues: disjoint, each one the index's) merged here instead of one
-    OR over both; each list's total comes with its page's keys (core.deferred.first_rows_and_total)."""
+    (workflows migration 0007): no join with the process table to filter by flow (inbox.queues.of_flows);
+    each list's total comes with its page's keys (core.deferred.first_rows_and_totals). "Overdue" (mine and my
+    queues: disjoint) is read from those two lists and counted in their scans, not scanned again."""
     now = now or timezone.now()
-    inbox = inbox_of(user)
-    queue = queue_of(user)
-    mine, mine_total = first_rows_and_total(_with_deadline(inbox), limit)
-    queued, queued_total = first_rows_and_total(_with_deadline(queue), limit)
-    late_mine, late_mine_total = first_rows_and_total(_with_deadline(with_due(inbox).filter(due_at__lte=now)), limit)
-    late_queued, late_queued_total = first_rows_and_total(_with_deadline(with_due(queue).filter(due_at__lte=now)),
-                                                          limit)
-    overdue = sorted([*late_mine, *late_queued], key=_due_key)[:limit]
+    late = Q(due_at__lte=now)
+    mine, mine_totals = first_rows_and_totals(_with_deadline(inbox_of(user)), limit, late=late)
+    queued, queued_totals = first_rows_and_totals(_with_deadline(queue_of(user)), limit, late=late)
+    mine_total, late_mine_total = mine_totals["all"], mine_totals["late"]
+    queued_total, late_queued_total = queued_totals["all"], queued_totals["late"]
+    # Both lists are soonest due first (tasks without a due date last), so each list's overdue tasks come first
+    # in it: the first `limit` overdue tasks of each are among its first `limit` rows, already read. Their
+    # counts came with the lists' keys.
+    overdue = sorted([task for task in [*mine, *queued] if _is_late(task, now)], key=_due_key)[:limit]
     completed, completed_total = first_rows_and_total(COMPLETED_ORDER.order(completed_by(user)), limit)
     processes, processes_total = first_rows_and_total(started_by(user), limit)
     # what each task and process is about: one call per flow for all of them, the lists' tasks and the processes

@@ -104,6 +104,37 @@ def test_dashboard_shows_my_tasks_queues_overdue_completed_and_my_processes(peop
                for p in body["processes_started"])
 
 
+def test_the_dashboards_overdue_list_and_counts_are_those_of_their_own_scans(people, order_data):
+    """The dashboard takes "overdue" from its lists of my tasks and my queues (soonest due first, so a list's overdue
+    tasks come first in it) and counts it in their scans: the same tasks, order and totals as scanning each list again
+    for its overdue tasks, with more overdue tasks than a list shows, due dates shared, and a task without one."""
+    from inbox import services
+    from inbox.due import with_due
+
+    for day, claimed in ((16, True), (16, False), (17, False), (17, True), (18, True), (18, False), (19, False),
+                         (26, True), (27, False)):
+        with at(day):
+            process = start(people["market"], order_data(number=f"PO-L-{day}-{claimed}"))
+            if claimed:
+                actions.claim_task(open_task(process, "review_quality"), actor=people["quality"])
+    TaskDeadline.objects.filter(task=open_task(process, "review_quality")).delete()  # a task without a due date
+    user = people["quality"]
+    with at(25, 12):
+        now = datetime.datetime(2026, 11, 25, 12, tzinfo=TZ)
+        late = {name: with_due(tasks).filter(due_at__lte=now)
+                for name, tasks in (("mine", services.inbox_of(user)), ("queued", services.queue_of(user)))}
+        assert {name: tasks.count() for name, tasks in late.items()} == {"mine": 3, "queued": 4}
+        for limit in (1, 2, 3, 4, 10):
+            scanned = sorted([task for tasks in late.values() for task in services._with_deadline(tasks)[:limit]],
+                             key=services._due_key)[:limit]
+            board = services.dashboard(user, limit=limit, now=now)
+            assert [t.pk for t in board["overdue"]] == [t.pk for t in scanned], limit
+            assert (board["totals"]["overdue_mine"], board["totals"]["overdue_queued"], board["totals"]["overdue"]) \
+                == (3, 4, 7)
+            assert (board["totals"]["mine"], board["totals"]["queued"]) == (4, 5)
+            assert all(t.deadline.due_at <= now for t in board["overdue"])
+
+
 def _section(page, begin, end=None):
     return page[page.index(begin):page.index(end) if end else None]
 

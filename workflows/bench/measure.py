@@ -72,26 +72,28 @@ def _has_due_column():
 
 
 def floor_dashboard(user, rows=DASHBOARD_ROWS):
-    """Each list's first rows and its total (COUNT(*) OVER () in the same scan, as the dashboard asks)."""
+    """Each list's first rows and its total (COUNT(*) OVER () in the same scan, as the dashboard asks; with the due
+    date on the task row, the overdue count too)."""
     perms = sorted(department_permissions(user)) or [""]
     mine = "t.owner_id = %s AND t.status IN ('ASSIGNED', 'STARTED')"  # the dashboard's inbox (inbox.services.inbox_of)
     queue = ("t.status = 'NEW' AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN' "
              "AND t.owner_permission = ANY(%s)")
-    if _has_due_column():  # the due date on the task row (inbox migration 0006): no join with the deadlines
-        due_list = ("SELECT t.*, count(*) OVER () FROM viewflow_task t WHERE {where} "
-                    "ORDER BY t.qms_due_at NULLS LAST, t.id LIMIT %s")
-        late_list = ("SELECT t.*, count(*) OVER () FROM viewflow_task t WHERE {where} AND t.qms_due_at <= now() "
-                     "ORDER BY t.qms_due_at, t.id LIMIT %s")
+    if _has_due_column():  # the due date on the task row (inbox migration 0006): no join with the deadlines;
+        # "overdue" is each list's first rows (soonest due first) and a count in the same scan, as the dashboard asks
+        due_list = ("SELECT t.*, count(*) OVER (), count(*) FILTER (WHERE t.qms_due_at <= now()) OVER () "
+                    "FROM viewflow_task t WHERE {where} ORDER BY t.qms_due_at NULLS LAST, t.id LIMIT %s")
+        late_list = None
     else:
         due_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t LEFT JOIN inbox_taskdeadline d "
                     "ON d.task_id = t.id WHERE {where} ORDER BY d.due_at NULLS LAST, t.id LIMIT %s")
         late_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t JOIN inbox_taskdeadline d "
                      "ON d.task_id = t.id WHERE {where} AND d.due_at <= now() ORDER BY d.due_at, t.id LIMIT %s")
+    late_lists = [] if late_list is None else [(late_list.format(where=mine), [user.pk, rows]),
+                                                (late_list.format(where=queue), [perms, rows])]
     return [
         (due_list.format(where=mine), [user.pk, rows]),
         (due_list.format(where=queue), [perms, rows]),
-        (late_list.format(where=mine), [user.pk, rows]),
-        (late_list.format(where=queue), [perms, rows]),
+        *late_lists,
         ("SELECT *, count(*) OVER () FROM viewflow_task WHERE owner_id = %s AND status = 'DONE' "
          "ORDER BY finished DESC, id DESC LIMIT %s", [user.pk, rows]),
         ("SELECT p.*, count(*) OVER () FROM viewflow_process p WHERE p.id IN (SELECT process_id FROM viewflow_task "
