@@ -27,7 +27,7 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from core.deferred import page_rows
+from core.deferred import first_rows_and_total, page_rows
 from core.rest import params as query
 
 CURSOR = "cursor"
@@ -164,15 +164,18 @@ class Keyset:
             cursor = query.text(given, CURSOR, max_length=190)
             size = query.integer(given, PAGE_SIZE, min_value=1, max_value=MAX_PAGE_SIZE)
         size = size or DEFAULT_PAGE_SIZE
-        total = queryset.count() if count else None
         annotated = queryset.annotate(**{f"_keyset_{i}": F(key.field) for i, key in enumerate(self.keys)
                                          if key.field != "pk"})
         if cursor:
             annotated = annotated.filter(self.after(self.decode(cursor)))
-        if self.deferred_join:
-            rows = page_rows(self.order(annotated), 0, size + 1)
+        ordered = self.order(annotated)
+        if self.deferred_join and count and not cursor and not queryset.query.distinct:
+            # the first page's keys carry the list's total (COUNT(*) OVER (): one scan instead of two; a window
+            # counts before DISTINCT, so a distinct list is counted apart)
+            rows, total = first_rows_and_total(ordered, size + 1)
         else:
-            rows = list(self.order(annotated)[:size + 1])
+            total = queryset.count() if count else None
+            rows = page_rows(ordered, 0, size + 1) if self.deferred_join else list(ordered[:size + 1])
         more = len(rows) > size
         rows = rows[:size]
         next_cursor = None
