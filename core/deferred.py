@@ -59,7 +59,13 @@ def first_rows_and_total(queryset, limit):
 def first_rows_and_totals(queryset, limit, **conditions):
     """(the first `limit` rows of `queryset`, {"all": how many rows it has in all, name: how many of them
     meet `conditions[name]` (a Q)}), from the same scan: each count is a window over the whole list
-    (COUNT(*) FILTER (WHERE …) OVER ()), carried by the page's keys."""
+    (COUNT(*) FILTER (WHERE …) OVER ()), carried by the page's keys. A window counts the rows before DISTINCT
+    removes any, so a distinct list is counted by its own queries instead."""
+    if queryset.query.distinct:
+        keys = list(queryset.values_list("pk", flat=True)[:limit])
+        totals = {"all": queryset.count(), **{name: queryset.filter(condition).count()
+                                              for name, condition in conditions.items()}}
+        return rows_by_keys(queryset, keys), totals
     counts = {"_total": Window(Count("pk"))}
     counts.update({f"_count_{name}": Window(Count("pk", filter=condition)) for name, condition in conditions.items()})
     first = list(queryset.annotate(**counts).values_list("pk", *counts)[:limit])

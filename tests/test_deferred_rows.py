@@ -3,11 +3,12 @@ same rows in the same order as the plain slice; the task menus count what the ta
 import re
 
 import pytest
+from django.db.models import Q
 from django.core.paginator import Paginator
 from django.test import Client
 
 from accounts.models import User
-from core.deferred import DeferredRows, page_rows
+from core.deferred import DeferredRows, first_rows_and_total, first_rows_and_totals, page_rows
 from inbox import services
 from p1_driver import start
 
@@ -23,6 +24,23 @@ def test_a_deferred_page_is_the_plain_slice(people):
     assert deferred.count == plain.count and deferred.num_pages == plain.num_pages
     for number in plain.page_range:
         assert list(deferred.page(number).object_list) == list(plain.page(number).object_list)
+
+
+def test_first_rows_carry_the_totals_of_the_list_distinct_or_not(people):
+    """The first rows and the totals counted in their scan are the plain slice and count; a DISTINCT list, whose
+    duplicates a window would count, is counted by its own queries and says the same."""
+    from accounts.models import Membership
+
+    Membership.objects.create(user=people["quality"], department="engineering", role="staff")  # a second one
+    joined = User.objects.filter(memberships__isnull=False).order_by("username", "pk")
+    distinct = joined.distinct()
+    assert joined.count() > distinct.count()  # the join repeats a user with two memberships
+    for users in (joined, distinct):
+        rows, totals = first_rows_and_totals(users, 3, quality=Q(username="quality"))
+        assert rows == list(users[:3])
+        assert totals == {"all": users.count(), "quality": users.filter(username="quality").count()}
+        assert first_rows_and_total(users, 3) == (list(users[:3]), users.count())
+    assert first_rows_and_total(User.objects.none().order_by("pk"), 3) == ([], 0)
 
 
 def test_the_menu_counts_what_the_inbox_and_queue_pages_list(people, order_data):

@@ -169,9 +169,8 @@ class Keyset:
         if cursor:
             annotated = annotated.filter(self.after(self.decode(cursor)))
         ordered = self.order(annotated)
-        if self.deferred_join and count and not cursor and not queryset.query.distinct:
-            # the first page's keys carry the list's total (COUNT(*) OVER (): one scan instead of two; a window
-            # counts before DISTINCT, so a distinct list is counted apart)
+        if self.deferred_join and count and not cursor:
+            # the first page's keys carry the list's total (core.deferred: one scan instead of two)
             rows, total = first_rows_and_total(ordered, size + 1)
         else:
             total = queryset.count() if count else None
