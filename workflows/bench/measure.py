@@ -82,14 +82,13 @@ def floor_dashboard(user, rows=DASHBOARD_ROWS):
         # "overdue" is each list's first rows (soonest due first) and a count in the same scan, as the dashboard asks
         due_list = ("SELECT t.*, count(*) OVER (), count(*) FILTER (WHERE t.qms_due_at <= now()) OVER () "
                     "FROM viewflow_task t WHERE {where} ORDER BY t.qms_due_at NULLS LAST, t.id LIMIT %s")
-        late_list = None
+        late_lists = []
     else:
         due_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t LEFT JOIN inbox_taskdeadline d "
                     "ON d.task_id = t.id WHERE {where} ORDER BY d.due_at NULLS LAST, t.id LIMIT %s")
         late_list = ("SELECT t.*, d.due_at, count(*) OVER () FROM viewflow_task t JOIN inbox_taskdeadline d "
                      "ON d.task_id = t.id WHERE {where} AND d.due_at <= now() ORDER BY d.due_at, t.id LIMIT %s")
-    late_lists = [] if late_list is None else [(late_list.format(where=mine), [user.pk, rows]),
-                                                (late_list.format(where=queue), [perms, rows])]
+        late_lists = [(late_list.format(where=mine), [user.pk, rows]), (late_list.format(where=queue), [perms, rows])]
     return [
         (due_list.format(where=mine), [user.pk, rows]),
         (due_list.format(where=queue), [perms, rows]),
