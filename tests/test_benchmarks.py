@@ -193,11 +193,14 @@ def _throughput(people, order_data, tag, per_client):
 
     node = OrderReviewFlow.start
 
+    def order_form(user, number):
+        return node.make_form(data=order_data(number=number), api=True, user=user)
+
     def starter(index):
         def job():
             user, started, took = User.objects.get(username="market"), [], []
             for n in range(per_client):
-                form = node.make_form(data=order_data(number=f"PO-{tag}-{index}-{n}"), api=True, user=user)
+                form = order_form(user, f"PO-{tag}-{index}-{n}")
                 begin = time.perf_counter()
                 started.append(actions.start_process(node, actor=user, form=form).pk)
                 took.append(time.perf_counter() - begin)
@@ -206,34 +209,36 @@ def _throughput(people, order_data, tag, per_client):
 
     def warm_starter(index):
         user = User.objects.get(username="market")
-        form = node.make_form(data=order_data(number=f"PO-{tag}-{index}-warm"), api=True, user=user)
-        actions.start_process(node, actor=user, form=form)
+        actions.start_process(node, actor=user, form=order_form(user, f"PO-{tag}-{index}-warm"))
 
     wall, results = _in_processes([starter(i) for i in range(CLIENTS)], warm=warm_starter)
     starts = CLIENTS * per_client / wall
     latencies = {"start": [t for _, took in results for t in took], "claim": []}
 
+    def reviewers():
+        return {d: User.objects.get(pk=people[d].pk) for d in REVIEW_STEPS}
+
+    def claim_reviews(pid, users):
+        """Claim the review tasks of `pid`: the seconds each claim took."""
+        took = []
+        for department, step in REVIEW_STEPS.items():
+            task = open_task(pid, step)
+            begin = time.perf_counter()
+            actions.claim_task(task, actor=users[department])
+            took.append(time.perf_counter() - begin)
+        return took
+
     def claimer(pids):
         def job():
-            users, took = {d: User.objects.get(pk=people[d].pk) for d in REVIEW_STEPS}, []
-            for pid in pids:
-                for department, step in REVIEW_STEPS.items():
-                    task = open_task(pid, step)
-                    begin = time.perf_counter()
-                    actions.claim_task(task, actor=users[department])
-                    took.append(time.perf_counter() - begin)
-            return took
+            users = reviewers()
+            return [seconds for pid in pids for seconds in claim_reviews(pid, users)]
         return job
 
     market = people["market"]
-    warm_pids = [actions.start_process(node, actor=market, form=node.make_form(
-        data=order_data(number=f"PO-{tag}-warm-claims-{i}"), api=True, user=market)).pk for i in range(CLIENTS)]
-
-    def warm_claimer(index):
-        for department, step in REVIEW_STEPS.items():
-            actions.claim_task(open_task(warm_pids[index], step), actor=User.objects.get(pk=people[department].pk))
-
-    wall, results = _in_processes([claimer(pids) for pids, _ in results], warm=warm_claimer)
+    warm_pids = [actions.start_process(node, actor=market, form=order_form(market, f"PO-{tag}-warm-claims-{i}")).pk
+                 for i in range(CLIENTS)]
+    wall, results = _in_processes([claimer(pids) for pids, _ in results],
+                                  warm=lambda index: claim_reviews(warm_pids[index], reviewers()))
     claims = CLIENTS * per_client * len(REVIEW_STEPS) / wall
     latencies["claim"] = [t for took in results for t in took]
     return starts, claims, latencies
