@@ -72,3 +72,40 @@ def test_the_seeded_register_lists_each_form_once():
     assert len(numbers) == len(set(numbers))
     governed = [record_type for *_, record_type, _fields in FORMS if record_type]
     assert len(governed) == len(set(governed))
+
+
+def test_a_document_issued_across_midnight_takes_the_approval_days_date(people, monkeypatch):
+    """The demo seed once failed when it crossed midnight in Asia/Shanghai: the approval offered the
+    author's day as its effective date, which by then was in the past."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+
+    from procedures.documents import seed
+
+    from p2_support import skip_rendering
+
+    skip_rendering(monkeypatch)
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    evening = datetime.datetime(2026, 11, 30, 23, 59, 50, tzinfo=shanghai)
+    next_morning = time_machine.travel(evening + datetime.timedelta(seconds=20), tick=False)
+    real_act_as = seed.act_as
+
+    def act_as(user, process, step, *args, **kwargs):
+        real_act_as(user, process, step, *args, **kwargs)
+        if step == "edit":  # the clock passes midnight once the author has submitted
+            next_morning.start()
+
+    monkeypatch.setattr(seed, "act_as", act_as)
+    number, zh, en, owner, record_type, fields = FORMS[0]
+    try:
+        with time_machine.travel(evening, tick=False):
+            process = seed.issue_document(people, DEMO_PASSWORD, number=f"{number}-X", zh=zh, en=en,
+                                          doc_type="form", owner=owner, distribution=[owner],
+                                          pdf=seed._pdf(number, zh, en, fields=fields))
+            revision = Document.objects.get(number=f"{number}-X").revisions.get()
+    finally:
+        next_morning.stop()
+    assert process.pk
+    assert revision.effective_date == datetime.date(2026, 12, 1)

@@ -116,15 +116,17 @@ def issue_document(users, password, *, number, zh, en, doc_type, owner, distribu
             "review_interval_months": 12, "retention_years": 10, "distribution": distribution,
             "governs_flow": governs_flow, "governs_record_type": governs_record_type, "reason": "首次发布 first issue"}
     process = actions.start_process(node, actor=users["quality"], form=node.make_form(data=data, api=True))
-    today = timezone.localdate().isoformat()
+    # each step dates itself when it runs: a seed that crosses midnight must not offer yesterday as effective
     act_as(_staff(users, owner), process, "edit", {"outcome": "submit", "change_summary": "首次发布 first issue",
-                                                   "effective_date": today}, files={"pdf": [pdf]},
+                                                   "effective_date": timezone.localdate().isoformat()},
+           files={"pdf": [pdf]},
            meaning="authored", password=password)
     rule = ApprovalRule.objects.get(document_type=doc_type)
     for department in rule.reviewing_departments:
         act_as(_staff(users, department), process, "review", {"accepted": "yes", "comment": "同意"},
                meaning="reviewed", password=password)
-    act_as(_manager(users, rule.approver_department), process, "approve", {"effective_date": today},
+    act_as(_manager(users, rule.approver_department), process, "approve",
+           {"effective_date": timezone.localdate().isoformat()},
            meaning="approved", password=password)
     return process
 
