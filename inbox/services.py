@@ -99,6 +99,38 @@ def queue_of(user, flow_classes=None):
     return queue_for(user, available_flows(user, flow_classes))
 
 
+# --- the menu's counts: taken from the page's own lists where it counted them -----------------------------
+
+_LIST_TOTALS = "_qms_task_list_totals"
+_LISTS = {"inbox": inbox_of, "queue": queue_of}
+
+
+def _totals_key(name, flow_classes):
+    return name, frozenset(flow_classes or flows())
+
+
+def remember_total(request, name, total, flow_classes=None):
+    """The whole total of `user`'s list `name` ("inbox" or "queue", of `flow_classes`) that this request's page has
+    just counted (an unfiltered list page's paginator, the dashboard's scans), for the menu to show (MenuCount)
+    rather than count the same list again in the same request."""
+    request.__dict__.setdefault(_LIST_TOTALS, {})[_totals_key(name, flow_classes)] = total
+
+
+class MenuCount:
+    """The number beside "Inbox" and "Queue" in the menu ({{ user_inbox.count }}): the total this request's page
+    took of the very same list (remember_total), else the list's own COUNT(*). Asked when the menu is drawn, after
+    the page's own lists were counted."""
+
+    def __init__(self, request, name, flow_classes=None):
+        self.request, self.name, self.flow_classes = request, name, flow_classes
+
+    def count(self):
+        known = getattr(self.request, _LIST_TOTALS, {}).get(_totals_key(self.name, self.flow_classes))
+        if known is not None:
+            return known
+        return _LISTS[self.name](self.request.user, self.flow_classes).count()
+
+
 #: how many rows each list of the dashboard shows (the API's ?limit= may ask up to DASHBOARD_MAX_ROWS);
 #: each list says how many it has in all and links to the whole list, paged (inbox, queue, archive)
 DASHBOARD_ROWS = 10

@@ -110,12 +110,16 @@ class TaskRowsMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if set(self.request.GET) <= {self.page_kwarg, self.ordering_kwarg} and context.get("paginator"):
+            # the whole list, unfiltered: the menu's count of it is this one
+            services.remember_total(self.request, self.list_name, context["paginator"].count, self.flow_classes)
         context.update(task_rows=rows.attach_subjects(context["object_list"]), now=timezone.now(),
                        table_id=self.table_id, due_sort=self.due_sort(), empty=self.empty_text)
         return context
 
 
 class DueInboxListView(TaskRowsMixin, WorkflowInboxListView):
+    list_name = "inbox"
     table_id = "inbox-tasks"
     empty_text = gettext_lazy("No tasks in your inbox.")
     filterset_class = DueTaskListFilter
@@ -128,6 +132,7 @@ class DueInboxListView(TaskRowsMixin, WorkflowInboxListView):
 
 
 class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
+    list_name = "queue"
     table_id = "queue-tasks"
     empty_text = gettext_lazy("Nothing waiting in your queues.")
 
@@ -218,6 +223,8 @@ def dashboard_more(data):
 @login_required
 def dashboard(request):
     context = services.dashboard(request.user, limit=services.DASHBOARD_ROWS)
+    services.remember_total(request, "inbox", context["totals"]["mine"])  # the menu's counts (services.MenuCount)
+    services.remember_total(request, "queue", context["totals"]["queued"])
     context["more"] = dashboard_more(context)
     if services.can_edit_targets(request.user):
         context["calendar_gaps"] = services.calendar_gaps()

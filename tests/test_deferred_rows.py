@@ -56,3 +56,42 @@ def test_the_menu_counts_what_the_inbox_and_queue_pages_list(people, order_data)
     assert re.search(r'href="/qms/queue/"[^>]*>.*?<span class="mdc-list-item__meta">%d</span>' % queued, page, re.S)
     assert len(set(re.findall(r'/qms/flows/orderreview/(\d+)/review_quality/\d+/', page))) == 3
     assert services.inbox_of(user).count() == 0
+
+
+def _menu_counts(page):
+    return {name: int(re.search(r'href="/qms/%s/"[^>]*>.*?<span class="mdc-list-item__meta">(\d+)</span>' % name,
+                                page, re.S).group(1)) for name in ("inbox", "queue")}
+
+
+def _task_counts(queries):
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)") and '"viewflow_task"' in q["sql"]]
+
+
+def test_a_page_that_counted_a_whole_task_list_gives_the_menu_that_count(people, order_data):
+    """The inbox and queue pages (unfiltered) and the dashboard count their lists; the menu shows those totals
+    instead of counting the same lists again. A filtered page counts its filtered list, and the menu still counts
+    the whole one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows import actions
+
+    processes = [start(people["market"], order_data(number=f"PO-MENU-C{n}")) for n in range(3)]
+    user = people["quality"]
+    client = Client()
+    client.force_login(user)
+    actions.claim_task(processes[0].task_set.get(flow_task=OrderReviewFlow.review_quality), actor=user)
+    whole = {"inbox": services.inbox_of(user).count(), "queue": services.queue_of(user).count()}
+    assert whole == {"inbox": 1, "queue": 2}
+    # COUNT(*) queries of the task table: the page's own list, then the menu's of the other list (the dashboard
+    # counts its lists in their scans, with a window: none); a filtered list is counted, then both whole ones
+    expected_counts = {"/qms/inbox/": 2, "/qms/queue/": 2, "/qms/dashboard/": 0,
+                       f"/qms/inbox/?process={processes[1].pk}": 3, "/qms/queue/?_orderby=-due&page=1": 2,
+                       "/qms/notifications/": 2}
+    for url, task_counts in expected_counts.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert _menu_counts(response.content.decode()) == whole, url
+        assert len(_task_counts(captured.captured_queries)) == task_counts, (url, _task_counts(captured))
