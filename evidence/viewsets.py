@@ -137,5 +137,4 @@ class AuditorAwareWorkflowAppViewset(WorkflowAppViewset):
         """The menu's counts: the same rows as the inbox and queue pages list (viewflow's own
         counts join the process table and count tasks without a queue as everybody's), taken from the
         page's own count of the same list where it has one (inbox.services.MenuCount)."""
-        return {"user_inbox": services.MenuCount(request, "inbox", self.flow_classes),
-                "user_queue": services.MenuCount(request, "queue", self.flow_classes)}
+        return services.menu_counts(request, self.flow_classes)

@@ -7,4 +7,4 @@ def menu_counts(request):
 
     if not getattr(getattr(request, "user", None), "is_authenticated", False):
         return {}
-    return {"user_inbox": services.MenuCount(request, "inbox"), "user_queue": services.MenuCount(request, "queue")}
+    return services.menu_counts(request)

@@ -131,6 +131,13 @@ class MenuCount:
         return _LISTS[self.name](self.request.user, self.flow_classes).count()
 
 
+def menu_counts(request, flow_classes=None):
+    """The menu's two badges ({{ user_inbox.count }}, {{ user_queue.count }}), lazy: nothing is counted unless
+    the menu is drawn."""
+    return {"user_inbox": MenuCount(request, "inbox", flow_classes),
+            "user_queue": MenuCount(request, "queue", flow_classes)}
+
+
 #: how many rows each list of the dashboard shows (the API's ?limit= may ask up to DASHBOARD_MAX_ROWS);
 #: each list says how many it has in all and links to the whole list, paged (inbox, queue, archive)
 DASHBOARD_ROWS = 10

@@ -94,4 +94,5 @@ def test_a_page_that_counted_a_whole_task_list_gives_the_menu_that_count(people,
             response = client.get(url)
         assert response.status_code == 200, url
         assert _menu_counts(response.content.decode()) == whole, url
-        assert len(_task_counts(captured.captured_queries)) == task_counts, (url, _task_counts(captured))
+        counts = _task_counts(captured.captured_queries)
+        assert len(counts) == task_counts, (url, counts)
