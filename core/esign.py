@@ -181,11 +181,13 @@ def apply_signatures(versions, *, signer, meaning, role, reason="", task=None, s
     return signatures
 
 
-def signature_problems(signature):
-    """Why a signature no longer verifies ([] when it does)."""
+def signature_problems(signature, *, version_hash=None):
+    """Why a signature no longer verifies ([] when it does). `version_hash`: the SHA-256 of the signed
+    version's canonical data as the caller has just computed it (an evidence bundle hashes each version once
+    for all its signatures); computed here when not given."""
     problems = []
     version = signature.record_version
-    if version.compute_hash() != version.content_hash:
+    if (version_hash or version.compute_hash()) != version.content_hash:
         problems.append("the signed record version's data was altered")
     if signature.content_hash != version.content_hash:
         problems.append("the signature is bound to different content")

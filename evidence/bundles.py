@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ from core import audit
 from core.esign import signature_problems
 from core.canonical import canonical_json, jsonable
 from core.errors import InvalidInput
-from core.models import AuditEntry, Record, RecordFile, RecordVersion
+from core.models import AuditEntry, Record, RecordFile, RecordVersion, Signature
 from forms import sheets
 from forms.pdf import KINDS, render_version
 
@@ -38,6 +38,11 @@ from .models import EvidenceBundle
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
+#: The copy of each version's PDF a bundle carries: the PDF/A-3b archive copy, the version's pages with its
+#: canonical JSON embedded (forms.pdf.write_pdf_bytes). The plain copy has the same pages, written from the
+#: same layout; it is not copied again: files.json lists both stored files with their SHA-256, so a plain copy
+#: met elsewhere (a download, an e-mail) can still be matched. One copy halves what a bundle writes.
+BUNDLED_KIND = RecordFile.Kind.ARCHIVE
 CHUNK_RECORDS = 100
 # A bundle streams to disk: its size is bounded by the disk, not by memory. The bound only keeps one
 # request's id list (a JSON column) reasonable; an audit of a whole registry is split by period.
@@ -59,6 +64,15 @@ Offline verification (standard tools only, OpenSSL 3 or later):
        sha256sum SHA256SUMS
 
 Or, with the QMS engine installed:  python manage.py verify_bundle THIS.zip
+
+Contents: index.csv and index.html list the records; for each record, records/<number>/ holds
+  v<n>.json         version n's data as canonical JSON (its SHA-256 is the version's content hash,
+                    the hash each signature of that version is bound to)
+  v<n>-pdfa.pdf     version n as printed: PDF/A-3b, with v<n>.json embedded
+  files.json        the files the system stored for each version (the plain PDF and the PDF/A copy,
+                    the same pages) with their SHA-256 and size, to match a copy met elsewhere
+  signatures.json   who signed which version, when, in what role and meaning, and whether it verifies
+  audit.json, audit.csv   the record's audit trail
 """
 
 
@@ -113,15 +127,37 @@ AUDIT_COLUMNS = ["seq", "timestamp", "actor", "action", "object_type", "object_i
                  "reason", "entry_hash"]
 
 
-def _audit_rows(record):
-    qs = AuditEntry.objects.filter(record=record)
-    if record.process_id:
-        qs = AuditEntry.objects.filter(record=record) | AuditEntry.objects.filter(
-            process_id=record.process_id, record__isnull=True)
-    for e in qs.order_by("seq").iterator(chunk_size=500):
-        yield {"seq": e.seq, "timestamp": e.timestamp.isoformat(), "actor": e.actor_name, "action": e.action,
-               "object_type": e.object_type, "object_id": e.object_id, "object": e.object_repr,
-               "old": e.old_values, "new": e.new_values, "reason": e.reason, "entry_hash": e.entry_hash}
+def _json_rows(rows):
+    """A JSON array with one element per line: as easy to read and to diff as an indented one, and written by
+    the json module's C encoder (an indented dump is encoded in Python, several times slower)."""
+    return ("[\n" + ",\n".join(json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows)
+            + "\n]\n").encode("utf-8") if rows else b"[]\n"
+
+
+#: an audit entry's columns as a bundle prints them (AUDIT_COLUMNS), read as plain rows, not model instances
+_AUDIT_FIELDS = ("seq", "timestamp", "actor_name", "action", "object_type", "object_id", "object_repr",
+                 "old_values", "new_values", "reason", "entry_hash", "record_id", "process_id")
+
+
+def _attach_audit_rows(records):
+    """Set on each record `bundle_audit`: its trail in seq order — the entries about the record, and those of
+    its process that name no record — for a chunk of records in one query."""
+    by_process = {}
+    for record in records:
+        record.bundle_audit = []
+        if record.process_id:
+            by_process.setdefault(record.process_id, []).append(record)
+    by_pk = {record.pk: record for record in records}
+    about = Q(record_id__in=list(by_pk))
+    if by_process:
+        about |= Q(process_id__in=list(by_process), record__isnull=True)
+    for (seq, timestamp, actor, action, object_type, object_id, object_repr, old, new, reason, entry_hash,
+         record_id, process_id) in AuditEntry.objects.filter(about).order_by("seq").values_list(*_AUDIT_FIELDS):
+        row = {"seq": seq, "timestamp": timestamp.isoformat(), "actor": actor, "action": action,
+               "object_type": object_type, "object_id": object_id, "object": object_repr,
+               "old": old, "new": new, "reason": reason, "entry_hash": entry_hash}
+        for record in [by_pk[record_id]] if record_id is not None else by_process[process_id]:
+            record.bundle_audit.append(row)
 
 
 def _write_record(w, record):
@@ -133,27 +169,34 @@ def _write_record(w, record):
             "number": tombstone.number, "record_type": tombstone.record_type, "destroyed_at": tombstone.destroyed_at,
             "approved_by": tombstone.approved_by.printed_name, "reason": tombstone.reason,
             "version_hashes": tombstone.version_hashes, "file_hashes": tombstone.file_hashes})))
-    signatures = []
-    for version in record.versions.all():  # prefetched in version order
+    signatures, stored_files = [], []
+    for version in record.bundle_versions:  # in version order (_records)
+        version_hash = None
         if tombstone is None:
-            w.write_bytes(f"{base}/v{version.version}.json", canonical_json(version.data))
-            files = {file.kind: file for file in version.files.all()}
+            data_member = f"{base}/v{version.version}.json"
+            w.write_bytes(data_member, canonical_json(version.data))
+            version_hash = w.hashes[data_member]  # = version.compute_hash(): the SHA-256 of its canonical JSON
+            files = {file.kind: file for file in version.bundle_files}
             if any(kind not in files for kind in KINDS):  # never rendered (e.g. the worker was down)
                 files = {file.kind: file for file in render_version(version)}
-            for kind in KINDS:
-                suffix = "-pdfa" if kind == RecordFile.Kind.ARCHIVE else ""
-                with files[kind].file.open("rb") as handle:
-                    w.write_stream(f"{base}/v{version.version}{suffix}.pdf", handle, stored=True)
-        for sig in version.signatures.all():
+            member = f"{base}/v{version.version}-pdfa.pdf"
+            with files[BUNDLED_KIND].file.open("rb") as handle:
+                w.write_stream(member, handle, stored=True)
+            stored_files += [{"version": version.version, "kind": kind, "sha256": files[kind].sha256,
+                              "size": files[kind].size, "member": member if kind == BUNDLED_KIND else None}
+                             for kind in KINDS]
+        for sig in version.bundle_signatures:
             signatures.append({"version": version.version, "content_hash": sig.content_hash,
                                "printed_name": sig.printed_name, "username": sig.signer_username,
                                "on_behalf_of_name": sig.on_behalf_of_name,
                                "role": sig.role, "meaning": sig.meaning, "reason": sig.reason,
                                "signed_at": sig.signed_at.isoformat(), "signature_hash": sig.signature_hash,
-                               "problems": [] if tombstone else signature_problems(sig)})
-    w.write_bytes(f"{base}/signatures.json", _json(signatures))
-    rows = list(_audit_rows(record))  # one record's trail: bounded by the record, not by the bundle
-    w.write_bytes(f"{base}/audit.json", _json(rows))
+                               "problems": [] if tombstone else signature_problems(sig, version_hash=version_hash)})
+    w.write_bytes(f"{base}/signatures.json", _json_rows(signatures))
+    if tombstone is None:
+        w.write_bytes(f"{base}/files.json", _json_rows(stored_files))
+    rows = record.bundle_audit  # one record's trail (_records): bounded by the record, not by the bundle
+    w.write_bytes(f"{base}/audit.json", _json_rows(rows))
     buffer = io.StringIO()
     writer = sheets.csv_writer(buffer, AUDIT_COLUMNS)
     writer.writeheader()
@@ -184,14 +227,30 @@ def _index_html(bundle, rows):
 
 def _records(ids):
     """The bundle's records in number order (`ids` were stored in that order), CHUNK_RECORDS at
-    a time, each with what the bundle prints of it prefetched (versions in order, their
-    signatures and files, the tombstone)."""
+    a time, each with what the bundle prints of it: the tombstone, `bundle_versions` (in order), and on each
+    version `bundle_signatures` (in signing order) and `bundle_files`, and `bundle_audit`. Five queries per
+    chunk, grouped here rather than by prefetch_related (which clones a queryset for every record and every
+    version) or a query per record's trail."""
     for begin in range(0, len(ids), CHUNK_RECORDS):
         chunk = ids[begin:begin + CHUNK_RECORDS]
-        records = (Record.objects.filter(pk__in=chunk).order_by("number")
-                   .select_related("tombstone__approved_by")
-                   .prefetch_related(Prefetch("versions", queryset=RecordVersion.objects.order_by("version")),
-                                     "versions__signatures", "versions__files"))
+        records = list(Record.objects.filter(pk__in=chunk).order_by("number")
+                       .select_related("tombstone__approved_by"))
+        by_record = {record.pk: record for record in records}
+        versions = {}
+        for record in records:
+            record.bundle_versions = []
+        for version in RecordVersion.objects.filter(record_id__in=chunk).order_by("record_id", "version"):
+            version.record = by_record[version.record_id]
+            version.bundle_signatures, version.bundle_files = [], []
+            version.record.bundle_versions.append(version)
+            versions[version.pk] = version
+        for signature in Signature.objects.filter(record_version_id__in=versions).order_by("signed_at", "id"):
+            signature.record_version = versions[signature.record_version_id]
+            signature.record_version.bundle_signatures.append(signature)
+        for file in RecordFile.objects.filter(record_version_id__in=versions):
+            file.record_version = versions[file.record_version_id]
+            file.record_version.bundle_files.append(file)
+        _attach_audit_rows(records)
         yield from records
 
 
@@ -208,10 +267,13 @@ def build_bundle(bundle_id):
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             w = _Writer(zf)
             rows = []
+            shown = 0
             for index, record in enumerate(_records(bundle.record_ids), start=1):
                 rows.append(_write_record(w, record))
-                if index % 5 == 0 or index == total:
-                    EvidenceBundle.objects.filter(pk=bundle.pk).update(percent=min(95, index * 95 // total))
+                percent = min(95, index * 95 // total)
+                if percent != shown:  # at most 95 progress updates, whatever the size
+                    EvidenceBundle.objects.filter(pk=bundle.pk).update(percent=percent)
+                    shown = percent
             buffer = io.StringIO()
             writer = sheets.csv_writer(buffer, INDEX_COLUMNS)
             writer.writeheader()
