@@ -119,6 +119,30 @@ class _Writer:
         self.hashes[name] = digest.hexdigest()
 
 
+class _OnePass:
+    """The bundle's file as the ZIP writer sees it: written front to back and never sought back, so its SHA-256
+    is taken as it is written instead of by reading the whole file again. The ZIP writer, unable to seek,
+    puts each member's CRC and sizes after its data (a data descriptor, standard ZIP since 2.0: unzip, 7-Zip,
+    Windows, macOS and Python read it) instead of going back to its header."""
+
+    def __init__(self, raw):
+        self.raw, self.sha256, self.position = raw, hashlib.sha256(), 0
+
+    def write(self, data):
+        self.sha256.update(data)
+        self.position += len(data)
+        return self.raw.write(data)
+
+    def tell(self):
+        return self.position
+
+    def seek(self, *args):
+        raise OSError("an evidence bundle is written in one pass")
+
+    def flush(self):
+        self.raw.flush()
+
+
 def _json(data):
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
@@ -127,10 +151,15 @@ AUDIT_COLUMNS = ["seq", "timestamp", "actor", "action", "object_type", "object_i
                  "reason", "entry_hash"]
 
 
+#: one encoder for the many small values a bundle writes (json.dumps with options builds a new encoder per call)
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json_rows(rows):
     """A JSON array with one element per line: as easy to read and to diff as an indented one, and written by
     the json module's C encoder (an indented dump is encoded in Python, several times slower)."""
-    return ("[\n" + ",\n".join(json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows)
+    return ("[\n" + ",\n".join(_ROW_ENCODER.encode(row) for row in rows)
             + "\n]\n").encode("utf-8") if rows else b"[]\n"
 
 
@@ -201,8 +230,8 @@ def _write_record(w, record):
     writer = sheets.csv_writer(buffer, AUDIT_COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "old": json.dumps(row["old"], ensure_ascii=False) if row["old"] is not None else "",
-                         "new": json.dumps(row["new"], ensure_ascii=False) if row["new"] is not None else ""})
+        writer.writerow({**row, "old": _VALUE_ENCODER.encode(row["old"]) if row["old"] is not None else "",
+                         "new": _VALUE_ENCODER.encode(row["new"]) if row["new"] is not None else ""})
     w.write_bytes(f"{base}/audit.csv", buffer.getvalue().encode("utf-8-sig"))
     return {"number": record.number, "type": record.record_type, "title": record.title,
             "form": f"{record.form_code} {record.form_revision}", "status": record.status,
@@ -264,7 +293,8 @@ def build_bundle(bundle_id):
     partial = final.with_suffix(".part")
     try:
         total = len(bundle.record_ids) or 1
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with open(partial, "wb") as raw, zipfile.ZipFile(out := _OnePass(raw), "w",
+                                                         compression=zipfile.ZIP_DEFLATED) as zf:
             w = _Writer(zf)
             rows = []
             shown = 0
@@ -295,10 +325,7 @@ def build_bundle(bundle_id):
             zf.writestr("manifest.json", manifest)
             zf.writestr("manifest.sig", signing.sign(manifest))
             zf.writestr("signer.pub.pem", public)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as handle:
-            for chunk in iter(lambda: handle.read(CHUNK), b""):
-                digest.update(chunk)
+        digest = out.sha256  # of every byte written, in order: the file's own SHA-256
         os.replace(partial, final)
         with transaction.atomic():
             EvidenceBundle.objects.filter(pk=bundle.pk).update(

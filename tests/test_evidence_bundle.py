@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import zipfile
 
@@ -130,6 +131,18 @@ def test_a_bundle_holds_every_version_its_trail_an_index_and_a_signed_manifest(b
 def test_a_bundle_verifies(bundle_zip, capsys):
     code, out = verify(bundle_zip, capsys)
     assert code == 0 and "OK:" in out and "FAIL" not in out
+
+
+def test_the_recorded_sha256_and_size_are_the_file_s_and_every_tool_reads_it(bundle_zip):
+    """The bundle's SHA-256 is taken while it is written (one pass, members' sizes after their data)."""
+    bundle = EvidenceBundle.objects.earliest("pk")  # the module's (module_world)
+    data = open(bundle.file_path, "rb").read()
+    assert bundle.sha256 == hashlib.sha256(data).hexdigest() and bundle.size == len(data)
+    assert bundle_zip.read_bytes() == data  # what the download serves
+    with zipfile.ZipFile(bundle_zip) as zf:
+        assert zf.testzip() is None  # every member's CRC checks
+    if shutil.which("unzip"):
+        assert subprocess.run(["unzip", "-tq", str(bundle_zip)], capture_output=True).returncode == 0
 
 
 def test_one_changed_byte_in_one_file_is_named(bundle_zip, record, tmp_path, capsys):
