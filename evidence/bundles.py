@@ -70,7 +70,10 @@ Contents: index.csv and index.html list the records; for each record, records/<n
                     the hash each signature of that version is bound to)
   v<n>-pdfa.pdf     version n as printed: PDF/A-3b, with v<n>.json embedded
   files.json        the files the system stored for each version (the plain PDF and the PDF/A copy,
-                    the same pages) with their SHA-256 and size, to match a copy met elsewhere
+                    the same pages) with their SHA-256 and size, to match a copy met elsewhere, and
+                    any problem found with them while the bundle was built
+  tombstone.json    for a record destroyed under the retention schedule, in place of the above:
+                    who approved it, when, why, and the hashes of what was destroyed
   signatures.json   who signed which version, when, in what role and meaning, and whether it verifies
   audit.json, audit.csv   the record's audit trail
 """
@@ -117,30 +120,6 @@ class _Writer:
                 digest.update(chunk)
                 out.write(chunk)
         self.hashes[name] = digest.hexdigest()
-
-
-class _OnePass:
-    """The bundle's file as the ZIP writer sees it: written front to back and never sought back, so its SHA-256
-    is taken as it is written instead of by reading the whole file again. The ZIP writer, unable to seek,
-    puts each member's CRC and sizes after its data (a data descriptor, standard ZIP since 2.0: unzip, 7-Zip,
-    Windows, macOS and Python read it) instead of going back to its header."""
-
-    def __init__(self, raw):
-        self.raw, self.sha256, self.position = raw, hashlib.sha256(), 0
-
-    def write(self, data):
-        self.sha256.update(data)
-        self.position += len(data)
-        return self.raw.write(data)
-
-    def tell(self):
-        return self.position
-
-    def seek(self, *args):
-        raise OSError("an evidence bundle is written in one pass")
-
-    def flush(self):
-        self.raw.flush()
 
 
 def _json(data):
@@ -205,15 +184,22 @@ def _write_record(w, record):
             data_member = f"{base}/v{version.version}.json"
             w.write_bytes(data_member, canonical_json(version.data))
             version_hash = w.hashes[data_member]  # = version.compute_hash(): the SHA-256 of its canonical JSON
-            files = {file.kind: file for file in version.bundle_files}
-            if any(kind not in files for kind in KINDS):  # never rendered (e.g. the worker was down)
-                files = {file.kind: file for file in render_version(version)}
+            files = {file.kind: file for file in version.bundle_files}  # all kinds: _records rendered any missing
             member = f"{base}/v{version.version}-pdfa.pdf"
             with files[BUNDLED_KIND].file.open("rb") as handle:
                 w.write_stream(member, handle, stored=True)
-            stored_files += [{"version": version.version, "kind": kind, "sha256": files[kind].sha256,
-                              "size": files[kind].size, "member": member if kind == BUNDLED_KIND else None}
-                             for kind in KINDS]
+            for kind in KINDS:
+                stored = files[kind]
+                problems = []
+                if kind == BUNDLED_KIND and w.hashes[member] != stored.sha256:
+                    problems.append("the stored file no longer matches the SHA-256 recorded when it was rendered")
+                elif kind != BUNDLED_KIND and not stored.file.storage.exists(stored.file.name):
+                    problems.append("the stored file is missing")
+                if problems:
+                    logger.error("evidence bundle: %s v%s %s: %s", record.number, version.version, kind, problems)
+                stored_files.append({"version": version.version, "kind": kind, "sha256": stored.sha256,
+                                     "size": stored.size, "member": member if kind == BUNDLED_KIND else None,
+                                     "problems": problems})
         for sig in version.bundle_signatures:
             signatures.append({"version": version.version, "content_hash": sig.content_hash,
                                "printed_name": sig.printed_name, "username": sig.signer_username,
@@ -224,7 +210,7 @@ def _write_record(w, record):
     w.write_bytes(f"{base}/signatures.json", _json_rows(signatures))
     if tombstone is None:
         w.write_bytes(f"{base}/files.json", _json_rows(stored_files))
-    rows = record.bundle_audit  # one record's trail (_records): bounded by the record, not by the bundle
+    rows = record.bundle_audit  # its trail, read by _records for its chunk of records (after any rendering)
     w.write_bytes(f"{base}/audit.json", _json_rows(rows))
     buffer = io.StringIO()
     writer = sheets.csv_writer(buffer, AUDIT_COLUMNS)
@@ -257,9 +243,10 @@ def _index_html(bundle, rows):
 def _records(ids):
     """The bundle's records in number order (`ids` were stored in that order), CHUNK_RECORDS at
     a time, each with what the bundle prints of it: the tombstone, `bundle_versions` (in order), and on each
-    version `bundle_signatures` (in signing order) and `bundle_files`, and `bundle_audit`. Five queries per
-    chunk, grouped here rather than by prefetch_related (which clones a queryset for every record and every
-    version) or a query per record's trail."""
+    version `bundle_signatures` (in signing order) and `bundle_files` (a version never rendered is rendered here,
+    so that its rendering is in the trail), and `bundle_audit`. Five queries per chunk, grouped here rather than
+    by prefetch_related (which clones a queryset for every record and every version) or a query per record's
+    trail."""
     for begin in range(0, len(ids), CHUNK_RECORDS):
         chunk = ids[begin:begin + CHUNK_RECORDS]
         records = list(Record.objects.filter(pk__in=chunk).order_by("number")
@@ -279,7 +266,11 @@ def _records(ids):
         for file in RecordFile.objects.filter(record_version_id__in=versions):
             file.record_version = versions[file.record_version_id]
             file.record_version.bundle_files.append(file)
-        _attach_audit_rows(records)
+        for version in versions.values():  # never rendered (e.g. the worker was down): rendered now, audited,
+            kinds = {file.kind for file in version.bundle_files}  # before the trails are read
+            if getattr(version.record, "tombstone", None) is None and any(kind not in kinds for kind in KINDS):
+                version.bundle_files = render_version(version)
+        _attach_audit_rows(records)  # the chunk's trails held together: a few hundred rows a record
         yield from records
 
 
@@ -293,8 +284,7 @@ def build_bundle(bundle_id):
     partial = final.with_suffix(".part")
     try:
         total = len(bundle.record_ids) or 1
-        with open(partial, "wb") as raw, zipfile.ZipFile(out := _OnePass(raw), "w",
-                                                         compression=zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             w = _Writer(zf)
             rows = []
             shown = 0
@@ -325,7 +315,12 @@ def build_bundle(bundle_id):
             zf.writestr("manifest.json", manifest)
             zf.writestr("manifest.sig", signing.sign(manifest))
             zf.writestr("signer.pub.pem", public)
-        digest = out.sha256  # of every byte written, in order: the file's own SHA-256
+        # read back rather than hashed while written: a ZIP writer that cannot seek back puts members' sizes after
+        # their data (data descriptors), which streaming readers (Java's ZipInputStream) refuse on stored members
+        digest = hashlib.sha256()
+        with open(partial, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
         os.replace(partial, final)
         with transaction.atomic():
             EvidenceBundle.objects.filter(pk=bundle.pk).update(
@@ -369,9 +364,13 @@ def verify_bundle_file(path):
                 problems.append(f"{name}: missing")
                 continue
             digest = hashlib.sha256()
-            with zf.open(name) as handle:
-                for chunk in iter(lambda: handle.read(CHUNK), b""):
-                    digest.update(chunk)
+            try:
+                with zf.open(name) as handle:
+                    for chunk in iter(lambda: handle.read(CHUNK), b""):
+                        digest.update(chunk)
+            except zipfile.BadZipFile as error:  # the member's bytes were changed in the ZIP itself (its CRC)
+                problems.append(f"{name}: damaged in the ZIP ({error})")
+                continue
             if digest.hexdigest() != expected:
                 problems.append(f"{name}: SHA-256 does not match the manifest")
         for name in sorted(names - set(listed) - {"manifest.json", "manifest.sig", "signer.pub.pem"}):

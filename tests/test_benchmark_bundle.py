@@ -88,6 +88,7 @@ def test_benchmark_evidence_bundle(people, order_data, settings, tmp_path):
     rss_after = rss_mb("VmHWM") if peak_reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     bundle.refresh_from_db()
     assert bundle.status == "done"
+    os.unlink(bundle.file_path)  # gigabytes pytest would otherwise keep with its last three temporary directories
     report(f"Evidence bundle of {size:,} records ({len(versions)} version(s) each, "
            f"2 stored PDFs per version, the PDF/A copied)", [
         ("build (s)", f"{seconds:.1f}"),

@@ -1,3 +1,5 @@
+import zipfile
+
 from django.core.management.base import BaseCommand
 
 from evidence.bundles import verify_bundle_file
@@ -13,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, bundle, **options):
         try:
             problems, manifest = verify_bundle_file(bundle)
-        except (OSError, ValueError) as error:  # not a file, not a ZIP
+        except (OSError, ValueError, zipfile.BadZipFile) as error:  # not a file, not a ZIP, a damaged member
             self.stdout.write(self.style.ERROR(f"FAIL {bundle}: {error}"))
             raise SystemExit(1)
         for problem in problems:
