@@ -322,6 +322,11 @@ def test_each_record_of_a_bundle_gets_its_own_trail_its_process_s_and_nothing_el
     with time_machine.travel(destroyed.created_at + relativedelta(years=11), tick=False):
         retention.destroy_record(destroyed, actor=people["quality_mgr"], password=DEMO_PASSWORD, reason="over")
     records = [first, second, destroyed, sibling, loose]
+    from forms.pdf import render_version
+
+    altered = next(f for f in render_version(second.get_version()) if f.kind == "pdfa")
+    with open(altered.file.path, "ab") as stored:  # the stored PDF/A changed after it was rendered and hashed
+        stored.write(b"\n")
     bundle = build_bundle(_bundle_of(records, people).pk)
     built = AuditEntry.objects.filter(action="evidence.bundle_built").latest("seq").seq
     trails = {}
@@ -334,6 +339,11 @@ def test_each_record_of_a_bundle_gets_its_own_trail_its_process_s_and_nothing_el
             trails[record.pk] = [e["seq"] for e in json.loads(zf.read(f"records/{record.number}/audit.json"))]
             assert trails[record.pk] == list(alone.order_by("seq").values_list("seq", flat=True)), record.number
         names = set(zf.namelist())
+        problems = {(f["version"], f["kind"]): f["problems"]
+                    for f in json.loads(zf.read(f"records/{second.number}/files.json"))}
+    assert problems[second.current_version, "pdfa"] == [
+        "the stored file no longer matches the SHA-256 recorded when it was rendered"]
+    assert not any(found for key, found in problems.items() if key != (second.current_version, "pdfa"))
     assert trails[loose.pk] == [] and all(trails[r.pk] for r in records if r is not loose)
     assert set(trails[sibling.pk]) < set(trails[first.pk])  # its process's entries, not the first record's own
     assert f"records/{destroyed.number}/tombstone.json" in names
