@@ -6,12 +6,15 @@ to the form (claim and open), a release button on the form; notifications and e-
 subject and the queue by its department, never a permission code; the lists cost the same number
 of queries whatever the number of rows."""
 import datetime
+import io
 import re
 import zoneinfo
+from unittest.mock import patch
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
@@ -337,3 +340,30 @@ def test_the_dashboard_asks_each_procedure_for_its_subjects_once(people, monkeyp
     (subject,) = calls[0].values()
     subject = subject.replace("&", "&amp;")
     assert subject in table(body, "started") and subject in table(body, "my-queues")
+
+
+def test_every_procedure_s_subjects_read_only_what_they_print_and_no_query_per_row(db):
+    """Each procedure's subjects() reads only the columns it prints (workflows.models.artifacts_of's `only`):
+    the subjects are the very ones whole rows give, and the demo's processes of a procedure, however many,
+    are named in at most three queries (a column left out of `only` would be read again, a query per row)."""
+    from django.db.models import QuerySet
+    from viewflow.workflow.models import Process
+
+    from core.registry import flows
+
+    call_command("seed_demo", stdout=io.StringIO())
+    checked = {}
+    for flow_class in flows():
+        processes = list(Process.objects.filter(flow_class=flow_class).order_by("pk"))
+        if not processes or not hasattr(flow_class, "subjects"):
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            made = flow_class.subjects(processes)
+        with patch.object(QuerySet, "only", lambda self, *fields: self):  # whole rows
+            whole = flow_class.subjects(processes)
+        assert made == whole, flow_class.__name__
+        assert len(queries) <= 3, (flow_class.__name__, len(processes), [q["sql"][:120] for q in queries])
+        assert all(made.get(process.pk) for process in processes if process.artifact_object_id), flow_class.__name__
+        checked[flow_class.__name__] = len(processes)
+    assert {"OrderReviewFlow", "ComplaintFlow", "CapaFlow", "DocumentControlFlow", "RequirementFlow",
+            "RequirementChangeFlow"} <= set(checked), checked

@@ -19,7 +19,8 @@ def subjects(processes):
     rest = [p for p in processes if p.pk not in found]
     if rest:
         found.update({pk: subject(case) for pk, case in
-                      artifacts_of(rest, CapaCase, select_related=("record",)).items()})
+                      artifacts_of(rest, CapaCase, select_related=("record",),
+                                   only=("record__number", "title")).items()})
     return found
 
 

@@ -21,11 +21,17 @@ def analysis_subject(analysis):
     return f"{analysis.record.number} · {analysis.period_start.isoformat()} – {analysis.period_end.isoformat()}"
 
 
+#: the columns the subjects print (workflows.models.artifacts_of's `only`)
+CASE_FIELDS = ("origin", "supplier", "customer", "record__number", "customer__name_zh", "customer__name_en",
+               "product__code", "product__name_zh", "product__name_en")
+ANALYSIS_FIELDS = ("record__number", "period_start", "period_end")
+
+
 def subjects(processes):
     """{process pk: subject} in two queries however many processes."""
     found = {pk: case_subject(case) for pk, case in artifacts_of(
-        processes, ComplaintCase, select_related=("record", "customer", "product")).items()}
+        processes, ComplaintCase, select_related=("record", "customer", "product"), only=CASE_FIELDS).items()}
     rest = [process for process in processes if process.pk not in found]
     found.update({pk: analysis_subject(analysis) for pk, analysis in artifacts_of(
-        rest, ComplaintAnalysis, select_related=("record",)).items()})
+        rest, ComplaintAnalysis, select_related=("record",), only=ANALYSIS_FIELDS).items()})
     return found

@@ -21,9 +21,10 @@ def subjects(processes):
     """{process pk: subject} in two queries however many processes: process.data names the
     revision, or (a periodic review before its outcome) only the document."""
     data = {process.pk: process.data if isinstance(process.data, dict) else {} for process in processes}
-    revisions = Revision.objects.select_related("document").in_bulk(
+    revisions = Revision.objects.select_related("document").only(
+        "label", "document__number", "document__title_zh", "document__title_en").in_bulk(
         {d["revision"] for d in data.values() if d.get("revision")})
-    documents = Document.objects.in_bulk(
+    documents = Document.objects.only("number", "title_zh", "title_en").in_bulk(
         {d["document"] for d in data.values() if d.get("document") and not d.get("revision")})
     found = {}
     for pk, values in data.items():

@@ -76,7 +76,8 @@ class ManagementReviewFlow(QmsFlow):
         from .models import ManagementReview  # noqa: PLC0415
 
         return {pk: f"{r.record.number} · {r.period_start} – {r.period_end}"
-                for pk, r in artifacts_of(processes, ManagementReview, select_related=("record",)).items()}
+                for pk, r in artifacts_of(processes, ManagementReview, select_related=("record",),
+                                          only=("record__number", "period_start", "period_end")).items()}
 
     # [9.3.2, CA-7] Quality manager, on demand: compile the input pack of a period now.
     start = (

@@ -25,9 +25,13 @@ def subject(req):
     return " · ".join(part for part in (req.record.number, customer(req), short(req.customer_words)) if part)
 
 
+#: the columns a subject prints (workflows.models.artifacts_of's `only`)
+FIELDS = ("record__number", "customer", "customer__name_zh", "customer__name_en", "customer_name", "customer_words")
+
+
 def subjects(processes):
     """{process pk: subject} in a fixed number of queries however many processes."""
-    reqs = artifacts_of(processes, CustomerRequirement, select_related=("record", "customer"))
+    reqs = artifacts_of(processes, CustomerRequirement, select_related=("record", "customer"), only=FIELDS)
     return {pk: subject(req) for pk, req in reqs.items()}
 
 
@@ -36,7 +40,8 @@ def change_subjects(processes):
     from .models import RequirementChange  # noqa: PLC0415
 
     changes = artifacts_of(processes, RequirementChange,
-                           select_related=("requirement__record", "requirement__customer"))
+                           select_related=("requirement__record", "requirement__customer"),
+                           only=("number", *(f"requirement__{field}" for field in FIELDS)))
     return {pk: " · ".join(part for part in (f"{c.requirement.record.number} Δ{c.number}", customer(c.requirement),
                                              short(c.requirement.customer_words)) if part)
             for pk, c in changes.items()}
