@@ -41,7 +41,7 @@ def test_a_justified_return_starts_a_capa_linked_both_ways(channel, people, monk
     from api_driver import client_for
 
     api = client_for("quality")
-    listing = api.get(f"/api/capas/?complaint={complaint.record.number}").json()
+    listing = api.get(f"/api/capas/?complaint={complaint.record.number}").json()["results"]
     assert [row["number"] for row in listing] == [capa_case.record.number]
     detail = api.get(f"/api/capas/{capa_case.record.number}/").json()
     assert detail["complaint"] == complaint.record.number and detail["report"]["complaint"] == complaint.record.number

@@ -33,11 +33,11 @@ def capa(people, monkeypatch):
 def test_an_action_past_its_due_date_shows_as_overdue_everywhere(capa, people):
     drive, pid, case = capa
     api = drive.client("quality")
-    assert api.get("/api/capas/").json()[0]["overdue_actions"] == 0
+    assert api.get("/api/capas/").json()["results"][0]["overdue_actions"] == 0
     with later(11):
-        row = api.get("/api/capas/").json()[0]
+        row = api.get("/api/capas/").json()["results"][0]
         assert (row["open_actions"], row["overdue_actions"]) == (2, 1)
-        assert [r["number"] for r in api.get("/api/capas/?overdue=1").json()] == [case.record.number]
+        assert [r["number"] for r in api.get("/api/capas/?overdue=1").json()["results"]] == [case.record.number]
         detail = api.get(f"/api/capas/{case.record.number}/").json()
         overdue = {a["owner_username"]: a["overdue"] for a in detail["report"]["rounds"][0]["actions"]}
         assert overdue == {"production": True, "engineering": False}
@@ -49,7 +49,38 @@ def test_an_action_past_its_due_date_shows_as_overdue_everywhere(capa, people):
         page = browser.get(f"/qms/flows/capa/{pid}/do_action/{task.pk}/execute/").content.decode()
         assert page.count('overdue">') == 1
     with later(9):
-        assert api.get("/api/capas/").json()[0]["overdue_actions"] == 0
+        assert api.get("/api/capas/").json()["results"][0]["overdue_actions"] == 0
+
+
+def test_the_list_is_paged_and_its_overdue_filter_sees_every_case_not_the_first_page(
+        capa, monkeypatch, django_assert_max_num_queries):
+    """Issue 15.2, nothing silently cut: GET /api/capas/ was cut at 500 cases with no sign, and ?overdue=1 kept the
+    overdue ones among those 500 only. It is paged like the other registers (count, next, previous, results), and
+    the overdue rule (CA-5) is applied in SQL before the page is cut."""
+    from rest_framework.pagination import PageNumberPagination
+
+    drive, pid, case = capa  # the oldest case: its actions are due in 10 and 20 days
+    newer = [drive.start("quality", raise_data(reference=f"IPQC-2026-{n}")) for n in (41, 42)]
+    api = drive.client("quality")
+    monkeypatch.setattr(PageNumberPagination, "page_size", 1)
+    with later(11):
+        first = api.get("/api/capas/").json()
+        assert first["count"] == 3 and first["previous"] is None and "page=2" in first["next"]
+        assert first["results"][0]["process"] == newer[-1]
+        last = api.get("/api/capas/?page=3").json()
+        assert last["next"] is None and [r["number"] for r in last["results"]] == [case.record.number]
+        late = api.get("/api/capas/?overdue=1").json()  # the only overdue case is on the last page of the list
+        assert late["count"] == 1 and [r["number"] for r in late["results"]] == [case.record.number]
+        on_time = api.get("/api/capas/?overdue=0").json()
+        assert on_time["count"] == 2 and case.record.number not in {r["number"] for r in on_time["results"]}
+        assert api.get("/api/capas/?page=9").status_code == 404
+        assert api.get("/api/capas/?overdue=2").status_code == 400
+        monkeypatch.setattr(PageNumberPagination, "page_size", 3)
+        with django_assert_max_num_queries(12) as captured:  # constant in the page's size, not a query per case
+            assert len(api.get("/api/capas/").json()["results"]) == 3
+    monkeypatch.setattr(PageNumberPagination, "page_size", 1)
+    with django_assert_max_num_queries(len(captured)):
+        api.get("/api/capas/")
 
 
 def test_one_reminder_per_overdue_action_to_its_owner_and_the_quality_manager(

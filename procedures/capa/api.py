@@ -1,10 +1,12 @@
 """P3 corrective and preventive action over the REST API: raise one by hand (CA-1) and
 read the cases with their actions, due-date history, overdue state and links. The steps
 themselves run through /api/tasks/ like every other procedure."""
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from django.urls import path
@@ -16,7 +18,7 @@ from workflows.rest import STARTED, StartProcessView
 
 from . import actions as p3
 from .flows import CapaFlow
-from .models import ActionStatus, CapaCase, CapaSource, CapaStatus, Severity, is_overdue
+from .models import ActionStatus, CapaAction, CapaCase, CapaSource, CapaStatus, Severity, is_overdue
 
 
 def visible_cases(user):
@@ -57,9 +59,14 @@ class CapaListStartView(StartProcessView):
     def post(self, request):
         return super().post(request)
 
-    @extend_schema(operation_id="capas_list", summary="The corrective actions you may see (P3)",
+    @extend_schema(operation_id="capas_list",
+                   summary="The corrective actions you may see (P3), newest first, a page at a time",
+                   description="Paged like the other registers: `count` (all that match), `next` and "
+                               "`previous` (addresses of the neighbouring pages, or null) and `results`. "
+                               "`overdue=true` keeps the cases with at least one overdue action (CA-5).",
                    parameters=[OpenApiParameter("status", str), OpenApiParameter("complaint", str),
-                               OpenApiParameter("overdue", OpenApiTypes.BOOL)],
+                               OpenApiParameter("overdue", OpenApiTypes.BOOL),
+                               OpenApiParameter("page", OpenApiTypes.INT)],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request):
         cases, p = visible_cases(request.user), request.query_params
@@ -69,10 +76,12 @@ class CapaListStartView(StartProcessView):
             cases = cases.filter(status=state)
         if complaint:
             cases = cases.filter(complaint_case__record__number=complaint)
-        rows = [_summary(c) for c in cases.order_by("-pk")[:500]]
-        if overdue:
-            rows = [r for r in rows if r["overdue_actions"]]
-        return Response(rows)
+        if overdue is not None:  # the CA-5 rule in SQL (CapaAction.objects.overdue), before the page is cut
+            late = Exists(CapaAction.objects.overdue().filter(case=OuterRef("pk")))
+            cases = cases.filter(late if overdue else ~late)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(cases.order_by("-pk"), request, view=self)
+        return paginator.get_paginated_response([_summary(c) for c in page])
 
 
 class CapaDetailView(APIView):
