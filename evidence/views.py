@@ -22,6 +22,7 @@ from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
 from core.models import AuditEntry, Record, Tombstone
+from core.paging import page_of
 from core.search import search_records
 
 from . import bundles, grant_rules, grants, retention, signing
@@ -104,6 +105,13 @@ def public_key(request):
     return HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
 
 
+#: rows per page of the disposition queue and of the tombstones
+DISPOSITION_PAGE = 50
+#: an auditor's own grants per page (their home), and a grant's history entries per page
+GRANTS_PAGE = 10
+HISTORY_PAGE = 50
+
+
 def _require_disposer(user):
     if not retention.can_approve_disposition(user):
         raise PermissionDenied
@@ -113,12 +121,22 @@ def _require_disposer(user):
 def disposition_queue(request):
     _require_disposer(request.user)
     years = retention.retention_table()
-    due = list(retention.past_retention()[:500])
-    rows = [(r, years.get(r.record_type, retention.default_years()), retention.retention_ends(
-        r, years.get(r.record_type, retention.default_years()))) for r in due]
+    # both lists a page at a time, each with its total (issue 15: nothing silently cut; they were cut at 500 and
+    # 100 with no sign); each keeps its own page in the address (?page=, ?tombstones=)
+    due = page_of(request, retention.past_retention(), size=DISPOSITION_PAGE, anchor="due")
+    rows = []
+    for record in due:
+        kept = years.get(record.record_type, retention.default_years())
+        rows.append({"record": record, "type": grant_rules.record_type_title(record.record_type), "years": kept,
+                     "ends": retention.retention_ends(record, kept)})
+    tombstones = page_of(request, Tombstone.objects.select_related("approved_by").order_by("-destroyed_at", "-pk"),
+                         "tombstones", size=DISPOSITION_PAGE, anchor="tombstones")
+    for tombstone in tombstones:
+        tombstone.type_title = grant_rules.record_type_title(tombstone.record_type)
+    kept_by_type = sorted(((grant_rules.record_type_title(code), code, kept) for code, kept in years.items()),
+                          key=lambda row: str(row[0]))
     return render(request, "evidence/disposition.html", {
-        "rows": rows, "years": sorted(years.items()),
-        "tombstones": Tombstone.objects.select_related("approved_by")[:100]})
+        "rows": rows, "due": due, "years": kept_by_type, "tombstones": tombstones})
 
 
 @login_required
@@ -153,13 +171,16 @@ def landing(request):
             return redirect("qms:auditor:index")
         # 200, not 403: a page about the auditor's own access (Turbo shows a failed answer to the login
         # form without moving to "/"); every other page answers them 403
-        return render(request, "evidence/auditor_inactive.html", {"grants": _grant_rows(_own_grants(user))})
+        grants = _own_grants(request)
+        return render(request, "evidence/auditor_inactive.html", {"grants": _grant_rows(grants), "grants_page": grants})
     return redirect("qms:dashboard:index")
 
 
-def _own_grants(user):
-    return list(AuditorGrant.objects.filter(user=user, role_ended_at__isnull=True).select_related("granted_by")
-                .order_by("-valid_from")[:20])
+def _own_grants(request):
+    """The auditor's own grants (but those of a role that ended), latest window first, a page at a time (?grants=;
+    they were cut at 20 with no sign)."""
+    own = AuditorGrant.objects.filter(user=request.user, role_ended_at__isnull=True).select_related("granted_by")
+    return page_of(request, own.order_by("-valid_from", "-pk"), "grants", size=GRANTS_PAGE, anchor="grant")
 
 
 def _grant_rows(grant_list, now=None):
@@ -186,8 +207,9 @@ def auditor_home(request):
                            "count": row["n"]} for row in counts), key=lambda row: str(row["title"]))
     page = Paginator(EvidenceBundle.objects.filter(created_by=user).order_by("-created_at"), 10).get_page(
         request.GET.get("page"))
+    grants = _own_grants(request)
     return render(request, "evidence/auditor_home.html", {
-        "grants": _grant_rows(_own_grants(user)), "record_rows": record_rows,
+        "grants": _grant_rows(grants), "grants_page": grants, "record_rows": record_rows,
         "record_total": sum(row["count"] for row in record_rows), "bundles": page,
     })
 
@@ -243,19 +265,21 @@ def _add_domain_error(form, error):
         form.add_error(None, error.message)
 
 
-def _history(grant):
-    """The grant's audit trail: granted, changed (what, from, to), revoked, and the end of the user's role."""
+def _history(request, grant):
+    """The grant's audit trail: granted, changed (what, from, to), revoked, and the end of the user's role; oldest
+    first, a page at a time (?history=; it was cut at 50 with no sign)."""
     labels = {name: field.label for name, field in ScopeFields.base_fields.items()}
     entries = (AuditEntry.objects.filter(Q(object_type="evidence.auditorgrant", object_id=str(grant.pk))
                                          | Q(object_type="auditor", object_id=str(grant.user_id),
                                              action="access.auditor_role_ended"))
-               .select_related("actor").order_by("seq")[:50])
+               .select_related("actor").order_by("seq"))
+    entries = page_of(request, entries, "history", size=HISTORY_PAGE, anchor="grant-history")
     rows = []
     for entry in entries:
         changes = [(labels.get(field, field), _shown(field, old), _shown(field, (entry.new_values or {}).get(field)))
                    for field, old in (entry.old_values or {}).items()]
         rows.append({"entry": entry, "event": EVENTS.get(entry.action, entry.action), "changes": changes})
-    return rows
+    return rows, entries
 
 
 def _shown(field, value):
@@ -269,8 +293,9 @@ def _shown(field, value):
 
 
 def _detail(request, grant, *, change=None, revoke=None, end_role=None, status=200):
+    history, history_page = _history(request, grant)
     return render(request, "evidence/grant_detail.html", {
-        "grant": grant, "row": _grant_rows([grant])[0], "history": _history(grant),
+        "grant": grant, "row": _grant_rows([grant])[0], "history": history, "history_page": history_page,
         "change_form": change or ChangeGrantForm(grant), "revoke_form": revoke or ReasonForm(prefix="revoke"),
         "end_role_form": end_role or ReasonForm(prefix="end"),
     }, status=status)

@@ -16,6 +16,7 @@ from viewflow.workflow.models import Task
 
 from core.access import can_view_processes
 from core.errors import DomainError
+from core.paging import page_of
 from core.rest.keyset import Key, Keyset
 
 from . import delegation as service
@@ -71,17 +72,24 @@ def apply_errors(error, form):
             form.add_error(field if field in form.fields else None, message)
 
 
-def _sections(user):
-    visible = list(service.delegations_visible_to(user).order_by("-starts_on", "-pk")[:300])
-    for d in visible:
-        d.state = service.state_of(d)
-        d.state_label = service.STATE_LABELS[d.state]
-        d.cancellable = d.state in (service.State.ACTIVE, service.State.UPCOMING) and service.can_cancel(user, d)
-    return {
-        "mine": [d for d in visible if d.delegator_id == user.pk],
-        "substituting": [d for d in visible if d.substitute_id == user.pk],
-        "others": [d for d in visible if user.pk not in (d.delegator_id, d.substitute_id)],
+def _sections(request):
+    """My absences, those I substitute in, and the others I may see (my departments' people, those I recorded):
+    each newest first and a page at a time with its total (?mine=, ?substituting=, ?others=; they were cut at 300
+    together with no sign)."""
+    user = request.user
+    visible = service.delegations_visible_to(user).order_by("-starts_on", "-pk")
+    sections = {
+        "mine": visible.filter(delegator=user),
+        "substituting": visible.filter(substitute=user),
+        "others": visible.exclude(delegator=user).exclude(substitute=user),
     }
+    pages = {name: page_of(request, rows, name, anchor=f"delegations-{name}") for name, rows in sections.items()}
+    for page in pages.values():
+        for d in page:
+            d.state = service.state_of(d)
+            d.state_label = service.STATE_LABELS[d.state]
+            d.cancellable = d.state in (service.State.ACTIVE, service.State.UPCOMING) and service.can_cancel(user, d)
+    return pages
 
 
 @login_required
@@ -103,7 +111,7 @@ def index(request):
             return redirect("qms:delegations:index")
     status = 400 if request.method == "POST" else 200
     return render(request, "inbox/delegations.html", {
-        "form": form, **_sections(request.user), "current": service.active_delegation(request.user),
+        "form": form, **_sections(request), "current": service.active_delegation(request.user),
         "manages": bool(service.managed_departments(request.user)) or request.user.is_superuser,
     }, status=status)
 

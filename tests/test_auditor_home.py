@@ -478,3 +478,32 @@ def test_the_demo_seeds_an_auditor_with_a_grant(people):
     assert AuditEntry.objects.filter(action="access.auditor_granted", object_id=str(grant.pk)).exists()
     assert seed.seed(people) is None and AuditorGrant.objects.count() == 1  # idempotent
     assert client_of(auditor).get("/")["Location"] == "/qms/auditor/"
+
+
+def test_the_own_grants_and_a_grant_s_history_are_paged_nothing_cut(people, monkeypatch):
+    """Issue 15.2, nothing silently cut: the auditor's home showed their first 20 grants and a grant's page the
+    first 50 entries of its history, with no sign of the rest."""
+    from evidence import views
+
+    monkeypatch.setattr(views, "GRANTS_PAGE", 2)
+    monkeypatch.setattr(views, "HISTORY_PAGE", 2)
+    auditor = make_auditor(people)
+    for n in range(2):  # three grants in all, the newest window last
+        grants.grant_auditor_access(auditor, granted_by=people["admin"], reason=f"审核 audit {n}",
+                                    valid_from=timezone.now() + datetime.timedelta(minutes=n))
+    home = client_of(auditor)
+    first = home.get("/qms/auditor/").content.decode()
+    assert first.count("审核 audit") == 2 and "1 / 2 (3)" in first and 'href="?grants=2#grant"' in first
+    second = home.get("/qms/auditor/?grants=2").content.decode()
+    assert "审核 audit" not in second and "ISO 9001 surveillance audit 2026" in second
+
+    grant = AuditorGrant.objects.filter(user=auditor).order_by("pk").first()
+    for days in (6, 7):
+        grants.change_auditor_access(grant, changed_by=people["admin"], reason=f"延长 extend {days}",
+                                     valid_until=timezone.now() + datetime.timedelta(days=days))
+    admin = client_of(people["admin"])
+    detail = admin.get(f"/qms/auditor-grants/{grant.pk}/").content.decode()
+    assert "延长 extend 6" in detail and "延长 extend 7" not in detail and "1 / 2 (3)" in detail
+    assert 'href="?history=2#grant-history"' in detail
+    last = admin.get(f"/qms/auditor-grants/{grant.pk}/?history=2").content.decode()
+    assert "延长 extend 7" in last and "延长 extend 6" not in last

@@ -382,6 +382,33 @@ def test_the_absences_page_records_lists_and_cancels(people):
     assert delegation.cancelled_by == people["quality"]
 
 
+def test_the_absences_page_pages_each_list_with_its_total_nothing_cut(people, monkeypatch):
+    """Issue 15.2, nothing silently cut: the page read the first 300 absences of all three lists together and showed
+    them with no sign of the rest. Each list is now newest first, a page at a time, with its total, and keeps its
+    own page in the address."""
+    from core import paging
+
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    mine = [absent(people, "quality", people["market2"], start=10 * n, end=10 * n + 2) for n in range(5)]
+    covering = absent(people, "production", people["quality"], start=3, end=4)
+    manager = web(people["quality_mgr"])  # sees the quality staff's absences among those of their department
+    page = web(people["quality"]).get("/qms/delegations/").content.decode()
+    assert 'id="mine-total">5<' in page and 'id="substituting-total">1<' in page
+    def listed(html):  # the absences of `mine` on the page, in the page's order
+        return sorted((d.pk for d in mine if f'id="delegation-{d.pk}"' in html),
+                      key=lambda pk: html.index(f'id="delegation-{pk}"'))
+
+    assert listed(page) == [mine[4].pk, mine[3].pk]  # the newest first
+    assert f'id="delegation-{covering.pk}"' in page and "substituting-pages" not in page
+    assert 'href="?mine=2#delegations-mine"' in page
+    last = web(people["quality"]).get("/qms/delegations/?mine=3&substituting=1").content.decode()
+    assert listed(last) == [mine[0].pk]
+    assert 'href="?mine=2&amp;substituting=1#delegations-mine"' in last and "3 / 3 (5)" in last
+    theirs = manager.get("/qms/delegations/?others=2").content.decode()
+    assert 'id="others-total">5<' in theirs and 'id="mine-total">0<' in theirs
+    assert listed(theirs) == [mine[2].pk, mine[1].pk]
+
+
 def test_a_manager_records_the_absence_of_someone_in_their_department(people):
     browser = web(people["quality_mgr"])
     assert 'name="delegator"' in browser.get("/qms/delegations/").content.decode()

@@ -147,3 +147,35 @@ def test_no_scheduled_job_destroys_records():
 
     tasks = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     assert not any("destroy" in task or "dispos" in task for task in tasks)
+
+
+def test_the_queue_and_the_tombstones_are_paged_with_their_totals_nothing_cut(record, people, monkeypatch):
+    """Issue 15.2, nothing silently cut: the disposition queue stopped at 500 records and the tombstones at 100,
+    with no sign. Each list is paged with its total, and each keeps its own page in the address."""
+    from evidence import views
+
+    monkeypatch.setattr(views, "DISPOSITION_PAGE", 2)
+    from core.records import create_record
+
+    with time_machine.travel(record.created_at, tick=False):  # four more records of the same type and age
+        others = [create_record(record.record_type, actor=people["market"], status="approved",
+                                data={"note": f"记录 record {n}"}) for n in range(1, 5)]
+    with later(record):
+        client = logged_in(people["quality_mgr"])
+        for other in others[2:]:
+            retention.destroy_record(other, actor=people["quality_mgr"], password=DEMO_PASSWORD, reason="over")
+        first = client.get("/qms/evidence/disposition/").content.decode()
+        assert "3 条记录已超过保存期限。" in first  # the page speaks the default language, zh-Hans
+        due_numbers = [n for n in [record.number, *[o.number for o in others[:2]]] if f">{n}</a>" in first]
+        assert due_numbers == [record.number, others[0].number]  # oldest first, two to a page
+        assert 'href="?page=2#due"' in first and 'id="tombstones-total">2<' in first
+        assert "tombstones-pages" not in first  # two tombstones: one page, no pager
+        second = client.get("/qms/evidence/disposition/?page=2").content.decode()
+        assert f">{others[1].number}</a>" in second and f">{record.number}</a>" not in second
+        assert 'href="?page=1#due"' in second
+        retention.destroy_record(others[1], actor=people["quality_mgr"], password=DEMO_PASSWORD, reason="over")
+        page = client.get("/qms/evidence/disposition/?page=1&tombstones=2").content.decode()
+        assert 'id="tombstones-total">3<' in page and "2 条记录已超过保存期限。" in page
+        assert page.count("class=\"qms-hash\">") == 1  # the third tombstone alone on its page
+        assert 'href="?page=1&amp;tombstones=1#tombstones"' in page  # the queue's page kept
+        assert client.get("/qms/evidence/disposition/?page=x&tombstones=99").status_code == 200  # the nearest page

@@ -207,6 +207,26 @@ def test_each_process_records_the_procedure_revision_it_runs_under(people, order
     assert f"<td>{order.pk}</td>" in page and "/qms/flows/orderreview/chart/" in page
 
 
+def test_the_processes_run_under_a_procedure_are_paged_with_their_total(people, order_data, monkeypatch):
+    """Issue 15.2, nothing silently cut: the document page listed the newest 50 processes run under the procedure
+    with no sign of the others (a plant runs thousands a year under its order review)."""
+    from core import paging
+    from p1_driver import start as start_order
+
+    process = register(people, governs_flow="OrderReviewFlow")
+    issue(people, process, "A/0")
+    fire_timers()
+    orders = [start_order(people["market"], order_data(number=f"PO-PAGED-{n}")) for n in range(3)]
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    client = Client()
+    client.force_login(people["quality"])
+    first = client.get("/qms/documents/QP-MK-01/").content.decode()
+    assert 'id="processes-total">3<' in first and 'href="?processes=2#processes"' in first
+    assert [o.pk for o in orders if f"<td>{o.pk}</td>" in first] == [orders[1].pk, orders[2].pk]  # the newest two
+    second = client.get("/qms/documents/QP-MK-01/?processes=2").content.decode()
+    assert [o.pk for o in orders if f"<td>{o.pk}</td>" in second] == [orders[0].pk] and "2 / 2 (3)" in second
+
+
 # --- bad input ----------------------------------------------------------------------------------------------
 
 def test_a_second_change_while_one_is_open_is_refused(people):

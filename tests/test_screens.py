@@ -33,7 +33,8 @@ STAFF_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qm
 ROLES = {
     "market": STAFF_PAGES,
     "quality": {"inbox": "/qms/inbox/", "queue": "/qms/queue/"},
-    "quality_mgr": {**STAFF_PAGES, "evidence": "/qms/evidence/"},
+    "quality_mgr": {**STAFF_PAGES, "evidence": "/qms/evidence/", "disposition": "/qms/evidence/disposition/",
+                    "delegations": "/qms/delegations/"},
     "visitor": {"auditor": "/qms/auditor/", "records": "/qms/records/", "record": "{record}",
                 "evidence": "/qms/evidence/"},
 }
@@ -168,7 +169,8 @@ AXE_NOT_OURS: dict = {}
 AXE_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qms/dashboard/",
              "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
              "notifications": "/qms/notifications/", "flows": "/qms/flows/",
-             "processes": "/qms/flows/orderreview/flows/"}  # a viewflow list, with its paginator
+             "processes": "/qms/flows/orderreview/flows/",  # a viewflow list, with its paginator
+             "disposition": "/qms/evidence/disposition/", "delegations": "/qms/delegations/"}
 
 
 @pytest.mark.parametrize("page_name", list(AXE_PAGES))

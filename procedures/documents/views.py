@@ -16,6 +16,7 @@ from accounts.models import Department, Role
 from core.access import can_view_processes, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
+from core.paging import page_of
 from core.registry import flows
 
 from . import actions
@@ -89,8 +90,11 @@ class DocumentDetailView(MembersOnly, DetailView):
         return context
 
     def _governed_processes(self, document):
-        return list(Process.objects.filter(procedure_revision__revision__document=document)
-                    .select_related("procedure_revision__revision").order_by("-created")[:50])
+        """The processes run under this procedure, newest first, a page at a time with their total (?processes=;
+        they were cut at 50 with no sign)."""
+        return page_of(self.request, Process.objects.filter(procedure_revision__revision__document=document)
+                       .select_related("procedure_revision__revision").order_by("-created", "-pk"),
+                       "processes", anchor="processes")
 
     def _flow_chart_url(self, document):
         for flow_class in flows():
