@@ -21,7 +21,7 @@ from rest_framework.routers import SimpleRouter
 
 from core.rest import params
 from core.rest.base import ViewSet, json_object
-from core.rest.serializers import StrictMixin
+from core.rest.serializers import StrictMixin, paged
 from core import audit
 from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
@@ -79,10 +79,14 @@ class EvidenceBundleViewSet(ViewSet):
         qs = EvidenceBundle.objects.all()
         return qs if request.user.is_superuser else qs.filter(created_by=request.user)
 
-    @extend_schema(responses=BundleSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
+                   responses=paged("PagedEvidenceBundles", BundleSerializer))
     def list(self, request):
+        """Your evidence bundles (everybody's for an administrator), newest first, a page at a time."""
         self._check(request)
-        return Response(BundleSerializer(self._bundles(request)[:100], many=True).data)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(self._bundles(request).order_by("-created_at", "-pk"), request, view=self)
+        return paginator.get_paginated_response(BundleSerializer(page, many=True).data)
 
     @extend_schema(request=BundleRequestSerializer, responses={202: BundleSerializer})
     def create(self, request):
@@ -243,8 +247,9 @@ class AuditorGrantViewSet(ViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("user", str, description="username"),
                                OpenApiParameter("status", str, enum=["scheduled", "active", "expired", "revoked",
-                                                                     "role_ended"])],
-                   responses=GrantSerializer(many=True))
+                                                                     "role_ended"]),
+                               OpenApiParameter("page", OpenApiTypes.INT)],
+                   responses=paged("PagedAuditorGrants", GrantSerializer))
     def list(self, request):
         self._check(request)
         qs = AuditorGrant.objects.select_related("user", "granted_by").order_by("-created_at", "-pk")

@@ -349,3 +349,20 @@ def test_each_record_of_a_bundle_gets_its_own_trail_its_process_s_and_nothing_el
     assert f"records/{destroyed.number}/tombstone.json" in names
     assert f"records/{destroyed.number}/files.json" not in names
     assert not any(name.startswith(f"records/{destroyed.number}/v") for name in names)
+
+
+def test_the_list_of_my_bundles_is_paged_newest_first_with_its_count(people, monkeypatch):
+    """Issue 15.2, nothing silently cut: GET /api/evidence/bundles/ stopped at 100 with no sign."""
+    from rest_framework.pagination import PageNumberPagination
+
+    monkeypatch.setattr(PageNumberPagination, "page_size", 2)
+    mine = [EvidenceBundle.objects.create(created_by=people["quality_mgr"], title=f"审核 audit {n}") for n in range(3)]
+    EvidenceBundle.objects.create(created_by=people["quality"], title="someone else's")
+    api = APIClient()
+    api.force_authenticate(people["quality_mgr"])
+    first = api.get("/api/evidence/bundles/").json()
+    assert first["count"] == 3 and "page=2" in first["next"] and first["previous"] is None
+    assert [b["id"] for b in first["results"]] == [mine[2].pk, mine[1].pk]
+    second = api.get(first["next"]).json()
+    assert [b["id"] for b in second["results"]] == [mine[0].pk] and second["next"] is None
+    assert api.get("/api/evidence/bundles/?page=3").status_code == 404

@@ -1,6 +1,7 @@
 """Serializer bases every API input shares (core.bounds): a field the endpoint does not take is
 a 400 naming it, free text and dates keep the bounds of the step forms."""
 from django.core.validators import MaxLengthValidator
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.bounds import TEXT_MAX_LENGTH, BusinessDateValidator, unknown_field_errors
@@ -31,3 +32,11 @@ class StrictMixin:
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def paged(name, serializer):
+    """The OpenAPI shape of a page of DRF's PageNumberPagination whose rows are `serializer`'s: count (all rows that
+    match), next and previous (addresses of the neighbouring pages, or null) and results."""
+    return inline_serializer(name, {
+        "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True), "results": serializer(many=True)})
