@@ -481,3 +481,31 @@ def test_screens_of_the_study_and_the_public_page(browser, live_server, people, 
         assert not [e for e in errors if "favicon" not in e], errors
         context.close()
     assert not problems, problems
+
+
+def test_a_feature_links_any_requirement_by_number_and_an_old_link_survives_a_save(people, no_render, monkeypatch):
+    """Issue 15.2, nothing silently cut: the feature rows chose their requirement from a <select> of the newest 200,
+    so an older requirement could not be linked and a feature linked to one lost the link when the features were
+    saved again. The field takes any number, suggests the newest (a <datalist>), and names a number that is none."""
+    from procedures.requirements import views_kano
+    from procedures.requirements.models import CustomerRequirement
+    from test_p5_requirements import FLOW, collect_data, start
+
+    older, newer = [CustomerRequirement.objects.get(record__process=start(FLOW, "start", people["market"],
+                                                                           collect_data(customer_words=words)))
+                    for words in ("旧需求 an older requirement", "新需求 a newer requirement")]
+    monkeypatch.setattr(views_kano, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
+    study = new_study(people, features=[{**FEATURES[0], "requirement": older}, FEATURES[1]])
+    market = web("market")
+    url = f"/qms/requirements/kano/{study.record.number}/features/"
+    html = market.get(url).content.decode()
+    assert f'name="f0-requirement" list="kano-requirements" maxlength="32" value="{older.record.number}"' in html
+    suggestions = html[html.index('<datalist id="kano-requirements">'):html.index("</datalist>")]
+    assert newer.record.number in suggestions and older.record.number not in suggestions
+    form = {"rows": "2", **{f"f{i}-{name}": f[name] for i, f in enumerate(FEATURES) for name in f}}
+    assert market.post(url, {**form, "f0-requirement": older.record.number}).status_code == 302  # as the page was
+    assert study.features.get(position=1).requirement == older
+    refused = market.post(url, {**form, "f0-requirement": older.record.number, "f1-requirement": "CR-2099-9999"})
+    assert refused.status_code == 400 and "CR-2099-9999: Unknown customer requirement." in refused.content.decode()
+    assert 'value="CR-2099-9999"' in refused.content.decode()  # what was typed is kept on the form
+    assert study.features.get(position=2).requirement is None  # nothing saved

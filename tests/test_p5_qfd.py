@@ -357,6 +357,36 @@ def test_the_pages_list_new_detail_edit_approve(people, no_render, client):
     assert HouseOfQuality.objects.get(pk=house.pk).status == "approved"
 
 
+def test_a_need_links_any_approved_requirement_by_number_and_an_old_link_survives_a_save(
+        people, no_render, client, monkeypatch):
+    """Issue 15.2, nothing silently cut: a need chose its requirement from a <select> of the newest 200 approved ones,
+    so an older requirement could not be linked and a need linked to one lost the link when the house was saved
+    again. The field takes any number, suggests the newest (a <datalist>), and names a number that is none."""
+    from procedures.requirements import views_qfd
+
+    older = approved_requirement(people, "旧需求 an older requirement")
+    newer = approved_requirement(people, "新需求 a newer requirement")
+    monkeypatch.setattr(views_qfd, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
+    number = new_house(people).record.number
+    client.force_login(people["engineering"])
+    url = f"/qms/requirements/qfd/{number}/edit/"
+    form = {"need-count": "1", "char-count": "1", "need-0-text": "易装配 easy to fit", "need-0-weight": "5",
+            "need-0-requirement": older.record.number, "char-0-name": "螺纹精度 thread accuracy", "continue": "1"}
+    assert client.post(url, form).status_code == 302
+    html = client.get(url).content.decode()
+    assert f'name="need-0-requirement" list="qfd-requirements" maxlength="32" size="14" value="{older.record.number}"' \
+        in html
+    suggestions = html[html.index('<datalist id="qfd-requirements">'):html.index("</datalist>")]
+    assert newer.record.number in suggestions and older.record.number not in suggestions
+    assert client.post(url, {**form, "cell-0-0": "9"}).status_code == 302  # saved again as the page shows it
+    house = HouseOfQuality.objects.get(record__number=number)
+    assert house.needs.get().requirement == older
+    refused = client.post(url, {**form, "need-0-requirement": "CR-2099-9999"})
+    assert refused.status_code == 400 and 'value="CR-2099-9999"' in refused.content.decode()
+    assert "无此客户需求。" in refused.content.decode() or "No such customer requirement." in refused.content.decode()
+    assert house.needs.get().requirement == older  # nothing saved
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_screens_of_the_house_and_the_editor(people, live_server, browser, no_render):  # noqa: F811

@@ -159,7 +159,9 @@ def _checked_features(features, errors):
         names.add(key)
         requirement = item.get("requirement")
         if requirement is not None and not isinstance(requirement, CustomerRequirement):
-            errors[f"features.{n}.requirement"] = [_("Unknown customer requirement.")]
+            unknown = _("Unknown customer requirement.")  # a typed number is named in the message
+            errors[f"features.{n}.requirement"] = [f"{requirement}: {unknown}" if isinstance(requirement, str)
+                                                   else unknown]
             requirement = None
         row["requirement"] = requirement
         cleaned.append(row)

@@ -121,11 +121,12 @@ def _feature_rows(post, count):
 
 
 def _resolve_features(rows):
-    """The posted rows → the action's features (requirement numbers → objects)."""
+    """The posted rows → the action's features (requirement numbers → objects; a number that names no requirement
+    stays text, which kano.set_features refuses by the row's name rather than dropping the link)."""
     numbers = {r["requirement"] for r in rows if r["requirement"]}
     found = {r.record.number: r for r in CustomerRequirement.objects.filter(record__number__in=numbers)
              .select_related("record")}
-    return [{**r, "requirement": found.get(r["requirement"])} for r in rows]
+    return [{**r, "requirement": found.get(r["requirement"], r["requirement"] or None)} for r in rows]
 
 
 def _form_rows(rows, minimum=5):
@@ -133,9 +134,16 @@ def _form_rows(rows, minimum=5):
     return list(enumerate(rows))
 
 
+#: how many of the newest requirements the feature rows suggest as one types (any number may be typed)
+SUGGESTED_REQUIREMENTS = 200
+
+
 def _requirement_choices():
+    """The suggestions of the rows' requirement field (a <datalist>): the newest requirements. The field takes any
+    requirement's number; it was a <select> of these 200 only, so an older requirement could not be linked and an
+    existing link to one was lost when the features were saved again."""
     return list(CustomerRequirement.objects.select_related("record").order_by("-pk")
-                .values_list("record__number", "customer_words")[:200])
+                .values_list("record__number", "customer_words")[:SUGGESTED_REQUIREMENTS])
 
 
 @require_http_methods(["GET", "POST"])

@@ -25,6 +25,8 @@ from .models import Correlation, CustomerRequirement, HouseStatus, ImprovementDi
 from .register import can_view_requirements
 
 PAGE_SIZE = 50
+#: how many of the newest approved requirements the need rows suggest as one types
+SUGGESTED_REQUIREMENTS = 200
 SPARE_ROWS = 2  # blank rows and columns the editor offers for adding
 
 
@@ -214,8 +216,11 @@ def _editor_context(house, needs, cols, cells, roof, errors=None, error=None):
             "roof_rows": roof_rows, "weights": range(1, 6), "directions": ImprovementDirection.choices,
             "strengths": [(value, Strength(value).label) for value in Strength.values],
             "correlations": Correlation.choices, "error": error, "other_errors": errors.get("other", []),
+            # suggestions of the rows' requirement field (a <datalist>), which takes any approved requirement's number
+            # (it was a <select> of these only: an older requirement could not be linked, and a link to one was lost
+            # when the house was saved again)
             "requirements": CustomerRequirement.objects.filter(status__in=qfd.APPROVED_REQUIREMENT_STATUSES)
-            .select_related("record").order_by("-pk")[:200]}
+            .select_related("record").order_by("-pk")[:SUGGESTED_REQUIREMENTS]}
 
 
 @require_http_methods(["GET", "POST"])
