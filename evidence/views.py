@@ -46,7 +46,8 @@ def index(request):
     _require_records(request.user)
     public = signing.public_key_pem()
     return render(request, "evidence/index.html", {
-        "bundles": _bundles_of(request.user)[:100],
+        # newest first, a page at a time with their total (they were cut at 100 with no sign)
+        "bundles": page_of(request, _bundles_of(request.user).order_by("-created_at", "-pk"), "page", anchor="bundles"),
         "public_key": public.decode(), "fingerprint": hashlib.sha256(public).hexdigest(),
         "can_dispose": retention.can_approve_disposition(request.user),
     })

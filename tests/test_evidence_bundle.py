@@ -366,3 +366,15 @@ def test_the_list_of_my_bundles_is_paged_newest_first_with_its_count(people, mon
     second = api.get(first["next"]).json()
     assert [b["id"] for b in second["results"]] == [mine[0].pk] and second["next"] is None
     assert api.get("/api/evidence/bundles/?page=3").status_code == 404
+    # and the evidence page, which stopped at 100 the same way
+    from core import paging
+    from django.test import Client
+
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    browser = Client()
+    browser.force_login(people["quality_mgr"])
+    first = browser.get("/qms/evidence/").content.decode()
+    assert 'id="bundles-total">3<' in first and 'href="?page=2#bundles"' in first
+    assert [b.pk for b in mine if f'/qms/evidence/bundles/{b.pk}/"' in first] == [mine[1].pk, mine[2].pk]
+    second = browser.get("/qms/evidence/?page=2").content.decode()
+    assert [b.pk for b in mine if f'/qms/evidence/bundles/{b.pk}/"' in second] == [mine[0].pk]
