@@ -25,22 +25,40 @@ def page_rows(queryset, start, stop):
 
 class DeferredRows:
     """`queryset` for django.core.paginator.Paginator (and viewflow's list views): counted as it is,
-    sliced through page_rows."""
+    sliced through page_rows. Given `page_size`, the count is taken from the scan that also chooses the first
+    page's keys (COUNT(*) OVER (), as first_rows_and_totals), and the first page is read from those keys: one
+    query fewer on the page most people open. The paginator asks the count before the page, so every page pays
+    that scan; a later page then chooses its own keys."""
 
     ordered = True  # the paginator's "unordered list" warning: the queryset carries its order
 
-    def __init__(self, queryset):
+    def __init__(self, queryset, page_size=None):
         self.queryset = queryset
+        self.page_size = page_size
+        self._count = None
+        self._first_keys = None
 
     def count(self):
-        return self.queryset.count()
+        if self._count is None:
+            if self.page_size and not self.queryset.query.distinct:  # a window counts rows before DISTINCT
+                first = list(self.queryset.annotate(_total=Window(Count("pk")))
+                             .values_list("pk", "_total")[:self.page_size])
+                self._first_keys = [key for key, _ in first]
+                self._count = first[0][1] if first else 0
+            else:
+                self._count = self.queryset.count()
+        return self._count
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, item):
         if isinstance(item, slice):
-            return page_rows(self.queryset, item.start or 0, item.stop)
+            start = item.start or 0
+            if start == 0 and self._first_keys is not None and item.stop is not None \
+                    and item.stop <= self.page_size:
+                return rows_by_keys(self.queryset, self._first_keys[:item.stop])
+            return page_rows(self.queryset, start, item.stop)
         rows = page_rows(self.queryset, item, item + 1)
         if not rows:
             raise IndexError(item)

@@ -98,8 +98,9 @@ class TaskRowsMixin:
         return super().get_ordering()
 
     def paginate_queryset(self, queryset, page_size):
-        """The page chosen on the task table alone, then its rows read with their joins (core.deferred)."""
-        return super().paginate_queryset(DeferredRows(queryset), page_size)
+        """The page chosen on the task table alone, then its rows read with their joins; the total counted by the
+        scan that chooses the first page (core.deferred)."""
+        return super().paginate_queryset(DeferredRows(queryset, page_size), page_size)
 
     def due_sort(self):
         current = self.request.GET.get(self.ordering_kwarg, "")
