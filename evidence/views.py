@@ -206,8 +206,8 @@ def auditor_home(request):
     counts = (records_visible_to(user).order_by().values("record_type").annotate(n=Count("pk")))
     record_rows = sorted(({"code": row["record_type"], "title": grant_rules.record_type_title(row["record_type"]),
                            "count": row["n"]} for row in counts), key=lambda row: str(row["title"]))
-    page = Paginator(EvidenceBundle.objects.filter(created_by=user).order_by("-created_at"), 10).get_page(
-        request.GET.get("page"))
+    page = page_of(request, EvidenceBundle.objects.filter(created_by=user).order_by("-created_at", "-pk"), "page",
+                   size=10, anchor="bundles")
     grants = _own_grants(request)
     return render(request, "evidence/auditor_home.html", {
         "grants": _grant_rows(grants), "grants_page": grants, "record_rows": record_rows,

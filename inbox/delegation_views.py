@@ -72,17 +72,15 @@ def apply_errors(error, form):
             form.add_error(field if field in form.fields else None, message)
 
 
-def _sections(request):
+def _sections(request, manages):
     """My absences, those I substitute in, and the others I may see (my departments' people, those I recorded):
     each newest first and a page at a time with its total (?mine=, ?substituting=, ?others=; they were cut at 300
     together with no sign)."""
     user = request.user
     visible = service.delegations_visible_to(user).order_by("-starts_on", "-pk")
-    sections = {
-        "mine": visible.filter(delegator=user),
-        "substituting": visible.filter(substitute=user),
-        "others": visible.exclude(delegator=user).exclude(substitute=user),
-    }
+    sections = {"mine": visible.filter(delegator=user), "substituting": visible.filter(substitute=user)}
+    if manages:  # the others are shown to managers (and administrators) only
+        sections["others"] = visible.exclude(delegator=user).exclude(substitute=user)
     pages = {name: page_of(request, rows, name, anchor=f"delegations-{name}") for name, rows in sections.items()}
     for page in pages.values():
         for d in page:
@@ -110,9 +108,10 @@ def index(request):
             messages.success(request, _("Absence saved."))
             return redirect("qms:delegations:index")
     status = 400 if request.method == "POST" else 200
+    manages = bool(service.managed_departments(request.user)) or request.user.is_superuser
     return render(request, "inbox/delegations.html", {
-        "form": form, **_sections(request), "current": service.active_delegation(request.user),
-        "manages": bool(service.managed_departments(request.user)) or request.user.is_superuser,
+        "form": form, **_sections(request, manages), "current": service.active_delegation(request.user),
+        "manages": manages,
     }, status=status)
 
 

@@ -48,6 +48,33 @@ def test_the_count_from_the_first_page_s_scan_gives_the_same_pages_in_one_query_
         assert len(page.object_list) == 4 and page.paginator.count == total
 
 
+def test_rows_read_by_key_drop_only_filters_that_cannot_change_the_rows(people, django_assert_num_queries):
+    """rows_by_keys reads the chosen keys' rows without the list's filters when those read the list's own table
+    alone (the task lists: the flow filter costs more to plan than the rows to read); a list whose filters join
+    another table, or that aggregates, keeps them (a filtered join would change an annotation over it)."""
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Membership
+    from core.deferred import rows_by_keys
+
+    Membership.objects.create(user=people["quality"], department="engineering", role="staff")  # a second one
+    own = User.objects.filter(is_active=True, username__startswith="q").select_related().order_by("username")
+    keys = list(own.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        assert rows_by_keys(own, keys) == list(own)
+    assert "is_active" not in captured.captured_queries[0]["sql"].split("WHERE")[1]  # by key alone
+    counted = (User.objects.filter(memberships__department="quality").annotate(n=Count("memberships"))
+               .order_by("username"))
+    keys = list(counted.values_list("pk", flat=True))
+    assert [(u.pk, u.n) for u in rows_by_keys(counted, keys)] == [(u.pk, u.n) for u in counted]
+    assert all(u.n == 1 for u in rows_by_keys(counted, keys))  # the filter on the join kept: one membership each
+    joined = User.objects.filter(memberships__department="engineering").order_by("username")
+    keys = list(joined.values_list("pk", flat=True))
+    assert rows_by_keys(joined, keys) == list(joined)
+
+
 def test_first_rows_carry_the_totals_of_the_list_distinct_or_not(people):
     """The first rows and the totals counted in their scan are the plain slice and count; a DISTINCT list, whose
     duplicates a window would count, is counted by its own queries and says the same."""

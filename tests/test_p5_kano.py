@@ -506,6 +506,8 @@ def test_a_feature_links_any_requirement_by_number_and_an_old_link_survives_a_sa
     assert market.post(url, {**form, "f0-requirement": older.record.number}).status_code == 302  # as the page was
     assert study.features.get(position=1).requirement == older
     refused = market.post(url, {**form, "f0-requirement": older.record.number, "f1-requirement": "CR-2099-9999"})
-    assert refused.status_code == 400 and "CR-2099-9999: Unknown customer requirement." in refused.content.decode()
+    assert refused.status_code == 400 and "CR-2099-9999: no such customer requirement." in refused.content.decode()
+    typed = market.post(url, {**form, "f0-requirement": older.record.number.lower()})  # typed in lower case
+    assert typed.status_code == 302 and study.features.get(position=1).requirement == older
     assert 'value="CR-2099-9999"' in refused.content.decode()  # what was typed is kept on the form
     assert study.features.get(position=2).requirement is None  # nothing saved

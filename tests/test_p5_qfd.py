@@ -379,6 +379,8 @@ def test_a_need_links_any_approved_requirement_by_number_and_an_old_link_survive
     suggestions = html[html.index('<datalist id="qfd-requirements">'):html.index("</datalist>")]
     assert newer.record.number in suggestions and older.record.number not in suggestions
     assert client.post(url, {**form, "cell-0-0": "9"}).status_code == 302  # saved again as the page shows it
+    lower = {**form, "need-0-requirement": older.record.number.lower(), "cell-0-0": "9"}  # typed in lower case
+    assert client.post(url, lower).status_code == 302
     house = HouseOfQuality.objects.get(record__number=number)
     assert house.needs.get().requirement == older
     refused = client.post(url, {**form, "need-0-requirement": "CR-2099-9999"})

@@ -63,7 +63,8 @@ class CapaListStartView(StartProcessView):
                    summary="The corrective actions you may see (P3), newest first, a page at a time",
                    description="Paged like the other registers: `count` (all that match), `next` and "
                                "`previous` (addresses of the neighbouring pages, or null) and `results`. "
-                               "`overdue=true` keeps the cases with at least one overdue action (CA-5).",
+                               "`overdue=true` keeps the cases with at least one overdue action (CA-5), "
+                               "`overdue=false` those with none.",
                    parameters=[OpenApiParameter("status", str), OpenApiParameter("complaint", str),
                                OpenApiParameter("overdue", OpenApiTypes.BOOL),
                                OpenApiParameter("page", OpenApiTypes.INT)],

@@ -84,7 +84,7 @@ class DocumentDetailView(MembersOnly, DetailView):
                 pk__in={r.record_id for r in revisions} | {r.raised_from_id for r in revisions if r.raised_from_id})
                 .values_list("pk", flat=True)),
             can_request_change=can_view_processes(self.request.user),
-            processes=self._governed_processes(document),
+            processes=self._governed_processes(document) if document.governs_flow else None,
             flow_chart_url=self._flow_chart_url(document),
         )
         return context

@@ -159,9 +159,9 @@ def _checked_features(features, errors):
         names.add(key)
         requirement = item.get("requirement")
         if requirement is not None and not isinstance(requirement, CustomerRequirement):
-            unknown = _("Unknown customer requirement.")  # a typed number is named in the message
-            errors[f"features.{n}.requirement"] = [f"{requirement}: {unknown}" if isinstance(requirement, str)
-                                                   else unknown]
+            errors[f"features.{n}.requirement"] = [
+                _("%(number)s: no such customer requirement.") % {"number": requirement}  # a typed number, named
+                if isinstance(requirement, str) else _("Unknown customer requirement.")]
             requirement = None
         row["requirement"] = requirement
         cleaned.append(row)

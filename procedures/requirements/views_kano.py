@@ -114,7 +114,7 @@ def _feature_rows(post, count):
     rows = []
     for i in range(count):
         row = {name: post.get(f"f{i}-{name}", "").strip() for name in FEATURE_FIELDS}
-        row["requirement"] = post.get(f"f{i}-requirement", "").strip()
+        row["requirement"] = post.get(f"f{i}-requirement", "").strip().upper()  # record numbers are upper case
         if any(row.values()):
             rows.append(row)
     return rows

@@ -126,6 +126,8 @@ def _rows_from_post(post):
         out = []
         for i in range(count):
             row = {f: post.get(f"{prefix}-{i}-{f}", "").strip() for f in fields}
+            if "requirement" in row:
+                row["requirement"] = row["requirement"].upper()  # a typed record number: they are upper case
             row["shown"] = i
             row["removed"] = bool(post.get(f"{prefix}-{i}-remove"))
             out.append(row)
