@@ -4,7 +4,6 @@ import re
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -17,6 +16,7 @@ from .access import can_view_record, can_view_records, records_visible_to
 from .downloads import attach_filename
 from .esign import signature_problems
 from .models import Record, RecordFile
+from .paging import page_of
 from .records import is_amended
 from .search import FILTERS, search_records
 
@@ -71,9 +71,10 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
                            if not (destroyed and p == "the signed record version's data was altered")])
                       for v in versions for s in v.signatures.all()]
         entries = [] if destroyed else diffs.history(versions, record.record_type)
-        history_page = Paginator(entries, self.history_per_page).get_page(self.request.GET.get("history"))
-        audit_page = Paginator(record.audit_entries.select_related("actor", "on_behalf_of").order_by("seq"),
-                               self.audit_per_page).get_page(self.request.GET.get("audit"))
+        # the versions' changes and the audit trail, each a page at a time keeping the other's page (core.paging)
+        history_page = page_of(self.request, entries, "history", size=self.history_per_page, anchor="versions")
+        audit_page = page_of(self.request, record.audit_entries.select_related("actor", "on_behalf_of")
+                             .order_by("seq"), "audit", size=self.audit_per_page, anchor="audit")
         current = next((v for v in versions if v.version == record.current_version), None)
         context.update(
             versions=versions,

@@ -268,3 +268,20 @@ def test_the_page_costs_the_same_queries_with_more_versions_and_audit_entries(or
                             reason=f"note {n}")
     assert order.audit_entries.count() > 4
     assert queries() == before
+
+
+def test_the_versions_and_the_trail_page_apart_each_keeping_the_other_s_page(order, people, monkeypatch):
+    """The record page's two paged lists (the changes between versions, the audit trail) keep each other's page in
+    the address: paging the trail does not send the versions back to their first page (the links were bare)."""
+    from core.views import RecordDetailView
+
+    monkeypatch.setattr(RecordDetailView, "history_per_page", 1)
+    monkeypatch.setattr(RecordDetailView, "audit_per_page", 2)
+    assert order.versions.count() >= 2 and order.audit_entries.count() >= 3
+    client = Client()
+    client.force_login(people["quality"])
+    html = client.get(f"/qms/records/{order.number}/?history=2&audit=2", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="?history=2&amp;audit=3#audit"' in html and 'href="?history=1&amp;audit=2#versions"' in html
+    assert 'aria-label="Pages: Audit trail"' in html and 'aria-label="Pages: Versions and what changed"' in html
+    assert f"2 / {order.audit_entries.count() // 2 + order.audit_entries.count() % 2} ({order.audit_entries.count()})" \
+        in html
