@@ -14,13 +14,15 @@ def page_of(request, rows, param="page", *, size=None, anchor=None):
     the last past the end: Paginator.get_page), with `previous_link` and `next_link` (the same address with only
     that number changed, `#anchor` appended; None at either end) and `param` set on it. `size`: PAGE_SIZE."""
     page = Paginator(rows, size or PAGE_SIZE).get_page(request.GET.get(param))
-
-    def link(number):
-        params = request.GET.copy()
-        params[param] = number
-        return f"?{params.urlencode()}" + (f"#{anchor}" if anchor else "")
-
     page.param = param
-    page.previous_link = link(page.previous_page_number()) if page.has_previous() else None
-    page.next_link = link(page.next_page_number()) if page.has_next() else None
+    page.previous_link = address(request, param, page.previous_page_number(), anchor) if page.has_previous() else None
+    page.next_link = address(request, param, page.next_page_number(), anchor) if page.has_next() else None
     return page
+
+
+def address(request, param, value, anchor=None):
+    """This request's address, relative (`?…`), with its query kept but `param` set to `value`, and `#anchor`: the
+    link to another page of one list (a page number here, a keyset cursor for the task lists)."""
+    params = request.GET.copy()
+    params[param] = value
+    return f"?{params.urlencode()}" + (f"#{anchor}" if anchor else "")

@@ -22,6 +22,7 @@ from viewflow.workflow.models import Process, Task
 
 from core.deferred import DeferredRows
 from core.errors import DomainError
+from core.paging import address
 from core.registry import flows
 
 from . import due as due_column
@@ -234,11 +235,7 @@ def dashboard(request):
 
 def _next_page_link(request, page):
     """The address of the page after `page` (this request's filters kept), or None on the last."""
-    if not page.next_cursor:
-        return None
-    params = request.GET.copy()
-    params["cursor"] = page.next_cursor
-    return f"?{params.urlencode()}"
+    return address(request, "cursor", page.next_cursor) if page.next_cursor else None
 
 
 def _keyset_page(request, order, rows, stale):
