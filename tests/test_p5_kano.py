@@ -487,14 +487,14 @@ def test_a_feature_links_any_requirement_by_number_and_an_old_link_survives_a_sa
     """Issue 15.2, nothing silently cut: the feature rows chose their requirement from a <select> of the newest 200,
     so an older requirement could not be linked and a feature linked to one lost the link when the features were
     saved again. The field takes any number, suggests the newest (a <datalist>), and names a number that is none."""
-    from procedures.requirements import views_kano
+    from procedures.requirements import register
     from procedures.requirements.models import CustomerRequirement
     from test_p5_requirements import FLOW, collect_data, start
 
     older, newer = [CustomerRequirement.objects.get(record__process=start(FLOW, "start", people["market"],
                                                                            collect_data(customer_words=words)))
                     for words in ("旧需求 an older requirement", "新需求 a newer requirement")]
-    monkeypatch.setattr(views_kano, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
+    monkeypatch.setattr(register, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
     study = new_study(people, features=[{**FEATURES[0], "requirement": older}, FEATURES[1]])
     market = web("market")
     url = f"/qms/requirements/kano/{study.record.number}/features/"

@@ -362,11 +362,11 @@ def test_a_need_links_any_approved_requirement_by_number_and_an_old_link_survive
     """Issue 15.2, nothing silently cut: a need chose its requirement from a <select> of the newest 200 approved ones,
     so an older requirement could not be linked and a need linked to one lost the link when the house was saved
     again. The field takes any number, suggests the newest (a <datalist>), and names a number that is none."""
-    from procedures.requirements import views_qfd
+    from procedures.requirements import register
 
     older = approved_requirement(people, "旧需求 an older requirement")
     newer = approved_requirement(people, "新需求 a newer requirement")
-    monkeypatch.setattr(views_qfd, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
+    monkeypatch.setattr(register, "SUGGESTED_REQUIREMENTS", 1)  # only the newest is suggested
     number = new_house(people).record.number
     client.force_login(people["engineering"])
     url = f"/qms/requirements/qfd/{number}/edit/"

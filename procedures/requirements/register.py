@@ -21,6 +21,10 @@ SORTS = {
     "due": (F("due_date").asc(nulls_last=True), "-pk"),
     "-due": (F("due_date").desc(nulls_last=True), "-pk"),
 }
+#: how many of the newest requirements a field that takes a requirement's number suggests as one types (a KANO
+#: feature's, a QFD need's <datalist>); any requirement's number may be typed
+SUGGESTED_REQUIREMENTS = 200
+
 FILTERS = ("customer", "type", "priority", "kano", "status", "overdue", "received_from", "received_to", "q")
 
 

@@ -25,6 +25,7 @@ from forms.models import Customer, Product
 from . import kano
 from .models import CustomerRequirement, KanoAnswer, KanoCategory, KanoStudy, KanoStudyStatus, ResponseSource
 from .records import kano_quadrants, kano_snapshot
+from . import register
 from .register import can_view_requirements
 
 PAGE_SIZE = 50
@@ -134,16 +135,12 @@ def _form_rows(rows, minimum=5):
     return list(enumerate(rows))
 
 
-#: how many of the newest requirements the feature rows suggest as one types (any number may be typed)
-SUGGESTED_REQUIREMENTS = 200
-
-
 def _requirement_choices():
     """The suggestions of the rows' requirement field (a <datalist>): the newest requirements. The field takes any
     requirement's number; it was a <select> of these 200 only, so an older requirement could not be linked and an
     existing link to one was lost when the features were saved again."""
     return list(CustomerRequirement.objects.select_related("record").order_by("-pk")
-                .values_list("record__number", "customer_words")[:SUGGESTED_REQUIREMENTS])
+                .values_list("record__number", "customer_words")[:register.SUGGESTED_REQUIREMENTS])
 
 
 @require_http_methods(["GET", "POST"])

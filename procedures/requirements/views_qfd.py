@@ -22,11 +22,10 @@ from . import house as house_data
 from . import qfd
 from .api_qfd import visible_houses
 from .models import Correlation, CustomerRequirement, HouseStatus, ImprovementDirection, Strength
+from . import register
 from .register import can_view_requirements
 
 PAGE_SIZE = 50
-#: how many of the newest approved requirements the need rows suggest as one types
-SUGGESTED_REQUIREMENTS = 200
 SPARE_ROWS = 2  # blank rows and columns the editor offers for adding
 
 
@@ -222,7 +221,7 @@ def _editor_context(house, needs, cols, cells, roof, errors=None, error=None):
             # (it was a <select> of these only: an older requirement could not be linked, and a link to one was lost
             # when the house was saved again)
             "requirements": CustomerRequirement.objects.filter(status__in=qfd.APPROVED_REQUIREMENT_STATUSES)
-            .select_related("record").order_by("-pk")[:SUGGESTED_REQUIREMENTS]}
+            .select_related("record").order_by("-pk")[:register.SUGGESTED_REQUIREMENTS]}
 
 
 @require_http_methods(["GET", "POST"])
