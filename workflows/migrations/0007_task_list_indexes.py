@@ -9,7 +9,8 @@ partial indexes). Each serves one list of inbox/ and api/ (EXPLAIN plans in READ
 - task_start_by_owner: "processes I started" (the dashboard), newest first.
 
 Every filter they serve also names the flows by the task's own flow_task (inbox.queues.of_flows),
-which is in each index, so the lists neither join the process table nor read the heap to filter."""
+which is in the open-task indexes (and in the done tasks' since 0008), so those lists neither join the
+process table nor read the heap to filter."""
 from django.db import migrations
 
 INDEXES = {
