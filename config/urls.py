@@ -14,7 +14,7 @@ from core.viewsets import RecordsViewset
 from evidence.views import landing
 from evidence.viewsets import (AuditorAwareWorkflowAppViewset, AuditorGrantsViewset, AuditorHomeViewset,
                                 EvidenceViewset)
-from inbox.views import DueInboxListView, DueQueueListView
+from inbox.views import CompletedListView, DueInboxListView, DueQueueListView
 from workflows.process_list import QmsFlowViewset
 from inbox.viewsets import DashboardViewset, DelegationsViewset, NotificationsViewset, StepTargetsViewset
 
@@ -29,6 +29,7 @@ site = Site(
             base_template_name="qms/base.html",
             inbox_view_class=DueInboxListView,  # the due date column, overdue badge and filters
             queue_view_class=DueQueueListView,
+            archive_view_class=CompletedListView,  # the tasks I completed, as the dashboard counts them
             flow_viewsets=[QmsFlowViewset(flow_class, icon=procedure.icon)
                            for procedure in procedures() for flow_class in procedure.flows],
             viewsets=[AuditorHomeViewset(), DashboardViewset(), NotificationsViewset(), RecordsViewset(),

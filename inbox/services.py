@@ -178,11 +178,12 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
                        "completed": completed_total, "processes": processes_total}}
 
 
-def completed_by(user):
-    """The tasks `user` completed (the done tasks' partial index by owner and finish time, workflows migration
-    0007), with their process; in COMPLETED_ORDER, last finished first."""
-    return of_flows(Task.objects.filter(owner=user, status=STATUS.DONE, finished__isnull=False), flows()) \
-        .select_related("process")
+def completed_by(user, flow_classes=None):
+    """The tasks `user` completed (the done tasks' partial index by owner and finish time, workflows migrations
+    0007 and 0008), with their process; in COMPLETED_ORDER, last finished first. The dashboard's "Recently
+    completed by me", its API and the archive page list these."""
+    return of_flows(Task.objects.filter(owner=user, status=STATUS.DONE, finished__isnull=False),
+                    flow_classes or flows()).select_related("process")
 
 
 def started_by(user):

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db
 MORE = 40
 
 
-def clone_processes(template, count, *, owner):
+def clone_processes(template, count, *, owner, done=False):
     """`count` more processes like `template` (process, tasks, record); their quality review is
-    claimed by `owner`, or waits in the Quality queue when owner is None."""
+    claimed by `owner`, or waits in the Quality queue when owner is None; `done`: completed by `owner`."""
     tasks = list(Task.objects.filter(process=template).order_by("pk"))
     record = Record.objects.get(process=template)
     process_fields = [f.attname for f in Process._meta.concrete_fields if f.attname != "id"]
@@ -42,6 +42,8 @@ def clone_processes(template, count, *, owner):
             if task.flow_task == OrderReviewFlow.review_quality:
                 copy.owner_id = owner.pk if owner else None
                 copy.status = STATUS.ASSIGNED if owner else STATUS.NEW
+                if done:
+                    copy.status, copy.finished = STATUS.DONE, timezone.now()
             new_tasks.append(copy)
     Task.objects.bulk_create(new_tasks)
     Record.objects.bulk_create([Record(process=clone, number=f"OR-PAGE-{clone.pk:06d}",
@@ -69,6 +71,7 @@ LISTS = {  # url: whose rows grow (the user's own tasks, or the Quality queue)
     "/qms/queue/": "queue",
     "/api/dashboard/": "both",
     "/qms/dashboard/": "both",
+    "/qms/archive/": "done",  # the tasks I completed (inbox.views.CompletedListView)
 }
 
 
@@ -78,6 +81,8 @@ def test_a_task_list_costs_the_same_queries_for_a_page_of_5_and_of_45(world, url
     monkeypatch.setattr(services, "DASHBOARD_ROWS", 50)  # the dashboard's lists as long as a page (10 by default)
     client = Client()
     client.force_login(world.people[USER])
+    if LISTS[url] == "done":  # the person has completed nothing yet: one completed task to start from
+        clone_processes(world.template, 1, owner=world.people[USER], done=True)
     queries(client, url)  # warm Django's caches (content types, templates, permissions)
     few, response = queries(client, url)
     rows_before = rows_of(response)
@@ -86,6 +91,8 @@ def test_a_task_list_costs_the_same_queries_for_a_page_of_5_and_of_45(world, url
         clone_processes(world.template, MORE, owner=world.people[USER])
     if grows in ("queue", "both"):
         clone_processes(world.template, MORE, owner=None)
+    if grows == "done":
+        clone_processes(world.template, MORE, owner=world.people[USER], done=True)
     with django_assert_num_queries(few):
         response = client.get(url)
     assert response.status_code == 200

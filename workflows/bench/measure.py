@@ -101,6 +101,12 @@ def floor_dashboard(user, rows=DASHBOARD_ROWS):
     ]
 
 
+def floor_archive(user):
+    """The tasks a person completed, last finished first: a page and the count in one scan."""
+    return [("SELECT *, count(*) OVER () FROM viewflow_task WHERE owner_id = %s AND status = 'DONE' "
+             "ORDER BY finished DESC, id DESC LIMIT %s", [user.pk, PAGE])]
+
+
 def floor_notifications(user):
     return [("SELECT count(*) FROM inbox_notification WHERE recipient_id = %s", [user.pk]),
             ("SELECT count(*) FROM inbox_notification WHERE recipient_id = %s AND read_at IS NULL", [user.pk]),
@@ -194,6 +200,8 @@ class Bench:
         self.item("api_dashboard", "/api/dashboard/", floor=floor_dashboard(user),
                   rows=lambda r: {k: len(v) for k, v in r.json().items() if isinstance(v, list)})
         self.item("qms_dashboard_page", "/qms/dashboard/", floor=floor_dashboard(user))
+        self.item("qms_archive_page", "/qms/archive/", floor=floor_archive(user),
+                  stock_run=stock(Task.objects.archive(labels, user).order_by("-finished", "-pk")))
         self.item("api_notifications", "/api/notifications/", rows=api_rows, floor=floor_notifications(user))
         self.item("qms_notifications_page", "/qms/notifications/", floor=floor_notifications(user))
         terms = search_terms()
