@@ -28,7 +28,7 @@ WIDE = """width => { const right = el => Math.max(el.getBoundingClientRect().rig
     .slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined
     ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(right(el))); }"""
 STAFF_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qms/dashboard/",
-               "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
+               "archive": "/qms/archive/", "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
                "notifications": "/qms/notifications/"}
 ROLES = {
     "market": STAFF_PAGES,
@@ -167,7 +167,7 @@ def test_the_records_list_and_the_document_register_are_labelled_cards_on_a_phon
 # widget named and why our templates cannot fix it
 AXE_NOT_OURS: dict = {}
 AXE_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qms/dashboard/",
-             "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
+             "archive": "/qms/archive/", "records": "/qms/records/", "record": "{record}", "documents": "/qms/documents/",
              "notifications": "/qms/notifications/", "flows": "/qms/flows/",
              "processes": "/qms/flows/orderreview/flows/",  # a viewflow list, with its paginator
              "disposition": "/qms/evidence/disposition/", "delegations": "/qms/delegations/"}
