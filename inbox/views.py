@@ -42,13 +42,22 @@ def _step_choices():
             for flow, node in services.human_steps()]
 
 
-class DueTaskListFilter(FilterSet):
-    """viewflow's task list filter (process, step, created) without its two queries over the whole
-    list: the process is asked by number (viewflow's lists every process of the queue as an
-    option: megabytes of HTML for a busy queue), the steps come from the flows."""
+class ProcessAndStepFilter(FilterSet):
+    """What every task list filters by, without viewflow's queries over the whole list: the process, asked by
+    number (viewflow's filter lists every process of the list as an option: megabytes of HTML for a busy queue),
+    and the step, among every human step of the flows (viewflow's runs a DISTINCT over the list)."""
 
     process = NumberFilter(field_name="process_id", label=gettext_lazy("Process"), min_value=1)
     flow_task = ChoiceFilter()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["flow_task"].field.choices = _step_choices()
+
+
+class DueTaskListFilter(ProcessAndStepFilter):
+    """The inbox's and the queue's filter: process, step, created, overdue, due on or before."""
+
     created = DateRangeFilter()
     overdue = BooleanFilter(label=gettext_lazy("Overdue"), method="filter_overdue")
     due_before = DateFilter(label=gettext_lazy("Due on or before"), method="filter_due_before")
@@ -56,10 +65,6 @@ class DueTaskListFilter(FilterSet):
     class Meta:
         model = Task
         fields = ("process", "flow_task", "created")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["flow_task"].field.choices = _step_choices()
 
     def filter_overdue(self, queryset, name, value):
         return services.filter_due(queryset, overdue=value)
@@ -116,7 +121,8 @@ class TaskRowsMixin:
             # the whole list, unfiltered: the menu's count of it is this one
             services.remember_total(self.request, self.list_name, context["paginator"].count, self.flow_classes)
         context.update(task_rows=rows.attach_subjects(context["object_list"]), now=timezone.now(),
-                       table_id=self.table_id, due_sort=self.due_sort(), empty=self.empty_text)
+                       rows_template="inbox/_task_rows.html", table_id=self.table_id, due_sort=self.due_sort(),
+                       empty=self.empty_text)
         return context
 
 
@@ -144,22 +150,16 @@ class DueQueueListView(TaskRowsMixin, WorkflowQueueListView):
         return services.queue_of(self.request.user, self.flow_classes)
 
 
-class ArchiveFilter(FilterSet):
-    """The archive's filter: process (by number), step, completed on. viewflow's own (step, started, completed)
-    listed its steps by a DISTINCT over every task the person completed (31 ms at 1 M tasks); the steps come from
-    the flows here, and the date asked is when the task was completed, not when it was created."""
+class ArchiveFilter(ProcessAndStepFilter):
+    """The archive's filter: process, step, completed on. viewflow's own (step, started, completed) listed its
+    steps by a DISTINCT over every task the person completed (31 ms at 1 M tasks); the date asked here is when the
+    task was completed, not when it was created."""
 
-    process = NumberFilter(field_name="process_id", label=gettext_lazy("Process"), min_value=1)
-    flow_task = ChoiceFilter()
     finished = DateRangeFilter(label=gettext_lazy("Completed"))
 
     class Meta:
         model = Task
         fields = ("process", "flow_task", "finished")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["flow_task"].field.choices = _step_choices()
 
 
 class CompletedListView(WorkflowArchiveListView):
@@ -169,7 +169,7 @@ class CompletedListView(WorkflowArchiveListView):
     time; here the page is chosen and counted on the done tasks' index (core.deferred, workflows migration 0008)
     and the subjects of a page come in one call per flow (inbox/rows.py)."""
 
-    template_name = "inbox/archive_list.html"
+    template_name = "inbox/task_list.html"
     filterset_class = ArchiveFilter
     columns = ()  # the rows are drawn by inbox/_completed_rows.html
 
@@ -182,7 +182,8 @@ class CompletedListView(WorkflowArchiveListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(completed=rows.attach_subjects(context["object_list"]), table_id="archive-tasks")
+        context.update(task_rows=rows.attach_subjects(context["object_list"]),
+                       rows_template="inbox/_completed_rows.html", table_id="archive-tasks")
         return context
 
 

@@ -33,13 +33,13 @@ def test_the_archive_lists_what_the_dashboard_counts_newest_first_paged_with_sub
     total = services.dashboard(user)["totals"]["completed"]
     assert total == mine.count() >= 30
     assert response.context["paginator"].count == total  # the dashboard's "Showing 10 of N" is this list
-    rows = response.context["completed"]
+    rows = response.context["task_rows"]
     assert len(rows) == 25 and rows[0].pk == oldest.pk
     assert all(task.owner_id == user.pk and task.status == STATUS.DONE for task in rows)
     html = response.content.decode()
     assert f'id="archive-tasks-task-{oldest.pk}"' in html
     assert rows[0].subject and str(rows[0].subject) in html  # what it was about, as on the dashboard
-    second = client.get("/qms/archive/?page=2", HTTP_ACCEPT_LANGUAGE="en").context["completed"]
+    second = client.get("/qms/archive/?page=2", HTTP_ACCEPT_LANGUAGE="en").context["task_rows"]
     assert len(second) == total - 25 and not {t.pk for t in second} & {t.pk for t in rows}  # nothing cut or repeated
 
 
@@ -50,9 +50,9 @@ def test_the_archive_filters_by_step_and_process_from_the_flows_not_a_scan(world
     client = Client()
     client.force_login(user)
     response = client.get(f"/qms/archive/?process={task.process_id}", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert [t.pk for t in response.context["completed"]] == [task.pk]
+    assert [t.pk for t in response.context["task_rows"]] == [task.pk]
     steps = dict(response.context["view"].filterset.filters["flow_task"].field.choices)
     assert any(ref.endswith(".review_quality") for ref in steps)  # every human step of every flow
     other_step = next(ref for ref in steps if ref and not ref.endswith(".review_quality"))
     response = client.get(f"/qms/archive/?flow_task={other_step}", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert response.status_code == 200 and list(response.context["completed"]) == []
+    assert response.status_code == 200 and list(response.context["task_rows"]) == []
