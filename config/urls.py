@@ -15,7 +15,7 @@ from evidence.views import landing
 from evidence.viewsets import (AuditorAwareWorkflowAppViewset, AuditorGrantsViewset, AuditorHomeViewset,
                                 EvidenceViewset)
 from inbox.views import CompletedListView, DueInboxListView, DueQueueListView
-from workflows.process_list import QmsFlowViewset
+from workflows.flow_pages import QmsFlowViewset
 from inbox.viewsets import DashboardViewset, DelegationsViewset, NotificationsViewset, StepTargetsViewset
 
 site = Site(

@@ -103,6 +103,8 @@ class FlowsApp(NestedFlowsApp):
     opens to auditors: an auditor then saw an empty section, and /qms/flows/ (a redirect
     to the first flow the user may view) failed with a ValueError for want of one."""
 
+    base_template_name = "qms/base.html"  # the flows' pages with the site's top bar (language, bell) and styles
+
     def has_view_permission(self, user, obj=None):
         return any(flow_class.instance.has_view_permission(user) for flow_class in self.parent.flow_classes)
 

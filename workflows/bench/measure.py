@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from viewflow.workflow.fields import get_flow_ref, get_task_ref
 from viewflow.workflow.models import Task
 
 from accounts.backends import department_permissions
@@ -105,6 +106,33 @@ def floor_archive(user):
     """The tasks a person completed, last finished first: a page and the count in one scan."""
     return [("SELECT *, count(*) OVER () FROM viewflow_task WHERE owner_id = %s AND status = 'DONE' "
              "ORDER BY finished DESC, id DESC LIMIT %s", [user.pk, PAGE])]
+
+
+def floor_flow_board(flow_class):
+    """A flow's board: each step's open tasks counted (one grouped scan) and each column's 25 oldest."""
+    from workflows.flow_pages import BOARD_TYPES, nodes_of
+    refs = [get_task_ref(node) for node in nodes_of(flow_class, BOARD_TYPES)]
+    open_ = "(finished IS NULL OR status = 'ERROR')"
+    return [(f"SELECT flow_task, count(*) FROM viewflow_task WHERE flow_task = ANY(%s) AND {open_} GROUP BY 1",
+             [refs])] + [(f"SELECT * FROM viewflow_task WHERE flow_task = %s AND {open_} ORDER BY created, id "
+                          f"LIMIT {PAGE}", [ref]) for ref in refs]
+
+
+def floor_flow_tasks(flow_class):
+    """A flow's tasks, newest first: the count and a page."""
+    from workflows.flow_pages import LISTED_TYPES, nodes_of
+    refs = [get_task_ref(node) for node in nodes_of(flow_class, LISTED_TYPES)]
+    return [("SELECT count(*) FROM viewflow_task WHERE flow_task = ANY(%s)", [refs]),
+            (f"SELECT * FROM viewflow_task WHERE flow_task = ANY(%s) ORDER BY created DESC, id DESC LIMIT {PAGE}",
+             [refs])]
+
+
+def floor_flow_processes(flow_class):
+    """A flow's processes, newest first: the count and a page."""
+    label = get_flow_ref(flow_class)
+    return [("SELECT count(*) FROM viewflow_process WHERE flow_class = %s", [label]),
+            (f"SELECT * FROM viewflow_process WHERE flow_class = %s ORDER BY created DESC, id DESC LIMIT {PAGE}",
+             [label])]
 
 
 def floor_notifications(user):
@@ -202,6 +230,14 @@ class Bench:
         self.item("qms_dashboard_page", "/qms/dashboard/", floor=floor_dashboard(user))
         self.item("qms_archive_page", "/qms/archive/", floor=floor_archive(user),
                   stock_run=stock(Task.objects.archive(labels, user).order_by("-finished", "-pk")))
+        # a flow's own pages (workflows/flow_pages.py): the complaints board and task list (the flow with the most
+        # steps), the process list of document control (the most processes)
+        by_name = {flow_class.__name__: flow_class for flow_class in flows()}
+        ComplaintFlow, DocumentControlFlow = by_name["ComplaintFlow"], by_name["DocumentControlFlow"]  # noqa: N806
+        self.item("qms_flow_board", "/qms/flows/complaint/", floor=floor_flow_board(ComplaintFlow))
+        self.item("qms_flow_tasks", "/qms/flows/complaint/tasks/", floor=floor_flow_tasks(ComplaintFlow))
+        self.item("qms_flow_processes", "/qms/flows/documentcontrol/flows/",
+                  floor=floor_flow_processes(DocumentControlFlow))
         self.item("api_notifications", "/api/notifications/", rows=api_rows, floor=floor_notifications(user))
         self.item("qms_notifications_page", "/qms/notifications/", floor=floor_notifications(user))
         terms = search_terms()

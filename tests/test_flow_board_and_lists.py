@@ -1,0 +1,156 @@
+"""A flow's own pages (/qms/flows/<flow>/: the board; …/tasks/: all its tasks; …/flows/: its processes), opened
+from the site menu (workflows/flow_pages.py, issue 15): each names its rows by their subject, in the reader's
+language, pages them with their total, costs the same number of queries for a page of 5 rows or of 25, and reads
+its own index on PostgreSQL (workflows migration 0009)."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from viewflow.workflow.fields import get_task_ref
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import STATUS
+
+from procedures.order_review.flows import OrderReviewFlow
+from test_list_page_query_counts import clone_processes
+from test_query_counts import USER, world  # noqa: F401 (the fixture)
+from workflows import flow_pages
+
+pytestmark = pytest.mark.django_db
+
+BOARD, TASKS, PROCESSES = "/qms/flows/orderreview/", "/qms/flows/orderreview/tasks/", "/qms/flows/orderreview/flows/"
+REVIEW_QUALITY = get_task_ref(OrderReviewFlow.review_quality)
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize("url", [BOARD, f"{TASKS}?flow_task={REVIEW_QUALITY}&open=true", PROCESSES])
+def test_a_flow_page_costs_the_same_queries_for_a_page_of_5_rows_and_of_25(world, url,  # noqa: F811
+                                                                           django_assert_num_queries):
+    client = client_for(world.people[USER])
+    count_queries(client, url)  # Django's caches (content types, templates, permissions)
+    few, response = count_queries(client, url)
+    rows_before = response.content.count(b"board-task-") + response.content.count(b"<tr")
+    clone_processes(world.template, 30, owner=None)  # 30 more processes, their quality review in the queue
+    with django_assert_num_queries(few):
+        response = client.get(url)
+    rows_after = response.content.count(b"board-task-") + response.content.count(b"<tr")
+    assert rows_after >= rows_before + 18  # the page did show more rows (a board column or a page holds 25)
+
+
+def test_the_board_shows_each_steps_open_tasks_oldest_first_with_their_count_and_subject(world):  # noqa: F811
+    clone_processes(world.template, 30, owner=None)
+    waiting = Task.objects.filter(flow_task=OrderReviewFlow.review_quality).filter(flow_pages.OPEN)
+    total = waiting.count()
+    assert total > flow_pages.BOARD_ROWS
+    response = client_for(world.people["quality_mgr"]).get(BOARD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    [column] = [column for column in response.context["columns"] if column["node_ref"] == REVIEW_QUALITY]
+    assert column["count"] == total
+    assert [task.pk for task in column["tasks"]] == list(
+        waiting.order_by("created", "pk").values_list("pk", flat=True)[:flow_pages.BOARD_ROWS])
+    html = response.content.decode()
+    first = column["tasks"][0]
+    assert first.subject and first.subject in html  # named by its subject (the order's number, customer …)
+    assert f"查看全部 {total} 项未完成任务" in html  # never cut without saying so
+    assert f"?flow_task={REVIEW_QUALITY}&amp;open=true" in html
+    assert "品质部" in html  # a queue is named, never its permission code
+
+
+def test_the_task_list_names_steps_and_statuses_in_the_readers_language_and_filters_them(world):  # noqa: F811
+    clone_processes(world.template, 30, owner=None)
+    client = client_for(world.people["quality_mgr"])
+    flow_tasks = Task.objects.filter(flow_task__in=flow_pages.nodes_of(OrderReviewFlow, flow_pages.LISTED_TYPES))
+
+    response = client.get(TASKS, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert response.context["paginator"].count == flow_tasks.count()
+    rows = response.context["task_rows"]
+    assert [task.pk for task in rows] == list(flow_tasks.order_by("-created", "-pk").values_list("pk", flat=True)[:25])
+    html = response.content.decode()
+    assert "事项" in html and "步骤" in html and "Process summary" not in html
+    assert str(OrderReviewFlow.review_quality.task_title) not in ("", None)
+    assert "待处理" in html  # STATUS "New", in Chinese (locale/, msgctxt "STATUS")
+
+    open_reviews = client.get(f"{TASKS}?flow_task={REVIEW_QUALITY}&open=true")
+    expected = flow_tasks.filter(flow_task=OrderReviewFlow.review_quality).filter(flow_pages.OPEN)
+    assert open_reviews.context["paginator"].count == expected.count() > 25
+    assert {task.flow_task for task in open_reviews.context["task_rows"]} == {OrderReviewFlow.review_quality}
+
+    done = client.get(f"{TASKS}?status={STATUS.DONE}")
+    assert done.context["paginator"].count == flow_tasks.filter(status=STATUS.DONE).count()
+    assert all(task.status == STATUS.DONE for task in done.context["task_rows"])
+
+    refused = client.get(f"{TASKS}?flow_task=no/such.Flow.step")  # not a step of this flow: the filter says so
+    assert refused.status_code == 200
+    assert refused.context["view"].filterset.errors
+
+
+def test_the_process_list_is_newest_first_and_never_shows_a_process_on_two_pages(world):  # noqa: F811
+    clone_processes(world.template, 30, owner=None)
+    client = client_for(world.people["quality_mgr"])
+    flow_processes = Process.objects.filter(flow_class=OrderReviewFlow)
+    Process.objects.filter(pk__in=flow_processes.values("pk")).update(created=world.template.created)  # one time
+    first = client.get(PROCESSES, HTTP_ACCEPT_LANGUAGE="en")
+    second = client.get(f"{PROCESSES}?page=2", HTTP_ACCEPT_LANGUAGE="en")
+    assert first.context["paginator"].count == flow_processes.count()
+    shown = [process.pk for process in first.context["object_list"]] + [
+        process.pk for process in second.context["object_list"]]
+    assert shown == list(flow_processes.order_by("-created", "-pk").values_list("pk", flat=True))
+    process = first.context["object_list"][0]
+    assert process.active_tasks_count == Task.objects.filter(process=process).filter(flow_pages.OPEN).count() > 0
+    assert process.subject in first.content.decode()
+
+
+@pytest.mark.parametrize("url", [BOARD, TASKS, PROCESSES])
+def test_a_flow_page_is_refused_to_someone_outside_the_departments(world, url):  # noqa: F811
+    outsider = get_user_model().objects.create_user("outsider", password="x-Outsider-2026")
+    response = client_for(outsider).get(url)
+    assert response.status_code == 403
+
+
+# --- the plans (PostgreSQL) ------------------------------------------------------------------------------
+
+
+def _plan(queryset):
+    """The plan of `queryset` with table scans, bitmap scans and sorts disabled: a scan its index does not serve, or
+    serves out of order, has nowhere to go but a disabled one. (Plain index scans stay enabled: PostgreSQL 15 does
+    not consider an index-only scan for `= ANY(…)` without them.)"""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("scan, index", [
+    ("board column", "task_open_by_node"),
+    ("task count", "task_by_node"),
+    ("process page", "process_by_flow"),
+])
+def test_each_flow_page_reads_its_own_index(people, scan, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("the plans are PostgreSQL's")
+    queryset = {
+        "board column": Task.objects.filter(flow_pages.OPEN, flow_task=OrderReviewFlow.review_quality)
+        .order_by("created", "pk").values_list("pk")[:25],
+        "task count": flow_pages.tasks_of(flow_pages.nodes_of(OrderReviewFlow, flow_pages.LISTED_TYPES))
+        .values_list("flow_task").order_by(),  # what COUNT(*) reads
+        "process page": Process.objects.filter(flow_class=OrderReviewFlow).order_by("-created", "-pk")
+        .values_list("pk")[:25],
+    }[scan]
+    plan = _plan(queryset)
+    assert f"Index Only Scan using {index}" in plan, plan
+    assert "Seq Scan" not in plan and "Sort" not in plan.replace("Sort Key", ""), plan
