@@ -141,7 +141,8 @@ def test_a_task_list_on_a_phone_is_a_stack_of_labelled_cards(browser, live_serve
 
 @pytest.mark.parametrize("path, table, label", [("/qms/records/", "#records", "Record number"),
                                                  ("/qms/documents/", "#documents", "Document number"),
-                                                 ("/qms/flows/orderreview/tasks/", "#flow-tasks", "Step")])
+                                                 ("/qms/flows/orderreview/tasks/", "#flow-tasks", "Step"),
+                                                 ("/qms/flows/orderreview/flows/", "#flow-processes", "Summary")])
 def test_the_records_list_and_the_document_register_are_labelled_cards_on_a_phone(
         browser, live_server, world, path, table, label):  # noqa: F811
     context, page, _errors = log_in(browser, live_server.url, "quality_mgr", "en")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import BooleanFilter, ChoiceFilter, DateRangeFilter, FilterSet, NumberFilter
 from viewflow.utils import viewprop
 from viewflow.workflow import STATUS, chart
+from viewflow.workflow.status import PROCESS
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views.dashboard import DashboardProcessListView, DashboardTaskListView, DashboardView
 from viewflow.workflow.flow.viewset import FlowViewset
@@ -140,42 +141,30 @@ class FlowTaskListView(DashboardTaskListView):
 
 
 class ProcessListView(DashboardProcessListView):
-    """The flow's processes, newest first: number, subject (as every task list names it), created, finished,
-    open tasks. Counted and paged on process_by_flow; the open tasks counted for the page's processes alone."""
+    """The flow's processes, newest first: number, subject (as every task list names it), status, created, finished,
+    open tasks; on a phone, a stack of labelled cards. Counted and paged on process_by_flow; the open tasks counted for
+    the page's processes alone (viewflow's counted them for every process of the flow before choosing a page)."""
 
-    ordering = ("-created", "-pk")
+    template_name = "workflows/flow_process_list.html"
+    columns = ()  # the rows are drawn by workflows/_flow_process_rows.html
+    ordering = ("-created", "-pk")  # newest first; the id breaks ties, so no process is on two pages
 
-    def process_id(self, process):
-        return super().process_id(process)
-
-    process_id.short_description = _("Process No.")
-
-    def brief(self, process):
-        return process.subject
-
-    brief.short_description = _("Summary")
-
-    def active_tasks(self, process):
-        return process.active_tasks_count
-
-    active_tasks.short_description = _("Open tasks")
+    @viewprop
+    def title(self):
+        return self.flow_class.process_title
 
     def get_queryset(self):
         return super(DashboardProcessListView, self).get_queryset().filter(flow_class=self.flow_class)
-
-    def get_ordering(self):
-        ordering = list(super().get_ordering())
-        if not any(str(field).lstrip("-") in ("pk", "id") for field in ordering):
-            ordering.append("-pk" if str(ordering[0]).startswith("-") else "pk")  # no row on two pages
-        return ordering
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(DeferredRows(queryset), page_size)
         processes = list(object_list)
         open_counts = dict(Task.objects.filter(OPEN, process_id__in=[process.pk for process in processes])
                            .order_by().values_list("process_id").annotate(n=Count("pk")).values_list("process_id", "n"))
+        labels = dict(PROCESS.choices)
         for process in processes:
             process.active_tasks_count = open_counts.get(process.pk, 0)
+            process.status_label = labels.get(process.status, process.status)
         rows.attach_process_subjects(processes)
         page.object_list = processes
         return paginator, page, processes, is_paginated
