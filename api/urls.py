@@ -7,12 +7,13 @@ from rest_framework.routers import SimpleRouter
 
 from core.registry import procedures
 
-from . import views
+from . import flows, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("processes", views.ProcessViewSet, basename="process")
 router.register("records", views.RecordViewSet, basename="record")
+router.register("flows", flows.FlowViewSet, basename="flow")  # a flow's board, tasks and processes
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

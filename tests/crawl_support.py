@@ -126,6 +126,8 @@ def _value(world, route, name, converter):
                          "qms/management_review/", "api/management-reviews/", "qms/ledger/", "api/ledger/",
                          "api/material-movements/")):
         return _issue_15_17_value(world, route, name)
+    if route.startswith("api/flows/") and name == "name":
+        return "OrderReviewFlow"
     if route.startswith("qms/records/"):
         if has_param(route, "version"):
             version = world.rendered_version()

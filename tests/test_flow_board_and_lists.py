@@ -154,3 +154,60 @@ def test_each_flow_page_reads_its_own_index(people, scan, index):
     plan = _plan(queryset)
     assert f"Index Only Scan using {index}" in plan, plan
     assert "Seq Scan" not in plan and "Sort" not in plan.replace("Sort Key", ""), plan
+
+
+# --- the same through the API (api/flows.py) -------------------------------------------------------------
+
+
+def test_the_api_gives_a_flows_board_tasks_and_processes_as_the_pages_do(world):  # noqa: F811
+    clone_processes(world.template, 30, owner=None)
+    client = client_for(world.people["quality_mgr"])
+
+    assert "OrderReviewFlow" in {flow["name"] for flow in client.get("/api/flows/").json()}
+    board = client.get("/api/flows/OrderReviewFlow/board/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    [column] = [column for column in board["columns"] if column["step"] == "review_quality"]
+    waiting = Task.objects.filter(flow_task=OrderReviewFlow.review_quality).filter(flow_pages.OPEN)
+    assert column["count"] == waiting.count() > len(column["tasks"]) == flow_pages.BOARD_ROWS
+    assert [task["id"] for task in column["tasks"]] == list(
+        waiting.order_by("created", "pk").values_list("pk", flat=True)[:flow_pages.BOARD_ROWS])
+    first = column["tasks"][0]
+    assert first["subject"] and first["status_label"] == {"NEW": "待处理", "ASSIGNED": "已分配"}[first["status"]]
+
+    seen, url = [], "/api/flows/OrderReviewFlow/tasks/?step=review_quality&open=1&page_size=20"
+    while url:
+        body = client.get(url).json()
+        seen += [task["id"] for task in body["results"]]
+        url = body["next"]
+    assert seen == list(waiting.order_by("-created", "-pk").values_list("pk", flat=True))  # every one, once
+    assert body["count"] == waiting.count()
+
+    processes = client.get("/api/flows/OrderReviewFlow/processes/?page_size=5").json()
+    flow_processes = Process.objects.filter(flow_class=OrderReviewFlow)
+    assert processes["count"] == flow_processes.count() and processes["next"]
+    first = processes["results"][0]
+    assert first["id"] == flow_processes.order_by("-created", "-pk").first().pk
+    assert first["open_tasks"] == Task.objects.filter(process_id=first["id"]).filter(flow_pages.OPEN).count()
+
+
+def test_the_api_refuses_a_step_or_status_the_flow_does_not_have_and_hides_flows_from_outsiders(world):  # noqa: F811
+    client = client_for(world.people["quality_mgr"])
+    refused = client.get("/api/flows/OrderReviewFlow/tasks/?step=no_such_step")
+    assert refused.status_code == 400 and "step" in refused.json()["errors"]
+    assert client.get("/api/flows/OrderReviewFlow/processes/?status=LOST").status_code == 400
+    assert client.get("/api/flows/NoSuchFlow/board/").status_code == 404
+    outsider = client_for(get_user_model().objects.create_user("outsider", password="x-Outsider-2026"))
+    assert outsider.get("/api/flows/").json() == []
+    assert outsider.get("/api/flows/OrderReviewFlow/tasks/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/flows/OrderReviewFlow/board/",
+                                 "/api/flows/OrderReviewFlow/tasks/?step=review_quality&open=1",
+                                 "/api/flows/OrderReviewFlow/processes/"])
+def test_a_flow_api_list_costs_the_same_queries_for_5_rows_and_for_25(world, url,  # noqa: F811
+                                                                      django_assert_num_queries):
+    client = client_for(world.people[USER])
+    count_queries(client, url)
+    few, _ = count_queries(client, url)
+    clone_processes(world.template, 30, owner=None)
+    with django_assert_num_queries(few):
+        assert client.get(url).status_code == 200

@@ -18,7 +18,7 @@ from viewflow.workflow.status import PROCESS
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views.dashboard import DashboardProcessListView, DashboardTaskListView, DashboardView
 from viewflow.workflow.flow.viewset import FlowViewset
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 
 from core.deferred import DeferredRows
 from core.lookups import AnyOf
@@ -50,33 +50,74 @@ def step_title(node):
     return str(node.task_title or node.name)
 
 
+def board(flow_class):
+    """The flow's board: {"columns": [{node, node_ref, title, count, tasks}], "end_nodes", "closed"}: a column per
+    step with how many of its tasks are open (one grouped scan of task_open_by_node) and the BOARD_ROWS oldest of
+    them; then the last BOARD_ROWS tasks that closed a process. Every task with its subject, process and owner."""
+    nodes = nodes_of(flow_class, BOARD_TYPES)
+    counts = {}
+    for node, n in tasks_of(nodes).filter(OPEN).order_by().values_list("flow_task").annotate(n=Count("pk")) \
+            .values_list("flow_task", "n"):
+        counts[node if isinstance(node, str) else get_task_ref(node)] = n
+    columns, shown = [], []
+    for node in nodes:
+        ref = get_task_ref(node)
+        tasks = list(Task.objects.filter(OPEN, flow_task=node).select_related(*rows.ROW_RELATED)
+                     .order_by("created", "pk")[:BOARD_ROWS]) if counts.get(ref) else []
+        shown += tasks
+        columns.append({"node": node, "node_ref": ref, "title": step_title(node), "tasks": tasks,
+                        "count": counts.get(ref, 0)})
+    end_nodes = nodes_of(flow_class, ("END",))
+    closed = list(tasks_of(end_nodes).filter(finished__isnull=False).select_related(*rows.ROW_RELATED)
+                  .order_by("-finished", "-pk")[:BOARD_ROWS]) if end_nodes else []
+    describe_tasks([*shown, *closed])
+    return {"columns": columns, "end_nodes": end_nodes, "closed": closed}
+
+
+def flow_tasks(flow_class):
+    """Every task of the flow's listed steps (LISTED_TYPES), with their process and owner."""
+    return tasks_of(nodes_of(flow_class, LISTED_TYPES)).select_related(*rows.ROW_RELATED)
+
+
+def describe_tasks(tasks):
+    """Set `subject` (inbox.rows) and `status_label` (viewflow's status, in the reader's language) on each task of
+    a page; the list, in one call of the flow's subjects()."""
+    labels = dict(STATUS.choices)
+    tasks = rows.attach_subjects(tasks)
+    for task in tasks:
+        task.status_label = labels.get(task.status, task.status)
+    return tasks
+
+
+def flow_processes(flow_class):
+    """The flow's processes (process_by_flow)."""
+    return Process.objects.filter(flow_class=flow_class)
+
+
+def describe_processes(processes):
+    """Set `subject`, `status_label` and `active_tasks_count` (its open tasks: one grouped query for the page) on
+    each process of a page; the list."""
+    processes = list(processes)
+    open_counts = dict(Task.objects.filter(OPEN, process_id__in=[process.pk for process in processes])
+                       .order_by().values_list("process_id").annotate(n=Count("pk")).values_list("process_id", "n"))
+    labels = dict(PROCESS.choices)
+    for process in processes:
+        process.active_tasks_count = open_counts.get(process.pk, 0)
+        process.status_label = labels.get(process.status, process.status)
+    return rows.attach_process_subjects(processes)
+
+
 class FlowDashboardView(DashboardView):
-    """The board: a column per step with the step's open tasks (oldest first: the longest waiting at the top)
-    and how many there are, each card naming its subject and linking to the task's own page (its form for its
-    owner, the claim page for one who may claim it); the flow's recently closed processes last."""
+    """The board (`board()`): a column per step with the step's open tasks (oldest first: the longest waiting at
+    the top) and how many there are, each card naming its subject and linking to the task's own page (its form for
+    its owner, the claim page for one who may claim it); the flow's recently closed processes last."""
 
     def get_context_data(self, **kwargs):
-        nodes = nodes_of(self.flow_class, BOARD_TYPES)
-        open_tasks = tasks_of(nodes).filter(OPEN)
-        counts = dict(open_tasks.order_by().values_list("flow_task").annotate(n=Count("pk")).values_list(
-            "flow_task", "n"))
-        counts = {get_task_ref(node) if not isinstance(node, str) else node: n for node, n in counts.items()}
-        columns, shown = [], []
-        for node in nodes:
-            ref = get_task_ref(node)
-            tasks = list(Task.objects.filter(OPEN, flow_task=node).select_related("process", "owner")
-                         .order_by("created", "pk")[:BOARD_ROWS]) if counts.get(ref) else []
-            shown += tasks
-            columns.append({"node": node, "node_ref": ref, "title": step_title(node), "tasks": tasks,
-                            "count": counts.get(ref, 0)})
-        end_nodes = nodes_of(self.flow_class, ("END",))
-        finished = list(tasks_of(end_nodes).filter(finished__isnull=False).select_related("process", "owner")
-                        .order_by("-finished", "-pk")[:BOARD_ROWS]) if end_nodes else []
-        rows.attach_subjects([*shown, *finished])
+        found = board(self.flow_class)
         start_nodes = [{"node": node, "can_execute": node.can_execute(self.request.user)}
                        for node in self.flow_class.instance.get_start_nodes()]
         return super(DashboardView, self).get_context_data(
-            columns=columns, start_nodes=start_nodes, end_nodes=end_nodes, finished=finished,
+            columns=found["columns"], start_nodes=start_nodes, end_nodes=found["end_nodes"], finished=found["closed"],
             board_rows=BOARD_ROWS, **kwargs)
 
 
@@ -119,8 +160,7 @@ class FlowTaskListView(DashboardTaskListView):
 
     @viewprop
     def queryset(self):
-        return tasks_of(nodes_of(self.flow_class, LISTED_TYPES)).select_related("process", "owner").order_by(
-            "-created", "-pk")
+        return flow_tasks(self.flow_class).order_by("-created", "-pk")
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "flow_class": self.flow_class}
@@ -132,11 +172,7 @@ class FlowTaskListView(DashboardTaskListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        labels = dict(STATUS.choices)
-        task_rows = rows.attach_subjects(context["object_list"])
-        for task in task_rows:
-            task.status_label = labels.get(task.status, task.status)
-        context["task_rows"] = task_rows
+        context["task_rows"] = describe_tasks(context["object_list"])
         return context
 
 
@@ -158,14 +194,7 @@ class ProcessListView(DashboardProcessListView):
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(DeferredRows(queryset), page_size)
-        processes = list(object_list)
-        open_counts = dict(Task.objects.filter(OPEN, process_id__in=[process.pk for process in processes])
-                           .order_by().values_list("process_id").annotate(n=Count("pk")).values_list("process_id", "n"))
-        labels = dict(PROCESS.choices)
-        for process in processes:
-            process.active_tasks_count = open_counts.get(process.pk, 0)
-            process.status_label = labels.get(process.status, process.status)
-        rows.attach_process_subjects(processes)
+        processes = describe_processes(object_list)
         page.object_list = processes
         return paginator, page, processes, is_paginated
 
