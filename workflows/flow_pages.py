@@ -33,6 +33,9 @@ BOARD_TYPES = ("HUMAN", "JOB", "SUBPROCESS")
 # The steps the task list lists: the board's and the starts. Gateways, functions and ends are the flow's wiring.
 LISTED_TYPES = ("HUMAN_START", "START", *BOARD_TYPES)
 BOARD_ROWS = 25
+# What a card on the board page shows besides the task: its subject (the process) and its holder (the owner); no due
+# date (templates/workflows/_board_cards.html). The API's board rows carry the due date too.
+CARD_RELATED = ("process", "owner")
 
 
 def nodes_of(flow_class, types):
@@ -50,27 +53,34 @@ def step_title(node):
     return str(node.task_title or node.name)
 
 
-def board(flow_class):
+def board(flow_class, related=rows.ROW_RELATED):
     """The flow's board: {"columns": [{node, node_ref, title, count, tasks}], "end_nodes", "closed"}: a column per
     step with how many of its tasks are open (one grouped scan of task_open_by_node) and the BOARD_ROWS oldest of
-    them; then the last BOARD_ROWS tasks that closed a process. Every task with its subject, process and owner."""
+    them; then the last BOARD_ROWS tasks that closed a process. Every task with its subject, process and owner.
+    Each column's tasks are chosen by their keys alone (an index-only scan of task_open_by_node), and the rows of
+    all the columns and the closed list are then read in one query (core.deferred: the late row lookup), with
+    `related` (a page whose cards show no due date leaves out the deadline)."""
     nodes = nodes_of(flow_class, BOARD_TYPES)
     counts = {}
     for node, n in tasks_of(nodes).filter(OPEN).order_by().values_list("flow_task").annotate(n=Count("pk")) \
             .values_list("flow_task", "n"):
         counts[node if isinstance(node, str) else get_task_ref(node)] = n
-    columns, shown = [], []
+    columns = []
     for node in nodes:
         ref = get_task_ref(node)
-        tasks = list(Task.objects.filter(OPEN, flow_task=node).select_related(*rows.ROW_RELATED)
-                     .order_by("created", "pk")[:BOARD_ROWS]) if counts.get(ref) else []
-        shown += tasks
-        columns.append({"node": node, "node_ref": ref, "title": step_title(node), "tasks": tasks,
+        keys = list(Task.objects.filter(OPEN, flow_task=node).order_by("created", "pk")
+                    .values_list("pk", flat=True)[:BOARD_ROWS]) if counts.get(ref) else []
+        columns.append({"node": node, "node_ref": ref, "title": step_title(node), "keys": keys,
                         "count": counts.get(ref, 0)})
     end_nodes = nodes_of(flow_class, ("END",))
-    closed = list(tasks_of(end_nodes).filter(finished__isnull=False).select_related(*rows.ROW_RELATED)
-                  .order_by("-finished", "-pk")[:BOARD_ROWS]) if end_nodes else []
-    describe_tasks([*shown, *closed])
+    closed_keys = list(tasks_of(end_nodes).filter(finished__isnull=False).order_by("-finished", "-pk")
+                       .values_list("pk", flat=True)[:BOARD_ROWS]) if end_nodes else []
+    wanted = [key for column in columns for key in column["keys"]] + closed_keys
+    found = Task.objects.select_related(*related).in_bulk(wanted) if wanted else {}
+    for column in columns:
+        column["tasks"] = [found[key] for key in column.pop("keys") if key in found]  # a row gone since: left out
+    closed = [found[key] for key in closed_keys if key in found]
+    describe_tasks([*[task for column in columns for task in column["tasks"]], *closed])
     return {"columns": columns, "end_nodes": end_nodes, "closed": closed}
 
 
@@ -113,7 +123,7 @@ class FlowDashboardView(DashboardView):
     its owner, the claim page for one who may claim it); the flow's recently closed processes last."""
 
     def get_context_data(self, **kwargs):
-        found = board(self.flow_class)
+        found = board(self.flow_class, related=CARD_RELATED)
         start_nodes = [{"node": node, "can_execute": node.can_execute(self.request.user)}
                        for node in self.flow_class.instance.get_start_nodes()]
         return super(DashboardView, self).get_context_data(
