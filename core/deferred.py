@@ -93,13 +93,30 @@ def first_rows_and_totals(queryset, limit, **conditions):
     meet `conditions[name]` (a Q)}), from the same scan: each count is a window over the whole list
     (COUNT(*) FILTER (WHERE …) OVER ()), carried by the page's keys. A window counts the rows before DISTINCT
     removes any, so a distinct list is counted by its own queries instead."""
+    keys, totals = first_keys_and_totals(queryset, limit, **conditions)
+    return rows_by_keys(queryset, keys), totals
+
+
+def first_keys_and_totals(queryset, limit, **conditions):
+    """(the primary keys of the first `limit` rows of `queryset`, its totals as first_rows_and_totals counts
+    them), for a page that reads the rows of several lists of one table in one query (rows_of_lists)."""
     if queryset.query.distinct:
         keys = list(queryset.values_list("pk", flat=True)[:limit])
         totals = {"all": queryset.count(), **{name: queryset.filter(condition).count()
                                               for name, condition in conditions.items()}}
-        return rows_by_keys(queryset, keys), totals
+        return keys, totals
     counts = {"_total": Window(Count("pk"))}
     counts.update({f"_count_{name}": Window(Count("pk", filter=condition)) for name, condition in conditions.items()})
     first = list(queryset.annotate(**counts).values_list("pk", *counts)[:limit])
     totals = dict(zip(["all", *conditions], first[0][1:] if first else [0] * len(counts)))
-    return rows_by_keys(queryset, [row[0] for row in first]), totals
+    return [row[0] for row in first], totals
+
+
+def rows_of_lists(queryset, *key_lists):
+    """The rows of several lists of one table whose keys were chosen apart (first_keys_and_totals), read in one
+    query with `queryset`'s joins and annotations (its filters are not applied: the keys were chosen by them): a
+    list of rows for each list of keys, in its order. A row gone since is left out; one changed since is shown as
+    it now is (as rows_by_keys)."""
+    wanted = list(dict.fromkeys(key for keys in key_lists for key in keys))
+    found = queryset.order_by().in_bulk(wanted) if wanted else {}
+    return [[found[key] for key in keys if key in found] for keys in key_lists]

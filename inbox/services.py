@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import Department, Role, department_permission, quality_managers
 from core import audit
-from core.deferred import first_rows_and_total, first_rows_and_totals
+from core.deferred import first_keys_and_totals, first_rows_and_total, rows_of_lists
 from core.errors import InvalidInput, NotPermitted
 from core.rest.keyset import Key, Keyset
 from core.models import AuditEntry
@@ -157,15 +157,19 @@ def dashboard(user, *, limit=DASHBOARD_ROWS, now=None):
     queues: disjoint) is read from those two lists and counted in their scans, not scanned again."""
     now = now or timezone.now()
     late = Q(due_at__lte=now)
-    mine, mine_totals = first_rows_and_totals(_with_deadline(inbox_of(user)), limit, late=late)
-    queued, queued_totals = first_rows_and_totals(_with_deadline(queue_of(user)), limit, late=late)
+    mine_keys, mine_totals = first_keys_and_totals(_with_deadline(inbox_of(user)), limit, late=late)
+    queued_keys, queued_totals = first_keys_and_totals(_with_deadline(queue_of(user)), limit, late=late)
+    completed_keys, completed_totals = first_keys_and_totals(COMPLETED_ORDER.order(completed_by(user)), limit)
+    # the three task lists' rows in one query (each list's keys were chosen, and counted, by its own scan)
+    mine, queued, completed = rows_of_lists(_with_deadline(Task.objects.all()), mine_keys, queued_keys,
+                                            completed_keys)
     mine_total, late_mine_total = mine_totals["all"], mine_totals["late"]
     queued_total, late_queued_total = queued_totals["all"], queued_totals["late"]
+    completed_total = completed_totals["all"]
     # Both lists are soonest due first (tasks without a due date last), so each list's overdue tasks come first
     # in it: the first `limit` overdue tasks of each are among its first `limit` rows, already read. Their
     # counts came with the lists' keys.
     overdue = sorted([task for task in [*mine, *queued] if _is_late(task, now)], key=_due_key)[:limit]
-    completed, completed_total = first_rows_and_total(COMPLETED_ORDER.order(completed_by(user)), limit)
     processes, processes_total = first_rows_and_total(started_by(user), limit)
     # what each task and process is about: one call per flow for all of them, the lists' tasks and the processes
     # I started alike (inbox/rows.py)

@@ -15,7 +15,7 @@ from api_driver import client_for
 from core.models import AuditEntry
 from inbox.models import CalendarDay, StepTarget, TaskDeadline
 from inbox.notify import notify
-from p1_driver import open_task, start
+from p1_driver import act, open_task, start
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +133,28 @@ def test_the_dashboards_overdue_list_and_counts_are_those_of_their_own_scans(peo
                 == (3, 4, 7)
             assert (board["totals"]["mine"], board["totals"]["queued"]) == (4, 5)
             assert all(t.deadline.due_at <= now for t in board["overdue"])
+
+
+def test_the_dashboard_reads_the_rows_of_its_three_task_lists_in_one_query(people, three):
+    """Each task list of the dashboard (my tasks, my queues, recently completed) chooses and counts its keys in a scan
+    of its own; the rows of all three are then read in one query, each list in its own order (core.deferred
+    .rows_of_lists)."""
+    from inbox import services
+
+    user = people["quality"]
+    with at(25, 12):
+        act(three[0], "review_quality", user, {"verdict": "can_meet"}, meaning="reviewed")  # one completed
+        with CaptureQueriesContext(connection) as queries:
+            board = services.dashboard(user, limit=10)
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith('SELECT "viewflow_task"."id", "viewflow_task"."flow_task"')
+             and '"viewflow_task"."id" IN (' in q["sql"] and "OVER ()" not in q["sql"]]
+    assert all(board[name] for name in ("mine", "queued", "completed"))
+    assert len(reads) == 1, reads  # the rows of every list in one statement (where_they_stand reads apart)
+    assert [t.pk for t in board["mine"]] == [t.pk for t in services._with_deadline(services.inbox_of(user))[:10]]
+    assert [t.pk for t in board["queued"]] == [t.pk for t in services._with_deadline(services.queue_of(user))[:10]]
+    assert [t.pk for t in board["completed"]] == [
+        t.pk for t in services.COMPLETED_ORDER.order(services.completed_by(user))[:10]]
 
 
 def _section(page, begin, end=None):
