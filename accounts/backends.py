@@ -29,12 +29,11 @@ class DepartmentRoleBackend:
     """Grants `accounts.dept_<department>_<role>` permissions from memberships.
 
     A manager also holds the staff permission of the department. Permissions are
-    cached on the user object for the request, as Django's ModelBackend does."""
+    cached on the user object for the request, as Django's ModelBackend does. It signs
+    nobody in and keeps no session: no get_user(), so that Django (and its test client's
+    force_login) takes ModelBackend, the next in AUTHENTICATION_BACKENDS, for sessions."""
 
     def authenticate(self, request, **credentials):
-        return None
-
-    def get_user(self, user_id):
         return None
 
     def _department_perms(self, user):

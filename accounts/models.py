@@ -66,13 +66,16 @@ def role_label(department, role):
     return f"{zh} {en}"
 
 
+_DEPARTMENTS, _ROLES = frozenset(Department.values), frozenset(Role.values)  # (`.values` builds a list per call)
+
+
 def parse_department_permission(permission):
     """("quality", "staff") for "accounts.dept_quality_staff"; None for anything else."""
     prefix = "accounts.dept_"
     if not permission or not permission.startswith(prefix):
         return None
     department, _sep, role = permission[len(prefix):].rpartition("_")
-    if department in Department.values and role in Role.values:
+    if department in _DEPARTMENTS and role in _ROLES:
         return department, role
     return None
 

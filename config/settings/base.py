@@ -120,9 +120,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password is checked
+    # asked before ModelBackend: a permission granted by a membership (every queue, step and manager check) is
+    # answered from the memberships already read, without ModelBackend's two queries of its permission tables
     "accounts.backends.DepartmentRoleBackend",
+    "django.contrib.auth.backends.ModelBackend",  # passwords, sessions, and permissions granted in the admin
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
