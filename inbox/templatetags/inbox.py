@@ -5,7 +5,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from core.models import Record
-from inbox import rows
+from inbox import rows, table
 from inbox.escalation import task_link
 from inbox.models import Escalation, TaskDeadline
 from inbox.notify import unread_count
@@ -38,20 +38,19 @@ def unread_notifications(context):
 
 
 @register.filter
-def days_overdue(task, now=None):
-    """Whole days past the due date (0 when not overdue, None without a due date)."""
-    return rows.days_overdue(task, now)
-
-
-@register.filter
-def task_age(task, now=None):
-    return rows.age_text(task, now)
-
-
-@register.filter
 def holder(task):
     """The owner's name, or the queue the task waits in ("Queue: 品质部"), never a permission code."""
     return rows.holder_text(task)
+
+
+@register.simple_tag(takes_context=True)
+def task_table(context, tasks, table_id, now=None, action=None, due_sort=None, empty=None):
+    """The table of open tasks (inbox/table.py) for the page's reader, with the page's CSRF token for its claim
+    buttons: {% task_table tasks table_id now=now action=action due_sort=due_sort empty=empty %}."""
+    request = context.get("request")
+    return table.task_table(tasks or [], table_id=table_id, now=now, user=getattr(request, "user", None),
+                            csrf_token=context.get("csrf_token"), action=action or None, due_sort=due_sort or None,
+                            empty=empty or None)
 
 
 @register.filter
