@@ -8,8 +8,31 @@ runs eight such queries. The database's own time is the same: PostgreSQL takes t
 list as one array (`col = ANY(%s)`), which its planner treats exactly as `col IN (…)` (it rewrites the one
 into the other), indexes and partial indexes included. Other databases get the plain `IN (…)`, built
 without the per-value processing. The values are used as they are (no field conversion): pass what the
-column stores."""
+column stores.
+
+The array is written out as PostgreSQL's text form of an array once per list (array_literal, cached): psycopg
+otherwise quoted the ~170 values again for every query (about a quarter of a millisecond each, four list queries
+on the dashboard). The SQL sent is the same text psycopg wrote."""
+import functools
+import re
+
 from django.db.models import Lookup
+
+_NEEDS_QUOTES = re.compile(r'[{},"\\\s]')
+
+
+def _element(value):
+    if value == "" or value.upper() == "NULL" or _NEEDS_QUOTES.search(value):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def array_literal(values):
+    """The text form of a one-dimensional array of strings (`{a,"b c"}`; PostgreSQL's array input syntax: an
+    element with a brace, comma, quote, backslash or space, an empty one and the word NULL are quoted), for a tuple
+    of strings; made once per tuple."""
+    return "{" + ",".join(_element(value) for value in values) + "}"
 
 
 class AnyOf(Lookup):
@@ -21,9 +44,11 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
+        values = tuple(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, values)
+            if all(isinstance(value, str) for value in values):
+                return f"{lhs} = ANY(%s)", (*lhs_params, array_literal(values))
+            return f"{lhs} = ANY(%s)", (*lhs_params, list(values))
         if not values:
             return "1 = 0", tuple(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)

@@ -200,6 +200,32 @@ def test_claim_and_open_needs_the_csrf_token(people, four):
     assert four["order"].owner_id is None
 
 
+def test_the_claim_button_carries_the_pages_own_csrf_token(people, four):
+    """The task table (inbox/table.py) puts the page's CSRF token in each claim form: posting the form as the page
+    drew it claims the task."""
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(people["quality"])
+    row = row_of(page(client, "/qms/queue/"), "queue-tasks", four["order"])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', row).group(1)
+    assert client.post(f"/qms/dashboard/task/{four['order'].pk}/claim/",
+                       {"csrfmiddlewaretoken": token}).status_code == 302
+    four["order"].refresh_from_db()
+    assert four["order"].owner == people["quality"]
+
+
+def test_the_task_table_escapes_what_a_row_prints(people, four):
+    from inbox.rows import attach_subjects
+    from inbox.table import task_table
+    from viewflow.workflow.models import Task
+
+    task = attach_subjects([Task.objects.select_related("process", "deadline", "owner").get(pk=four["order"].pk)])[0]
+    task.subject = '<script>alert("x")</script>'
+    html = task_table([task], table_id='t"><b', empty="<i>none</i>")
+    assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert 'id="t&quot;&gt;&lt;b"' in html
+    assert "&lt;i&gt;none&lt;/i&gt;" in task_table([], table_id="t", empty="<i>none</i>")
+
+
 def test_who_may_not_claim_is_told_why_and_nothing_changes(people, four):
     task = four["order"]
     refused = web(people["production"]).post(f"/qms/dashboard/task/{task.pk}/claim/")  # not their queue
