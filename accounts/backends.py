@@ -1,12 +1,8 @@
-from .models import Membership, Role, department_permission
+from core.access import membership_pairs
 
+from .models import Role, department_permission
 
-def membership_pairs(user):
-    """The (department, role) pairs of `user`'s memberships, read once per user object (a request's
-    user lives for that request; a membership granted meanwhile counts from the next request)."""
-    if not hasattr(user, "_membership_pairs"):
-        user._membership_pairs = frozenset(Membership.objects.filter(user=user).values_list("department", "role"))
-    return user._membership_pairs
+__all__ = ["DepartmentRoleBackend", "department_permissions", "membership_pairs"]
 
 
 def department_permissions(user):

@@ -42,11 +42,18 @@ def _scoped(user):
     return None
 
 
+def membership_pairs(user):
+    """The (department, role) pairs of `user`'s memberships, read once per user object (a request's user lives for
+    that request; a membership granted meanwhile counts from the next request): the department permissions
+    (accounts.backends) and whether the user belongs anywhere come from this one query."""
+    if not hasattr(user, "_membership_pairs"):
+        user._membership_pairs = frozenset(user.memberships.values_list("department", "role"))
+    return user._membership_pairs
+
+
 def has_membership(user):
-    """Whether `user` belongs to any department, read once per user object (one request)."""
-    if not hasattr(user, "_has_membership"):
-        user._has_membership = user.memberships.exists()
-    return user._has_membership
+    """Whether `user` belongs to any department (membership_pairs: one query per request)."""
+    return bool(membership_pairs(user))
 
 
 def can_view_processes(user):
