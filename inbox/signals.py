@@ -10,6 +10,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS
 
 from core import audit
+from core.signals import connect_to_models
 from core.context import current_actor
 from core.models import Meaning, Signature
 
@@ -142,7 +143,7 @@ def signature_saved(sender, instance, created, **kwargs):
 
 
 def connect():
-    post_init.connect(remember, dispatch_uid="inbox.remember")
+    connect_to_models(post_init, remember, (Task, Process), "inbox.remember")
     post_save.connect(task_saved, dispatch_uid="inbox.task_saved")
     post_save.connect(process_saved, dispatch_uid="inbox.process_saved")
     post_save.connect(signature_saved, sender=Signature, dispatch_uid="inbox.signature_saved")

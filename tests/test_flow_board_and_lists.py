@@ -3,6 +3,7 @@ from the site menu (workflows/flow_pages.py, issue 15): each names its rows by t
 language, pages them with their total, costs the same number of queries for a page of 5 rows or of 25, and reads
 its own index on PostgreSQL (workflows migration 0009)."""
 import pytest
+from django.utils import translation
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
@@ -66,6 +67,12 @@ def test_the_board_shows_each_steps_open_tasks_oldest_first_with_their_count_and
     assert f"查看全部 {total} 项未完成任务" in html  # never cut without saying so
     assert f"?flow_task={REVIEW_QUALITY}&amp;open=true" in html
     assert "品质部" in html  # a queue is named, never its permission code
+    # every card of the column, in its order; a step with no open task says so; the closed list after the steps
+    at = [html.index(f'id="board-task-{task.pk}"') for task in column["tasks"]]
+    assert at == sorted(at)
+    empty = [c for c in response.context["columns"] if not c["count"]]
+    with translation.override("zh-hans"):
+        assert empty and html.count(f'qms-board-empty">{translation.gettext("No open tasks.")}') == len(empty)
 
 
 def test_the_task_list_names_steps_and_statuses_in_the_readers_language_and_filters_them(world):  # noqa: F811

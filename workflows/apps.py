@@ -9,7 +9,9 @@ class WorkflowsConfig(AppConfig):
     def ready(self):
         from inbox.queues import register_task_actions
 
-        from . import signals  # noqa: F401
+        from . import signals
+
+        signals.connect()
         from .actions import claim_task, release_task
 
         register_task_actions(claim=claim_task, release=release_task)  # the lists' claim and release buttons

@@ -15,6 +15,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from core import audit
+from core.signals import connect_to_models
 from core.context import acting_as_system, current_actor
 from core.models import Record
 
@@ -52,7 +53,6 @@ def _remember(instance, fields):
     instance._audit_before = {f: getattr(instance, f) for f in fields}
 
 
-@receiver(post_init)
 def remember_loaded_state(sender, instance, **kwargs):
     for model, fields in TRACKED.items():
         if isinstance(instance, model):
@@ -124,3 +124,8 @@ def _audit(instance, created, before, after, fields, actor):
                     _log("process.cancelled", record, actor=actor, record=record, process_id=instance.pk,
                          new={"process": instance.pk, "status": after["status"]}, reason=reason)
     _remember(instance, fields)
+
+
+def connect():
+    """The loaded state of tasks and processes, for the audit entry of their next save (workflows.apps)."""
+    connect_to_models(post_init, remember_loaded_state, tuple(TRACKED), "workflows.remember_loaded_state")
