@@ -1,11 +1,13 @@
 """The table every list of open tasks draws (inbox, queue, dashboard, a manager's team tasks): subject, step, due
 date, days overdue, age, holder, then what to do — the columns of inbox/rows.py, in that order, so they read the
-same everywhere. A narrow screen shows each row as a card of labelled lines (each cell's data-label).
+same everywhere; and the dashboard's other two, the tasks I completed (also the archive page) and the processes I
+started (also their paged list). A narrow screen shows each row as a card of labelled lines (each cell's data-label).
 
 Drawn here rather than by a template: the template engine resolved some thirty variables and filters per row,
 0.3 ms a row — the larger part of the dashboard page (three tables of ten rows) and of the inbox and queue pages at
 a plant's size (issue 15). format_html escapes every value as the template did; the labels are translated once per
-table, in the reader's language. templates/inbox/_task_rows.html calls it ({% task_table %})."""
+table, in the reader's language. templates/inbox/_task_rows.html, _completed_rows.html and _process_rows.html call
+them ({% task_table %}, {% completed_table %}, {% process_table %})."""
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -124,3 +126,54 @@ def task_table(tasks, *, table_id, now=None, user=None, csrf_token=None, action=
     return format_html('<table class="qms-table qms-task-table" id="{}">\n  {}\n  <tbody>{}</tbody>\n</table>',
                        table_id, _head(row.labels, table_id, due_sort), body)
 
+
+
+def completed_table(tasks, *, table_id):
+    """The tasks a person completed (the dashboard's newest, the archive page): what each was about, linked to the
+    task's page, its procedure and numbers, the step, when it was completed. `tasks` with .subject."""
+    subject, step, completed = _("Subject"), _("Step"), _("Completed")
+    rows_html = format_html_join("", (
+        '<tr id="{}-task-{}">\n      <td data-label="{}"><a href="{}" class="qms-subject">{}</a><br>'
+        '<span class="qms-help">{} #{}/{}</span></td>\n      <td data-label="{}">{}</td>\n'
+        '      <td data-label="{}">{}</td></tr>'), (
+        (table_id, task.pk, subject, task_link(task), getattr(task, "subject", ""),
+         task.flow_task.flow_class.process_title, task.process_id, task.pk,
+         step, task.flow_task.task_title or task.flow_task.name,
+         completed, _date(task.finished, "Y-m-d H:i") if task.finished else "") for task in tasks))
+    body = rows_html or format_html('<tr><td colspan="3">{}</td></tr>', _("Nothing here."))
+    return format_html(
+        '<table class="qms-table qms-cards" id="{}">\n    <thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th></tr></thead>\n    <tbody>{}</tbody>\n</table>',
+        table_id, subject, step, completed, body)
+
+
+def _where_it_stands(process, now):
+    """Each open step of `process` with who holds it and its due date ("-" when none)."""
+    steps = []
+    for task in process.open_steps:
+        deadline = getattr(task, "deadline", None)
+        due = format_html(", {} {}{}", _("due"), _date(deadline.due_date, "Y-m-d"),
+                          format_html(' <span class="qms-badge qms-badge--bad">{}</span>', _("Overdue"))
+                          if deadline.due_at <= now else "") if deadline is not None else ""
+        steps.append(format_html("{} ({}{})", task.flow_task.task_title or task.flow_task.name,
+                                 rows.holder_text(task), due))
+    return format_html_join("; ", "{}", ((step,) for step in steps)) if steps else "-"
+
+
+def process_table(processes, *, table_id, now=None):
+    """The processes a person started (the dashboard's newest, the paged list of them all): subject, when it
+    started, its status, and where it stands (inbox.services.where_they_stand: .subject and .open_steps)."""
+    now = now or timezone.now()
+    subject, started, status, stands = _("Subject"), _("Started"), _("Status"), _("Where it stands")
+    rows_html = format_html_join("", (
+        '<tr>\n      <td data-label="{}"><a href="{}">{}</a><br><span class="qms-help">{} #{}</span></td>\n'
+        '      <td data-label="{}">{}</td>\n      <td data-label="{}">{}</td>\n      <td data-label="{}">{}</td>\n'
+        '    </tr>'), (
+        (subject, reverse("qms:dashboard:process", args=[process.pk]), process.subject,
+         process.flow_class.process_title, process.pk, started, _date(process.created, "Y-m-d H:i"),
+         status, process.get_status_display(), stands, _where_it_stands(process, now)) for process in processes))
+    body = rows_html or format_html('<tr><td colspan="4">{}</td></tr>', _("Nothing here."))
+    return format_html(
+        '<table class="qms-table qms-cards" id="{}">\n    <thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th></tr></thead>\n    <tbody>{}</tbody>\n</table>',
+        table_id, subject, started, status, stands, body)

@@ -53,6 +53,18 @@ def task_table(context, tasks, table_id, now=None, action=None, due_sort=None, e
                             empty=empty or None)
 
 
+@register.simple_tag
+def completed_table(tasks, table_id):
+    """The tasks a person completed (inbox/table.py): {% completed_table tasks table_id %}."""
+    return table.completed_table(tasks or [], table_id=table_id)
+
+
+@register.simple_tag
+def process_table(processes, table_id, now=None):
+    """The processes a person started, where each stands (inbox/table.py): {% process_table processes table_id %}."""
+    return table.process_table(processes or [], table_id=table_id, now=now or None)
+
+
 @register.filter
 def task_url(task):
     """The task's own page: its form for its owner, the claim page for one who may claim it."""
