@@ -20,7 +20,7 @@ from viewflow.workflow.flow.views.dashboard import DashboardProcessListView, Das
 from viewflow.workflow.flow.viewset import FlowViewset
 from viewflow.workflow.models import Process, Task
 
-from core.deferred import DeferredRows
+from core.deferred import DeferredRows, rows_of_lists
 from core.lookups import AnyOf
 from inbox import rows
 
@@ -75,11 +75,10 @@ def board(flow_class, related=rows.ROW_RELATED):
     end_nodes = nodes_of(flow_class, ("END",))
     closed_keys = list(tasks_of(end_nodes).filter(finished__isnull=False).order_by("-finished", "-pk")
                        .values_list("pk", flat=True)[:BOARD_ROWS]) if end_nodes else []
-    wanted = [key for column in columns for key in column["keys"]] + closed_keys
-    found = Task.objects.select_related(*related).in_bulk(wanted) if wanted else {}
-    for column in columns:
-        column["tasks"] = [found[key] for key in column.pop("keys") if key in found]  # a row gone since: left out
-    closed = [found[key] for key in closed_keys if key in found]
+    *column_tasks, closed = rows_of_lists(Task.objects.select_related(*related),
+                                          *[column.pop("keys") for column in columns], closed_keys)
+    for column, tasks in zip(columns, column_tasks):
+        column["tasks"] = tasks
     describe_tasks([*[task for column in columns for task in column["tasks"]], *closed])
     return {"columns": columns, "end_nodes": end_nodes, "closed": closed}
 
