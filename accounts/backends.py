@@ -2,8 +2,6 @@ from core.access import membership_pairs
 
 from .models import Role, department_permission
 
-__all__ = ["DepartmentRoleBackend", "department_permissions", "membership_pairs"]
-
 
 def department_permissions(user):
     """The department permissions `user` holds through memberships (cached on the user

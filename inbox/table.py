@@ -25,6 +25,14 @@ def _date(value, pattern):
     return date_format(value, pattern)
 
 
+def _bad_badge(text):
+    return format_html(' <span class="qms-badge qms-badge--bad">{}</span>', text)
+
+
+def _step(node):
+    return node.task_title or node.name
+
+
 def _column_labels():
     return {"subject": _("Subject"), "step": _("Step"), "due": _("Due"), "late": _("Days overdue"), "age": _("Age"),
             "owner": _("Owner"), "action": _("Action")}
@@ -53,7 +61,7 @@ class _Row:
     def __init__(self, *, now, table_id, user_id, csrf_token, action):
         self.now, self.table_id, self.user_id, self.action = now, table_id, user_id, action
         self.labels = _column_labels()
-        self.overdue_badge = format_html(' <span class="qms-badge qms-badge--bad">{}</span>', _("Overdue"))
+        self.overdue_badge = _bad_badge(_("Overdue"))
         self.csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token) \
             if csrf_token else ""
         self.open_label, self.claim_label, self.reassign_label = _("Open"), _("Claim and open"), _("Reassign")
@@ -70,8 +78,7 @@ class _Row:
             return text
         absence, on_behalf_of = getattr(task, "absence", None), getattr(task, "on_behalf_of", None)
         if absence:
-            text += format_html(' <span class="qms-badge qms-badge--bad">{}</span>',
-                                _("absent until %(end)s") % {"end": _date(absence.ends_on, "Y-m-d")})
+            text += _bad_badge(_("absent until %(end)s") % {"end": _date(absence.ends_on, "Y-m-d")})
         if on_behalf_of:
             text += format_html('<br><span class="qms-help">{}</span>',
                                 _("on behalf of %(name)s") % {"name": on_behalf_of.printed_name})
@@ -106,7 +113,7 @@ class _Row:
             self.table_id, task.pk, task.pk,
             labels["subject"], task_link(task), getattr(task, "subject", ""),
             node.flow_class.process_title, task.process_id, task.pk,
-            labels["step"], node.task_title or node.name,
+            labels["step"], _step(node),
             labels["due"], self.due(task, late),
             labels["late"], format_html('<span class="qms-bad">{}</span>', late) if late else "-",
             labels["age"], _date(task.created, "Y-m-d H:i"), rows.age_text(task, self.now),
@@ -127,7 +134,6 @@ def task_table(tasks, *, table_id, now=None, user=None, csrf_token=None, action=
                        table_id, _head(row.labels, table_id, due_sort), body)
 
 
-
 def completed_table(tasks, *, table_id):
     """The tasks a person completed (the dashboard's newest, the archive page): what each was about, linked to the
     task's page, its procedure and numbers, the step, when it was completed. `tasks` with .subject."""
@@ -138,7 +144,7 @@ def completed_table(tasks, *, table_id):
         '      <td data-label="{}">{}</td></tr>'), (
         (table_id, task.pk, subject, task_link(task), getattr(task, "subject", ""),
          task.flow_task.flow_class.process_title, task.process_id, task.pk,
-         step, task.flow_task.task_title or task.flow_task.name,
+         step, _step(task.flow_task),
          completed, _date(task.finished, "Y-m-d H:i") if task.finished else "") for task in tasks))
     body = rows_html or format_html('<tr><td colspan="3">{}</td></tr>', _("Nothing here."))
     return format_html(
@@ -153,10 +159,8 @@ def _where_it_stands(process, now):
     for task in process.open_steps:
         deadline = getattr(task, "deadline", None)
         due = format_html(", {} {}{}", _("due"), _date(deadline.due_date, "Y-m-d"),
-                          format_html(' <span class="qms-badge qms-badge--bad">{}</span>', _("Overdue"))
-                          if deadline.due_at <= now else "") if deadline is not None else ""
-        steps.append(format_html("{} ({}{})", task.flow_task.task_title or task.flow_task.name,
-                                 rows.holder_text(task), due))
+                          _bad_badge(_("Overdue")) if deadline.due_at <= now else "") if deadline is not None else ""
+        steps.append(format_html("{} ({}{})", _step(task.flow_task), rows.holder_text(task), due))
     return format_html_join("; ", "{}", ((step,) for step in steps)) if steps else "-"
 
 

@@ -1,9 +1,8 @@
 """Who may read the management-review packs (one entry point for the pages, the API and the flow):
 the Quality department and general management, auditors while their grant covers the record, and an
 action's owner (for their task). Compiling and signing are the flow steps' permissions (flows.py)."""
-from accounts.backends import membership_pairs
 from accounts.models import Department, Role
-from core.access import can_view_records, records_visible_to
+from core.access import can_view_records, membership_pairs, records_visible_to
 from evidence.access import is_auditor
 
 from .models import ManagementReview
