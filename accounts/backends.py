@@ -1,3 +1,6 @@
+from django.contrib.auth import backends as auth_backends
+from django.contrib.auth.models import Permission
+
 from core.access import membership_pairs
 
 from .models import Role, department_permission
@@ -38,3 +41,24 @@ class DepartmentRoleBackend:
 
     def has_perm(self, user_obj, perm, obj=None):
         return perm in self._department_perms(user_obj)
+
+
+class ModelBackend(auth_backends.ModelBackend):
+    """Django's ModelBackend (passwords, sessions, the permissions granted in the admin), with a person's own and
+    their groups' permissions read in one statement (a UNION) where Django reads them in two. A permission no
+    membership grants is asked of these tables on every page (the menu's "Auditor access",
+    evidence.access.can_manage_grants): two queries per request became one. The same answer as Django's, cached
+    on the user object for the request under Django's own name (`_perm_cache`)."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            fields = ("content_type__app_label", "codename")
+            if user_obj.is_superuser:
+                perms = Permission.objects.values_list(*fields).order_by()
+            else:
+                perms = self._get_user_permissions(user_obj).values_list(*fields).order_by().union(
+                    self._get_group_permissions(user_obj).values_list(*fields).order_by())
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in perms}
+        return user_obj._perm_cache

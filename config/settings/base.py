@@ -122,9 +122,12 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password is checked
     # asked before ModelBackend: a permission granted by a membership (every queue, step and manager check) is
-    # answered from the memberships already read, without ModelBackend's two queries of its permission tables
+    # answered from the memberships already read, without reading the permission tables
     "accounts.backends.DepartmentRoleBackend",
-    "django.contrib.auth.backends.ModelBackend",  # passwords, sessions, and permissions granted in the admin
+    # Django's ModelBackend (passwords, sessions, permissions granted in the admin), its two permission tables read
+    # in one query. A session signed in under django.contrib.auth.backends.ModelBackend (before 2026-12-05) is
+    # signed in again once.
+    "accounts.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
