@@ -208,3 +208,30 @@ def process_table(processes, *, table_id, now=None):
         '<table class="qms-table qms-cards" id="{}">\n    <thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
         '<th scope="col">{}</th><th scope="col">{}</th></tr></thead>\n    <tbody>{}</tbody>\n</table>',
         table_id, subject, started, status, stands, body)
+
+
+def board_cards(tasks, *, closed=False, empty=None):
+    """The cards of a column of a flow's board (workflows.flow_pages.board; {% board_cards %} in
+    viewflow/workflow/process_dashboard.html): each task's subject, linked to the task's own page, its numbers,
+    and when it was created and who holds it — or, `closed`, when it closed; `empty` is said when there is none.
+    `tasks` with .subject (inbox.rows.attach_subjects) and their owner read with them. A board of seven steps
+    draws some 130 cards: drawn here, as the task tables are, instead of by a template (about 8 variables and
+    filters a card)."""
+    if not tasks:
+        return format_html('\n\n<p class="qms-help qms-board-empty">{}</p>\n\n',
+                           empty if empty is not None else _("No open tasks."))
+    card = ('\n<div class="mdc-card qms-board-card" id="board-task-{}">\n'
+            '  <h3 class="qms-board-card__title"><a href="{}" class="qms-subject">{}</a></h3>\n'
+            '  <span class="qms-help">#{}/{}</span>\n  \n')
+    detail = '    <div class="vf-dashboard__card-detail"><span class="qms-board-card__label">{}</span> {}</div>\n'
+    if closed:
+        label = _("Closed")
+        cards = format_html_join("", card + detail + "  \n</div>\n", (
+            (task.pk, task_link(task), getattr(task, "subject", ""), task.process_id, task.pk,
+             label, _minute(task.finished) if task.finished else "") for task in tasks))
+    else:
+        created, owner = _("Created"), _("Owner")
+        cards = format_html_join("", card + detail + detail + "  \n</div>\n", (
+            (task.pk, task_link(task), getattr(task, "subject", ""), task.process_id, task.pk,
+             created, _minute(task.created), owner, rows.holder_text(task)) for task in tasks))
+    return format_html("\n{}\n", cards)

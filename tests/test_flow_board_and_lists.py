@@ -218,3 +218,52 @@ def test_a_flow_api_list_costs_the_same_queries_for_5_rows_and_for_25(world, url
     clone_processes(world.template, 30, owner=None)
     with django_assert_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+# The board's cards as templates/workflows/_board_cards.html drew them before inbox.table.board_cards replaced it
+# (whitespace and all): the function must print the very same HTML.
+_OLD_CARDS = """{% load inbox %}
+{% for task in tasks %}
+<div class="mdc-card qms-board-card" id="board-task-{{ task.pk }}">
+  <h3 class="qms-board-card__title"><a href="{{ task|task_url }}" class="qms-subject">{{ task.subject }}</a></h3>
+  <span class="qms-help">#{{ task.process_id }}/{{ task.pk }}</span>
+  {% if closed %}
+    <div class="vf-dashboard__card-detail"><span class="qms-board-card__label">{{ l_closed }}</span> {{ task.finished|date:"Y-m-d H:i" }}</div>
+  {% else %}
+    <div class="vf-dashboard__card-detail"><span class="qms-board-card__label">{{ l_created }}</span> {{ task.created|date:"Y-m-d H:i" }}</div>
+    <div class="vf-dashboard__card-detail"><span class="qms-board-card__label">{{ l_owner }}</span> {{ task|holder }}</div>
+  {% endif %}
+</div>
+{% empty %}
+<p class="qms-help qms-board-empty">{{ empty }}</p>
+{% endfor %}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_boards_cards_are_the_html_its_template_printed_escaped_in_the_readers_language(world, language):  # noqa: F811
+    from django.template import Context, Template
+    from django.utils import timezone
+    from inbox import rows
+    from inbox.table import board_cards
+
+    clone_processes(world.template, 3, owner=None)
+    tasks = list(Task.objects.filter(flow_task=OrderReviewFlow.review_quality).select_related("process", "owner")
+                 .order_by("pk"))
+    owned = list(Task.objects.filter(owner__isnull=False).select_related("process", "owner").order_by("pk")[:3])
+    tasks = rows.attach_subjects([*tasks, *owned])
+    tasks[0].subject = 'OR-1 <script>alert("x")</script> & Co'  # a subject is printed, never run
+    finished = list(Task.objects.filter(finished__isnull=False).select_related("process", "owner").order_by("pk")[:4])
+    rows.attach_subjects(finished)
+    assert len(tasks) >= 5 and finished and any(task.owner_id is None for task in tasks)
+    old = Template(_OLD_CARDS)
+    with translation.override(language), timezone.override("Asia/Shanghai"):
+        labels = {"l_created": translation.gettext("Created"), "l_owner": translation.gettext("Owner"),
+                  "l_closed": translation.gettext("Closed")}
+        no_open, none_closed = translation.gettext("No open tasks."), translation.gettext("Nothing closed yet.")
+        for cards, closed, empty in ((tasks, False, no_open), (finished, True, none_closed), ([], False, no_open),
+                                     ([], True, none_closed)):
+            printed = old.render(Context({"tasks": cards, "closed": closed, "empty": empty, **labels}))
+            assert board_cards(cards, closed=closed, empty=empty if closed else None) == printed
+    html = board_cards(tasks)
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html and "<script>" not in html

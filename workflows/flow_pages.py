@@ -34,7 +34,7 @@ BOARD_TYPES = ("HUMAN", "JOB", "SUBPROCESS")
 LISTED_TYPES = ("HUMAN_START", "START", *BOARD_TYPES)
 BOARD_ROWS = 25
 # What a card on the board page shows besides the task: its subject (the process) and its holder (the owner); no due
-# date (templates/workflows/_board_cards.html). The API's board rows carry the due date too.
+# date (inbox.table.board_cards). The API's board rows carry the due date too.
 CARD_RELATED = ("process", "owner")
 
 

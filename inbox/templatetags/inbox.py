@@ -72,6 +72,13 @@ def task_url(task):
 
 
 @register.simple_tag
+def board_cards(tasks, closed=False, empty=None):
+    """The cards of a column of a flow's board (inbox/table.py): {% board_cards column.tasks %}, and
+    {% board_cards finished closed=True %} for the recently closed processes."""
+    return table.board_cards(tasks or [], closed=closed, empty=empty)
+
+
+@register.simple_tag
 def task_release(task, user):
     """The step page's release button: {"url", "queue"} or {"url", "person"} when `user` holds the
     task and it has somewhere to go back to (its queue, or the absent colleague it belongs to);
