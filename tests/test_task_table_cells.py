@@ -1,4 +1,4 @@
-"""The task tables (inbox/table.py) print their dates and addresses without the template's `date` filter and without
+"""The task tables (inbox/table.py) print their dates, addresses and HTML without the template's `date` filter, without
 a reverse per row: each date must be the very string the filter prints ("Y-m-d", "Y-m-d H:i", in the current time
 zone, in both languages) and each address the very string reverse() gives, under a script prefix too."""
 import datetime
@@ -55,3 +55,33 @@ def test_each_rows_address_is_the_reverse_of_its_own_number(name):
         assert address(5).startswith("/plant/")
     finally:
         set_script_prefix("/")
+
+
+class _Marked:
+    """An object that prints itself as HTML (markupsafe's and Django's __html__ convention)."""
+
+    def __html__(self):
+        return "<b>kept</b>"
+
+
+VALUES = ['<script>alert("x")</script> & \'quoted\'', "品质部 <经理>", 12, 0, None, 3.5, datetime.date(2026, 1, 2),
+          translation.gettext_lazy("Queue: %(queue)s"), translation.gettext_lazy("Overdue"), _Marked(), "",
+          "{braces} stay", "%s and %(name)s stay"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_tables_html_is_format_htmls_escaping_for_every_kind_of_value(language):
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import SafeString, mark_safe
+
+    values = [*VALUES, mark_safe("<i>safe</i>"), format_html("<a>{}</a>", "<x>")]
+    with translation.override(language):
+        for value in values:
+            ours, django_s = table._html('<td title="{}">{}</td>', value, value), \
+                format_html('<td title="{}">{}</td>', value, value)
+            assert ours == django_s and isinstance(ours, SafeString)
+        rows_of = [(value, index) for index, value in enumerate(values)]
+        row = "<li>{} #{}</li>"
+        assert table._html_join("<br>", row, rows_of) == format_html_join("<br>", row, rows_of)
+        assert table._html_join(mark_safe("<hr>"), "{}", [("a",), ("b",)]) == "a<hr>b"
+        assert table._html_join("&", "{}", [("a",), ("b",)]) == "a&amp;b"
