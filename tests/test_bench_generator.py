@@ -46,7 +46,8 @@ def test_the_generator_copies_the_templates_with_valid_keys_and_due_dates(people
     assert template["deadlines"] >= 10
 
     generate.grow(template["tasks"] * 3, log=lambda _line: None)
-    assert Task.objects.count() == template["tasks"] * 3
+    copied = Task.objects.filter(pk__lt=generate.END_TASK_IDS)
+    assert copied.count() == template["tasks"] * 3
     assert Process.objects.count() == template["processes"] * 3
     assert TaskDeadline.objects.count() == template["deadlines"] * 3
     assert Record.objects.count() == template["records"] * 3
@@ -63,5 +64,18 @@ def test_the_generator_copies_the_templates_with_valid_keys_and_due_dates(people
     assert rows(f"SELECT extract(year FROM qms_due_at)::int FROM viewflow_task WHERE id = {deadline.task_id}") \
         == [(2030,)]
 
+    closed_by_an_end()
+
     state = generate.grow(template["tasks"] * 4, log=lambda _line: None)  # incremental: one copy more
-    assert Task.objects.count() == template["tasks"] * 4 and state["copies"] == 3
+    assert copied.count() == template["tasks"] * 4 and state["copies"] == 3
+    closed_by_an_end()
+
+
+def closed_by_an_end():
+    """Every closed copy ends, once, with its flow's end task, finished when its process was; no open one does."""
+    assert rows("SELECT count(*) FROM viewflow_process WHERE status = 'DONE'")[0][0] >= 4
+    assert rows("""SELECT p.status, count(t.id) FROM viewflow_process p
+                   LEFT JOIN viewflow_task t ON t.process_id = p.id AND t.flow_task_type = 'END'
+                   AND t.flow_task = p.flow_class || '.end' AND t.finished = p.finished AND t.status = 'DONE'
+                   GROUP BY p.id, p.status HAVING count(t.id) <> (CASE WHEN p.status = 'DONE' THEN 1 ELSE 0 END)
+                   """) == []

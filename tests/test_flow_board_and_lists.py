@@ -75,6 +75,38 @@ def test_the_board_shows_each_steps_open_tasks_oldest_first_with_their_count_and
         assert empty and html.count(f'qms-board-empty">{translation.gettext("No open tasks.")}') == len(empty)
 
 
+def test_the_boards_closed_column_is_the_flows_newest_closed_processes(world):  # noqa: F811
+    """"Recently closed": the tasks that closed a process at one of the flow's ends, newest first, the flow's own
+    only, at most BOARD_ROWS (read newest first from task_end_by_finished, workflows migration 0010)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from viewflow.workflow.token import Token
+
+    from procedures.complaints.flows import ComplaintFlow
+
+    clone_processes(world.template, flow_pages.BOARD_ROWS + 3, owner=None)
+    processes = list(Process.objects.filter(flow_class=OrderReviewFlow).order_by("pk"))
+    start = timezone.now() - datetime.timedelta(days=400)
+    ends = [OrderReviewFlow.end, OrderReviewFlow.declined, OrderReviewFlow.rejected]
+    made = Task.objects.bulk_create([
+        Task(process=process, flow_task=ends[i % 3], flow_task_type="END", status=STATUS.DONE, token=Token("start"),
+             created=start, finished=start + datetime.timedelta(hours=(i * 7) % 31, minutes=i))
+        for i, process in enumerate(processes)])
+    # another flow's newer end, and an end task not finished: neither is this board's
+    Task.objects.create(process=processes[0], flow_task=ComplaintFlow.end, flow_task_type="END", status=STATUS.DONE,
+                        token=Token("start"), created=timezone.now(), finished=timezone.now())
+    Task.objects.create(process=processes[1], flow_task=OrderReviewFlow.end, flow_task_type="END",
+                        status=STATUS.NEW, token=Token("start"), created=timezone.now())
+    expected = sorted(made, key=lambda task: (task.finished, task.pk), reverse=True)[:flow_pages.BOARD_ROWS]
+    found = flow_pages.board(OrderReviewFlow)["closed"]
+    assert [task.pk for task in found] == [task.pk for task in expected]
+    html = client_for(world.people["quality_mgr"]).get(BOARD).content.decode()
+    at = [html.index(f'id="board-task-{task.pk}"') for task in expected]
+    assert at == sorted(at)
+
+
 def test_the_task_list_names_steps_and_statuses_in_the_readers_language_and_filters_them(world):  # noqa: F811
     clone_processes(world.template, 30, owner=None)
     client = client_for(world.people["quality_mgr"])
@@ -146,6 +178,7 @@ def _plan(queryset):
     ("board column", "task_open_by_node"),
     ("task count", "task_by_node"),
     ("process page", "process_by_flow"),
+    ("closed column", "task_end_by_finished"),
 ])
 def test_each_flow_page_reads_its_own_index(people, scan, index):
     if connection.vendor != "postgresql":
@@ -157,6 +190,7 @@ def test_each_flow_page_reads_its_own_index(people, scan, index):
         .values_list("flow_task").order_by(),  # what COUNT(*) reads
         "process page": Process.objects.filter(flow_class=OrderReviewFlow).order_by("-created", "-pk")
         .values_list("pk")[:25],
+        "closed column": flow_pages.closed_tasks(flow_pages.nodes_of(OrderReviewFlow, ("END",))).values_list("pk")[:25],
     }[scan]
     plan = _plan(queryset)
     assert f"Index Only Scan using {index}" in plan, plan

@@ -53,10 +53,18 @@ def step_title(node):
     return str(node.task_title or node.name)
 
 
+def closed_tasks(end_nodes):
+    """The tasks that closed a process at one of `end_nodes`, newest first: read from the newest of every flow's
+    finished end tasks (task_end_by_finished, workflows migration 0010), a few hundred entries whatever the years
+    kept, where the node's own index would give every process the flow ever closed, to be sorted."""
+    return tasks_of(end_nodes).filter(flow_task_type="END", finished__isnull=False).order_by("-finished", "-pk")
+
+
 def board(flow_class, related=rows.ROW_RELATED):
     """The flow's board: {"columns": [{node, node_ref, title, count, tasks}], "end_nodes", "closed"}: a column per
     step with how many of its tasks are open (one grouped scan of task_open_by_node) and the BOARD_ROWS oldest of
-    them; then the last BOARD_ROWS tasks that closed a process. Every task with its subject, process and owner.
+    them; then the last BOARD_ROWS tasks that closed a process (closed_tasks). Every task with its subject, process
+    and owner.
     Each column's tasks are chosen by their keys alone (an index-only scan of task_open_by_node), and the rows of
     all the columns and the closed list are then read in one query (core.deferred: the late row lookup), with
     `related` (a page whose cards show no due date leaves out the deadline)."""
@@ -73,8 +81,7 @@ def board(flow_class, related=rows.ROW_RELATED):
         columns.append({"node": node, "node_ref": ref, "title": step_title(node), "keys": keys,
                         "count": counts.get(ref, 0)})
     end_nodes = nodes_of(flow_class, ("END",))
-    closed_keys = list(tasks_of(end_nodes).filter(finished__isnull=False).order_by("-finished", "-pk")
-                       .values_list("pk", flat=True)[:BOARD_ROWS]) if end_nodes else []
+    closed_keys = list(closed_tasks(end_nodes).values_list("pk", flat=True)[:BOARD_ROWS]) if end_nodes else []
     *column_tasks, closed = rows_of_lists(Task.objects.select_related(*related),
                                           *[column.pop("keys") for column in columns], closed_keys)
     for column, tasks in zip(columns, column_tasks):

@@ -11,7 +11,8 @@ order review, complaint case … its subject is read from) are shared with the t
 
 Deterministic (no random()): copy k is "open" (its tasks keep the template's statuses, created in
 the last 90 days) when k % M == 0, M chosen so that ~4.5 % of all tasks are open; every other copy
-is history: all its tasks DONE with an owner, its process DONE, created within the last 3 years.
+is history: all its tasks DONE with an owner, its process DONE, created within the last 3 years, and closed by
+its flow's end task where the template had not reached one.
 Owners are spread over `BENCH_USERS` generated people (memberships in every department, staff and
 manager); the demo's own people keep one task in ten of what they owned in the template. Records
 get a unique number (template number + "-k") and one of `BENCH_CUSTOMERS` generated customer
@@ -31,6 +32,7 @@ BENCH_CUSTOMERS = 3000
 SEED = 15
 HISTORY_SECONDS = 3 * 365 * 86400
 OPEN_SECONDS = 90 * 86400
+END_TASK_IDS = 10**12  # the end tasks the generator adds to closed copies are numbered from here
 
 SYLLABLES = "华 东 北 南 西 中 新 恒 达 信 德 鑫 泰 盛 宏 远 精 密 机 械 电 子 汽 车 零 部 件 科 技 工 业 制 造 材 料".split()
 KINDS = ["科技有限公司", "机械有限公司", "电子集团", "汽车零部件有限公司", "精密制造有限公司", "实业有限公司"]
@@ -198,6 +200,20 @@ def grow(target_tasks, log=print):
             "external_task_id": "NULL",
         }, f"s.id <= {st}", state, first, last)
         log(f"tasks +{n}")
+        # A history copy is a closed process; where its template has not reached an end (most of the demo's have
+        # not), the copy gets its flow's end task, as a real closed process has, so that what lists closed
+        # processes (a flow board's "Recently closed") reads them at their real number. Their ids lie above
+        # every copy's (END_TASK_IDS + the copied process's id), so growing further never meets them.
+        n = _execute(f"""INSERT INTO viewflow_task (id, flow_task, flow_task_type, status, created, started, finished,
+                                                   token, process_id, data)
+            SELECT {END_TASK_IDS} + s.id + c.k * {sp}, s.flow_class || '.end', 'END', 'DONE', e.at, e.at, e.at,
+                   'start', s.id + c.k * {sp}, '{{}}'::jsonb
+            FROM viewflow_process s CROSS JOIN bench_copy c
+                 CROSS JOIN LATERAL (SELECT {moved('s.created')} + interval '9 days' AS at) e
+            WHERE c.k BETWEEN %s AND %s AND NOT c.open AND s.id <= {sp}
+              AND NOT EXISTS (SELECT 1 FROM viewflow_task t WHERE t.process_id = s.id AND t.flow_task_type = 'END')""",
+                     [first, last])
+        log(f"end tasks of closed copies +{n}")
         n = _insert("viewflow_task_previous", {
             "id": f"s.id + c.k * {state['stride_previous']}",
             "from_task_id": f"s.from_task_id + c.k * {st}", "to_task_id": f"s.to_task_id + c.k * {st}",
