@@ -72,7 +72,10 @@ def test_the_generator_copies_the_templates_with_valid_keys_and_due_dates(people
 
 
 def closed_by_an_end():
-    """Every closed copy ends, once, with its flow's end task, finished when its process was; no open one does."""
+    """Every closed copy ends, once, with its flow's end task, finished when its process was; no open one does;
+    nothing finished after now."""
+    assert rows("SELECT count(*) FROM viewflow_task WHERE finished > now()") == [(0,)]
+    assert rows("SELECT count(*) FROM viewflow_process WHERE finished > now()") == [(0,)]
     assert rows("SELECT count(*) FROM viewflow_process WHERE status = 'DONE'")[0][0] >= 4
     assert rows("""SELECT p.status, count(t.id) FROM viewflow_process p
                    LEFT JOIN viewflow_task t ON t.process_id = p.id AND t.flow_task_type = 'END'

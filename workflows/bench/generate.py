@@ -32,6 +32,7 @@ BENCH_CUSTOMERS = 3000
 SEED = 15
 HISTORY_SECONDS = 3 * 365 * 86400
 OPEN_SECONDS = 90 * 86400
+CLOSED_AFTER = 10 * 86400  # a history copy begins this long ago at least: closed 9 days on, never after now
 END_TASK_IDS = 10**12  # the end tasks the generator adds to closed copies are numbered from here
 
 SYLLABLES = "华 东 北 南 西 中 新 恒 达 信 德 鑫 泰 盛 宏 远 精 密 机 械 电 子 汽 车 零 部 件 科 技 工 业 制 造 材 料".split()
@@ -164,7 +165,9 @@ def grow(target_tasks, log=print):
         _execute("DROP TABLE IF EXISTS bench_copy")
         _execute(f"""CREATE TEMP TABLE bench_copy AS SELECT k, (k % {m} = 0) AS open,
                      make_interval(secs => CASE WHEN k % {m} = 0 THEN (k::bigint * 7919) % {OPEN_SECONDS}
-                                               ELSE (k::bigint * 104729) % {HISTORY_SECONDS} END) AS shift
+                                               ELSE {CLOSED_AFTER}
+                                                    + (k::bigint * 104729) % ({HISTORY_SECONDS - CLOSED_AFTER}) END)
+                                  AS shift
                      FROM generate_series(%s, %s) k""", [first, last])
         _execute("ANALYZE bench_copy")
 
