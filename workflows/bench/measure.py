@@ -111,15 +111,17 @@ def floor_archive(user):
 def floor_flow_board(flow_class):
     """A flow's board: each step's open tasks counted (one grouped scan) and each column's 25 oldest; the 25
     processes it closed last."""
-    from workflows.flow_pages import BOARD_TYPES, nodes_of
+    from workflows.flow_pages import BOARD_ROWS, BOARD_TYPES, nodes_of
     refs = [get_task_ref(node) for node in nodes_of(flow_class, BOARD_TYPES)]
     ends = [get_task_ref(node) for node in nodes_of(flow_class, ("END",))]
     open_ = "(finished IS NULL OR status = 'ERROR')"
     return [(f"SELECT flow_task, count(*) FROM viewflow_task WHERE flow_task = ANY(%s) AND {open_} GROUP BY 1",
              [refs])] + [(f"SELECT * FROM viewflow_task WHERE flow_task = %s AND {open_} ORDER BY created, id "
                           f"LIMIT {PAGE}", [ref]) for ref in refs] + [
-        ("SELECT * FROM viewflow_task WHERE flow_task = ANY(%s) AND flow_task_type = 'END' AND finished IS NOT NULL "
-         f"ORDER BY finished DESC, id DESC LIMIT {PAGE}", [ends])]
+        # the keys first (index-only): asked for whole rows, PostgreSQL chose a bitmap AND over two indexes (13 ms)
+        ("SELECT * FROM viewflow_task WHERE id IN (SELECT id FROM viewflow_task WHERE flow_task = ANY(%s) "
+         "AND flow_task_type = 'END' AND finished IS NOT NULL ORDER BY finished DESC, id DESC "
+         f"LIMIT {BOARD_ROWS}) ORDER BY finished DESC, id DESC", [ends])]
 
 
 def floor_flow_tasks(flow_class):
