@@ -86,7 +86,7 @@ def _head(labels, table_id, due_sort):
     if due_sort:
         arrow = {"asc": " ▲", "desc": " ▼"}.get(state, "")
         due = _html('<a href="{}" class="qms-sort" id="{}-sort-due">{}{}</a>', due_sort["url"], table_id,
-                          labels["due"], arrow)
+                    labels["due"], arrow)
     else:
         due = labels["due"]
     aria = {"asc": "ascending", "desc": "descending"}.get(state, "none")
@@ -132,13 +132,13 @@ class _Row:
             text += _bad_badge(_("absent until %(end)s") % {"end": _day(absence.ends_on)})
         if on_behalf_of:
             text += _html('<br><span class="qms-help">{}</span>',
-                                _("on behalf of %(name)s") % {"name": on_behalf_of.printed_name})
+                          _("on behalf of %(name)s") % {"name": on_behalf_of.printed_name})
         return text
 
     def what_to_do(self, task):
         if self.action == "reassign":
             return _html('<a class="qms-button" href="{}" id="reassign-{}">{}</a>',
-                               self.reassign_url(task.pk), task.pk, self.reassign_label)
+                         self.reassign_url(task.pk), task.pk, self.reassign_label)
         if task.owner_id and task.owner_id == self.user_id:
             return _html('<a class="qms-button" href="{}">{}</a>', task_link(task), self.open_label)
         if not task.owner_id:
@@ -182,7 +182,7 @@ def task_table(tasks, *, table_id, now=None, user=None, csrf_token=None, action=
     body = _html_join("", "{}", ((row(task),) for task in tasks)) if tasks else _html(
         '<tr><td colspan="7">{}</td></tr>', empty or _("Nothing here."))
     return _html('<table class="qms-table qms-task-table" id="{}">\n  {}\n  <tbody>{}</tbody>\n</table>',
-                       table_id, _head(row.labels, table_id, due_sort), body)
+                 table_id, _head(row.labels, table_id, due_sort), body)
 
 
 def completed_table(tasks, *, table_id):
@@ -210,7 +210,7 @@ def _where_it_stands(process, now):
     for task in process.open_steps:
         deadline = getattr(task, "deadline", None)
         due = _html(", {} {}{}", _("due"), _day(deadline.due_date),
-                          _bad_badge(_("Overdue")) if deadline.due_at <= now else "") if deadline is not None else ""
+                    _bad_badge(_("Overdue")) if deadline.due_at <= now else "") if deadline is not None else ""
         steps.append(_html("{} ({}{})", _step(task.flow_task), rows.holder_text(task), due))
     return _html_join("; ", "{}", ((step,) for step in steps)) if steps else "-"
 
@@ -244,7 +244,7 @@ def board_cards(tasks, *, closed=False, empty=None):
     filters a card)."""
     if not tasks:
         return _html('\n\n<p class="qms-help qms-board-empty">{}</p>\n\n',
-                           empty if empty is not None else _("No open tasks."))
+                     empty if empty is not None else _("No open tasks."))
     card = ('\n<div class="mdc-card qms-board-card" id="board-task-{}">\n'
             '  <h3 class="qms-board-card__title"><a href="{}" class="qms-subject">{}</a></h3>\n'
             '  <span class="qms-help">#{}/{}</span>\n  \n')
