@@ -422,6 +422,10 @@ def test_browser_journey_and_the_scatter_in_page_and_pdf(people, no_render):
     fonts = subprocess.run(["pdffonts", pdf.file.path], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
+    from forms import pdf_fonts
+
+    if pdf_fonts.faces():  # the chart's labels in the record's compact face, not in a second subset of the system's
+        assert {line.split()[0].split("+")[-1] for line in fonts} == {"QMS-Sans-CJK-SC", "QMS-Sans-CJK-SC-Bold"}
 
 
 def test_seed_makes_a_closed_study_of_30_respondents(people, no_render):
