@@ -2,13 +2,14 @@
 # Installs the Debian packages the engine needs on a fresh machine:
 #   Pango/HarfBuzz (WeasyPrint), Noto CJK fonts (Chinese glyphs in every PDF), fontconfig (fc-match:
 #   manage.py build_pdf_fonts finds Noto Sans CJK SC with it),
-#   poppler-utils (pdffonts/pdftotext used by the PDF tests),
+#   poppler-utils (pdffonts/pdftotext used by the PDF tests), ghostscript (the PDF tests draw a record's pages in
+#   both families of viewers: poppler's and Ghostscript's, which finds glyphs as Acrobat does),
 #   gettext (msgfmt for `manage.py compilemessages`),
 #   chromium (headless browser tests), postgresql + redis-server (CI / production-like runs),
 #   curl (scripts/prod-smoke.sh).
 # Idempotent: packages already present are skipped without touching apt.
 set -euo pipefail
-PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk poppler-utils gettext chromium)
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk poppler-utils ghostscript gettext chromium)
 if [ "${WITH_SERVICES:-0}" = "1" ]; then
   PKGS+=(postgresql redis-server curl)  # curl: scripts/prod-smoke.sh
 fi
