@@ -436,6 +436,15 @@ def _record_stylesheet():
     return weasyprint.CSS(url=base_url() + RECORD_CSS, url_fetcher=StaticURLFetcher(), font_config=_font_config())
 
 
+def warm_up():
+    """Load what every render in a worker shares: fontconfig's font list (`_font_config`), the @font-face
+    and record stylesheets, the template engine. A worker calls it once at start (config.celery), before it
+    freezes its heap, so that these live outside the collector's passes and the first render costs what the
+    others do."""
+    _stylesheets()
+    _engine()
+
+
 def render_document(version, *, generated_at=None):
     """Lay `version` out once: a WeasyPrint Document from which both the plain PDF and the
     PDF/A copy are written (`write_pdf_bytes`). When the record type names copies, the whole

@@ -29,3 +29,10 @@ def test_worker_consumes_a_task_from_the_broker(celery_worker_process):  # noqa:
         timeout=30,
         message=lambda: f"the worker did not run celery.accumulate[{task_id}]:\n{celery_worker_process.log_tail()}",
     )
+
+
+def test_the_worker_settles_when_it_starts(celery_worker_process):  # noqa: F811
+    """config.celery.settle_worker ran in the worker (a signal handler's error would only be logged)."""
+    wait_until(lambda: "settled:" in celery_worker_process.log(), timeout=30,
+               message=lambda: f"the worker did not settle:\n{celery_worker_process.log_tail()}")
+    assert "Signal handler" not in celery_worker_process.log()
