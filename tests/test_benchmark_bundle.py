@@ -79,15 +79,16 @@ def test_benchmark_evidence_bundle(people, order_data, settings, tmp_path):
     # a worker holds none of the clones made above: let them go (Python's cyclic collector would otherwise walk
     # them again and again while the bundle is built), then measure the build's own peak
     del records, new_versions, by_old
-    gc.collect()
-    settle_worker()  # as a worker does when it starts: what it holds then is frozen, out of the collector's passes
+    settle_worker()  # as a worker does when it starts: a full collection, then what it holds is frozen
     rss_before = rss_mb("VmRSS")
     peak_reset = reset_peak_rss()
-    with CaptureQueriesContext(connection) as queries:
-        begin = time.perf_counter()
-        build_bundle(bundle.pk)
-        seconds = time.perf_counter() - begin
-    gc.unfreeze()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            begin = time.perf_counter()
+            build_bundle(bundle.pk)
+            seconds = time.perf_counter() - begin
+    finally:
+        gc.unfreeze()
     rss_after = rss_mb("VmHWM") if peak_reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     bundle.refresh_from_db()
     assert bundle.status == "done"
