@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from config.celery import settle_worker
 from test_benchmarks import report
 
-pytestmark = [pytest.mark.benchmark, pytest.mark.django_db]
+# committed data (transaction=True): a bundle of QMS["BUNDLE_PARALLEL_FROM"] records or more is written by forked
+# processes too, which see what is committed (on PostgreSQL; an in-memory SQLite database keeps it to one process)
+pytestmark = [pytest.mark.benchmark, pytest.mark.django_db(transaction=True)]
 
 
 def rss_mb(field):
@@ -39,7 +41,7 @@ def test_benchmark_evidence_bundle(people, order_data, settings, tmp_path):
     import resource
 
     from core.models import Record, RecordFile, RecordVersion, Signature
-    from evidence.bundles import build_bundle
+    from evidence.bundles import _can_fork, build_bundle, bundle_processes
     from forms.pdf import render_version
     from evidence.models import EvidenceBundle
     from evidence_support import approved_order
@@ -93,11 +95,14 @@ def test_benchmark_evidence_bundle(people, order_data, settings, tmp_path):
     bundle.refresh_from_db()
     assert bundle.status == "done"
     os.unlink(bundle.file_path)  # gigabytes pytest would otherwise keep with its last three temporary directories
+    processes = bundle_processes(size) if _can_fork() else 1
     report(f"Evidence bundle of {size:,} records ({len(versions)} version(s) each, "
-           f"2 stored PDFs per version, the PDF/A copied)", [
+           f"2 stored PDFs per version, the PDF/A copied; {processes} process(es), {connection.vendor})", [
         ("build (s)", f"{seconds:.1f}"),
         ("per 1,000 records (s) (target: 10,000 in <= 60 s, i.e. <= 6 s)", f"{seconds * 1000 / size:.2f}"),
         ("queries per record", f"{len(queries) / size:.2f}"),
         ("bundle size (MB)", f"{bundle.size / 2**20:.1f}"),
         ("RSS before the build / peak during it (MB; target: < 300 more)", f"{rss_before:.0f} / {rss_after:.0f}"),
+        ("peak RSS of a forked process (MB, the pages it shares with the worker included)",
+         f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}" if processes > 1 else "—"),
     ])

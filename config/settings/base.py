@@ -248,6 +248,10 @@ QMS = {
     "CALENDAR_WARN_DAYS": int(os.environ.get("QMS_CALENDAR_WARN_DAYS", "45")),
     # links in notification e-mails start with this address
     "SITE_URL": os.environ.get("QMS_SITE_URL", "http://127.0.0.1:8000"),
+    # processes that write an evidence bundle of BUNDLE_PARALLEL_FROM records or more (evidence.bundles.
+    # bundle_processes); 0: the machine's cores, at most 4; 1: the worker's process alone
+    "BUNDLE_PROCESSES": int(os.environ.get("QMS_BUNDLE_PROCESSES", "0")),
+    "BUNDLE_PARALLEL_FROM": int(os.environ.get("QMS_BUNDLE_PARALLEL_FROM", "2000")),
     # --- Audit anchoring (docs/AUDIT-ANCHORING.md): signed checkpoints of the audit chain kept outside the database.
     # The Ed25519 private key file (`manage.py checkpoint_keygen`; never in the database or the repository).
     # Without it no checkpoint is written and verify_audit warns that the chain is not anchored.
