@@ -9,6 +9,7 @@ member's SHA-256 is computed while it is written and listed in manifest.json;
 manifest.sig is the organisation's Ed25519 signature of manifest.json's exact
 bytes, and signer.pub.pem the public key to check it with (README.txt inside the
 bundle explains the check with openssl and sha256sum only)."""
+import glob
 import hashlib
 import html
 import io
@@ -17,6 +18,7 @@ import logging
 import os
 import signal
 import struct
+import threading
 import zipfile
 from pathlib import Path
 
@@ -301,8 +303,12 @@ def bundle_processes(count):
 
 
 def _can_fork():
-    """A forked process opens its own database connection: it sees what is committed, nothing more."""
-    return not connection.in_atomic_block and not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+    """Fork only where the copy is safe and sees what this process sees: one thread (a Celery pool process; not a
+    threaded web server that runs tasks eagerly, whose other threads may hold locks the copy would inherit held),
+    and a database a new connection reaches with what it holds committed (no open transaction, no in-memory
+    database)."""
+    return (hasattr(os, "fork") and threading.active_count() == 1 and not connection.in_atomic_block
+            and not (connection.vendor == "sqlite" and connection.is_in_memory_db()))
 
 
 def _write_part(ids, fileobj, date_time, progress=None):
@@ -329,31 +335,60 @@ def _write_range(ids, path, date_time):
     _result_path(path).write_text(json.dumps({"rows": rows, "hashes": hashes}))
 
 
-def _end_with_parent():  # pragma: no cover (in a forked process)
-    """Linux: be sent SIGTERM if the worker's process ends first (killed, say), rather than write on alone."""
+def _end_with_parent(parent):  # pragma: no cover (in a forked process)
+    """Linux: be sent SIGTERM if the worker's process ends (killed, say), rather than write on alone; and end
+    now if it already has."""
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the range is written to its end and removed by the next build
+    except (OSError, AttributeError):  # not Linux: the range is written to its end; the next build removes it
         pass
+    if os.getppid() != parent:
+        raise RuntimeError("the worker's process ended before this range began")
 
 
-def _range_process(ids, path, date_time):  # pragma: no cover (a forked process: the parent checks its work)
-    """In a forked process: write one range, then end with os._exit, so that nothing the worker holds (its
-    connections, its files, its atexit handlers) is finalised a second time."""
+def _range_process(ids, path, date_time, parent):  # pragma: no cover (a forked process: the parent checks it)
+    """In a forked process (SIGTERM and SIGINT blocked until its own handlers are set): write one range, then
+    end with os._exit whatever happens, so that nothing of the worker's (its connections, its files, its
+    atexit handlers, Celery's pool loop) runs a second time in the copy."""
     code = 1
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the Celery pool process's handlers
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _end_with_parent()
-        _write_range(ids, path, date_time)
-        code = 0
-    except BaseException:
-        logger.exception("evidence bundle: the process writing %s failed", path.name)
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the Celery pool process's handlers
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORK_SIGNALS)
+            _end_with_parent(parent)
+            _write_range(ids, path, date_time)
+            code = 0
+        except BaseException:
+            logger.exception("evidence bundle: the process writing %s failed", path.name)
+        try:
+            connections.close_all()
+        except BaseException:
+            pass
     finally:
-        connections.close_all()
         os._exit(code)
+
+
+#: blocked from before each fork until the copy has its own handlers (and in the worker, until it knows the pid)
+_FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _fork_range(ids, path, date_time):
+    """Start a forked process writing one range: its pid."""
+    parent = os.getpid()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _FORK_SIGNALS)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover
+            try:
+                _range_process(ids, path, date_time, parent)
+            finally:
+                os._exit(1)
+        return pid
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _entries_end(handle, infos):
@@ -392,14 +427,11 @@ def _write_ranges(ranges, out, paths, date_time, progress):
     """Write the first range on `out` and the others into `paths`, in forked processes where they can see
     what this one sees (else one after the other), then copy theirs after it: (ZipInfos, hashes, rows)."""
     children = {}
-    if paths and _can_fork():
-        connections.close_all()  # each process opens its own connection: none shares this one's socket
-        for ids, path in zip(ranges[1:], paths):
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover
-                _range_process(ids, path, date_time)
-            children[pid] = path
     try:
+        if paths and _can_fork():
+            connections.close_all()  # each process opens its own connection: none shares this one's socket
+            for ids, path in zip(ranges[1:], paths):
+                children[_fork_range(ids, path, date_time)] = path
         infos, hashes, rows = _write_part(ranges[0], out, date_time, progress)
         out.seek(_entries_end(out, infos))  # what follows its members (its central directory) is written over
         for ids, path in zip(ranges[1:], paths):
@@ -418,7 +450,7 @@ def _write_ranges(ranges, out, paths, date_time, progress):
             path.unlink()
         return infos, hashes, rows
     finally:
-        for pid in children:  # this process failed: stop the others
+        for pid in children:  # this process failed (or could not start them all): stop the others
             os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
         for path in paths:
@@ -434,6 +466,8 @@ def build_bundle(bundle_id):
     EvidenceBundle.objects.filter(pk=bundle.pk).update(status=EvidenceBundle.Status.BUILDING, percent=0)
     final = bundle_dir() / bundle.filename
     partial = final.with_suffix(".part")
+    for stale in bundle_dir().glob(f"{glob.escape(partial.name)}*"):  # of a build whose worker was killed
+        stale.unlink(missing_ok=True)
     ids = list(bundle.record_ids)
     count = bundle_processes(len(ids))
     size = -(-len(ids) // count)
@@ -477,9 +511,11 @@ def build_bundle(bundle_id):
                               "algorithm": "sha256", "signature": "ed25519 over the bytes of manifest.json",
                               "public_key_sha256": fingerprint, "records": [r["number"] for r in rows],
                               "files": dict(sorted(w.hashes.items()))})
-            zf.writestr("manifest.json", manifest)
-            zf.writestr("manifest.sig", signing.sign(manifest))
-            zf.writestr("signer.pub.pem", public)
+            for name, data in (("manifest.json", manifest), ("manifest.sig", signing.sign(manifest)),
+                               ("signer.pub.pem", public)):  # the signature and its key: not in the manifest
+                info = zipfile.ZipInfo(name, date_time=date_time)
+                info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+                zf.writestr(info, data)
             zf.close()
             out.truncate()  # the first range's own central directory may have reached further
             # read back rather than hashed while written: a ZIP writer that cannot seek back puts members' sizes

@@ -65,9 +65,10 @@ def _same_but_the_build(one, other):
 
 
 def _readers_agree(path):
-    """unzip and Java's ZipInputStream (which refuses a stored member with a data descriptor) read it whole."""
-    if shutil.which("unzip"):
-        subprocess.run(["unzip", "-tqq", str(path)], check=True)
+    """unzip (installed by scripts/install-system-packages.sh) and, where a JDK is on the machine, Java's
+    ZipInputStream (which refuses a stored member with a data descriptor) read it whole: Java's entry count."""
+    assert shutil.which("unzip"), "unzip: run scripts/install-system-packages.sh"
+    subprocess.run(["unzip", "-tqq", str(path)], check=True)
     if shutil.which("jshell"):
         script = (f'var z = new java.util.zip.ZipInputStream(new java.io.FileInputStream("{path}")); int n = 0;'
                   'for (var e = z.getNextEntry(); e != null; e = z.getNextEntry()) { z.readAllBytes(); n++; }'
@@ -84,7 +85,10 @@ def test_a_bundle_written_in_ranges_is_the_bundle_written_at_once(people, order_
     settings.QMS_BUNDLE_DIR = str(tmp_path)
     records = _records(people, order_data, 5)
     at_once = _build(records, people, settings, monkeypatch, 1)
+    stale = tmp_path / f"evidence-bundle-{at_once.pk + 1}.part2.json"  # left by a build whose worker was killed
+    stale.write_text("{}")
     in_ranges = _build(records, people, settings, monkeypatch, 3)
+    assert in_ranges.filename.startswith(f"evidence-bundle-{at_once.pk + 1}.") and not stale.exists()
     assert in_ranges.status == at_once.status == EvidenceBundle.Status.DONE
     assert bundles.bundle_processes(5) == 3
     _same_but_the_build(_members(at_once.file_path), _members(in_ranges.file_path))
@@ -99,6 +103,8 @@ def test_a_bundle_written_in_ranges_is_the_bundle_written_at_once(people, order_
 @pytest.mark.django_db
 def test_a_range_that_fails_fails_the_bundle_and_leaves_nothing(people, order_data, settings, monkeypatch,
                                                                  tmp_path):
+    """The second range (written in the worker's process here, after the first) fails: the bundle is failed,
+    with the reason, and neither the bundle's file nor the range's is left."""
     settings.QMS_BUNDLE_DIR = str(tmp_path)
     records = _records(people, order_data, 3)
 
@@ -140,14 +146,54 @@ def test_forked_processes_write_the_ranges_of_a_committed_bundle(people, order_d
     assert verify_bundle_file(in_ranges.file_path)[0] == []
     _readers_agree(in_ranges.file_path)
 
+    made = {at_once.filename, in_ranges.filename}
+    assert {p.name for p in tmp_path.iterdir()} == made
+
+    # another thread in the process (a threaded web server running tasks eagerly): no fork, the same bundle
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        threaded = _build(records, people, settings, monkeypatch, 3)
+    finally:
+        stop.set()
+        other.join()
+    assert len(forks) == 2 and threaded.status == EvidenceBundle.Status.DONE
+    _same_but_the_build(_members(at_once.file_path), _members(threaded.file_path))
+    made.add(threaded.filename)
+
     def broken(ids, path, date_time):  # runs in the forked processes
         raise OSError("disk full")
 
-    monkeypatch.setattr(bundles, "_write_range", broken)
-    with pytest.raises(RuntimeError, match="failed"):
-        _build(records, people, settings, monkeypatch, 3)
+    with monkeypatch.context() as patch:
+        patch.setattr(bundles, "_write_range", broken)
+        with pytest.raises(RuntimeError, match="failed"):
+            _build(records, people, settings, monkeypatch, 3)
     assert EvidenceBundle.objects.latest("pk").status == EvidenceBundle.Status.FAILED
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([at_once.filename, in_ranges.filename])
+    assert {p.name for p in tmp_path.iterdir()} == made
+
+    # the worker's own range fails while the forked processes write theirs: they are stopped, none is left
+    import os
+
+    worker, real_write_part, forks[:] = os.getpid(), bundles._write_part, []
+
+    def failing_in_the_worker(ids, fileobj, date_time, progress=None):
+        if os.getpid() == worker:
+            raise OSError("no space left on device")
+        return real_write_part(ids, fileobj, date_time, progress)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bundles, "_write_part", failing_in_the_worker)
+        with pytest.raises(OSError, match="no space left"):
+            _build(records, people, settings, monkeypatch, 3)
+    assert len(forks) == 2
+    for pid in forks:  # each was waited for: none is left running, or a zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    assert EvidenceBundle.objects.latest("pk").status == EvidenceBundle.Status.FAILED
+    assert {p.name for p in tmp_path.iterdir()} == made
 
 
 @pytest.mark.worker
