@@ -302,13 +302,16 @@ def bundle_processes(count):
     return max(1, min(int(wanted), count // (parallel_from // 2)))
 
 
-def _can_fork():
-    """Fork only where the copy is safe and sees what this process sees: one thread (a Celery pool process; not a
-    threaded web server that runs tasks eagerly, whose other threads may hold locks the copy would inherit held),
-    and a database a new connection reaches with what it holds committed (no open transaction, no in-memory
-    database)."""
-    return (hasattr(os, "fork") and threading.active_count() == 1 and not connection.in_atomic_block
-            and not (connection.vendor == "sqlite" and connection.is_in_memory_db()))
+def _can_fork(fork=None):
+    """Fork only where the copy sees what this process sees — a database a new connection reaches, with what it
+    holds committed (no open transaction, no in-memory database) — and is safe: this process's only thread (a
+    Celery pool process; not a threaded web server running tasks eagerly, whose other threads may hold locks
+    the copy would inherit held), unless the caller says other threads hold nothing the copy needs (`fork=True`:
+    a test process beside its live server's thread, a benchmark). `fork=False`: never."""
+    if fork is False or not hasattr(os, "fork") or connection.in_atomic_block or (
+            connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        return False
+    return fork is True or threading.active_count() == 1
 
 
 def _write_part(ids, fileobj, date_time, progress=None):
@@ -423,12 +426,12 @@ def _append_range(out, path):
     return infos
 
 
-def _write_ranges(ranges, out, paths, date_time, progress):
+def _write_ranges(ranges, out, paths, date_time, progress, fork=None):
     """Write the first range on `out` and the others into `paths`, in forked processes where they can see
     what this one sees (else one after the other), then copy theirs after it: (ZipInfos, hashes, rows)."""
     children = {}
     try:
-        if paths and _can_fork():
+        if paths and _can_fork(fork):
             connections.close_all()  # each process opens its own connection: none shares this one's socket
             for ids, path in zip(ranges[1:], paths):
                 children[_fork_range(ids, path, date_time)] = path
@@ -458,8 +461,8 @@ def _write_ranges(ranges, out, paths, date_time, progress):
             _result_path(path).unlink(missing_ok=True)
 
 
-def build_bundle(bundle_id):
-    """Build the ZIP of one bundle (idempotent: a finished bundle is left alone)."""
+def build_bundle(bundle_id, *, fork=None):
+    """Build the ZIP of one bundle (idempotent: a finished bundle is left alone); `fork` as _can_fork takes it."""
     bundle = EvidenceBundle.objects.select_related("created_by").get(pk=bundle_id)
     if bundle.status == EvidenceBundle.Status.DONE:
         return bundle
@@ -475,7 +478,7 @@ def build_bundle(bundle_id):
     paths = [partial.with_suffix(f".part{n}") for n in range(1, len(ranges))]
     date_time = timezone.localtime().timetuple()[:6]  # one time for every member, the bundle's
     logger.info("evidence bundle %s: %d records in %d range(s)%s", bundle.pk, len(ids), len(ranges),
-                ", the others by forked processes" if len(ranges) > 1 and _can_fork() else "")
+                ", the others by forked processes" if len(ranges) > 1 and _can_fork(fork) else "")
     shown = 0
 
     def progress(index):  # the first range's progress stands for all: the ranges go at the same pace
@@ -487,7 +490,7 @@ def build_bundle(bundle_id):
 
     try:
         with open(partial, "w+b") as out:
-            infos, hashes, rows = _write_ranges(ranges, out, paths, date_time, progress)
+            infos, hashes, rows = _write_ranges(ranges, out, paths, date_time, progress, fork)
             zf = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)  # its central directory lists them all
             zf.filelist.extend(infos)
             zf.NameToInfo.update((info.filename, info) for info in infos)
