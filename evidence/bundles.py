@@ -113,16 +113,22 @@ class _Writer:
     def __init__(self, zf, date_time):
         self.zf, self.hashes, self.date_time = zf, {}, date_time  # one time for every member (as a bundle's)
 
-    def write_bytes(self, name, data: bytes):
+    def _info(self, name, compress_type):
         info = zipfile.ZipInfo(name, date_time=self.date_time)
-        info.compress_type = zipfile.ZIP_DEFLATED
+        info.compress_type = compress_type
+        return info
+
+    def write_bytes(self, name, data: bytes, *, listed=True):
+        """A member written whole; `listed=False` for the manifest, its signature and key (not in the manifest)."""
+        info = self._info(name, zipfile.ZIP_DEFLATED)
+        info.external_attr = 0o600 << 16  # as writestr(name, …) sets it
         self.zf.writestr(info, data)
-        self.hashes[name] = hashlib.sha256(data).hexdigest()
+        if listed:
+            self.hashes[name] = hashlib.sha256(data).hexdigest()
 
     def write_stream(self, name, handle, *, stored=False):
         digest = hashlib.sha256()
-        info = zipfile.ZipInfo(name, date_time=self.date_time)
-        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+        info = self._info(name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         with self.zf.open(info, "w", force_zip64=True) as out:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
@@ -334,8 +340,12 @@ def _result_path(path):
 def _write_range(ids, path, date_time):
     """One range of a bundle as a ZIP of its own at `path`, its rows and hashes beside it."""
     with open(path, "wb") as handle:
-        infos, hashes, rows = _write_part(ids, handle, date_time)
+        _, hashes, rows = _write_part(ids, handle, date_time)
     _result_path(path).write_text(json.dumps({"rows": rows, "hashes": hashes}))
+
+
+#: blocked from before each fork until the copy has its own handlers (and in the worker, until it knows the pid)
+_FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _end_with_parent(parent):  # pragma: no cover (in a forked process)
@@ -372,10 +382,6 @@ def _range_process(ids, path, date_time, parent):  # pragma: no cover (a forked 
             pass
     finally:
         os._exit(code)
-
-
-#: blocked from before each fork until the copy has its own handlers (and in the worker, until it knows the pid)
-_FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _fork_range(ids, path, date_time):
@@ -426,22 +432,20 @@ def _append_range(out, path):
     return infos
 
 
-def _write_ranges(ranges, out, paths, date_time, progress, fork=None):
-    """Write the first range on `out` and the others into `paths`, in forked processes where they can see
-    what this one sees (else one after the other), then copy theirs after it: (ZipInfos, hashes, rows)."""
-    children = {}
+def _write_ranges(ranges, out, paths, date_time, progress, forked):
+    """Write the first range on `out` and the others into `paths` — in forked processes if `forked` (_can_fork),
+    else one after the other — then copy theirs after it: (ZipInfos, hashes, rows)."""
+    children = {}  # path: pid
     try:
-        if paths and _can_fork(fork):
+        if forked:
             connections.close_all()  # each process opens its own connection: none shares this one's socket
             for ids, path in zip(ranges[1:], paths):
-                children[_fork_range(ids, path, date_time)] = path
+                children[path] = _fork_range(ids, path, date_time)
         infos, hashes, rows = _write_part(ranges[0], out, date_time, progress)
         out.seek(_entries_end(out, infos))  # what follows its members (its central directory) is written over
         for ids, path in zip(ranges[1:], paths):
-            if children:
-                pid = next(pid for pid, its in children.items() if its == path)
-                _, status = os.waitpid(pid, 0)
-                del children[pid]
+            if forked:
+                _, status = os.waitpid(children.pop(path), 0)
                 if os.waitstatus_to_exitcode(status) != 0:
                     raise RuntimeError(f"the process writing {path.name} failed (see the worker's log)")
             else:
@@ -453,7 +457,7 @@ def _write_ranges(ranges, out, paths, date_time, progress, fork=None):
             path.unlink()
         return infos, hashes, rows
     finally:
-        for pid in children:  # this process failed (or could not start them all): stop the others
+        for pid in children.values():  # this process failed (or could not start them all): stop the others
             os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
         for path in paths:
@@ -477,8 +481,9 @@ def build_bundle(bundle_id, *, fork=None):
     ranges = [ids[begin:begin + size] for begin in range(0, len(ids), size)] or [[]]
     paths = [partial.with_suffix(f".part{n}") for n in range(1, len(ranges))]
     date_time = timezone.localtime().timetuple()[:6]  # one time for every member, the bundle's
+    forked = len(ranges) > 1 and _can_fork(fork)
     logger.info("evidence bundle %s: %d records in %d range(s)%s", bundle.pk, len(ids), len(ranges),
-                ", the others by forked processes" if len(ranges) > 1 and _can_fork(fork) else "")
+                ", the others by forked processes" if forked else "")
     shown = 0
 
     def progress(index):  # the first range's progress stands for all: the ranges go at the same pace
@@ -490,7 +495,7 @@ def build_bundle(bundle_id, *, fork=None):
 
     try:
         with open(partial, "w+b") as out:
-            infos, hashes, rows = _write_ranges(ranges, out, paths, date_time, progress, fork)
+            infos, hashes, rows = _write_ranges(ranges, out, paths, date_time, progress, forked)
             zf = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)  # its central directory lists them all
             zf.filelist.extend(infos)
             zf.NameToInfo.update((info.filename, info) for info in infos)
@@ -514,11 +519,9 @@ def build_bundle(bundle_id, *, fork=None):
                               "algorithm": "sha256", "signature": "ed25519 over the bytes of manifest.json",
                               "public_key_sha256": fingerprint, "records": [r["number"] for r in rows],
                               "files": dict(sorted(w.hashes.items()))})
-            for name, data in (("manifest.json", manifest), ("manifest.sig", signing.sign(manifest)),
-                               ("signer.pub.pem", public)):  # the signature and its key: not in the manifest
-                info = zipfile.ZipInfo(name, date_time=date_time)
-                info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
-                zf.writestr(info, data)
+            w.write_bytes("manifest.json", manifest, listed=False)
+            w.write_bytes("manifest.sig", signing.sign(manifest), listed=False)
+            w.write_bytes("signer.pub.pem", public, listed=False)
             zf.close()
             out.truncate()  # the first range's own central directory may have reached further
             # read back rather than hashed while written: a ZIP writer that cannot seek back puts members' sizes

@@ -53,7 +53,7 @@ def _build(records, people, settings, monkeypatch, ranges, fork=None):
 def _members(path):
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
-        return [(info.filename, info.compress_type, zf.read(info)) for info in zf.infolist()]
+        return [(info.filename, (info.compress_type, info.external_attr), zf.read(info)) for info in zf.infolist()]
 
 
 def _same_but_the_build(one, other):
@@ -92,6 +92,8 @@ def test_a_bundle_written_in_ranges_is_the_bundle_written_at_once(people, order_
     assert in_ranges.status == at_once.status == EvidenceBundle.Status.DONE
     assert bundles.bundle_processes(5) == 3
     assert not bundles._can_fork(True)  # an in-memory database: a forked process would find it empty
+    kinds = {name: kind for name, kind, _ in _members(in_ranges.file_path)}
+    assert kinds["manifest.json"] == kinds["index.csv"] == (zipfile.ZIP_DEFLATED, 0o600 << 16)  # as writestr(name)
     _same_but_the_build(_members(at_once.file_path), _members(in_ranges.file_path))
     problems, manifest = verify_bundle_file(in_ranges.file_path)
     assert problems == [] and manifest["records"] == sorted(r.number for r in records)
