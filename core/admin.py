@@ -41,4 +41,4 @@ class SignatureAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordFile)
 class RecordFileAdmin(ReadOnlyAdmin):
-    list_display = ["record_version", "kind", "sha256", "size", "rendered_at"]
+    list_display = ["record_version", "kind", "rendition", "sha256", "size", "rendered_at", "rendered_by"]

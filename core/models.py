@@ -235,7 +235,11 @@ class Signature(AppendOnlyModel):
 
 
 class RecordFile(AppendOnlyModel):
-    """A rendered file of one record version, rendered once and never again."""
+    """A rendered file of one record version, rendered once and never rewritten.
+
+    The first rendering of a version (rendition 1) is made by the system when the version is saved. A later
+    rendition is added beside it only to correct a rendering that a viewer cannot read (evidence.renditions):
+    the earlier file stays as it was, with its SHA-256, and the new one says who added it and why."""
 
     class Kind(models.TextChoices):
         PDF = "pdf", _("PDF")
@@ -243,14 +247,46 @@ class RecordFile(AppendOnlyModel):
 
     record_version = models.ForeignKey(RecordVersion, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    rendition = models.PositiveSmallIntegerField(default=1)
     file = models.FileField(upload_to="records/%Y/")
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     rendered_at = models.DateTimeField(default=timezone.now, editable=False)
     render_seconds = models.FloatField(default=0)
+    # a later rendition: why it was added and who asked for it (blank for the first, which the system renders)
+    reason = models.TextField(blank=True)
+    rendered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["record_version", "kind"], name="unique_file_per_version")]
+        ordering = ["record_version_id", "rendition", "kind"]
+        constraints = [models.UniqueConstraint(fields=["record_version", "kind", "rendition"],
+                                               name="unique_file_per_version_rendition")]
+
+    def __str__(self):
+        return f"{self.record_version} {self.kind}" + (f" r{self.rendition}" if self.rendition > 1 else "")
+
+    @staticmethod
+    def newest(files):
+        """{kind: the newest rendition of that kind} of one version's files."""
+        newest = {}
+        for file in sorted(files, key=lambda f: (f.rendition, f.kind)):
+            newest[file.kind] = file
+        return newest
+
+    @property
+    def key(self):
+        """"v1 pdf", and "v1 pdf r2" for a later rendition: how a tombstone and the integrity check name it."""
+        key = f"v{self.record_version.version} {self.kind}"
+        return key if self.rendition == 1 else f"{key} r{self.rendition}"
+
+    @property
+    def download_name(self):
+        """OR-2026-0001-v1.pdf, …-v1-pdfa.pdf; a later rendition …-v1-r2.pdf."""
+        version = self.record_version
+        rendition = f"-r{self.rendition}" if self.rendition > 1 else ""
+        suffix = "-pdfa" if self.kind == self.Kind.ARCHIVE else ""
+        return f"{version.record.number}-v{version.version}{rendition}{suffix}.pdf"
 
 
 # --- DOC-11: what remains of a destroyed record (evidence.retention destroys) ------------------------------

@@ -500,21 +500,17 @@ def render_pdf_bytes(version, *, archive=False) -> bytes:
     return write_pdf_bytes(render_document(version), version, archive=archive)
 
 
-def _file_name(version, kind):
-    suffix = "-pdfa" if kind == RecordFile.Kind.ARCHIVE else ""
-    return f"{version.record.number}-v{version.version}{suffix}.pdf"
-
-
 def render_version(version) -> list:
-    """Render the files of `version` that do not exist yet ("pdf" and "pdfa").
+    """Render the files of `version` that do not exist yet ("pdf" and "pdfa"): its first rendition.
 
     Idempotent: an existing version/kind is never rendered again. Returns the
-    version's RecordFile rows (existing or new) in kind order. When two workers
+    version's first-rendition RecordFile rows (existing or new) in kind order. When two workers
     render the same version at once, the first to commit wins and the other keeps
     that row (its own rendering is discarded)."""
     files = []
     document = None  # laid out once, on the first missing kind; both kinds are written from it
-    existing_rows = {row.kind: row for row in RecordFile.objects.filter(record_version=version, kind__in=KINDS)}
+    existing_rows = {row.kind: row for row in RecordFile.objects.filter(record_version=version, kind__in=KINDS,
+                                                                        rendition=1)}
     for kind in KINDS:
         existing = existing_rows.get(kind)
         if existing is not None:
@@ -524,33 +520,65 @@ def render_version(version) -> list:
         if document is None:
             document = render_document(version)
         content = write_pdf_bytes(document, version, archive=kind == RecordFile.Kind.ARCHIVE)
-        seconds = round(time.perf_counter() - started, 3)
-        digest = hashlib.sha256(content).hexdigest()
-        row = RecordFile(record_version=version, kind=kind, sha256=digest, size=len(content),
-                         render_seconds=seconds)
-        stored_name = None
+        row = RecordFile(record_version=version, kind=kind, render_seconds=round(time.perf_counter() - started, 3))
         try:
-            with transaction.atomic():
-                row.file.save(_file_name(version, kind), ContentFile(content), save=False)
-                stored_name = row.file.name
-                row.save()
-                audit.log("record.rendered", row, record=version.record,
-                          process_id=version.record.process_id,
-                          new={"kind": kind, "sha256": digest, "version": version.version,
-                               "size": len(content), "file": row.file.name})
+            _store(row, content)
         except IntegrityError:
-            _discard(row, stored_name)
-            winner = RecordFile.objects.filter(record_version=version, kind=kind).first()
+            winner = RecordFile.objects.filter(record_version=version, kind=kind, rendition=1).first()
             if winner is None:
                 raise
             logger.info("%s %s was rendered concurrently; keeping the first file", version, kind)
             files.append(winner)
             continue
-        except BaseException:
-            _discard(row, stored_name)
-            raise
         files.append(row)
     return files
+
+
+def render_rendition(version, *, rendition, actor, reason, replaces) -> list:
+    """Render `version` again, as rendition `rendition` of both kinds, beside the files it already has (which
+    stay as they are): one layout, both files and an audit entry each in the caller's transaction. `replaces`
+    maps each kind to the file this one is rendered to stand in for (its audit entry names it). The caller
+    (evidence.renditions) decides whether a version may have another rendition; an IntegrityError means that
+    rendition was added meanwhile, and no file is left behind."""
+    files = []
+    started = time.perf_counter()
+    document = render_document(version)
+    try:
+        for kind in KINDS:
+            content = write_pdf_bytes(document, version, archive=kind == RecordFile.Kind.ARCHIVE)
+            row = RecordFile(record_version=version, kind=kind, rendition=rendition, reason=reason,
+                             rendered_by=actor, render_seconds=round(time.perf_counter() - started, 3))
+            previous = replaces.get(kind)
+            _store(row, content, actor=actor, reason=reason,
+                   replaces={"rendition": previous.rendition, "sha256": previous.sha256} if previous else None)
+            files.append(row)
+            started = time.perf_counter()
+    except BaseException:  # the caller's transaction rolls back: the files already written belong to no row
+        for row in files:
+            _discard(row, row.file.name)
+        raise
+    return files
+
+
+def _store(row, content, *, actor=None, reason="", replaces=None):
+    """Write `content` as `row`'s file, save the row and its audit entry in one transaction (a savepoint inside
+    the caller's); the file is removed again when that does not commit here."""
+    version = row.record_version
+    row.sha256, row.size = hashlib.sha256(content).hexdigest(), len(content)
+    stored_name = None
+    new = {"kind": row.kind, "sha256": row.sha256, "version": version.version, "size": row.size}
+    if row.rendition > 1:
+        new.update(rendition=row.rendition, replaces=replaces)
+    try:
+        with transaction.atomic():
+            row.file.save(row.download_name, ContentFile(content), save=False)
+            stored_name = row.file.name
+            row.save()
+            audit.log("record.rendered", row, actor=actor, record=version.record, reason=reason,
+                      process_id=version.record.process_id, new={**new, "file": row.file.name})
+    except BaseException:
+        _discard(row, stored_name)
+        raise
 
 
 def _discard(row, stored_name):

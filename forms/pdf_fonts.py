@@ -293,3 +293,47 @@ def _rename(font, style):
         for key in ("FullName", "FamilyName"):
             if hasattr(top, key):
                 setattr(top, key, FAMILY if key == "FamilyName" else f"{FAMILY} {style}")
+
+
+def misnumbered_faces(source) -> list[str]:
+    """The embedded CID-keyed faces of the PDF `source` (a path or a binary file) whose CIDs are not their glyph
+    ids: the faces of the PDFs rendered between 2026-11-30 and the change that numbered each glyph by its id
+    (`_number_cids`). WeasyPrint writes glyph ids as CIDs; a viewer that follows the PDF specification
+    (Ghostscript, Acrobat) finds a glyph by its CID through the face's CFF charset, so with any other numbering
+    it draws other glyphs or empty boxes, while poppler and the browsers, going by glyph id, draw the page right.
+    Returns the faces' PostScript names (empty when every face reads right); raises ValueError for a file that
+    is not a readable PDF."""
+    import io  # noqa: PLC0415 — a check run on demand (evidence.renditions), not on every render
+
+    import pikepdf  # noqa: PLC0415
+    from fontTools.cffLib import CFFFontSet  # noqa: PLC0415
+    from fontTools.ttLib import TTFont  # noqa: PLC0415
+
+    try:
+        document = pikepdf.open(source)
+    except (pikepdf.PdfError, OSError) as exc:
+        raise ValueError(f"not a readable PDF: {exc}") from exc
+    names = []
+    with document:
+        for obj in document.objects:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != pikepdf.Name.FontDescriptor:
+                continue
+            program = obj.get("/FontFile3")
+            if program is None:
+                continue
+            if program.get("/Subtype") == pikepdf.Name.OpenType:  # what WeasyPrint embeds: the subset as OpenType
+                face = TTFont(io.BytesIO(program.read_bytes()))
+                if "CFF " not in face:
+                    continue
+                top = face["CFF "].cff.topDictIndex[0]
+            elif program.get("/Subtype") == pikepdf.Name.CIDFontType0C:  # a bare CFF
+                cff = CFFFontSet()
+                cff.decompile(io.BytesIO(program.read_bytes()), None)
+                top = cff.topDictIndex[0]
+            else:
+                continue
+            if not hasattr(top, "ROS"):  # not CID-keyed: glyphs are found by name, not by CID
+                continue
+            if any(name != f"cid{gid:05d}" for gid, name in enumerate(top.charset) if gid):
+                names.append(str(obj.get("/FontName", "")).lstrip("/"))
+    return sorted(set(names))
