@@ -28,9 +28,30 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class FileSerializer(serializers.ModelSerializer):
+    rendered_by = serializers.CharField(source="rendered_by.printed_name", default=None, read_only=True,
+                                        help_text="who asked for a later rendition (none for the first)")
+
     class Meta:
         model = RecordFile
-        fields = ["kind", "sha256", "size", "rendered_at"]
+        fields = ["kind", "rendition", "sha256", "size", "rendered_at", "reason", "rendered_by"]
+
+
+class StoredFileSerializer(FileSerializer):
+    """A stored file of a record, with its version, whether it is the newest rendition of its kind (what a
+    download gives by default) and, when asked for, what a check of it found."""
+    version = serializers.IntegerField(source="record_version.version")
+    newest = serializers.BooleanField()
+    check = serializers.DictField(allow_null=True, help_text=(
+        'with ?check=true, for each newest file: {"ok": bool, "misnumbered_faces": [...], "problem": str}'))
+
+    class Meta(FileSerializer.Meta):
+        fields = ["version", *FileSerializer.Meta.fields, "newest", "check"]
+
+
+class RenditionRequestSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    reason = serializers.CharField(max_length=2000, help_text="why the version is rendered again (kept with the "
+                                                              "new files and in their audit entries)")
 
 
 class VersionSerializer(serializers.ModelSerializer):

@@ -24,7 +24,8 @@ from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
 from core.search import search_records
-from core.views import process_steps
+from core.views import download_entry, process_steps
+from evidence import renditions
 from forms import pdf as record_pdf
 from core.registry import flows
 from workflows import actions
@@ -222,27 +223,77 @@ class RecordViewSet(ViewSet):
                                                  "versions__files", "versions__created_by").get(pk=record.pk)
         return Response(s.RecordDetailSerializer(record).data)
 
-    @extend_schema(parameters=[OpenApiParameter("version", int), OpenApiParameter("kind", str, enum=["pdf", "pdfa"])],
+    @extend_schema(parameters=[OpenApiParameter("version", int), OpenApiParameter("kind", str, enum=["pdf", "pdfa"]),
+                               OpenApiParameter("rendition", int, description="a given rendition of the file "
+                                                "(1 is the first rendering); the newest when omitted")],
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         record = self._record(request, pk)
         kind = params.choice(request.query_params, "kind", RecordFile.Kind.values) or RecordFile.Kind.PDF
         number = params.integer(request.query_params, "version", min_value=1, max_value=2**31 - 1)
+        rendition = params.integer(request.query_params, "rendition", min_value=1, max_value=32767)
         number = number or record.current_version
         version = get_object_or_404(record.versions, version=number)
-        file = version.files.filter(kind=kind).first()
+        files = version.files.filter(kind=kind).order_by("-rendition")
+        file = files.filter(rendition=rendition).first() if rendition else files.first()
+        if file is None and rendition and version.files.filter(kind=kind).exists():
+            raise Http404("No such rendition")
         if file is None:
             record_pdf.queue_render(version)  # looked up per call: tests stub forms.pdf.queue_render
             return Response({"detail": "The PDF is being rendered; try again shortly.", "version": number},
                             status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "5"})
+        file.record_version = version
         with transaction.atomic():
-            audit.log("record.downloaded", file, actor=request.user, record=record,
-                      new={"version": number, "kind": kind, "sha256": file.sha256})
+            audit.log("record.downloaded", file, actor=request.user, record=record, new=download_entry(file))
         response = FileResponse(file.file.open("rb"), content_type="application/pdf")
-        attach_filename(response, f"{record.number}-v{number}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
+        attach_filename(response, file.download_name)
         response["X-Content-SHA256"] = file.sha256
         return response
+
+    @extend_schema(parameters=[OpenApiParameter("check", bool, description="read each newest file and say "
+                                                "whether every viewer draws it (slower)")],
+                   responses=s.StoredFileSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def files(self, request, pk=None):
+        """Every file stored for the record's versions, oldest version first and each version's renditions in
+        order: the first rendering and any corrected rendering added later (evidence.renditions)."""
+        record = self._record(request, pk)
+        check = params.boolean(request.query_params, "check")
+        files = (RecordFile.objects.filter(record_version__record=record)
+                 .select_related("record_version__record", "rendered_by")
+                 .order_by("record_version__version", "rendition", "kind"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(files, request, view=self)
+        by_version = {}
+        for file in page:
+            by_version.setdefault(file.record_version_id, []).append(file)
+        siblings = {}  # the page's versions' files, all of them (a page may end inside a version)
+        for file in RecordFile.objects.filter(record_version_id__in=by_version).only("kind", "rendition",
+                                                                                     "record_version_id"):
+            siblings.setdefault(file.record_version_id, []).append(file)
+        newest = {f.pk for rows in siblings.values() for f in RecordFile.newest(rows).values()}
+        for file in page:
+            file.newest = file.pk in newest
+            file.check = None
+            if check and file.newest:
+                found = renditions.check_file(file)
+                file.check = {"ok": found.ok, "misnumbered_faces": found.faces, "problem": found.problem}
+        return paginator.get_paginated_response(s.StoredFileSerializer(page, many=True).data)
+
+    @extend_schema(request=s.RenditionRequestSerializer, responses={201: s.FileSerializer(many=True)})
+    @files.mapping.post
+    def add_rendition(self, request, pk=None):
+        """Add a corrected rendering of one version beside its stored files (Quality manager; a reason): only
+        when the newest rendering embeds faces that Acrobat and Ghostscript misread (403 for anyone else, 409
+        when there is nothing to correct)."""
+        record = self._record(request, pk)
+        payload = s.RenditionRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        version = get_object_or_404(record.versions, version=payload.validated_data["version"])
+        files = renditions.add_corrected_rendition(version, actor=request.user,
+                                                   reason=payload.validated_data["reason"])
+        return Response(s.FileSerializer(files, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

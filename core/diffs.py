@@ -361,6 +361,13 @@ _CORE_TEXTS = {
                                          {"kind": lambda kind: _file_kind(kind)}),
     "record.downloaded": registry.Sentence(gettext_lazy("downloaded the %(kind)s of version %(version)s"),
                                            {"kind": lambda kind: _file_kind(kind)}),
+    # a later rendition of a version's file (evidence.renditions): its entries carry "rendition"
+    "record.rendered later": registry.Sentence(
+        gettext_lazy("rendered a corrected %(kind)s of version %(version)s (rendition %(rendition)s)"),
+        {"kind": lambda kind: _file_kind(kind)}),
+    "record.downloaded later": registry.Sentence(
+        gettext_lazy("downloaded the %(kind)s of version %(version)s (rendition %(rendition)s)"),
+        {"kind": lambda kind: _file_kind(kind)}),
     "record.destroyed": registry.Sentence(gettext_lazy("destroyed the record at the end of its retention period")),
     "esign.signed": registry.Sentence(gettext_lazy("signed version %(version)s: %(meaning)s, as %(role)s"),
                                       {"meaning": "Meaning"}),
@@ -429,6 +436,8 @@ def who(entry):
 def _what(entry):
     new = entry.new_values if isinstance(entry.new_values, dict) else {}
     sentence = registry.action_text(entry.action) or _CORE_TEXTS.get(entry.action)
+    if entry.action in ("record.rendered", "record.downloaded") and new.get("rendition", 1) != 1:
+        sentence = _CORE_TEXTS[f"{entry.action} later"]
     if sentence is None:
         return _("recorded “%(action)s”") % {"action": entry.action}
     if entry.action == "record.version_created" and new.get("version") == 1 and not new.get("changes"):

@@ -69,10 +69,10 @@ def _signatures(qs):
 def _files(qs):
     tombstones = _tombstones()
     for file in qs:
-        ident = f"{file.record_version.record.number} v{file.record_version.version} {file.kind}"
+        ident = f"{file.record_version.record.number} {file.key}"
         tombstone = tombstones.get(file.record_version.record_id)
         if tombstone is not None:  # deleted at disposition; its hash must be the one the tombstone kept
-            if tombstone.file_hashes.get(f"v{file.record_version.version} {file.kind}") != file.sha256:
+            if tombstone.file_hashes.get(file.key) != file.sha256:
                 yield Problem("stored file", ident, "destroyed record: SHA-256 does not match its tombstone")
             continue
         try:

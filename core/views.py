@@ -76,6 +76,9 @@ class RecordDetailView(MembersOnlyMixin, DetailView):
         audit_page = page_of(self.request, record.audit_entries.select_related("actor", "on_behalf_of")
                              .order_by("seq"), "audit", size=self.audit_per_page, anchor="audit")
         current = next((v for v in versions if v.version == record.current_version), None)
+        for v in versions:  # the newest rendition of each file; earlier ones are on the stored-files page
+            v.shown_files = list(RecordFile.newest(v.files.all()).values())
+            v.renditions = max((f.rendition for f in v.shown_files), default=1)
         context.update(
             versions=versions,
             history=history_page,
@@ -146,14 +149,28 @@ def record_pdf(request, number, version):
     kind = request.GET.get("kind", RecordFile.Kind.PDF)
     if kind not in RecordFile.Kind.values:
         raise Http404("No such kind of file")
-    file = RecordFile.objects.filter(record_version__record=record, record_version__version=version, kind=kind).first()
+    files = RecordFile.objects.filter(record_version__record=record, record_version__version=version, kind=kind)
+    rendition = request.GET.get("rendition")
+    if rendition is not None:  # a given rendition (the stored-files page links each); else the newest
+        if not rendition.isdigit():
+            raise Http404("No such rendition")
+        files = files.filter(rendition=int(rendition))
+    file = files.select_related("record_version__record").order_by("-rendition").first()
     if file is None:
         raise Http404("Not rendered yet")
     with transaction.atomic():
         audit.log("record.downloaded", file, actor=request.user, record=record,
-                  new={"version": version, "kind": kind, "sha256": file.sha256})
-    return attach_filename(FileResponse(file.file.open("rb"), content_type="application/pdf"),
-                           f"{record.number}-v{version}{'-pdfa' if kind == 'pdfa' else ''}.pdf")
+                  new=download_entry(file))
+    return attach_filename(FileResponse(file.file.open("rb"), content_type="application/pdf"), file.download_name)
+
+
+def download_entry(file):
+    """What a download's audit entry keeps of the file (the rendition only when it is a later one, so the first
+    rendition's entries read as they always did)."""
+    new = {"version": file.record_version.version, "kind": file.kind, "sha256": file.sha256}
+    if file.rendition > 1:
+        new["rendition"] = file.rendition
+    return new
 
 
 def version_diffs(versions):

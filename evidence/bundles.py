@@ -75,6 +75,8 @@ Contents: index.csv and index.html list the records; for each record, records/<n
   v<n>.json         version n's data as canonical JSON (its SHA-256 is the version's content hash,
                     the hash each signature of that version is bound to)
   v<n>-pdfa.pdf     version n as printed: PDF/A-3b, with v<n>.json embedded
+  v<n>-r<k>-pdfa.pdf  a corrected rendering k of version n, added where the first could not be read in
+                    every viewer (files.json says when, by whom and why); the first is kept beside it
   files.json        the files the system stored for each version (the plain PDF and the PDF/A copy,
                     the same pages) with their SHA-256 and size, to match a copy met elsewhere, and
                     any problem found with them while the bundle was built
@@ -198,22 +200,31 @@ def _write_record(w, record):
             data_member = f"{base}/v{version.version}.json"
             w.write_bytes(data_member, canonical_json(version.data))
             version_hash = w.hashes[data_member]  # = version.compute_hash(): the SHA-256 of its canonical JSON
-            files = {file.kind: file for file in version.bundle_files}  # all kinds: _records rendered any missing
-            member = f"{base}/v{version.version}-pdfa.pdf"
-            with files[BUNDLED_KIND].file.open("rb") as handle:
-                w.write_stream(member, handle, stored=True)
-            for kind in KINDS:
-                stored = files[kind]
-                problems = []
-                if kind == BUNDLED_KIND and w.hashes[member] != stored.sha256:
-                    problems.append("the stored file no longer matches the SHA-256 recorded when it was rendered")
-                elif kind != BUNDLED_KIND and not stored.file.storage.exists(stored.file.name):
-                    problems.append("the stored file is missing")
-                if problems:
-                    logger.error("evidence bundle: %s v%s %s: %s", record.number, version.version, kind, problems)
-                stored_files.append({"version": version.version, "kind": kind, "sha256": stored.sha256,
-                                     "size": stored.size, "member": member if kind == BUNDLED_KIND else None,
-                                     "problems": problems})
+            renditions = {}  # all kinds of every rendition: _records rendered any missing first rendition
+            for file in version.bundle_files:
+                renditions.setdefault(file.rendition, {})[file.kind] = file
+            for rendition, files in sorted(renditions.items()):  # the first rendering, then any corrected one
+                later = f"-r{rendition}" if rendition > 1 else ""
+                member = f"{base}/v{version.version}{later}-pdfa.pdf"
+                with files[BUNDLED_KIND].file.open("rb") as handle:
+                    w.write_stream(member, handle, stored=True)
+                for kind in KINDS:
+                    stored = files[kind]
+                    problems = []
+                    if kind == BUNDLED_KIND and w.hashes[member] != stored.sha256:
+                        problems.append("the stored file no longer matches the SHA-256 recorded when it was rendered")
+                    elif kind != BUNDLED_KIND and not stored.file.storage.exists(stored.file.name):
+                        problems.append("the stored file is missing")
+                    if problems:
+                        logger.error("evidence bundle: %s v%s %s r%s: %s", record.number, version.version, kind,
+                                     rendition, problems)
+                    entry = {"version": version.version, "kind": kind, "sha256": stored.sha256, "size": stored.size,
+                             "member": member if kind == BUNDLED_KIND else None, "problems": problems}
+                    if rendition > 1:  # a corrected rendering: which, when, by whom, why (the first's as before)
+                        entry.update(rendition=rendition, rendered_at=stored.rendered_at.isoformat(),
+                                     rendered_by=stored.rendered_by.printed_name if stored.rendered_by else "",
+                                     reason=stored.reason)
+                    stored_files.append(entry)
         for sig in version.bundle_signatures:
             signatures.append({"version": version.version, "content_hash": sig.content_hash,
                                "printed_name": sig.printed_name, "username": sig.signer_username,
@@ -277,7 +288,7 @@ def _records(ids):
         for signature in Signature.objects.filter(record_version_id__in=versions).order_by("signed_at", "id"):
             signature.record_version = versions[signature.record_version_id]
             signature.record_version.bundle_signatures.append(signature)
-        for file in RecordFile.objects.filter(record_version_id__in=versions):
+        for file in RecordFile.objects.filter(record_version_id__in=versions).select_related("rendered_by"):
             file.record_version = versions[file.record_version_id]
             file.record_version.bundle_files.append(file)
         for version in versions.values():  # never rendered (e.g. the worker was down): rendered now, audited,

@@ -116,7 +116,7 @@ def destroy_record(record, *, actor, password, reason, username=None, now=None):
             record=record, number=record.number, record_type=record.record_type, title=record.title,
             created_at_original=record.created_at, last_content_hash=last.content_hash,
             version_hashes={str(v.version): v.content_hash for v in versions},
-            file_hashes={f"v{f.record_version.version} {f.kind}": f.sha256 for f in files},
+            file_hashes={f.key: f.sha256 for f in files},  # "v1 pdf", a later rendition "v1 pdf r2"
             retention_years=years, approval=approval, approved_by=actor, reason=reason.strip())
         _blank_versions(record)
         old_status = record.status

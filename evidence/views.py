@@ -21,11 +21,12 @@ from core import audit
 from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
-from core.models import AuditEntry, Record, Tombstone
+from core.access import access_record
+from core.models import AuditEntry, Record, RecordFile, Tombstone
 from core.paging import page_of
 from core.search import search_records
 
-from . import bundles, grant_rules, grants, retention, signing
+from . import bundles, grant_rules, grants, renditions, retention, signing
 from .access import can_manage_grants, is_auditor
 from .forms import ChangeGrantForm, GrantForm, ReasonForm, ScopeFields
 from .models import AuditorGrant, EvidenceBundle
@@ -157,6 +158,55 @@ def disposition_approve(request, number):
     return render(request, "evidence/destroy.html", {
         "record": record, "error": error, "ends": retention.retention_ends(record),
         "years": retention.retention_years(record.record_type)}, status=400 if error else 200)
+
+
+# --- a record's stored files and their renditions (evidence.renditions) ---------------------------------------
+
+FILES_PAGE = 10  # versions a page: each page reads its versions' newest files to check them
+
+
+@login_required
+def record_files(request, number):
+    """Every file stored for a record's versions, with its SHA-256, each version's newest files read to say
+    whether every viewer draws them; where one does not, the Quality manager adds a corrected rendering (POST:
+    version, reason)."""
+    _require_records(request.user)
+    record = access_record(request.user, number)
+    may_correct = renditions.can_add_rendition(request.user)
+    error, error_version = None, None
+    if request.method == "POST":
+        version = record.versions.filter(version=_int(request.POST.get("version"))).first()
+        if version is None:
+            raise Http404("No such version")
+        try:
+            added = renditions.add_corrected_rendition(version, actor=request.user,
+                                                       reason=request.POST.get("reason", ""))
+        except DomainError as exc:
+            error, error_version = exc, version.version
+        else:
+            messages.success(request, _("%(number)s v%(version)s: corrected rendering %(rendition)s added; the "
+                                        "earlier files are kept.") % {
+                "number": record.number, "version": version.version, "rendition": added[0].rendition})
+            query = f"?{request.GET.urlencode()}" if request.GET else ""
+            return redirect(f"{request.path}{query}#v{version.version}-files")
+    destroyed = hasattr(record, "tombstone")
+    page = page_of(request, record.versions.order_by("-version").prefetch_related("files__rendered_by"), "page",
+                   size=FILES_PAGE, anchor="files")
+    for version in page:
+        version.stored = list(version.files.all())
+        newest = RecordFile.newest(version.stored)
+        checks = {} if destroyed else {f.pk: renditions.check_file(f) for f in newest.values()}
+        for file in version.stored:
+            file.check = checks.get(file.pk)  # None: an earlier rendition (or a destroyed record's file)
+        version.needs_correction = any(check.needs_correction for check in checks.values())
+    return render(request, "evidence/record_files.html", {
+        "record": record, "versions": page, "destroyed": destroyed, "may_correct": may_correct,
+        "error": error, "error_version": error_version, "reason": request.POST.get("reason", ""),
+    }, status=400 if error else 200)
+
+
+def _int(value):
+    return int(value) if (value or "").isdigit() and len(value) < 10 else None
 
 
 # --- the landing page and the auditor's home -------------------------------------------------------------------

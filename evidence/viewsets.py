@@ -89,6 +89,10 @@ class EvidenceViewset(AppMenuMixin, Viewset):
         return path("public-key.pem", views.public_key, name="public_key")
 
     @property
+    def record_files_path(self):
+        return path("files/<str:number>/", views.record_files, name="record_files")
+
+    @property
     def disposition_path(self):
         return path("disposition/", views.disposition_queue, name="disposition")
 

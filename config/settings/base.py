@@ -202,6 +202,7 @@ SPECTACULAR_SETTINGS = {
         "DepartmentEnum": "accounts.models.Department",
         "DocumentTypeEnum": "procedures.documents.models.DocumentType",
         "KanoAnswerEnum": "procedures.requirements.models.KanoAnswer.values",  # a KANO pair's two answers
+        "RecordFileKindEnum": "core.models.RecordFile.Kind",  # a stored file: pdf, pdfa
     },
     # Swagger UI served from our own static files: no CDN
     "SWAGGER_UI_DIST": "SIDECAR",
