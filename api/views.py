@@ -220,7 +220,8 @@ class RecordViewSet(ViewSet):
         record = self._record(request, pk)
         record = Record.objects.prefetch_related("versions__signatures__record_version__record",
                                                  "versions__signatures__on_behalf_of",
-                                                 "versions__files", "versions__created_by").get(pk=record.pk)
+                                                 "versions__files__rendered_by",
+                                                 "versions__created_by").get(pk=record.pk)
         return Response(s.RecordDetailSerializer(record).data)
 
     @extend_schema(parameters=[OpenApiParameter("version", int), OpenApiParameter("kind", str, enum=["pdf", "pdfa"]),
@@ -259,7 +260,8 @@ class RecordViewSet(ViewSet):
         """Every file stored for the record's versions, oldest version first and each version's renditions in
         order: the first rendering and any corrected rendering added later (evidence.renditions)."""
         record = self._record(request, pk)
-        check = params.boolean(request.query_params, "check")
+        # a destroyed record's files are deleted on purpose: listed with their SHA-256, never read
+        check = params.boolean(request.query_params, "check") and not hasattr(record, "tombstone")
         files = (RecordFile.objects.filter(record_version__record=record)
                  .select_related("record_version__record", "rendered_by")
                  .order_by("record_version__version", "rendition", "kind"))

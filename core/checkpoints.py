@@ -287,9 +287,14 @@ def _rows(kind, ids):
         return {r[0]: {"line": f"s {r[0]} {r[1]} {r[2]} {r[3]}", "content_hash": r[2], "signature_hash": r[3],
                        "ident": ("signature", f"#{r[0]} ({r[4]}, {r[5]} v{r[6]})")} for r in rows}
     rows = RecordFile.objects.filter(pk__in=ids).values_list(
-        "pk", "record_version_id", "kind", "sha256", "record_version__record__number", "record_version__version")
-    return {r[0]: {"line": f"f {r[0]} {r[1]} {r[2]} {r[3]}", "sha256": r[3],
-                   "ident": ("stored file", f"{r[4]} v{r[5]} {r[2]}")} for r in rows}
+        "pk", "record_version_id", "kind", "sha256", "record_version__record__number", "record_version__version",
+        "rendition")
+    # a later rendition's line and name carry its number; a first one's read as they did before renditions, so
+    # that the checkpoints signed then still verify
+    return {r[0]: {"line": f"f {r[0]} {r[1]} {r[2]} {r[3]}" + (f" r{r[6]}" if r[6] != 1 else ""), "sha256": r[3],
+                   "rendition": r[6],
+                   "ident": ("stored file", f"{r[4]} v{r[5]} {r[2]}" + (f" r{r[6]}" if r[6] != 1 else ""))}
+            for r in rows}
 
 
 _LABEL = {"version": "record version", "signature": "signature", "file": "stored file"}
@@ -352,7 +357,8 @@ class AnchorScan:
                     continue
                 self.created_after[kind].add(int(object_id))
                 recorded = new or {}
-                if any(name in recorded and recorded[name] != row[name] for name in _RECORDED[kind]):
+                if any(name in recorded and recorded[name] != row[name] for name in _RECORDED[kind]) or (
+                        kind == "file" and recorded.get("rendition", 1) != row["rendition"]):  # none said: the first
                     self.problems.append(Problem(*row["ident"], f"its hash differs from the one audit entry #{seq} "
                                                                 f"recorded when it was created (rewritten)"))
         while targets:

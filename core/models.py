@@ -275,18 +275,21 @@ class RecordFile(AppendOnlyModel):
         return newest
 
     @property
+    def rendition_suffix(self):
+        """"" for the first rendition (every name as it always was), "-r2" for a later one."""
+        return f"-r{self.rendition}" if self.rendition > 1 else ""
+
+    @property
     def key(self):
         """"v1 pdf", and "v1 pdf r2" for a later rendition: how a tombstone and the integrity check name it."""
-        key = f"v{self.record_version.version} {self.kind}"
-        return key if self.rendition == 1 else f"{key} r{self.rendition}"
+        return f"v{self.record_version.version} {self.kind}{self.rendition_suffix.replace('-', ' ')}"
 
     @property
     def download_name(self):
-        """OR-2026-0001-v1.pdf, …-v1-pdfa.pdf; a later rendition …-v1-r2.pdf."""
+        """OR-2026-0001-v1.pdf, …-v1-pdfa.pdf; a later rendition …-v1-r2.pdf (the bundle's member names too)."""
         version = self.record_version
-        rendition = f"-r{self.rendition}" if self.rendition > 1 else ""
         suffix = "-pdfa" if self.kind == self.Kind.ARCHIVE else ""
-        return f"{version.record.number}-v{version.version}{rendition}{suffix}.pdf"
+        return f"{version.record.number}-v{version.version}{self.rendition_suffix}{suffix}.pdf"
 
 
 # --- DOC-11: what remains of a destroyed record (evidence.retention destroys) ------------------------------

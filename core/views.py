@@ -152,9 +152,9 @@ def record_pdf(request, number, version):
     files = RecordFile.objects.filter(record_version__record=record, record_version__version=version, kind=kind)
     rendition = request.GET.get("rendition")
     if rendition is not None:  # a given rendition (the stored-files page links each); else the newest
-        if not rendition.isdigit():
+        if positive_int(rendition) is None:
             raise Http404("No such rendition")
-        files = files.filter(rendition=int(rendition))
+        files = files.filter(rendition=positive_int(rendition))
     file = files.select_related("record_version__record").order_by("-rendition").first()
     if file is None:
         raise Http404("Not rendered yet")
@@ -162,6 +162,15 @@ def record_pdf(request, number, version):
         audit.log("record.downloaded", file, actor=request.user, record=record,
                   new=download_entry(file))
     return attach_filename(FileResponse(file.file.open("rb"), content_type="application/pdf"), file.download_name)
+
+
+def positive_int(value, *, digits=9):
+    """`value` (a query or form parameter) as a positive int of at most `digits` ASCII digits, else None ("²"
+    is a digit to str.isdigit, and int() refuses it)."""
+    value = value or ""
+    if value.isascii() and value.isdigit() and len(value) <= digits and int(value) > 0:
+        return int(value)
+    return None
 
 
 def download_entry(file):

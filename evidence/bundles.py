@@ -204,8 +204,7 @@ def _write_record(w, record):
             for file in version.bundle_files:
                 renditions.setdefault(file.rendition, {})[file.kind] = file
             for rendition, files in sorted(renditions.items()):  # the first rendering, then any corrected one
-                later = f"-r{rendition}" if rendition > 1 else ""
-                member = f"{base}/v{version.version}{later}-pdfa.pdf"
+                member = f"{base}/v{version.version}{files[BUNDLED_KIND].rendition_suffix}-pdfa.pdf"
                 with files[BUNDLED_KIND].file.open("rb") as handle:
                     w.write_stream(member, handle, stored=True)
                 for kind in KINDS:
@@ -292,9 +291,10 @@ def _records(ids):
             file.record_version = versions[file.record_version_id]
             file.record_version.bundle_files.append(file)
         for version in versions.values():  # never rendered (e.g. the worker was down): rendered now, audited,
-            kinds = {file.kind for file in version.bundle_files}  # before the trails are read
+            kinds = {file.kind for file in version.bundle_files if file.rendition == 1}  # before the trails are read
             if getattr(version.record, "tombstone", None) is None and any(kind not in kinds for kind in KINDS):
-                version.bundle_files = render_version(version)
+                version.bundle_files = render_version(version) + [
+                    file for file in version.bundle_files if file.rendition > 1]
         _attach_audit_rows(records)  # the chunk's trails held together: a few hundred rows a record
         yield from records
 

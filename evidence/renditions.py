@@ -90,22 +90,34 @@ def add_corrected_rendition(version, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("A reason is required."), field_errors={"reason": [_("Required.")]})
-    with transaction.atomic():
-        # one correction of a record at a time: a second request waits here, then finds the files corrected
-        record = Record.objects.select_for_update().get(pk=version.record_id)
-        if record.status == DESTROYED:
-            raise WrongState(_("The record is destroyed; its files are gone."), current_state=DESTROYED)
-        version = RecordVersion.objects.select_related("record").get(pk=version.pk)
-        files = list(version.files.all())
-        if not files:
-            raise WrongState(_("This version has not been rendered yet."), current_state="not rendered")
-        checks = {kind: check_file(file) for kind, file in RecordFile.newest(files).items()}
-        unreadable = [check for check in checks.values() if check.problem]
-        if unreadable:
-            raise WrongState(unreadable[0].problem, current_state="unreadable")
-        if not any(check.needs_correction for check in checks.values()):
-            raise WrongState(_("This version's PDF files read right in every viewer; there is nothing to "
-                               "correct."), current_state="correct")
-        rendition = max(file.rendition for file in files) + 1
-        return pdf.render_rendition(version, rendition=rendition, actor=actor, reason=reason,
-                                    replaces={kind: check.file for kind, check in checks.items()})
+    added = []
+    try:
+        with transaction.atomic():
+            # one correction of a record at a time: a second request waits here, then finds the files corrected
+            record = Record.objects.select_for_update().get(pk=version.record_id)
+            if record.status == DESTROYED:
+                raise WrongState(_("The record is destroyed; its files are gone."), current_state=DESTROYED)
+            version = RecordVersion.objects.select_related("record").get(pk=version.pk)
+            files = list(version.files.all())
+            if not files:
+                raise WrongState(_("This version has not been rendered yet."), current_state="not rendered")
+            newest = RecordFile.newest(files)
+            if set(newest) != set(pdf.KINDS) or len({file.rendition for file in newest.values()}) != 1:
+                # a rendering cut short (a worker lost between the plain PDF and the PDF/A copy): the render job
+                # completes it first, so that a later rendition never stands beside half a first one
+                raise WrongState(_("This version's rendering is not complete yet; try again shortly."),
+                                 current_state="not rendered")
+            checks = {kind: check_file(file) for kind, file in newest.items()}
+            unreadable = [check for check in checks.values() if check.problem]
+            if unreadable:
+                raise WrongState(unreadable[0].problem, current_state="unreadable")
+            if not any(check.needs_correction for check in checks.values()):
+                raise WrongState(_("This version's PDF files read right in every viewer; there is nothing to "
+                                   "correct."), current_state="correct")
+            rendition = max(file.rendition for file in files) + 1
+            added = pdf.render_rendition(version, rendition=rendition, actor=actor, reason=reason,
+                                         replaces={kind: check.file for kind, check in checks.items()})
+    except BaseException:  # the commit failed, or anything after the files were written: they belong to no row
+        pdf.discard_files(added)
+        raise
+    return added

@@ -15,16 +15,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core import audit
-from core.access import can_view_records, records_visible_to
+from core.access import access_record, can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
-from core.access import access_record
 from core.models import AuditEntry, Record, RecordFile, Tombstone
 from core.paging import page_of
 from core.search import search_records
+from core.views import positive_int
 
 from . import bundles, grant_rules, grants, renditions, retention, signing
 from .access import can_manage_grants, is_auditor
@@ -166,6 +166,7 @@ FILES_PAGE = 10  # versions a page: each page reads its versions' newest files t
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def record_files(request, number):
     """Every file stored for a record's versions, with its SHA-256, each version's newest files read to say
     whether every viewer draws them; where one does not, the Quality manager adds a corrected rendering (POST:
@@ -175,7 +176,7 @@ def record_files(request, number):
     may_correct = renditions.can_add_rendition(request.user)
     error, error_version = None, None
     if request.method == "POST":
-        version = record.versions.filter(version=_int(request.POST.get("version"))).first()
+        version = record.versions.filter(version=positive_int(request.POST.get("version"))).first()
         if version is None:
             raise Http404("No such version")
         try:
@@ -202,11 +203,7 @@ def record_files(request, number):
     return render(request, "evidence/record_files.html", {
         "record": record, "versions": page, "destroyed": destroyed, "may_correct": may_correct,
         "error": error, "error_version": error_version, "reason": request.POST.get("reason", ""),
-    }, status=400 if error else 200)
-
-
-def _int(value):
-    return int(value) if (value or "").isdigit() and len(value) < 10 else None
+    }, status=error.status_code if error else 200)
 
 
 # --- the landing page and the auditor's home -------------------------------------------------------------------

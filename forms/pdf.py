@@ -539,25 +539,37 @@ def render_rendition(version, *, rendition, actor, reason, replaces) -> list:
     stay as they are): one layout, both files and an audit entry each in the caller's transaction. `replaces`
     maps each kind to the file this one is rendered to stand in for (its audit entry names it). The caller
     (evidence.renditions) decides whether a version may have another rendition; an IntegrityError means that
-    rendition was added meanwhile, and no file is left behind."""
-    files = []
+    rendition was added meanwhile, and no file is left behind.
+
+    Both files are written out before the first audit entry: an entry takes the audit chain's head row until
+    the commit, and every other change in the system waits for it, so the head is not held while the PDF/A
+    copy is written (a third of the render)."""
     started = time.perf_counter()
     document = render_document(version)
+    contents = []
+    for kind in KINDS:
+        contents.append((kind, write_pdf_bytes(document, version, archive=kind == RecordFile.Kind.ARCHIVE),
+                         round(time.perf_counter() - started, 3)))
+        started = time.perf_counter()
+    files = []
     try:
-        for kind in KINDS:
-            content = write_pdf_bytes(document, version, archive=kind == RecordFile.Kind.ARCHIVE)
+        for kind, content, seconds in contents:
             row = RecordFile(record_version=version, kind=kind, rendition=rendition, reason=reason,
-                             rendered_by=actor, render_seconds=round(time.perf_counter() - started, 3))
+                             rendered_by=actor, render_seconds=seconds)
             previous = replaces.get(kind)
             _store(row, content, actor=actor, reason=reason,
                    replaces={"rendition": previous.rendition, "sha256": previous.sha256} if previous else None)
             files.append(row)
-            started = time.perf_counter()
     except BaseException:  # the caller's transaction rolls back: the files already written belong to no row
-        for row in files:
-            _discard(row, row.file.name)
+        discard_files(files)
         raise
     return files
+
+
+def discard_files(rows):
+    """Remove the stored files of `rows` whose transaction did not commit (a missing file is no error)."""
+    for row in rows:
+        _discard(row, row.file.name)
 
 
 def _store(row, content, *, actor=None, reason="", replaces=None):

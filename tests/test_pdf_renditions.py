@@ -188,10 +188,53 @@ def test_a_failed_rendering_leaves_no_row_and_no_file(old_version, people, media
         return original(document, version, archive=archive)
 
     monkeypatch.setattr(pdf, "write_pdf_bytes", second_fails)
+    entries = AuditEntry.objects.count()
     with pytest.raises(OSError):
         renditions.add_corrected_rendition(old_version, actor=people["quality_mgr"], reason=REASON)
+    assert old_version.files.count() == 2 and AuditEntry.objects.count() == entries
+    assert sorted(p.name for p in media_root.rglob("*.pdf")) == before
+
+
+def test_a_commit_that_fails_after_the_files_were_written_leaves_none(old_version, people, media_root,
+                                                                     monkeypatch):
+    """The files are written before the transaction commits; a failure after them (here the last audit entry)
+    removes them again."""
+    from core import audit
+
+    before = sorted(p.name for p in media_root.rglob("*.pdf"))
+    original, calls = audit.log, []
+
+    def second_entry_fails(action, *args, **kwargs):
+        calls.append(action)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return original(action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "log", second_entry_fails)
+    with pytest.raises(RuntimeError):
+        renditions.add_corrected_rendition(old_version, actor=people["quality_mgr"], reason=REASON)
+    assert calls == ["record.rendered", "record.rendered"]
     assert old_version.files.count() == 2
     assert sorted(p.name for p in media_root.rglob("*.pdf")) == before
+
+
+def test_half_a_first_rendering_is_completed_by_the_render_job_not_by_a_correction(people, settings, tmp_path):
+    """A worker lost between the plain PDF and the PDF/A copy leaves half a first rendering: no later rendition
+    stands beside it; a bundle renders the missing first-rendition copy (as the render job would)."""
+    from evidence.bundles import build_bundle
+    from evidence.models import EvidenceBundle
+
+    version = make_record(order_data())
+    content = misnumbered(pdf.render_pdf_bytes(version))
+    with transaction.atomic():
+        pdf._store(RecordFile(record_version=version, kind="pdf"), content)
+    with pytest.raises(WrongState, match="not complete yet") as refused:
+        renditions.add_corrected_rendition(version, actor=people["quality_mgr"], reason=REASON)
+    assert refused.value.current_state == "not rendered" and version.files.count() == 1
+    settings.QMS_BUNDLE_DIR = tmp_path / "bundles"
+    bundle = build_bundle(EvidenceBundle.objects.create(created_by=people["admin"], record_ids=[version.record_id]).pk)
+    assert bundle.status == "done", bundle.error
+    assert sorted((f.kind, f.rendition) for f in version.files.all()) == [("pdf", 1), ("pdfa", 1)]
 
 
 # --- the browser ---------------------------------------------------------------------------------------------
@@ -204,7 +247,7 @@ def test_the_stored_files_page_shows_the_defect_and_the_quality_manager_corrects
     html = staff.get(page).content.decode()
     assert 'id="v1-defect"' in html and "Add a corrected rendering" not in html
     assert "The Quality manager can add a corrected rendering." in html
-    assert staff.post(page, {"version": 1, "reason": REASON}).status_code == 400  # refused, nothing added
+    assert staff.post(page, {"version": 1, "reason": REASON}).status_code == 403  # refused, nothing added
     assert old_version.files.count() == 2
 
     manager = signed_in(people["quality_mgr"])
@@ -424,7 +467,8 @@ def test_the_quality_manager_corrects_a_version_in_the_browser_in_both_languages
     page.set_viewport_size({"width": 1366, "height": 900})  # English, as the loop left it
     page.goto(url)
     page.click("#v1-correct button[type=submit]")  # no reason: the browser's own check keeps the form
-    assert version.files.count() == 2
+    assert page.evaluate("document.querySelector('#v1-reason').validity.valueMissing")
+    assert page.locator("#v1-defect").is_visible() and version.files.count() == 2
     page.fill("#v1-correct textarea[name=reason]", REASON)
     page.click("#v1-correct button[type=submit]")
     page.wait_for_load_state("load")
@@ -456,3 +500,48 @@ def test_the_stored_files_page_reads_the_same_queries_for_one_version_or_many(pe
             assert client.get(f"/qms/evidence/files/{record.number}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_who_sees_a_record_sees_its_files_and_no_one_else_and_an_auditor_changes_nothing(old_version, people):
+    from rest_framework.test import APIClient
+
+    from evidence_support import make_auditor, other_record_type
+
+    record = old_version.record
+    outside = make_auditor(people, username="outside", record_types=[other_record_type(record)])
+    inside = make_auditor(people, username="inside")
+    page = f"/qms/evidence/files/{record.number}/"
+    assert signed_in(outside).get(page).status_code == 404
+    assert signed_in(outside).get(f"/qms/records/{record.number}/v1/pdf/?rendition=1").status_code == 404
+    api = APIClient()
+    api.force_authenticate(outside)
+    assert api.get(f"/api/records/{record.pk}/files/").status_code == 404
+    assert api.get(f"/api/records/{record.pk}/pdf/?rendition=1").status_code == 404
+
+    auditor = signed_in(inside)
+    html = auditor.get(page).content.decode()
+    assert 'id="v1-defect"' in html and 'id="v1-correct"' not in html
+    assert auditor.post(page, {"version": 1, "reason": REASON}).status_code == 403
+    api.force_authenticate(inside)
+    assert api.get(f"/api/records/{record.pk}/files/?check=true").json()["count"] == 2
+    assert api.post(f"/api/records/{record.pk}/files/", {"version": 1, "reason": REASON},
+                    format="json").status_code == 403
+    assert signed_in(people["quality_mgr"]).get(page + "?page=²").status_code == 200
+    assert signed_in(people["quality_mgr"]).get(
+        f"/qms/records/{record.number}/v1/pdf/?rendition=²").status_code == 404
+    assert old_version.files.count() == 2
+
+
+def test_the_anchoring_scan_sees_a_rendition_renumbered_behind_the_application(old_version, people):
+    """A later rendition's number decides what a download gives: changing it behind the application (no trigger
+    on SQLite; a superuser's on PostgreSQL) is found like a rewritten hash."""
+    from core.checkpoints import AnchorScan
+
+    added = renditions.add_corrected_rendition(old_version, actor=people["quality_mgr"], reason=REASON)
+    assert [p for p in AnchorScan(orphans=False).run().problems if p.kind == "stored file"] == []
+    RecordFile.objects.filter(pk=added[0].pk).update(rendition=7)  # now "the newest" by number
+    first = old_version.files.get(kind="pdfa", rendition=1)
+    RecordFile.objects.filter(pk=first.pk).update(rendition=9)
+    problems = [p for p in AnchorScan(orphans=False).run().problems if p.kind == "stored file"]
+    assert sorted(p.ident for p in problems) == [f"{old_version.record.number} v1 pdf r7",
+                                                 f"{old_version.record.number} v1 pdfa r9"]
