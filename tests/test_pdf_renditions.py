@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from anchoring_support import intruder
 from api_driver import client_for
 from core.errors import InvalidInput, NotPermitted, WrongState
 from core.models import AuditEntry, RecordFile
@@ -539,9 +540,10 @@ def test_the_anchoring_scan_sees_a_rendition_renumbered_behind_the_application(o
 
     added = renditions.add_corrected_rendition(old_version, actor=people["quality_mgr"], reason=REASON)
     assert [p for p in AnchorScan(orphans=False).run().problems if p.kind == "stored file"] == []
-    RecordFile.objects.filter(pk=added[0].pk).update(rendition=7)  # now "the newest" by number
     first = old_version.files.get(kind="pdfa", rendition=1)
-    RecordFile.objects.filter(pk=first.pk).update(rendition=9)
+    with intruder():
+        RecordFile.objects.filter(pk=added[0].pk).update(rendition=7)  # now "the newest" by number
+        RecordFile.objects.filter(pk=first.pk).update(rendition=9)
     problems = [p for p in AnchorScan(orphans=False).run().problems if p.kind == "stored file"]
     assert sorted(p.ident for p in problems) == [f"{old_version.record.number} v1 pdf r7",
                                                  f"{old_version.record.number} v1 pdfa r9"]
