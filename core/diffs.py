@@ -369,6 +369,9 @@ _CORE_TEXTS = {
         gettext_lazy("downloaded the %(kind)s of version %(version)s (rendition %(rendition)s)"),
         {"kind": lambda kind: _file_kind(kind)}),
     "record.destroyed": registry.Sentence(gettext_lazy("destroyed the record at the end of its retention period")),
+    # core.stray_files: a stored file that no row named, removed by an administrator
+    "storage.stray_removed": registry.Sentence(
+        gettext_lazy("removed the stored file %(file)s, which no record named (left by a write that was cut off)")),
     "esign.signed": registry.Sentence(gettext_lazy("signed version %(version)s: %(meaning)s, as %(role)s"),
                                       {"meaning": "Meaning"}),
     "process.started": registry.Sentence(gettext_lazy("started the process")),

@@ -298,3 +298,33 @@ def test_the_flow_lock_is_taken_by_the_statement_that_rereads_the_task(people, o
     assert locking[0].endswith('FOR UPDATE OF "viewflow_task", "viewflow_process" NOWAIT')
     assert f'"viewflow_task"."id" = {task.pk}' in locking[0]
     assert Task.objects.get(pk=task.pk).owner_id == people["quality"].pk
+
+
+def test_two_quality_managers_correcting_one_record_at_once_add_one_rendition(people, settings, tmp_path):
+    """Both find the record's PDFs misread by Acrobat and ask for a corrected rendering at the same moment: the
+    record's row lock lets one render rendition 2 of both files; the other waits, then finds them corrected and
+    is told so (WrongState "correct"). No rendition 3, no file left behind by the one refused."""
+    from evidence import renditions
+    from test_pdf import make_record, order_data
+    from test_pdf_renditions import stored_as_first_cut
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    version = make_record(order_data())
+    stored_as_first_cut(version)
+    second = User.objects.create_user("quality_mgr_2", password="pw-Quality-2026")
+    Membership.objects.create(user=second, department=Department.QUALITY, role=Role.MANAGER)
+
+    def correct(user):
+        return lambda _prepared: [(f.kind, f.rendition) for f in renditions.add_corrected_rendition(
+            version, actor=User.objects.get(pk=user.pk), reason="字体编号错误 Fonts misnumbered")]
+
+    results = run_at_once([(lambda: None, correct(people["quality_mgr"])), (lambda: None, correct(second))])
+    added = [value for outcome, value in results if outcome == "ok"]
+    assert added == [[("pdf", 2), ("pdfa", 2)]], results
+    [refusal] = errors(results)
+    assert isinstance(refusal, WrongState) and refusal.current_state == "correct", refusal
+    files = sorted((f.kind, f.rendition) for f in version.files.all())
+    assert files == [("pdf", 1), ("pdf", 2), ("pdfa", 1), ("pdfa", 2)]
+    stored = sorted(p.relative_to(settings.MEDIA_ROOT).as_posix() for p in settings.MEDIA_ROOT.rglob("*.pdf"))
+    assert stored == sorted(f.file.name for f in version.files.all())
+    assert AuditEntry.objects.filter(action="record.rendered", new_values__rendition=2).count() == 2

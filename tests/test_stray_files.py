@@ -1,0 +1,210 @@
+"""Stored files that no row names (core.stray_files): a render or an upload whose transaction was cut off leaves
+its file behind; the sweep finds it, tells it from a file whose row was deleted behind the application (evidence,
+never removed), and removes the rest with an audit entry each."""
+import datetime
+import hashlib
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import timezone, translation
+
+from anchoring_support import intruder
+from core import diffs, records, stray_files
+from core.models import AuditEntry, RecordFile
+from forms import pdf
+from test_pdf import make_record, order_data
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+REASON = "渲染进程被终止 Render worker killed during the 02:00 restart"
+
+
+class CutOff(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def version():
+    return make_record(order_data())
+
+
+@pytest.fixture
+def admin():
+    return User.objects.create_superuser("qa-admin", "qa-admin@example.com", "pw-Quality-2026")
+
+
+def later(hours=2):
+    """A moment past the grace period, so that the files just written count as old enough to look at."""
+    return timezone.now() + datetime.timedelta(hours=hours)
+
+
+def cut_off_render(version):
+    """Render `version` in a transaction that an outer rollback cuts off after the render's own savepoint
+    committed: the rows and their audit entries are gone, the two files stay."""
+    with pytest.raises(CutOff), transaction.atomic():
+        files = pdf.render_version(version)
+        names = sorted(f.file.name for f in files)
+        raise CutOff
+    assert not RecordFile.objects.filter(record_version=version).exists()
+    return names
+
+
+def backdate(media_root, names, minutes=70):
+    moment = (timezone.now() - datetime.timedelta(minutes=minutes)).timestamp()
+    for name in names:
+        os.utime(media_root / name, (moment, moment))
+
+
+def test_every_upload_folder_and_the_rendered_records_are_swept():
+    folders = stray_files.file_fields()
+    assert {"records", "attachments", "complaints", "capa", "documents", "requirements"} <= set(folders)
+    assert (RecordFile, "file") in folders["records"]
+
+
+def test_a_render_cut_off_leaves_two_files_that_are_found_and_removed_with_an_audit_entry(
+        version, admin, django_capture_on_commit_callbacks):
+    names = cut_off_render(version)
+    kept = pdf.render_version(version)  # rendered again, as the next delivery of the message does
+    assert all(default_storage.exists(name) for name in names + [f.file.name for f in kept])
+
+    assert stray_files.find() == []  # just written: may belong to a transaction still running
+    strays = stray_files.find(now=later())
+    assert [s.name for s in strays] == names  # the committed rendering is named by its rows: not stray
+    assert not any(s.evidence for s in strays)
+    assert strays[0].sha256 == hashlib.sha256(default_storage.open(names[0]).read()).hexdigest()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for stray in strays:
+            stray_files.remove(stray, actor=admin, reason=REASON)
+    assert not any(default_storage.exists(name) for name in names)
+    assert all(default_storage.exists(f.file.name) for f in kept)
+    entries = AuditEntry.objects.filter(action="storage.stray_removed").order_by("seq")
+    assert [(e.object_type, e.object_id, e.new_values["file"], e.actor, e.reason) for e in entries] == [
+        ("storage.file", s.sha256, s.name, admin, REASON) for s in strays]
+    assert stray_files.find(now=later()) == []
+    with translation.override("en"):
+        assert diffs._what(entries[0]) == (f"removed the stored file {names[0]}, which no record named (left by a "
+                                           "write that was cut off)")
+    with translation.override("zh-hans"):
+        assert diffs._what(entries[0]) == f"删除了无任何记录引用的存储文件 {names[0]}（中断的写入所遗留）"
+
+
+def test_a_file_whose_row_was_deleted_behind_the_application_is_evidence_and_never_removed(version, admin):
+    files = pdf.render_version(version)
+    gone = files[0]
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+
+    [stray] = stray_files.find(now=later())
+    assert stray.name == gone.file.name and stray.evidence
+    entry = AuditEntry.objects.get(action="record.rendered", new_values__file=gone.file.name)
+    assert stray.named_by == f"audit entry #{entry.seq} (record.rendered)"
+    with pytest.raises(stray_files.Refused, match="kept as evidence"):
+        stray_files.remove(stray, actor=admin, reason=REASON)
+    assert default_storage.exists(gone.file.name)
+    assert not AuditEntry.objects.filter(action="storage.stray_removed").exists()
+
+
+def test_an_upload_whose_row_is_gone_is_evidence_when_its_record_version_hashed_it(admin):
+    content = "客户图纸 customer drawing".encode()
+    sha256 = hashlib.sha256(content).hexdigest()
+    name = default_storage.save("attachments/2026/12/drawing.pdf", ContentFile(content))
+    with transaction.atomic():
+        records.create_record("order_review", actor=admin, status="draft",
+                              data={"attachments": [{"name": "drawing.pdf", "sha256": sha256}]})
+    orphan = default_storage.save("attachments/2026/12/photo.jpg", ContentFile(b"never committed"))
+
+    strays = {s.name: s for s in stray_files.find(now=later())}
+    assert set(strays) == {name, orphan}
+    assert strays[name].evidence and strays[name].named_by.startswith("audit entry #")
+    assert not strays[orphan].evidence
+
+
+def test_removal_is_refused_without_a_reason_by_a_non_superuser_and_for_a_file_named_or_changed_since(
+        version, admin, django_capture_on_commit_callbacks):
+    names = cut_off_render(version)
+    first, second = stray_files.find(now=later())
+    clerk = User.objects.create_user("clerk", password="pw-Quality-2026")
+
+    with pytest.raises(stray_files.Refused, match="reason"):
+        stray_files.remove(first, actor=admin, reason="  ")
+    with pytest.raises(stray_files.Refused, match="superuser"):
+        stray_files.remove(first, actor=clerk, reason=REASON)
+
+    # a row names the first file now (a transaction that ran long committed after the sweep looked)
+    RecordFile.objects.create(record_version=version, kind="pdf", file=first.name, sha256=first.sha256,
+                              size=first.size)
+    with pytest.raises(stray_files.Refused, match="named by a row now"):
+        stray_files.remove(first, actor=admin, reason=REASON)
+
+    # the second was rewritten since it was found
+    with open(default_storage.path(second.name), "ab") as handle:
+        handle.write(b"%%EOF\n")
+    with pytest.raises(stray_files.Refused, match="changed or went"):
+        stray_files.remove(second, actor=admin, reason=REASON)
+
+    assert all(default_storage.exists(name) for name in names)
+    assert not AuditEntry.objects.filter(action="storage.stray_removed").exists()
+
+
+def test_the_command_lists_then_removes_and_exits_1_while_any_is_left(
+        version, admin, media_root, capsys, django_capture_on_commit_callbacks):
+    names = cut_off_render(version)
+    backdate(media_root, names)
+
+    with pytest.raises(SystemExit) as exit_:
+        call_command("stray_files")
+    out = capsys.readouterr().out
+    assert exit_.value.code == 1
+    assert [line.split()[:2] for line in out.splitlines() if line.startswith("STRAY")] == [
+        ["STRAY", name] for name in names]
+    assert "2 stored file(s) that no row names: 0 removed, 2 left, 0 named by the audit trail" in out
+
+    with pytest.raises(CommandError, match="--actor"):
+        call_command("stray_files", "--remove", "--reason", REASON)
+    with pytest.raises(CommandError, match="no active superuser"):
+        call_command("stray_files", "--remove", "--actor", "nobody", "--reason", REASON)
+    with pytest.raises(CommandError, match="at least 1 hour"):
+        call_command("stray_files", "--older-than", "0.1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
+    out = capsys.readouterr().out
+    assert "2 stored file(s) that no row names: 2 removed, 0 left, 0 named by the audit trail" in out
+    assert AuditEntry.objects.filter(action="storage.stray_removed").count() == 2
+    call_command("stray_files")
+    assert "0 stored file(s) that no row names" in capsys.readouterr().out
+
+
+def test_the_command_names_evidence_and_keeps_it(version, admin, media_root, capsys):
+    gone = pdf.render_version(version)[1]
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+    backdate(media_root, [gone.file.name])
+
+    with pytest.raises(SystemExit):
+        call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
+    out = capsys.readouterr().out
+    assert f"NAMED {gone.file.name}" in out and "(record.rendered)" in out
+    assert "1 stored file(s) that no row names: 0 removed, 0 left, 1 named by the audit trail" in out
+    assert default_storage.exists(gone.file.name)
+
+
+def test_a_stray_file_whose_removal_did_not_delete_it_is_found_again_not_taken_for_evidence(version, admin):
+    cut_off_render(version)
+    strays = stray_files.find(now=later())
+    for stray in strays:  # the entries commit; the delete after the commit does not happen (not run here)
+        stray_files.remove(stray, actor=admin, reason=REASON)
+    again = stray_files.find(now=later())
+    assert [(s.name, s.evidence) for s in again] == [(s.name, False) for s in strays]
