@@ -208,3 +208,26 @@ def test_a_stray_file_whose_removal_did_not_delete_it_is_found_again_not_taken_f
         stray_files.remove(stray, actor=admin, reason=REASON)
     again = stray_files.find(now=later())
     assert [(s.name, s.evidence) for s in again] == [(s.name, False) for s in strays]
+
+
+def test_the_nightly_verification_counts_the_stray_files_and_fails_on_a_deleted_row(version, media_root, people):
+    from django.core import mail
+
+    from evidence.tasks import nightly_verification
+
+    names = cut_off_render(version)
+    backdate(media_root, names)
+    nightly_verification.delay()
+    entry = AuditEntry.objects.filter(action__startswith="verification.").latest("seq")
+    assert entry.new_values["stray_files"] == 2
+    assert not any("stored file" in problem for problem in entry.new_values["problems"])
+
+    gone = pdf.render_version(version)[0]
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+    backdate(media_root, [gone.file.name])
+    nightly_verification.delay()
+    entry = AuditEntry.objects.filter(action="verification.failed").latest("seq")
+    assert entry.new_values["stray_files"] == 2  # the file of the deleted row is evidence, not stray
+    assert any("missing (deleted)" in problem for problem in entry.new_values["problems"])
+    assert "2 stored file(s) that no row names" in mail.outbox[-1].body
