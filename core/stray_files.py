@@ -124,14 +124,12 @@ def find(storage=None, *, older_than=GRACE, now=None):
     for top, fields in sorted(file_fields().items()):
         if not storage.exists(top):
             continue
-        named = None  # read only when the folder holds a file old enough to look at
+        named = _named(fields, top)
         for name in sorted(_walk(storage, top)):
+            if name in named:
+                continue
             modified = storage.get_modified_time(name)
             if now - modified < older_than:
-                continue
-            if named is None:
-                named = _named(fields, top)
-            if name in named:
                 continue
             sha256 = _sha256(storage, name)
             strays.append(StrayFile(name=name, size=storage.size(name), modified=modified, sha256=sha256,
