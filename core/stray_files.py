@@ -49,10 +49,22 @@ class StrayFile:
     modified: datetime.datetime
     sha256: str
     named_by: str | None = None  # "audit entry #1234 (record.rendered)": evidence, never removed
+    # written after the audit trail's last entry: the database may be older than the storage (restored from a dump
+    # taken before the file was written), and the file the only trace of a record; never removed
+    after_trail: str | None = None  # "2026-12-06 02:10:07 UTC", or "none: the trail is empty"
 
     @property
     def evidence(self):
-        return self.named_by is not None
+        return self.named_by is not None or self.after_trail is not None
+
+    @property
+    def kept_because(self):
+        if self.named_by is not None:
+            return f"named by {self.named_by}: its row was deleted behind the application"
+        if self.after_trail is not None:
+            return (f"written after the audit trail's last entry ({self.after_trail}): the database may be older "
+                    f"than the storage")
+        return ""
 
 
 def file_fields():
@@ -97,23 +109,41 @@ def _sha256(storage, name):
 
 def _named_by(name, sha256, modified):
     """The audit entry, or the record version, written near `modified` that names the file (by its storage
-    name or its SHA-256), or None. The window keeps this to the entries of about two hours, on the
-    timestamp index, however long the trail."""
+    name, or by its SHA-256 when no stored row holds those bytes), or None. The window keeps this to the
+    entries of about two hours, on the timestamp index, however long the trail.
+
+    A render cut off and done again writes the same bytes under another name: the second file's entry names
+    the first's SHA-256, and its row holds it. The first is then a copy of a file kept, not the trace of a
+    deleted row."""
     window = (modified - AUDIT_WINDOW, modified + AUDIT_WINDOW)
     versions = []
+    by_hash = None  # "audit entry #…" of the first entry naming the SHA-256 alone
     # (an earlier removal names it too: its delete did not happen, and the file is stray still)
     for entry in (AuditEntry.objects.filter(timestamp__range=window).exclude(action=REMOVED).order_by("seq")
                   .only("seq", "action", "object_type", "object_id", "old_values", "new_values").iterator()):
         text = json.dumps([entry.old_values, entry.new_values], ensure_ascii=False)
-        if name in text or sha256 in text:
+        if name in text:
             return f"audit entry #{entry.seq} ({entry.action})"
+        if by_hash is None and sha256 in text:
+            by_hash = f"audit entry #{entry.seq} ({entry.action})"
         if entry.action == "record.version_created" and entry.object_id.isdigit():
             versions.append(int(entry.object_id))
-    # an upload's SHA-256 goes into the record version that takes it, not into the audit entry
-    for version in RecordVersion.objects.filter(pk__in=versions).only("pk", "version", "record_id", "data"):
-        if sha256 in json.dumps(version.data, ensure_ascii=False):
-            return f"record version {version.pk} (v{version.version} of record {version.record_id})"
+    if by_hash is None:
+        # an upload's SHA-256 goes into the record version that takes it, not always into the audit entry
+        for version in RecordVersion.objects.filter(pk__in=versions).only("pk", "version", "record_id", "data"):
+            if sha256 in json.dumps(version.data, ensure_ascii=False):
+                by_hash = f"record version {version.pk} (v{version.version} of record {version.record_id})"
+                break
+    if by_hash is not None and not _held(sha256):
+        return by_hash
     return None
+
+
+def _held(sha256):
+    """Whether a row of a swept model holds a file with these bytes."""
+    return any(model._base_manager.filter(sha256=sha256).exists()
+               for model in {model for fields in file_fields().values() for model, _field in fields}
+               if any(f.name == "sha256" for f in model._meta.get_fields()))
 
 
 def find(storage=None, *, older_than=GRACE, now=None):
@@ -121,6 +151,7 @@ def find(storage=None, *, older_than=GRACE, now=None):
     storage = storage or default_storage
     now = now or timezone.now()
     strays = []
+    trail_end = AuditEntry.objects.order_by("-seq").values_list("timestamp", flat=True).first()
     for top, fields in sorted(file_fields().items()):
         if not storage.exists(top):
             continue
@@ -133,8 +164,15 @@ def find(storage=None, *, older_than=GRACE, now=None):
                 continue
             sha256 = _sha256(storage, name)
             strays.append(StrayFile(name=name, size=storage.size(name), modified=modified, sha256=sha256,
-                                    named_by=_named_by(name, sha256, modified)))
+                                    named_by=_named_by(name, sha256, modified),
+                                    after_trail=_after(trail_end, modified)))
     return strays
+
+
+def _after(trail_end, modified):
+    if trail_end is None:
+        return "none: the trail is empty"
+    return f"{trail_end:%Y-%m-%d %H:%M:%S} UTC" if modified > trail_end else None
 
 
 def _still_named(name):
@@ -145,15 +183,15 @@ def _still_named(name):
 def remove(stray, *, actor, reason, storage=None):
     """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits.
 
-    Refused: without a reason, by anyone but an active superuser, for a file the audit trail names (evidence),
-    for one a row names now, and for one that changed or went since it was found."""
+    Refused: without a reason, by anyone but an active superuser, for a file the audit trail names or one written
+    after its last entry (evidence), for one a row names now, and for one that changed or went since it was found."""
     storage = storage or default_storage
     if not (reason or "").strip():
         raise Refused("a reason is required")
     if actor is None or not (actor.is_active and actor.is_superuser):
         raise Refused("only an active superuser removes stored files")
     if stray.evidence:
-        raise Refused(f"{stray.name} is named by {stray.named_by}: kept as evidence")
+        raise Refused(f"{stray.name} is {stray.kept_because}: kept as evidence")
     with transaction.atomic():
         if _still_named(stray.name):
             raise Refused(f"{stray.name} is named by a row now")
@@ -162,6 +200,8 @@ def remove(stray, *, actor, reason, storage=None):
         named_by = _named_by(stray.name, stray.sha256, stray.modified)
         if named_by is not None:
             raise Refused(f"{stray.name} is named by {named_by}: kept as evidence")
+        if not AuditEntry.objects.filter(timestamp__gt=stray.modified).exists():
+            raise Refused(f"{stray.name} was written after the audit trail's last entry: kept as evidence")
         audit.log(REMOVED, ("storage.file", stray.sha256, stray.name[:200]), actor=actor,
                   reason=reason.strip(), new={"file": stray.name, "size": stray.size, "sha256": stray.sha256,
                                               "written": stray.modified.isoformat()})

@@ -49,14 +49,17 @@ def later(hours=2):
     return timezone.now() + datetime.timedelta(hours=hours)
 
 
-def cut_off_render(version):
+def cut_off_render(version, *, then_render=True):
     """Render `version` in a transaction that an outer rollback cuts off after the render's own savepoint
-    committed: the rows and their audit entries are gone, the two files stay."""
+    committed: the rows and their audit entries are gone, the two files stay. Then (`then_render`) render it
+    again, as the next delivery of the message does: two more files, their rows and their audit entries."""
     with pytest.raises(CutOff), transaction.atomic():
         files = pdf.render_version(version)
         names = sorted(f.file.name for f in files)
         raise CutOff
     assert not RecordFile.objects.filter(record_version=version).exists()
+    if then_render:
+        pdf.render_version(version)
     return names
 
 
@@ -75,7 +78,7 @@ def test_every_upload_folder_and_the_rendered_records_are_swept():
 def test_a_render_cut_off_leaves_two_files_that_are_found_and_removed_with_an_audit_entry(
         version, admin, django_capture_on_commit_callbacks):
     names = cut_off_render(version)
-    kept = pdf.render_version(version)  # rendered again, as the next delivery of the message does
+    kept = list(RecordFile.objects.filter(record_version=version))
     assert all(default_storage.exists(name) for name in names + [f.file.name for f in kept])
 
     assert stray_files.find() == []  # just written: may belong to a transaction still running
@@ -119,11 +122,11 @@ def test_a_file_whose_row_was_deleted_behind_the_application_is_evidence_and_nev
 def test_an_upload_whose_row_is_gone_is_evidence_when_its_record_version_hashed_it(admin):
     content = "客户图纸 customer drawing".encode()
     sha256 = hashlib.sha256(content).hexdigest()
+    orphan = default_storage.save("attachments/2026/12/photo.jpg", ContentFile(b"never committed"))
     name = default_storage.save("attachments/2026/12/drawing.pdf", ContentFile(content))
     with transaction.atomic():
         records.create_record("order_review", actor=admin, status="draft",
                               data={"attachments": [{"name": "drawing.pdf", "sha256": sha256}]})
-    orphan = default_storage.save("attachments/2026/12/photo.jpg", ContentFile(b"never committed"))
 
     strays = {s.name: s for s in stray_files.find(now=later())}
     assert set(strays) == {name, orphan}
@@ -143,8 +146,8 @@ def test_removal_is_refused_without_a_reason_by_a_non_superuser_and_for_a_file_n
         stray_files.remove(first, actor=clerk, reason=REASON)
 
     # a row names the first file now (a transaction that ran long committed after the sweep looked)
-    RecordFile.objects.create(record_version=version, kind="pdf", file=first.name, sha256=first.sha256,
-                              size=first.size)
+    RecordFile.objects.create(record_version=version, kind="pdf", rendition=5, file=first.name,
+                              sha256=first.sha256, size=first.size)
     with pytest.raises(stray_files.Refused, match="named by a row now"):
         stray_files.remove(first, actor=admin, reason=REASON)
 
@@ -169,7 +172,7 @@ def test_the_command_lists_then_removes_and_exits_1_while_any_is_left(
     assert exit_.value.code == 1
     assert [line.split()[:2] for line in out.splitlines() if line.startswith("STRAY")] == [
         ["STRAY", name] for name in names]
-    assert "2 stored file(s) that no row names: 0 removed, 2 left, 0 named by the audit trail" in out
+    assert "2 stored file(s) that no row names: 0 removed, 2 left, 0 kept as evidence" in out
 
     with pytest.raises(CommandError, match="--actor"):
         call_command("stray_files", "--remove", "--reason", REASON)
@@ -181,7 +184,7 @@ def test_the_command_lists_then_removes_and_exits_1_while_any_is_left(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
     out = capsys.readouterr().out
-    assert "2 stored file(s) that no row names: 2 removed, 0 left, 0 named by the audit trail" in out
+    assert "2 stored file(s) that no row names: 2 removed, 0 left, 0 kept as evidence" in out
     assert AuditEntry.objects.filter(action="storage.stray_removed").count() == 2
     call_command("stray_files")
     assert "0 stored file(s) that no row names" in capsys.readouterr().out
@@ -197,7 +200,7 @@ def test_the_command_names_evidence_and_keeps_it(version, admin, media_root, cap
         call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
     out = capsys.readouterr().out
     assert f"NAMED {gone.file.name}" in out and "(record.rendered)" in out
-    assert "1 stored file(s) that no row names: 0 removed, 0 left, 1 named by the audit trail" in out
+    assert "1 stored file(s) that no row names: 0 removed, 0 left, 1 kept as evidence" in out
     assert default_storage.exists(gone.file.name)
 
 
@@ -222,7 +225,7 @@ def test_the_nightly_verification_counts_the_stray_files_and_fails_on_a_deleted_
     assert entry.new_values["stray_files"] == 2
     assert not any("stored file" in problem for problem in entry.new_values["problems"])
 
-    gone = pdf.render_version(version)[0]
+    gone = pdf.render_version(make_record(order_data("OR-2026-0002"), number="OR-2026-0002"))[0]
     with intruder() as cursor:
         cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
     backdate(media_root, [gone.file.name])
@@ -231,3 +234,32 @@ def test_the_nightly_verification_counts_the_stray_files_and_fails_on_a_deleted_
     assert entry.new_values["stray_files"] == 2  # the file of the deleted row is evidence, not stray
     assert any("missing (deleted)" in problem for problem in entry.new_values["problems"])
     assert "2 stored file(s) that no row names" in mail.outbox[-1].body
+
+
+def test_a_file_written_after_the_audit_trail_s_last_entry_is_kept(version, admin, capsys, monkeypatch):
+    """The database restored from a dump older than the storage: the files written since are the only trace of
+    what the lost rows held. Nothing in the trail came after them, and they are kept."""
+    names = cut_off_render(version, then_render=False)
+    strays = stray_files.find(now=later())
+    assert [s.name for s in strays] == names and all(s.evidence and s.named_by is None for s in strays)
+    with pytest.raises(stray_files.Refused, match="written after the audit trail's last entry"):
+        stray_files.remove(strays[0], actor=admin, reason=REASON)
+
+    monkeypatch.setattr(stray_files, "GRACE", datetime.timedelta(0))  # the files as they are: just written
+    with pytest.raises(SystemExit):
+        call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines() if line.startswith("LATER")] == [
+        ["LATER", name] for name in names]
+    assert "0 removed, 0 left, 2 kept as evidence" in out
+    assert all(default_storage.exists(name) for name in names)
+
+
+def test_a_byte_for_byte_copy_of_a_kept_file_is_stray_not_evidence(version):
+    """A render cut off and done again may write the same bytes under another name: the kept file's audit entry
+    names those bytes' SHA-256, but its row holds them, so the copy is no trace of a deleted row."""
+    kept = pdf.render_version(version)[0]
+    copy = default_storage.save("records/2026/copy-of-a-kept-file.pdf", ContentFile(kept.file.read()))
+    make_record(order_data("OR-2026-0002"), number="OR-2026-0002")  # the trail goes on after the copy
+    [stray] = stray_files.find(now=later())
+    assert stray.name == copy and stray.sha256 == kept.sha256 and not stray.evidence

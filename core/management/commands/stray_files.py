@@ -9,9 +9,10 @@ from core import stray_files
 class Command(BaseCommand):
     help = ("List the stored files (rendered PDFs, uploads) that no row names: left by a write whose transaction "
             "was cut off (a worker killed mid-render, an outer rollback). A file the audit trail or a record "
-            "version still names is reported as evidence (its row was deleted behind the application) and never "
-            "removed. With --remove, remove the others, each with an audit entry. Exits 1 while any stray "
-            "file is left or any is evidence.")
+            "version still names (its row was deleted behind the application), or one written after the audit "
+            "trail's last entry (the database may be older than the storage), is reported as evidence and never "
+            "removed. With --remove, remove the others, each with an audit entry. Exits 1 while any stray file is "
+            "left or any is evidence.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=float, default=stray_files.GRACE.total_seconds() / 3600,
@@ -24,8 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why they are removed (written into each audit entry)")
 
     def handle(self, *args, older_than, remove=False, actor=None, reason="", **options):
-        if older_than < 1:
-            raise CommandError("--older-than must be at least 1 hour: a younger file may belong to a "
+        grace = stray_files.GRACE.total_seconds() / 3600
+        if older_than < grace:
+            raise CommandError(f"--older-than must be at least {grace:g} hour(s): a younger file may belong to a "
                                "transaction still running")
         user = None
         if remove:
@@ -39,9 +41,12 @@ class Command(BaseCommand):
         for stray in strays:
             line = f"{stray.name} ({stray.size} bytes, written {stray.modified:%Y-%m-%d %H:%M} UTC, " \
                    f"SHA-256 {stray.sha256})"
-            if stray.evidence:
+            if stray.named_by:
                 self.stdout.write(self.style.ERROR(f"NAMED {line}: named by {stray.named_by}; its row is gone "
                                                    f"(kept as evidence, run verify_audit --full)"))
+                continue
+            if stray.evidence:
+                self.stdout.write(self.style.ERROR(f"LATER {line}: {stray.kept_because} (kept as evidence)"))
                 continue
             if not remove:
                 self.stdout.write(f"STRAY {line}")
@@ -57,7 +62,7 @@ class Command(BaseCommand):
                 removed += 1
         evidence = sum(stray.evidence for stray in strays)
         summary = (f"{len(strays)} stored file(s) that no row names: {removed} removed, {left} left, "
-                   f"{evidence} named by the audit trail")
+                   f"{evidence} kept as evidence")
         if left or evidence:
             self.stdout.write(self.style.WARNING(summary))
             raise SystemExit(1)
