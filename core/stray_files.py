@@ -8,14 +8,23 @@ an outer transaction rolls back after the inner one that wrote the file had fini
 record: its row never existed. It costs disk space, and an auditor listing the storage finds a file the
 system cannot account for.
 
-A file whose row once existed and was deleted behind the application is a different thing: evidence. The
-row's audit entry (written in the same transaction) or the record version that hashed the upload still names
-it. `find` reports such a file as *named by the audit trail*, and `remove` refuses to touch it: the integrity
-check (core.verification) and the auditor need it.
+Two other kinds of file that no row names are kept, always:
+- *named*: the audit trail or a record version names it (by its storage name, or by its SHA-256). Its row once
+  existed: deleted behind the application, or by the application without its file (a draft's replaced PDF).
+  It is evidence; the integrity check and the auditor need it. A SHA-256 alone does not count when every entry
+  naming it belongs to a record that still stores a rendered file with those bytes: a render cut off and done
+  again writes the same bytes under another name, and that copy holds nothing the kept file does not.
+- *quiet*: the audit trail holds no entry within two hours of the file's writing. Everything this system
+  writes is audited in the transaction that writes the file, so a stray has its neighbours in the trail (the
+  version created just before a render, the render done again after it); a file with none may come from a
+  time the database no longer holds (restored from a dump taken before the file was written), and be the only
+  trace of it.
 
-Only the default storage's fields with a fixed folder are looked at (`records/%Y/`, `complaints/%Y/%m/`, …);
-a file younger than the grace period may belong to a transaction still running and is never reported.
-Run `manage.py stray_files` to list, `--remove --actor <superuser> --reason …` to remove.
+`find` looks at the entries near each file (on the timestamp index); `remove` looks at the whole trail once
+more before it removes anything. Only the default storage's fields with a fixed folder are looked at
+(`records/%Y/`, `complaints/%Y/%m/`, …); a file younger than the grace period may belong to a transaction
+still running and is never reported. Run `manage.py stray_files` to list, `--remove --actor <superuser>
+--reason …` to remove.
 """
 
 import datetime
@@ -27,19 +36,27 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import audit
-from core.models import AuditEntry, RecordVersion
+from core.models import AuditEntry, RecordFile, RecordVersion
 
 GRACE = datetime.timedelta(hours=1)  # no transaction of this system runs that long; a younger file may be in one
 AUDIT_WINDOW = 2 * GRACE  # an entry naming the file is written in the transaction that wrote it, which GRACE bounds
 CHUNK = 1 << 20
 REMOVED = "storage.stray_removed"
+# entries that report on stored files without writing one: naming a file, they account for nothing
+REPORTS = (REMOVED, "verification.passed", "verification.failed")
+NAMED, QUIET = "named", "quiet"
 
 
 class Refused(Exception):
-    """Why a stray file was not removed."""
+    """Why a stray file was not removed (`evidence`: it is kept as evidence, not merely not removed now)."""
+
+    def __init__(self, message, *, evidence=False):
+        super().__init__(message)
+        self.evidence = evidence
 
 
 @dataclass
@@ -48,23 +65,12 @@ class StrayFile:
     size: int
     modified: datetime.datetime
     sha256: str
-    named_by: str | None = None  # "audit entry #1234 (record.rendered)": evidence, never removed
-    # written after the audit trail's last entry: the database may be older than the storage (restored from a dump
-    # taken before the file was written), and the file the only trace of a record; never removed
-    after_trail: str | None = None  # "2026-12-06 02:10:07 UTC", or "none: the trail is empty"
+    kept: str | None = None  # NAMED or QUIET: evidence, never removed
+    why: str = ""  # "audit entry #1234 (record.rendered)", or what the trail holds near it
 
     @property
     def evidence(self):
-        return self.named_by is not None or self.after_trail is not None
-
-    @property
-    def kept_because(self):
-        if self.named_by is not None:
-            return f"named by {self.named_by}: its row was deleted behind the application"
-        if self.after_trail is not None:
-            return (f"written after the audit trail's last entry ({self.after_trail}): the database may be older "
-                    f"than the storage")
-        return ""
+        return self.kept is not None
 
 
 def file_fields():
@@ -107,43 +113,40 @@ def _sha256(storage, name):
     return digest.hexdigest()
 
 
-def _named_by(name, sha256, modified):
-    """The audit entry, or the record version, written near `modified` that names the file (by its storage
-    name, or by its SHA-256 when no stored row holds those bytes), or None. The window keeps this to the
-    entries of about two hours, on the timestamp index, however long the trail.
+def _mentions(text):
+    """A filter for the entries whose values hold `text` (as PostgreSQL prints jsonb, and as SQLite stores JSON,
+    non-ASCII escaped)."""
+    forms = {text, json.dumps(text)[1:-1]}
+    condition = Q()
+    for form in forms:
+        condition |= Q(new_values__icontains=form) | Q(old_values__icontains=form)
+    return condition
 
-    A render cut off and done again writes the same bytes under another name: the second file's entry names
-    the first's SHA-256, and its row holds it. The first is then a copy of a file kept, not the trace of a
-    deleted row."""
+
+def examine(name, sha256, modified, *, whole_trail=False):
+    """(NAMED or QUIET or None, why): whether the file must be kept. Looks at the entries within AUDIT_WINDOW of
+    `modified` (the timestamp index), or, `whole_trail`, at every entry and record version (a scan of the
+    trail: for a removal, not for a listing)."""
+    entries = AuditEntry.objects.exclude(action__in=REPORTS)  # (a removal whose delete did not happen, say)
     window = (modified - AUDIT_WINDOW, modified + AUDIT_WINDOW)
-    versions = []
-    by_hash = None  # "audit entry #…" of the first entry naming the SHA-256 alone
-    # (an earlier removal names it too: its delete did not happen, and the file is stray still)
-    for entry in (AuditEntry.objects.filter(timestamp__range=window).exclude(action=REMOVED).order_by("seq")
-                  .only("seq", "action", "object_type", "object_id", "old_values", "new_values").iterator()):
-        text = json.dumps([entry.old_values, entry.new_values], ensure_ascii=False)
-        if name in text:
-            return f"audit entry #{entry.seq} ({entry.action})"
-        if by_hash is None and sha256 in text:
-            by_hash = f"audit entry #{entry.seq} ({entry.action})"
-        if entry.action == "record.version_created" and entry.object_id.isdigit():
-            versions.append(int(entry.object_id))
-    if by_hash is None:
-        # an upload's SHA-256 goes into the record version that takes it, not always into the audit entry
-        for version in RecordVersion.objects.filter(pk__in=versions).only("pk", "version", "record_id", "data"):
-            if sha256 in json.dumps(version.data, ensure_ascii=False):
-                by_hash = f"record version {version.pk} (v{version.version} of record {version.record_id})"
-                break
-    if by_hash is not None and not _held(sha256):
-        return by_hash
-    return None
-
-
-def _held(sha256):
-    """Whether a row of a swept model holds a file with these bytes."""
-    return any(model._base_manager.filter(sha256=sha256).exists()
-               for model in {model for fields in file_fields().values() for model, _field in fields}
-               if any(f.name == "sha256" for f in model._meta.get_fields()))
+    if not whole_trail:
+        entries = entries.filter(timestamp__range=window)
+    by_name = entries.filter(_mentions(name)).order_by("seq").only("seq", "action").first()
+    if by_name is not None:
+        return NAMED, f"audit entry #{by_name.seq} ({by_name.action})"
+    # a copy of a rendered file still stored: every entry naming its bytes belongs to a record holding them
+    holders = set(RecordFile.objects.filter(sha256=sha256).values_list("record_version__record_id", flat=True))
+    for entry in entries.filter(_mentions(sha256)).order_by("seq").only("seq", "action", "record_id").iterator():
+        if entry.record_id is None or entry.record_id not in holders:
+            return NAMED, f"audit entry #{entry.seq} ({entry.action})"
+    if whole_trail:  # an upload's SHA-256 goes into the record version that takes it
+        version = RecordVersion.objects.filter(data__icontains=sha256).only("pk", "version", "record_id").first()
+        if version is not None:
+            return NAMED, f"record version {version.pk} (v{version.version} of record {version.record_id})"
+    if not AuditEntry.objects.filter(timestamp__range=window).exists():
+        return QUIET, (f"the audit trail holds no entry within {AUDIT_WINDOW.total_seconds() / 3600:g} hours of "
+                       "it: the database may be older than the storage")
+    return None, ""
 
 
 def find(storage=None, *, older_than=GRACE, now=None):
@@ -151,7 +154,6 @@ def find(storage=None, *, older_than=GRACE, now=None):
     storage = storage or default_storage
     now = now or timezone.now()
     strays = []
-    trail_end = AuditEntry.objects.order_by("-seq").values_list("timestamp", flat=True).first()
     for top, fields in sorted(file_fields().items()):
         if not storage.exists(top):
             continue
@@ -159,20 +161,16 @@ def find(storage=None, *, older_than=GRACE, now=None):
         for name in sorted(_walk(storage, top)):
             if name in named:
                 continue
-            modified = storage.get_modified_time(name)
-            if now - modified < older_than:
+            try:
+                modified = storage.get_modified_time(name)
+                if now - modified < older_than:
+                    continue
+                size, sha256 = storage.size(name), _sha256(storage, name)
+            except FileNotFoundError:  # removed since the folder was listed (a discarded render, a removal)
                 continue
-            sha256 = _sha256(storage, name)
-            strays.append(StrayFile(name=name, size=storage.size(name), modified=modified, sha256=sha256,
-                                    named_by=_named_by(name, sha256, modified),
-                                    after_trail=_after(trail_end, modified)))
+            kept, why = examine(name, sha256, modified)
+            strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept, why=why))
     return strays
-
-
-def _after(trail_end, modified):
-    if trail_end is None:
-        return "none: the trail is empty"
-    return f"{trail_end:%Y-%m-%d %H:%M:%S} UTC" if modified > trail_end else None
 
 
 def _still_named(name):
@@ -183,25 +181,28 @@ def _still_named(name):
 def remove(stray, *, actor, reason, storage=None):
     """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits.
 
-    Refused: without a reason, by anyone but an active superuser, for a file the audit trail names or one written
-    after its last entry (evidence), for one a row names now, and for one that changed or went since it was found."""
+    Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
+    whole audit trail or a record version, or quiet), for one a row names now, and for one that changed or went
+    since it was found."""
     storage = storage or default_storage
     if not (reason or "").strip():
         raise Refused("a reason is required")
     if actor is None or not (actor.is_active and actor.is_superuser):
         raise Refused("only an active superuser removes stored files")
     if stray.evidence:
-        raise Refused(f"{stray.name} is {stray.kept_because}: kept as evidence")
+        raise Refused(f"{stray.name} is kept as evidence ({stray.kept}: {stray.why})", evidence=True)
     with transaction.atomic():
         if _still_named(stray.name):
             raise Refused(f"{stray.name} is named by a row now")
-        if not storage.exists(stray.name) or _sha256(storage, stray.name) != stray.sha256:
+        try:
+            changed = _sha256(storage, stray.name) != stray.sha256
+        except FileNotFoundError:
+            changed = True
+        if changed:
             raise Refused(f"{stray.name} changed or went since it was found")
-        named_by = _named_by(stray.name, stray.sha256, stray.modified)
-        if named_by is not None:
-            raise Refused(f"{stray.name} is named by {named_by}: kept as evidence")
-        if not AuditEntry.objects.filter(timestamp__gt=stray.modified).exists():
-            raise Refused(f"{stray.name} was written after the audit trail's last entry: kept as evidence")
+        kept, why = examine(stray.name, stray.sha256, stray.modified, whole_trail=True)
+        if kept is not None:
+            raise Refused(f"{stray.name} is kept as evidence ({kept}: {why})", evidence=True)
         audit.log(REMOVED, ("storage.file", stray.sha256, stray.name[:200]), actor=actor,
                   reason=reason.strip(), new={"file": stray.name, "size": stray.size, "sha256": stray.sha256,
                                               "written": stray.modified.isoformat()})

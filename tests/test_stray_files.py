@@ -1,6 +1,7 @@
 """Stored files that no row names (core.stray_files): a render or an upload whose transaction was cut off leaves
 its file behind; the sweep finds it, tells it from a file whose row was deleted behind the application (evidence,
 never removed), and removes the rest with an audit entry each."""
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -15,7 +16,7 @@ from django.utils import timezone, translation
 
 from anchoring_support import intruder
 from core import diffs, records, stray_files
-from core.models import AuditEntry, RecordFile
+from core.models import AuditEntry, RecordFile, RecordVersion
 from forms import pdf
 from test_pdf import make_record, order_data
 
@@ -112,7 +113,7 @@ def test_a_file_whose_row_was_deleted_behind_the_application_is_evidence_and_nev
     [stray] = stray_files.find(now=later())
     assert stray.name == gone.file.name and stray.evidence
     entry = AuditEntry.objects.get(action="record.rendered", new_values__file=gone.file.name)
-    assert stray.named_by == f"audit entry #{entry.seq} (record.rendered)"
+    assert (stray.kept, stray.why) == ("named", f"audit entry #{entry.seq} (record.rendered)")
     with pytest.raises(stray_files.Refused, match="kept as evidence"):
         stray_files.remove(stray, actor=admin, reason=REASON)
     assert default_storage.exists(gone.file.name)
@@ -130,7 +131,7 @@ def test_an_upload_whose_row_is_gone_is_evidence_when_its_record_version_hashed_
 
     strays = {s.name: s for s in stray_files.find(now=later())}
     assert set(strays) == {name, orphan}
-    assert strays[name].evidence and strays[name].named_by.startswith("audit entry #")
+    assert strays[name].kept == "named" and strays[name].why.startswith("audit entry #")
     assert not strays[orphan].evidence
 
 
@@ -196,8 +197,7 @@ def test_the_command_names_evidence_and_keeps_it(version, admin, media_root, cap
         cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
     backdate(media_root, [gone.file.name])
 
-    with pytest.raises(SystemExit):
-        call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
+    call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)  # exit 0: none left
     out = capsys.readouterr().out
     assert f"NAMED {gone.file.name}" in out and "(record.rendered)" in out
     assert "1 stored file(s) that no row names: 0 removed, 0 left, 1 kept as evidence" in out
@@ -229,30 +229,82 @@ def test_the_nightly_verification_counts_the_stray_files_and_fails_on_a_deleted_
     with intruder() as cursor:
         cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
     backdate(media_root, [gone.file.name])
+    rendered = AuditEntry.objects.get(action="record.rendered", object_id=str(gone.pk))
     nightly_verification.delay()
     entry = AuditEntry.objects.filter(action="verification.failed").latest("seq")
     assert entry.new_values["stray_files"] == 2  # the file of the deleted row is evidence, not stray
+    assert entry.new_values["stray_files_kept"] == [
+        f"NAMED {gone.file.name}: audit entry #{rendered.seq} (record.rendered)"]
     assert any("missing (deleted)" in problem for problem in entry.new_values["problems"])
-    assert "2 stored file(s) that no row names" in mail.outbox[-1].body
+    body = mail.outbox[-1].body
+    assert "left by a write that was cut off: 2" in body and f"NAMED {gone.file.name}" in body
+
+    nightly_verification.delay()  # its own entries name the kept file: they account for nothing
+    entry = AuditEntry.objects.filter(action="verification.failed").latest("seq")
+    assert entry.new_values["stray_files_kept"] == [
+        f"NAMED {gone.file.name}: audit entry #{rendered.seq} (record.rendered)"]
 
 
-def test_a_file_written_after_the_audit_trail_s_last_entry_is_kept(version, admin, capsys, monkeypatch):
+def test_a_file_with_no_audit_entry_near_its_writing_is_kept_however_the_trail_goes_on(
+        version, admin, media_root, capsys, django_capture_on_commit_callbacks):
     """The database restored from a dump older than the storage: the files written since are the only trace of
-    what the lost rows held. Nothing in the trail came after them, and they are kept."""
+    what the lost rows held, and the trail holds nothing from their time. They are kept, also once new entries
+    follow (a removal's own entry, the next record)."""
     names = cut_off_render(version, then_render=False)
-    strays = stray_files.find(now=later())
-    assert [s.name for s in strays] == names and all(s.evidence and s.named_by is None for s in strays)
-    with pytest.raises(stray_files.Refused, match="written after the audit trail's last entry"):
+    backdate(media_root, names, minutes=5 * 60)  # the trail's entries are all from now
+    strays = stray_files.find()
+    assert [(s.name, s.kept) for s in strays] == [(name, "quiet") for name in names]
+    assert strays[0].why == ("the audit trail holds no entry within 2 hours of it: the database may be older "
+                             "than the storage")
+    with pytest.raises(stray_files.Refused, match="kept as evidence") as refused:
         stray_files.remove(strays[0], actor=admin, reason=REASON)
+    assert refused.value.evidence
 
-    monkeypatch.setattr(stray_files, "GRACE", datetime.timedelta(0))  # the files as they are: just written
-    with pytest.raises(SystemExit):
+    make_record(order_data("OR-2026-0002"), number="OR-2026-0002")
+    with django_capture_on_commit_callbacks(execute=True):
         call_command("stray_files", "--remove", "--actor", admin.username, "--reason", REASON)
     out = capsys.readouterr().out
-    assert [line.split()[:2] for line in out.splitlines() if line.startswith("LATER")] == [
-        ["LATER", name] for name in names]
+    assert [line.split()[:2] for line in out.splitlines() if line.startswith("QUIET")] == [
+        ["QUIET", name] for name in names]
     assert "0 removed, 0 left, 2 kept as evidence" in out
     assert all(default_storage.exists(name) for name in names)
+
+
+def test_a_removal_reads_the_whole_trail_and_the_record_versions(version, admin, media_root):
+    """A file whose time changed (copied without its times) is no longer near the entry naming it; the removal
+    finds the entry all the same, and an upload's SHA-256 in a record version that no entry lists."""
+    gone = pdf.render_version(version)[0]
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+    content = "客户图纸 customer drawing".encode()
+    upload = default_storage.save("attachments/2026/12/图纸.pdf", ContentFile(content))
+    RecordVersion.objects.create(record=version.record, version=9, data={"drawing": hashlib.sha256(content)
+                                 .hexdigest()}, content_hash="0" * 64, created_by=admin)
+    backdate(media_root, [gone.file.name, upload], minutes=5 * 60)
+    strays = {s.name: s for s in stray_files.find()}
+    assert {name: s.kept for name, s in strays.items()} == {gone.file.name: "quiet", upload: "quiet"}
+
+    entry = AuditEntry.objects.get(action="record.rendered", object_id=str(gone.pk))
+    as_if_listed_near = dataclasses.replace(strays[gone.file.name], kept=None, why="")
+    with pytest.raises(stray_files.Refused, match=rf"named: audit entry #{entry.seq} \(record.rendered\)"):
+        stray_files.remove(as_if_listed_near, actor=admin, reason=REASON)
+    as_if_listed_near = dataclasses.replace(strays[upload], kept=None, why="")
+    with pytest.raises(stray_files.Refused, match=r"named: record version \d+ \(v9 of record"):
+        stray_files.remove(as_if_listed_near, actor=admin, reason=REASON)
+    assert default_storage.exists(gone.file.name) and default_storage.exists(upload)
+
+
+def test_a_file_removed_while_the_folder_is_read_is_passed_over(version, monkeypatch):
+    names = cut_off_render(version)
+    modified_time = type(default_storage._wrapped).get_modified_time
+
+    def removed_meanwhile(storage, name):
+        if name == names[0]:
+            storage.delete(name)
+        return modified_time(storage, name)
+
+    monkeypatch.setattr(type(default_storage._wrapped), "get_modified_time", removed_meanwhile)
+    assert [s.name for s in stray_files.find(now=later())] == names[1:]
 
 
 def test_a_byte_for_byte_copy_of_a_kept_file_is_stray_not_evidence(version):

@@ -9,10 +9,10 @@ from core import stray_files
 class Command(BaseCommand):
     help = ("List the stored files (rendered PDFs, uploads) that no row names: left by a write whose transaction "
             "was cut off (a worker killed mid-render, an outer rollback). A file the audit trail or a record "
-            "version still names (its row was deleted behind the application), or one written after the audit "
-            "trail's last entry (the database may be older than the storage), is reported as evidence and never "
-            "removed. With --remove, remove the others, each with an audit entry. Exits 1 while any stray file is "
-            "left or any is evidence.")
+            "version still names (NAMED: its row was deleted, behind the application or without its file), or "
+            "one with no audit entry near its writing (QUIET: the database may be older than the storage), is "
+            "kept as evidence and never removed. With --remove, remove the others, each with an audit entry. "
+            "Exits 1 while a file that could be removed is left.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=float, default=stray_files.GRACE.total_seconds() / 3600,
@@ -37,16 +37,14 @@ class Command(BaseCommand):
             if user is None or not (user.is_active and user.is_superuser):
                 raise CommandError(f"--actor {actor}: no active superuser of that name")
         strays = stray_files.find(older_than=datetime.timedelta(hours=older_than))
-        removed = left = 0
+        removed = left = evidence = 0
         for stray in strays:
             line = f"{stray.name} ({stray.size} bytes, written {stray.modified:%Y-%m-%d %H:%M} UTC, " \
                    f"SHA-256 {stray.sha256})"
-            if stray.named_by:
-                self.stdout.write(self.style.ERROR(f"NAMED {line}: named by {stray.named_by}; its row is gone "
-                                                   f"(kept as evidence, run verify_audit --full)"))
-                continue
             if stray.evidence:
-                self.stdout.write(self.style.ERROR(f"LATER {line}: {stray.kept_because} (kept as evidence)"))
+                self.stdout.write(self.style.ERROR(f"{stray.kept.upper()} {line}: {stray.why}; no row names it "
+                                                   f"(kept as evidence)"))
+                evidence += 1
                 continue
             if not remove:
                 self.stdout.write(f"STRAY {line}")
@@ -56,14 +54,16 @@ class Command(BaseCommand):
                 stray_files.remove(stray, actor=user, reason=reason)
             except stray_files.Refused as refusal:
                 self.stdout.write(self.style.WARNING(f"KEPT {line}: {refusal}"))
-                left += 1
+                if refusal.evidence:
+                    evidence += 1
+                else:
+                    left += 1
             else:
                 self.stdout.write(self.style.SUCCESS(f"REMOVED {line}"))
                 removed += 1
-        evidence = sum(stray.evidence for stray in strays)
         summary = (f"{len(strays)} stored file(s) that no row names: {removed} removed, {left} left, "
                    f"{evidence} kept as evidence")
-        if left or evidence:
+        if left:
             self.stdout.write(self.style.WARNING(summary))
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS(summary))
