@@ -14,14 +14,14 @@ Two other kinds of file that no row names are kept, always:
   It is evidence; the integrity check and the auditor need it. A SHA-256 alone does not count when every entry
   naming it belongs to a record that still stores a rendered file with those bytes: a render cut off and done
   again writes the same bytes under another name, and that copy holds nothing the kept file does not.
-- *quiet*: the audit trail holds no entry within two hours of the file's writing. Everything this system
-  writes is audited in the transaction that writes the file, so a stray has its neighbours in the trail (the
-  version created just before a render, the render done again after it); a file with none may come from a
-  time the database no longer holds (restored from a dump taken before the file was written), and be the only
-  trace of it.
+- *quiet*: the audit trail holds no entry in the two hours after the file's writing. Everything this system
+  writes is audited, so a stray is followed in the trail (the render done again after it, the user's next
+  step); a file followed by nothing may come from a time the database no longer holds (restored from a dump
+  taken before the file was written, whose last entries may be just before it), and be the only trace of it.
 
-`find` looks at the entries near each file (on the timestamp index); `remove` looks at the whole trail once
-more before it removes anything. Only the default storage's fields with a fixed folder are looked at
+`find` looks at the entries near each file (on the timestamp index), and for a file they do not account for,
+at the whole trail (a scan, for the few files no row names), as `remove` does once more before it removes
+anything. Only the default storage's fields with a fixed folder are looked at
 (`records/%Y/`, `complaints/%Y/%m/`, …); a file younger than the grace period may belong to a transaction
 still running and is never reported. Run `manage.py stray_files` to list, `--remove --actor <superuser>
 --reason …` to remove.
@@ -126,7 +126,8 @@ def _mentions(text):
 def examine(name, sha256, modified, *, whole_trail=False):
     """(NAMED or QUIET or None, why): whether the file must be kept. Looks at the entries within AUDIT_WINDOW of
     `modified` (the timestamp index), or, `whole_trail`, at every entry and record version (a scan of the
-    trail: for a removal, not for a listing)."""
+    trail). QUIET: no entry in the AUDIT_WINDOW after the file's writing — a database restored from a dump
+    taken before the file was written has none there (its last entries may well be just before)."""
     entries = AuditEntry.objects.exclude(action__in=REPORTS)  # (a removal whose delete did not happen, say)
     window = (modified - AUDIT_WINDOW, modified + AUDIT_WINDOW)
     if not whole_trail:
@@ -143,9 +144,10 @@ def examine(name, sha256, modified, *, whole_trail=False):
         version = RecordVersion.objects.filter(data__icontains=sha256).only("pk", "version", "record_id").first()
         if version is not None:
             return NAMED, f"record version {version.pk} (v{version.version} of record {version.record_id})"
-    if not AuditEntry.objects.filter(timestamp__range=window).exists():
-        return QUIET, (f"the audit trail holds no entry within {AUDIT_WINDOW.total_seconds() / 3600:g} hours of "
-                       "it: the database may be older than the storage")
+    after = (modified, modified + AUDIT_WINDOW)
+    if not AuditEntry.objects.filter(timestamp__range=after).exclude(action__in=REPORTS).exists():
+        return QUIET, (f"the audit trail holds no entry in the {AUDIT_WINDOW.total_seconds() / 3600:g} hours after "
+                       "it was written: the database may be older than the storage")
     return None, ""
 
 
@@ -169,6 +171,8 @@ def find(storage=None, *, older_than=GRACE, now=None):
             except FileNotFoundError:  # removed since the folder was listed (a discarded render, a removal)
                 continue
             kept, why = examine(name, sha256, modified)
+            if kept is None:  # as a removal would see it: the entry naming it may be far from the file's time
+                kept, why = examine(name, sha256, modified, whole_trail=True)
             strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept, why=why))
     return strays
 

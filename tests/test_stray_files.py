@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from anchoring_support import intruder
-from core import diffs, records, stray_files
+from core import audit, diffs, records, stray_files
 from core.models import AuditEntry, RecordFile, RecordVersion
 from forms import pdf
 from test_pdf import make_record, order_data
@@ -254,8 +254,8 @@ def test_a_file_with_no_audit_entry_near_its_writing_is_kept_however_the_trail_g
     backdate(media_root, names, minutes=5 * 60)  # the trail's entries are all from now
     strays = stray_files.find()
     assert [(s.name, s.kept) for s in strays] == [(name, "quiet") for name in names]
-    assert strays[0].why == ("the audit trail holds no entry within 2 hours of it: the database may be older "
-                             "than the storage")
+    assert strays[0].why == ("the audit trail holds no entry in the 2 hours after it was written: the database "
+                             "may be older than the storage")
     with pytest.raises(stray_files.Refused, match="kept as evidence") as refused:
         stray_files.remove(strays[0], actor=admin, reason=REASON)
     assert refused.value.evidence
@@ -315,3 +315,50 @@ def test_a_byte_for_byte_copy_of_a_kept_file_is_stray_not_evidence(version):
     make_record(order_data("OR-2026-0002"), number="OR-2026-0002")  # the trail goes on after the copy
     [stray] = stray_files.find(now=later())
     assert stray.name == copy and stray.sha256 == kept.sha256 and not stray.evidence
+
+
+def test_a_file_written_just_after_the_trail_s_last_entry_is_quiet(version):
+    """A dump taken a minute after the last entry, the file written between the two: the entries just before it
+    do not account for it."""
+    names = cut_off_render(version, then_render=False)  # make_record's entries come just before the files
+    assert [(s.name, s.kept) for s in stray_files.find(now=later())] == [(name, "quiet") for name in names]
+
+
+def test_the_listing_reads_the_whole_trail_for_a_file_the_entries_near_it_do_not_name(version, admin):
+    """The entry naming a file can be far from the file's time (storage copied without its times); the listing
+    then says what a removal would: kept."""
+    gone = pdf.render_version(version)[0]
+    entry = AuditEntry.objects.get(action="record.rendered", object_id=str(gone.pk))
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+        cursor.execute(f"UPDATE {AuditEntry._meta.db_table} SET timestamp = %s WHERE id = %s",
+                       [timezone.now() - datetime.timedelta(hours=10), entry.pk])
+    make_record(order_data("OR-2026-0002"), number="OR-2026-0002")  # the trail goes on near the file's time
+    [stray] = stray_files.find(now=later())
+    assert (stray.name, stray.kept, stray.why) == (gone.file.name, "named", f"audit entry #{entry.seq} "
+                                                                            "(record.rendered)")
+
+
+def test_what_counts_as_naming_a_file(version, admin):
+    """By its name in any script (SQLite stores JSON with non-ASCII escaped); a report on the storage (a removal,
+    the nightly verification) names nothing; a SHA-256 is a copy's only while the record naming it stores it."""
+    reported = default_storage.save("attachments/2026/12/reported.pdf", ContentFile(b"reported only"))
+    chinese = default_storage.save("attachments/2026/12/客户图纸.pdf", ContentFile(b"named in Chinese"))
+    kept = pdf.render_version(version)[0]
+    other = make_record(order_data("OR-2026-0002"), number="OR-2026-0002")
+    copy = default_storage.save("records/2026/copy-named-by-another-record.pdf", ContentFile(kept.file.read()))
+    with transaction.atomic():
+        audit.log("verification.passed", ("system", "verify_audit", "nightly verification"),
+                  new={"stray_files_kept": [f"NAMED {reported}"]})
+        audit.log("order.attachment_added", other.record, actor=admin, record=other.record,
+                  new={"file": chinese})
+        audit.log("record.downloaded", other.record, actor=admin, record=other.record,
+                  new={"sha256": kept.sha256})
+    found = {s.name: (s.kept, s.why) for s in stray_files.find(now=later())}
+    entries = {e.action: e.seq for e in AuditEntry.objects.filter(
+        action__in=["order.attachment_added", "record.downloaded"])}
+    assert found == {
+        reported: (None, ""),
+        chinese: ("named", f"audit entry #{entries['order.attachment_added']} (order.attachment_added)"),
+        copy: ("named", f"audit entry #{entries['record.downloaded']} (record.downloaded)"),
+    }
