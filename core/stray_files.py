@@ -44,7 +44,6 @@ from core.models import AuditEntry, RecordFile, RecordVersion
 
 GRACE = datetime.timedelta(hours=1)  # no transaction of this system runs that long; a younger file may be in one
 AUDIT_WINDOW = 2 * GRACE  # an entry naming the file is written in the transaction that wrote it, which GRACE bounds
-CHUNK = 1 << 20
 REMOVED = "storage.stray_removed"
 # entries that report on stored files without writing one: naming a file, they account for nothing
 REPORTS = (REMOVED, "verification.passed", "verification.failed")
@@ -106,11 +105,8 @@ def _walk(storage, folder):
 
 
 def _sha256(storage, name):
-    digest = hashlib.sha256()
     with storage.open(name, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _mentions(text):

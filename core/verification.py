@@ -76,10 +76,8 @@ def _files(qs):
                 yield Problem("stored file", ident, "destroyed record: SHA-256 does not match its tombstone")
             continue
         try:
-            digest = hashlib.sha256()
             with file.file.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 16), b""):
-                    digest.update(chunk)
+                digest = hashlib.file_digest(handle, "sha256")
         except (FileNotFoundError, OSError):
             yield Problem("stored file", ident, "missing")
             continue

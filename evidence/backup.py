@@ -42,7 +42,6 @@ EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
 # post_migrate). The backup holds the rules as they were, under their own keys: restore
 # deletes the defaults first, so the backup's rows replace them instead of colliding.
 SEEDED_BY_MIGRATE = ["procedures.ApprovalRule", "complaints.DispositionRule"]
-CHUNK = 1 << 16
 
 
 class BackupError(RuntimeError):
@@ -50,11 +49,8 @@ class BackupError(RuntimeError):
 
 
 def _sha256_file(path):
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def stored_file_names():

@@ -539,9 +539,7 @@ def build_bundle(bundle_id, *, fork=None):
             # after their data (data descriptors), which streaming readers (Java's ZipInputStream) refuse on
             # stored members
             out.seek(0)
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: out.read(CHUNK), b""):
-                digest.update(chunk)
+            digest = hashlib.file_digest(out, "sha256")
         os.replace(partial, final)
         with transaction.atomic():
             EvidenceBundle.objects.filter(pk=bundle.pk).update(
@@ -584,11 +582,9 @@ def verify_bundle_file(path):
             if name not in names:
                 problems.append(f"{name}: missing")
                 continue
-            digest = hashlib.sha256()
             try:
                 with zf.open(name) as handle:
-                    for chunk in iter(lambda: handle.read(CHUNK), b""):
-                        digest.update(chunk)
+                    digest = hashlib.file_digest(handle, "sha256")
             except zipfile.BadZipFile as error:  # the member's bytes were changed in the ZIP itself (its CRC)
                 problems.append(f"{name}: damaged in the ZIP ({error})")
                 continue
