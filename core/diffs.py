@@ -372,6 +372,12 @@ _CORE_TEXTS = {
     # core.stray_files: a stored file that no row named, removed by an administrator
     "storage.stray_removed": registry.Sentence(
         gettext_lazy("removed the stored file %(file)s, which no record named (left by a write that was cut off)")),
+    # evidence.stray_sweeps: a look at the storage for such files, asked for on the stored-files page or the API
+    "storage.sweep_requested": registry.Sentence(gettext_lazy("asked for a look at the storage for files no record "
+                                                              "names")),
+    "storage.swept": registry.Sentence(gettext_lazy("looked through the storage: %(removable)s file(s) no record "
+                                                    "names, %(kept)s kept as evidence")),
+    "storage.sweep_failed": registry.Sentence(gettext_lazy("could not look through the storage: %(error)s")),
     "esign.signed": registry.Sentence(gettext_lazy("signed version %(version)s: %(meaning)s, as %(role)s"),
                                       {"meaning": "Meaning"}),
     "process.started": registry.Sentence(gettext_lazy("started the process")),

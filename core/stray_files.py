@@ -28,10 +28,10 @@ still running and is never reported. Run `manage.py stray_files` to list, `--rem
 """
 
 import datetime
+import dataclasses
 import hashlib
 import json
 import posixpath
-from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.files.storage import default_storage
@@ -45,27 +45,34 @@ from core.models import AuditEntry, RecordFile, RecordVersion
 GRACE = datetime.timedelta(hours=1)  # no transaction of this system runs that long; a younger file may be in one
 AUDIT_WINDOW = 2 * GRACE  # an entry naming the file is written in the transaction that wrote it, which GRACE bounds
 REMOVED = "storage.stray_removed"
-# entries that report on stored files without writing one: naming a file, they account for nothing
-REPORTS = (REMOVED, "verification.passed", "verification.failed")
+# a look at the storage asked for on the stored-files page or through the API (evidence.stray_sweeps)
+SWEEP_REQUESTED, SWEPT, SWEEP_FAILED = "storage.sweep_requested", "storage.swept", "storage.sweep_failed"
+# entries that report on stored files without writing one: naming a file, they account for nothing, and
+# following one they do not make it less quiet (a look at the storage right after a restore, say)
+REPORTS = (REMOVED, SWEEP_REQUESTED, SWEPT, SWEEP_FAILED, "verification.passed", "verification.failed")
 NAMED, QUIET = "named", "quiet"
 
 
 class Refused(Exception):
-    """Why a stray file was not removed (`evidence`: it is kept as evidence, not merely not removed now)."""
+    """Why a stray file was not removed (`evidence`: it is kept as evidence, not merely not removed now). `code`
+    names the refusal for a page that says it in the reader's language: "reason", "actor", "evidence" (with
+    `kept` and `detail` as `examine` gave them), "named" (a row names it now), "changed" (or went)."""
 
-    def __init__(self, message, *, evidence=False):
+    def __init__(self, message, *, evidence=False, code="", kept=None, detail=None):
         super().__init__(message)
-        self.evidence = evidence
+        self.evidence, self.code, self.kept, self.detail = evidence, code, kept, detail or {}
 
 
-@dataclass
+@dataclasses.dataclass
 class StrayFile:
     name: str  # the storage name ("records/2026/OR-2026-0001-v1_a8Xk2.pdf")
     size: int
     modified: datetime.datetime
     sha256: str
     kept: str | None = None  # NAMED or QUIET: evidence, never removed
-    why: str = ""  # "audit entry #1234 (record.rendered)", or what the trail holds near it
+    why: str = ""  # "audit entry #1234 (record.rendered)", or what the trail holds near it (English, for logs)
+    # the same as data, for a page in the reader's language: {"entry", "action"}, {"version_id", …}, {"hours"}
+    detail: dict = dataclasses.field(default_factory=dict)
 
     @property
     def evidence(self):
@@ -120,31 +127,45 @@ def _mentions(text):
 
 
 def examine(name, sha256, modified, *, whole_trail=False):
-    """(NAMED or QUIET or None, why): whether the file must be kept. Looks at the entries within AUDIT_WINDOW of
-    `modified` (the timestamp index), or, `whole_trail`, at every entry and record version (a scan of the
-    trail). QUIET: no entry in the AUDIT_WINDOW after the file's writing — a database restored from a dump
-    taken before the file was written has none there (its last entries may well be just before)."""
+    """(NAMED or QUIET or None, detail): whether the file must be kept, and what keeps it — {"entry": seq,
+    "action": …} for an audit entry, {"version_id", "version", "record"} for a record version, {"hours": …} for
+    QUIET (`describe` says it in words). Looks at the entries within AUDIT_WINDOW of `modified` (the timestamp
+    index), or, `whole_trail`, at every entry and record version (a scan of the trail). QUIET: no entry in the
+    AUDIT_WINDOW after the file's writing — a database restored from a dump taken before the file was written has
+    none there (its last entries may well be just before)."""
     entries = AuditEntry.objects.exclude(action__in=REPORTS)  # (a removal whose delete did not happen, say)
     window = (modified - AUDIT_WINDOW, modified + AUDIT_WINDOW)
     if not whole_trail:
         entries = entries.filter(timestamp__range=window)
     by_name = entries.filter(_mentions(name)).order_by("seq").only("seq", "action").first()
     if by_name is not None:
-        return NAMED, f"audit entry #{by_name.seq} ({by_name.action})"
+        return NAMED, {"entry": by_name.seq, "action": by_name.action}
     # a copy of a rendered file still stored: every entry naming its bytes belongs to a record holding them
     holders = set(RecordFile.objects.filter(sha256=sha256).values_list("record_version__record_id", flat=True))
     for entry in entries.filter(_mentions(sha256)).order_by("seq").only("seq", "action", "record_id").iterator():
         if entry.record_id is None or entry.record_id not in holders:
-            return NAMED, f"audit entry #{entry.seq} ({entry.action})"
+            return NAMED, {"entry": entry.seq, "action": entry.action}
     if whole_trail:  # an upload's SHA-256 goes into the record version that takes it
-        version = RecordVersion.objects.filter(data__icontains=sha256).only("pk", "version", "record_id").first()
+        version = (RecordVersion.objects.filter(data__icontains=sha256).select_related("record")
+                   .only("pk", "version", "record__number").first())
         if version is not None:
-            return NAMED, f"record version {version.pk} (v{version.version} of record {version.record_id})"
+            return NAMED, {"version_id": version.pk, "version": version.version, "record": version.record.number}
     after = (modified, modified + AUDIT_WINDOW)
     if not AuditEntry.objects.filter(timestamp__range=after).exclude(action__in=REPORTS).exists():
-        return QUIET, (f"the audit trail holds no entry in the {AUDIT_WINDOW.total_seconds() / 3600:g} hours after "
-                       "it was written: the database may be older than the storage")
-    return None, ""
+        return QUIET, {"hours": AUDIT_WINDOW.total_seconds() / 3600}
+    return None, {}
+
+
+def describe(kept, detail):
+    """What keeps a file, in English (the command's output, logs, the nightly e-mail)."""
+    if kept is None:
+        return ""
+    if "entry" in detail:
+        return f"audit entry #{detail['entry']} ({detail['action']})"
+    if "version_id" in detail:
+        return f"record version {detail['version_id']} (v{detail['version']} of record {detail['record']})"
+    return (f"the audit trail holds no entry in the {detail['hours']:g} hours after it was written: the database "
+            "may be older than the storage")
 
 
 def find(storage=None, *, older_than=GRACE, now=None):
@@ -166,10 +187,11 @@ def find(storage=None, *, older_than=GRACE, now=None):
                 size, sha256 = storage.size(name), _sha256(storage, name)
             except FileNotFoundError:  # removed since the folder was listed (a discarded render, a removal)
                 continue
-            kept, why = examine(name, sha256, modified)
+            kept, detail = examine(name, sha256, modified)
             if kept is None:  # as a removal would see it: the entry naming it may be far from the file's time
-                kept, why = examine(name, sha256, modified, whole_trail=True)
-            strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept, why=why))
+                kept, detail = examine(name, sha256, modified, whole_trail=True)
+            strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept,
+                                    why=describe(kept, detail), detail=detail))
     return strays
 
 
@@ -179,31 +201,35 @@ def _still_named(name):
 
 
 def remove(stray, *, actor, reason, storage=None):
-    """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits.
+    """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits. Returns
+    the entry.
 
     Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
     whole audit trail or a record version, or quiet), for one a row names now, and for one that changed or went
     since it was found."""
     storage = storage or default_storage
     if not (reason or "").strip():
-        raise Refused("a reason is required")
+        raise Refused("a reason is required", code="reason")
     if actor is None or not (actor.is_active and actor.is_superuser):
-        raise Refused("only an active superuser removes stored files")
+        raise Refused("only an active superuser removes stored files", code="actor")
     if stray.evidence:
-        raise Refused(f"{stray.name} is kept as evidence ({stray.kept}: {stray.why})", evidence=True)
+        raise Refused(f"{stray.name} is kept as evidence ({stray.kept}: {stray.why})", evidence=True,
+                      code="evidence", kept=stray.kept, detail=stray.detail)
     with transaction.atomic():
         if _still_named(stray.name):
-            raise Refused(f"{stray.name} is named by a row now")
+            raise Refused(f"{stray.name} is named by a row now", code="named")
         try:
             changed = _sha256(storage, stray.name) != stray.sha256
         except FileNotFoundError:
             changed = True
         if changed:
-            raise Refused(f"{stray.name} changed or went since it was found")
-        kept, why = examine(stray.name, stray.sha256, stray.modified, whole_trail=True)
+            raise Refused(f"{stray.name} changed or went since it was found", code="changed")
+        kept, detail = examine(stray.name, stray.sha256, stray.modified, whole_trail=True)
         if kept is not None:
-            raise Refused(f"{stray.name} is kept as evidence ({kept}: {why})", evidence=True)
-        audit.log(REMOVED, ("storage.file", stray.sha256, stray.name[:200]), actor=actor,
-                  reason=reason.strip(), new={"file": stray.name, "size": stray.size, "sha256": stray.sha256,
-                                              "written": stray.modified.isoformat()})
+            raise Refused(f"{stray.name} is kept as evidence ({kept}: {describe(kept, detail)})", evidence=True,
+                          code="evidence", kept=kept, detail=detail)
+        entry = audit.log(REMOVED, ("storage.file", stray.sha256, stray.name[:200]), actor=actor,
+                          reason=reason.strip(), new={"file": stray.name, "size": stray.size, "sha256": stray.sha256,
+                                                      "written": stray.modified.isoformat()})
         transaction.on_commit(lambda: storage.delete(stray.name))
+    return entry

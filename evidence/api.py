@@ -1,6 +1,7 @@
 """REST API for evidence bundles (request by ids or by a registry search, progress, download) and for
 auditor access (/api/auditor-grants/: list, grant, change the window or scope, revoke, end the role —
-administrators only, through evidence.grants)."""
+administrators only, through evidence.grants) and for stored files that no record names (/api/stray-files/: look,
+list, remove — administrators only, through evidence.stray_sweeps)."""
 import hashlib
 
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -27,9 +28,9 @@ from core.access import can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.search import FILTERS, search_records
 
-from . import bundles, grant_rules, grants, signing
+from . import bundles, grant_rules, grants, signing, stray_sweeps
 from .access import can_manage_grants
-from .models import AuditorGrant, EvidenceBundle
+from .models import AuditorGrant, EvidenceBundle, StraySweep
 
 
 class BundleSerializer(serializers.ModelSerializer):
@@ -331,7 +332,141 @@ class AuditorGrantViewSet(ViewSet):
         return Response([{"code": code, "title": str(title)} for code, title in grant_rules.record_type_choices()])
 
 
+# --- stored files that no record names (administrators; evidence.stray_sweeps) ------------------------------------
+
+
+class SweepSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    counts = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StraySweep
+        fields = ["id", "origin", "requested_by", "created_at", "started_at", "finished_at", "status", "error",
+                  "counts", "files"]
+
+    @extend_schema_field(inline_serializer("SweepCounts", {"removable": serializers.IntegerField(),
+                                                           "kept": serializers.IntegerField(),
+                                                           "removed": serializers.IntegerField()}))
+    def get_counts(self, obj):
+        return stray_sweeps.counts(obj)
+
+    def get_files(self, obj) -> str:
+        return f"/api/stray-files/{obj.pk}/files/"
+
+
+class StrayFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="the storage name")
+    size = serializers.IntegerField()
+    modified = serializers.DateTimeField(help_text="when it was written")
+    sha256 = serializers.CharField()
+    state = serializers.ChoiceField(choices=["removable", "kept", "removed"])
+    kept = serializers.CharField(allow_null=True, help_text="named | quiet: kept as evidence, never removed")
+    kept_because = serializers.CharField(help_text="why it is kept, in the request's language")
+    detail = serializers.DictField(help_text="what keeps it: {entry, action}, {version_id, version, record} or "
+                                             "{hours}")
+    removed = serializers.DictField(allow_null=True, help_text="{at, by, entry}: the audit entry of its removal")
+
+
+def _file_state(row):
+    return "removed" if row.get("removed") else "kept" if row.get("kept") else "removable"
+
+
+class RemoveFilesSerializer(StrictMixin, serializers.Serializer):
+    files = serializers.ListField(child=serializers.CharField(max_length=500), max_length=stray_sweeps.SELECT_AT_MOST,
+                                  help_text="storage names of files this look lists as removable")
+    reason = serializers.CharField(max_length=2000, help_text="goes into each removal's audit entry")
+    password = serializers.CharField(max_length=500, help_text="yours, re-entered: checked and counted as for a "
+                                                               "signature")
+    username = serializers.CharField(max_length=150, required=False,
+                                     help_text="your user ID, where the first signature of a session needs it")
+
+
+class StrayFilesViewSet(ViewSet):
+    """Stored files that no record names (administrators): each look at the storage, what it found, and removal of
+    the files left by a write that was cut off — each with an audit entry; a file kept as evidence never goes."""
+
+    lookup_value_converter = "id"
+
+    def _check(self, request):
+        if not stray_sweeps.can_manage(request.user):
+            raise PermissionDenied(_("Only an administrator looks at and removes stored files that no record names."))
+
+    @extend_schema(parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
+                   responses=paged("PagedStraySweeps", SweepSerializer))
+    def list(self, request):
+        """The looks at the storage, newest first (asked for and nightly), a page at a time."""
+        self._check(request)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(StraySweep.objects.select_related("requested_by")
+                                           .order_by("-created_at", "-pk"), request, view=self)
+        return paginator.get_paginated_response(SweepSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={202: SweepSerializer})
+    def create(self, request):
+        """Look through the storage now (a Celery job; audited). While a look is under way, it is the answer."""
+        self._check(request)
+        sweep = stray_sweeps.request_sweep(actor=request.user)
+        sweep.refresh_from_db()
+        return Response(SweepSerializer(sweep).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=SweepSerializer)
+    def retrieve(self, request, pk=None):
+        self._check(request)
+        return Response(SweepSerializer(get_object_or_404(StraySweep, pk=pk)).data)
+
+    @extend_schema(responses=SweepSerializer)
+    @action(detail=False, methods=["get"])
+    def latest(self, request):
+        """The newest finished look: what the stored-files page shows (404 before the first)."""
+        self._check(request)
+        sweep = stray_sweeps.latest()
+        if sweep is None:
+            raise Http404
+        return Response(SweepSerializer(sweep).data)
+
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=["removable", "kept", "removed"]),
+                               OpenApiParameter("page", OpenApiTypes.INT)],
+                   responses=paged("PagedStrayFiles", StrayFileSerializer))
+    @action(detail=True, methods=["get"])
+    def files(self, request, pk=None):
+        """The files a look found, in name order, a page at a time; `state` keeps one kind."""
+        self._check(request)
+        sweep = get_object_or_404(StraySweep, pk=pk)
+        state = request.query_params.get("state")
+        if state and state not in ("removable", "kept", "removed"):
+            raise serializers.ValidationError({"state": [_("Unknown state: %(value)s.") % {"value": state}]})
+        rows = [row for row in sweep.files if not state or _file_state(row) == state]
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([
+            {**{key: row.get(key) for key in ("name", "size", "modified", "sha256", "kept", "removed")},
+             "state": _file_state(row), "detail": row.get("detail") or {},
+             "kept_because": stray_sweeps.explain(row.get("kept"), row.get("detail") or {})} for row in page])
+
+    @extend_schema(request=RemoveFilesSerializer, responses=inline_serializer("StrayFilesRemoved", {
+        "removed": inline_serializer("StrayFileRemoved", {"file": serializers.CharField(),
+                                                          "entry": serializers.IntegerField()}, many=True),
+        "refused": inline_serializer("StrayFileRefused", {"file": serializers.CharField(),
+                                                          "reason": serializers.CharField()}, many=True)}))
+    @action(detail=True, methods=["post"])
+    def remove(self, request, pk=None):
+        """Remove files this look lists as removable: your password and a reason; each file is checked once more
+        and removed with an audit entry of its own, or refused with the reason (kept as evidence, named by a row
+        now, changed since the look)."""
+        self._check(request)
+        sweep = get_object_or_404(StraySweep, pk=pk, status=StraySweep.Status.DONE)
+        payload = RemoveFilesSerializer(data=json_object(request, allow_multipart=False)[0])
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        results = stray_sweeps.remove_files(sweep, data["files"], actor=request.user, password=data["password"],
+                                            reason=data["reason"], username=data.get("username"))
+        return Response({"removed": [{"file": name, "entry": entry.seq} for name, entry, _r in results if entry],
+                         "refused": [{"file": name, "reason": why} for name, entry, why in results if not entry]})
+
+
 router = SimpleRouter(use_regex_path=False)
 router.register("evidence/bundles", EvidenceBundleViewSet, basename="evidence-bundle")
 router.register("auditor-grants", AuditorGrantViewSet, basename="auditor-grant")
+router.register("stray-files", StrayFilesViewSet, basename="stray-files")
 urlpatterns = router.urls

@@ -92,3 +92,38 @@ class EvidenceBundle(models.Model):
     @property
     def filename(self):
         return f"evidence-bundle-{self.pk}.zip"
+
+
+class StraySweep(models.Model):
+    """One look at the storage for files that no row names (core.stray_files.find): asked for by an
+    administrator on the stored-files page or through the API, or taken by the nightly verification. Its list is
+    a report, not evidence — each removal is an audit entry (storage.stray_removed) — so the page can show last
+    night's findings without walking the storage again, and mark what has been removed since."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Looking")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Origin(models.TextChoices):
+        REQUEST = "request", _("asked for")
+        NIGHTLY = "nightly", _("nightly verification")
+
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.REQUEST)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # [{name, size, modified (ISO), sha256, kept ("named" | "quiet" | null), why, removed ({at, by, entry} | null)}]
+    files = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("look for stray stored files")
+
+    def __str__(self):
+        return f"SW-{self.pk}"

@@ -8,6 +8,7 @@ from core.anchoring import make_checkpoint
 from core.checkpoints import CheckpointError
 
 from .bundles import build_evidence_bundle  # noqa: F401  (registered with Celery by autodiscovery)
+from .stray_sweeps import sweep_stray_files  # noqa: F401  (registered with Celery by autodiscovery)
 from .verification import run_system_verification
 
 logger = logging.getLogger(__name__)

@@ -14,22 +14,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import audit
+from core import audit, esign
 from core.access import access_record, can_view_records, records_visible_to
 from core.downloads import attach_filename
 from core.errors import DomainError
-from core.models import AuditEntry, Record, RecordFile, Tombstone
+from core.models import ACCOUNTABILITY_STATEMENT, AuditEntry, Record, RecordFile, Tombstone
 from core.paging import page_of
 from core.search import search_records
 from core.views import positive_int
 
-from . import bundles, grant_rules, grants, renditions, retention, signing
+from . import bundles, grant_rules, grants, renditions, retention, signing, stray_sweeps
 from .access import can_manage_grants, is_auditor
 from .forms import ChangeGrantForm, GrantForm, ReasonForm, ScopeFields
-from .models import AuditorGrant, EvidenceBundle
+from .models import AuditorGrant, EvidenceBundle, StraySweep
 
 
 def _bundles_of(user):
@@ -51,6 +51,7 @@ def index(request):
         "bundles": page_of(request, _bundles_of(request.user).order_by("-created_at", "-pk"), "page", anchor="bundles"),
         "public_key": public.decode(), "fingerprint": hashlib.sha256(public).hexdigest(),
         "can_dispose": retention.can_approve_disposition(request.user),
+        "can_manage_files": stray_sweeps.can_manage(request.user),
     })
 
 
@@ -406,3 +407,81 @@ def grant_end_role(request, pk):
             messages.success(request, _("%(name)s is no longer an auditor.") % {"name": grant.user.printed_name})
             return redirect("qms:auditor_grants:detail", pk=grant.pk)
     return _detail(request, grant, end_role=form, status=400)
+
+
+# --- stored files that no record names (evidence.stray_sweeps; administrators) ------------------------------------
+
+STRAY_PAGE = 50  # files a page, in each of the page's three lists
+OUTCOME = "stray_files_outcome"  # the session key of the last removal's outcome, file by file
+
+
+def _require_file_admin(user):
+    if not stray_sweeps.can_manage(user):
+        raise PermissionDenied
+
+
+def _stray_rows(rows):
+    for row in rows:
+        row = dict(row)
+        row["written"] = parse_datetime(row["modified"])
+        if row.get("kept"):
+            row["kept_label"] = stray_sweeps.KEPT_LABELS.get(row["kept"], row["kept"])
+            row["kept_because"] = stray_sweeps.explain(row["kept"], row.get("detail") or {})
+        if row.get("removed"):
+            row["removed_at"] = parse_datetime(row["removed"]["at"])
+        yield row
+
+
+@login_required
+def stray_files(request, error=None, selected=(), status=200):
+    """What the newest look at the storage found: the files left by a write that was cut off (selected and removed
+    here, password and reason given), those kept as evidence and why, those removed since; and the look under way,
+    or a button to look again."""
+    _require_file_admin(request.user)
+    sweep = stray_sweeps.latest()
+    rows = list(_stray_rows(sweep.files)) if sweep else []
+    removable = [row for row in rows if not row.get("kept") and not row.get("removed")]
+    return render(request, "evidence/stray_files.html", {
+        "sweep": sweep, "counts": stray_sweeps.counts(sweep) if sweep else None, "under_way": stray_sweeps.under_way(),
+        "removable": page_of(request, removable, "page", size=STRAY_PAGE, anchor="removable"),
+        "kept": page_of(request, [row for row in rows if row.get("kept")], "kept", size=STRAY_PAGE, anchor="kept"),
+        "removed": page_of(request, [row for row in rows if row.get("removed")], "removed", size=STRAY_PAGE,
+                           anchor="removed"),
+        # the statement to accept before the first signature, where it has not been (the password counts as one)
+        "accountability": None if esign.has_accepted_accountability(request.user) else ACCOUNTABILITY_STATEMENT,
+        "error": error, "selected": set(selected), "reason": request.POST.get("reason", "") if error else "",
+        "outcome": request.session.pop(OUTCOME, None) if request.method == "GET" else None,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def stray_files_look(request):
+    _require_file_admin(request.user)
+    stray_sweeps.request_sweep(actor=request.user)
+    messages.success(request, _("The storage is being looked through; this page shows what it finds."))
+    return redirect("qms:evidence:stray_files")
+
+
+@login_required
+@require_POST
+def stray_files_remove(request, pk):
+    _require_file_admin(request.user)
+    sweep = get_object_or_404(StraySweep, pk=pk, status=StraySweep.Status.DONE)
+    names = request.POST.getlist("file")
+    if request.POST.get("accept_accountability"):
+        esign.accept_accountability(request.user)
+    try:
+        results = stray_sweeps.remove_files(sweep, names, actor=request.user, password=request.POST.get("password", ""),
+                                            reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        return stray_files(request, error=exc, selected=names, status=exc.status_code)
+    removed = [name for name, entry, _refusal in results if entry is not None]
+    if removed:
+        messages.success(request, ngettext("%(n)d file removed; the audit trail records it.",
+                                           "%(n)d files removed; the audit trail records each one.",
+                                           len(removed)) % {"n": len(removed)})
+    # what became of each file, shown once on the page the browser is sent to (a snackbar shows one message)
+    request.session[OUTCOME] = [{"name": name, "entry": entry.seq if entry else None, "refusal": refusal}
+                                for name, entry, refusal in results]
+    return redirect("qms:evidence:stray_files")

@@ -93,6 +93,18 @@ class EvidenceViewset(AppMenuMixin, Viewset):
         return path("files/<str:number>/", views.record_files, name="record_files")
 
     @property
+    def stray_files_path(self):
+        return path("stored-files/", views.stray_files, name="stray_files")
+
+    @property
+    def stray_files_look_path(self):
+        return path("stored-files/look/", views.stray_files_look, name="stray_files_look")
+
+    @property
+    def stray_files_remove_path(self):
+        return path("stored-files/<int:pk>/remove/", views.stray_files_remove, name="stray_files_remove")
+
+    @property
     def disposition_path(self):
         return path("disposition/", views.disposition_queue, name="disposition")
 

@@ -98,7 +98,7 @@ def _value(world, route, name, converter):
     from accounts.models import User
     from inbox.models import Delegation
     from core.models import Record
-    from evidence.models import AuditorGrant, EvidenceBundle
+    from evidence.models import AuditorGrant, EvidenceBundle, StraySweep
     from procedures.capa.models import CapaCase
     from procedures.complaints.models import Lot
     from inbox.models import CalendarDay, Notification, StepTarget
@@ -147,6 +147,8 @@ def _value(world, route, name, converter):
         return document.number if document else None
     if route.startswith(("qms/auditor-grants/", "api/auditor-grants/")):
         return pk(world.first(AuditorGrant))
+    if route.startswith(("qms/evidence/stored-files/", "api/stray-files/")):
+        return pk(world.first(StraySweep))
     if route.startswith("qms/evidence/"):
         if name == "number":
             record = world.record()

@@ -127,6 +127,9 @@ def seed_world():
                          valid_from=now - datetime.timedelta(days=60), valid_until=now - datetime.timedelta(days=1))
     request_bundle(actor=users["quality_mgr"], records=Record.objects.filter(pk__in=Record.objects.order_by("pk").values("pk")[:3]),
                    title="crawl")
+    from evidence import stray_sweeps  # the nightly verification's look at the storage (the stored-files page)
+
+    stray_sweeps.record_nightly([])
     today = timezone.localdate()
     admin_rows(users, now)
     material_movement(users, today)

@@ -1,0 +1,199 @@
+"""Stored files that no row names, for administrators in the browser and through the API.
+
+`core.stray_files` finds them and removes one; this module keeps what a look at the storage found
+(`StraySweep`: asked for on the stored-files page or with POST /api/stray-files/, or taken by the nightly
+verification) so that the page shows it without walking the storage on every request, runs the look in a Celery
+job (a storage of 100,000 records, and a scan of the whole audit trail for each file the entries near it do not
+account for, take longer than a request may), and removes the files an administrator selects: their password
+re-entered (counted and locked as a signature's), a reason given, each file checked once more and removed with an
+audit entry of its own (`storage.stray_removed`). A file kept as evidence is never removed; the page says why it
+is kept, in the reader's language.
+"""
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core import audit, esign, stray_files
+from core.errors import InvalidInput, NotPermitted
+
+from .access import is_auditor
+from .models import StraySweep
+
+logger = logging.getLogger(__name__)
+
+# A look queued or running longer than this was lost with its worker (a sweep of a plant's storage takes minutes):
+# another may be asked for. Until then, asking again gives the look already under way.
+STALE = datetime.timedelta(hours=1)
+SELECT_AT_MOST = 500  # files removed in one request (each is checked against the whole trail again)
+
+KEPT_LABELS = {
+    stray_files.NAMED: gettext_lazy("Named by the audit trail"),
+    stray_files.QUIET: gettext_lazy("Quiet: nothing audited after it"),
+}
+
+
+def can_manage(user):
+    """Who sees and removes stray stored files: an active superuser (as `core.stray_files.remove` requires),
+    never an auditor."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser
+                and not is_auditor(user))
+
+
+def _require(user):
+    if not can_manage(user):
+        raise NotPermitted(_("Only an administrator looks at and removes stored files that no record names."))
+
+
+def explain(kept, detail):
+    """Why a file is kept as evidence, in the reader's language (core.stray_files.describe says it in English)."""
+    if kept is None:
+        return ""
+    if "entry" in detail:
+        return _("audit entry #%(entry)s (%(action)s) names it") % detail
+    if "version_id" in detail:
+        return _("version %(version)s of record %(record)s holds its SHA-256") % detail
+    return _("the audit trail holds no entry in the %(hours)s hours after it was written: the database may be older "
+             "than the storage") % {"hours": f"{detail.get('hours', 2):g}"}
+
+
+def refusal_text(refusal):
+    """A core.stray_files.Refused in the reader's language."""
+    if refusal.code == "evidence":
+        return _("Kept as evidence: %(why)s.") % {"why": explain(refusal.kept, refusal.detail)}
+    if refusal.code == "named":
+        return _("A record names this file now; it is no longer stray.")
+    if refusal.code == "changed":
+        return _("The file changed or went since the look that listed it; look again.")
+    return str(refusal)
+
+
+def _row(stray):
+    return {"name": stray.name, "size": stray.size, "modified": stray.modified.isoformat(), "sha256": stray.sha256,
+            "kept": stray.kept, "why": stray.why, "detail": stray.detail, "removed": None}
+
+
+def _stray(row):
+    return stray_files.StrayFile(name=row["name"], size=row["size"], modified=parse_datetime(row["modified"]),
+                                 sha256=row["sha256"], kept=row["kept"], why=row["why"], detail=row.get("detail") or {})
+
+
+def counts(sweep):
+    """{"removable", "kept", "removed"}: the files listed, by what may happen to them."""
+    removed = sum(1 for row in sweep.files if row.get("removed"))
+    kept = sum(1 for row in sweep.files if row.get("kept"))
+    return {"removable": len(sweep.files) - kept - removed, "kept": kept, "removed": removed}
+
+
+def under_way():
+    """The look queued or running (younger than STALE), if any."""
+    return (StraySweep.objects.filter(status__in=[StraySweep.Status.QUEUED, StraySweep.Status.RUNNING],
+                                      created_at__gte=timezone.now() - STALE).order_by("-created_at", "-pk").first())
+
+
+def latest():
+    """The newest finished look (asked for or nightly), if any."""
+    return StraySweep.objects.filter(status=StraySweep.Status.DONE).order_by("-finished_at", "-pk").first()
+
+
+def request_sweep(*, actor):
+    """Queue a look at the storage (audited), or give the one already under way."""
+    _require(actor)
+    current = under_way()
+    if current is not None:
+        return current
+    with transaction.atomic():
+        sweep = StraySweep.objects.create(requested_by=actor)
+        audit.log(stray_files.SWEEP_REQUESTED, sweep, actor=actor)
+        transaction.on_commit(lambda: sweep_stray_files.delay(sweep.pk))
+    return sweep
+
+
+def record_nightly(found):
+    """Keep what the nightly verification found (inside its audited transaction), for the page."""
+    now = timezone.now()
+    return StraySweep.objects.create(origin=StraySweep.Origin.NIGHTLY, status=StraySweep.Status.DONE,
+                                     started_at=now, finished_at=now, files=[_row(stray) for stray in found])
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_stray_files(pk):
+    """Look at the storage for the sweep `pk` (core.stray_files.find), keep its list, audit the counts. Run again
+    after a lost worker (acks_late), it starts over."""
+    claimed = StraySweep.objects.filter(pk=pk, status__in=[StraySweep.Status.QUEUED, StraySweep.Status.RUNNING]
+                                        ).update(status=StraySweep.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return
+    try:
+        found = stray_files.find()
+    except Exception as error:  # the page says so; the administrator may look again
+        with transaction.atomic():
+            sweep = StraySweep.objects.select_for_update().get(pk=pk)
+            sweep.status, sweep.error, sweep.finished_at = StraySweep.Status.FAILED, repr(error)[:2000], timezone.now()
+            sweep.save(update_fields=["status", "error", "finished_at"])
+            audit.log(stray_files.SWEEP_FAILED, sweep, new={"error": sweep.error})
+        logger.exception("the look at the storage (sweep %s) failed", pk)
+        return
+    with transaction.atomic():
+        sweep = StraySweep.objects.select_for_update().get(pk=pk)
+        sweep.files = [_row(stray) for stray in found]
+        sweep.status, sweep.finished_at = StraySweep.Status.DONE, timezone.now()
+        sweep.save(update_fields=["files", "status", "finished_at"])
+        audit.log(stray_files.SWEPT, sweep, new={"files": len(found), **counts(sweep)})
+
+
+def remove_files(sweep, names, *, actor, password, reason, username=None):
+    """Remove the files `names` that `sweep` listed as removable: the password re-entered (checked, counted and
+    locked as a signature's, before anything changes), a reason for the audit trail. Each file is checked again
+    and removed in a transaction of its own, its row in the sweep marked with the audit entry. Returns
+    [(name, entry or None, refusal text)] in the order given."""
+    _require(actor)
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("A reason is required.")]
+    names = list(dict.fromkeys(name for name in names if name))
+    rows = {row["name"]: row for row in sweep.files}
+    if not names:
+        errors["files"] = [_("Select at least one file.")]
+    elif len(names) > SELECT_AT_MOST:
+        errors["files"] = [_("At most %(n)d files at a time.") % {"n": SELECT_AT_MOST}]
+    else:
+        unknown = [name for name in names if name not in rows]
+        kept = [name for name in names if name in rows and rows[name].get("kept")]
+        gone = [name for name in names if name in rows and rows[name].get("removed")]
+        for problem, listed in ((_("Not listed by this look: %(names)s."), unknown),
+                                (_("Kept as evidence, never removed: %(names)s."), kept),
+                                (_("Already removed: %(names)s."), gone)):
+            if listed:
+                errors.setdefault("files", []).append(problem % {"names": ", ".join(listed[:10])})
+    if errors:
+        raise InvalidInput(_("Nothing was removed."), field_errors=errors)
+    esign.verify_signer(actor, password, username=username, require_username=username is not None)
+    results = []
+    for name in names:
+        with transaction.atomic():
+            locked = StraySweep.objects.select_for_update().get(pk=sweep.pk)
+            row = next(row for row in locked.files if row["name"] == name)
+            if row.get("removed"):  # removed by another request since the check above
+                results.append((name, None, _("Already removed.")))
+                continue
+            try:
+                entry = stray_files.remove(_stray(row), actor=actor, reason=reason)
+            except stray_files.Refused as refusal:
+                if refusal.evidence:  # the trail names it now: keep it, and say so from now on
+                    row["kept"], row["detail"] = refusal.kept, refusal.detail
+                    row["why"] = stray_files.describe(refusal.kept, refusal.detail)
+                    locked.save(update_fields=["files"])
+                results.append((name, None, refusal_text(refusal)))
+                continue
+            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(), "entry": entry.seq}
+            locked.save(update_fields=["files"])
+            results.append((name, entry, ""))
+    sweep.refresh_from_db()
+    return results
