@@ -439,10 +439,11 @@ class StrayFilesViewSet(ViewSet):
         rows = [row for row in sweep.files if not state or _file_state(row) == state]
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
+        because = stray_sweeps.explain_rows(page)
         return paginator.get_paginated_response([
             {**{key: row.get(key) for key in ("name", "size", "modified", "sha256", "kept", "removed")},
              "state": _file_state(row), "detail": row.get("detail") or {},
-             "kept_because": stray_sweeps.explain(row.get("kept"), row.get("detail") or {})} for row in page])
+             "kept_because": because.get(row["name"], "")} for row in page])
 
     @extend_schema(request=RemoveFilesSerializer, responses=inline_serializer("StrayFilesRemoved", {
         "removed": inline_serializer("StrayFileRemoved", {"file": serializers.CharField(),

@@ -19,8 +19,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import audit, esign, stray_files
+from core import audit, diffs, esign, stray_files
 from core.errors import InvalidInput, NotPermitted
+from core.models import AuditEntry
 
 from .access import is_auditor
 from .models import StraySweep
@@ -50,16 +51,32 @@ def _require(user):
         raise NotPermitted(_("Only an administrator looks at and removes stored files that no record names."))
 
 
-def explain(kept, detail):
-    """Why a file is kept as evidence, in the reader's language (core.stray_files.describe says it in English)."""
+def explain(kept, detail, what=None):
+    """Why a file is kept as evidence, in the reader's language (core.stray_files.describe says it in English);
+    `what`: the audit entry that names it, in words (core.diffs)."""
     if kept is None:
         return ""
     if "entry" in detail:
+        if what:
+            return _("audit entry #%(entry)s names it: %(what)s") % {"entry": detail["entry"], "what": what}
         return _("audit entry #%(entry)s (%(action)s) names it") % detail
     if "version_id" in detail:
         return _("version %(version)s of record %(record)s holds its SHA-256") % detail
     return _("the audit trail holds no entry in the %(hours)s hours after it was written: the database may be older "
              "than the storage") % {"hours": f"{detail.get('hours', 2):g}"}
+
+
+def explain_rows(rows):
+    """{name: why it is kept} for the kept files among `rows` (a page of them), the audit entries that name them
+    said in words — who did what, when — read in one query."""
+    seqs = {row["detail"]["entry"] for row in rows if row.get("kept") and "entry" in (row.get("detail") or {})}
+    lines = {}
+    for entry in AuditEntry.objects.filter(seq__in=seqs).select_related("actor"):
+        line = diffs.describe(entry)
+        lines[entry.seq] = f"{line.who}, {timezone.localtime(line.when):%Y-%m-%d %H:%M}: {line.what}"
+    return {row["name"]: explain(row["kept"], row.get("detail") or {},
+                                 lines.get((row.get("detail") or {}).get("entry")))
+            for row in rows if row.get("kept")}
 
 
 def refusal_text(refusal):
@@ -192,7 +209,8 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
                     locked.save(update_fields=["files"])
                 results.append((name, None, refusal_text(refusal)))
                 continue
-            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(), "entry": entry.seq}
+            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(), "by_name": actor.printed_name,
+                              "entry": entry.seq}
             locked.save(update_fields=["files"])
             results.append((name, entry, ""))
     sweep.refresh_from_db()

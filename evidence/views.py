@@ -426,7 +426,6 @@ def _stray_rows(rows):
         row["written"] = parse_datetime(row["modified"])
         if row.get("kept"):
             row["kept_label"] = stray_sweeps.KEPT_LABELS.get(row["kept"], row["kept"])
-            row["kept_because"] = stray_sweeps.explain(row["kept"], row.get("detail") or {})
         if row.get("removed"):
             row["removed_at"] = parse_datetime(row["removed"]["at"])
         yield row
@@ -441,10 +440,14 @@ def stray_files(request, error=None, selected=(), status=200):
     sweep = stray_sweeps.latest()
     rows = list(_stray_rows(sweep.files)) if sweep else []
     removable = [row for row in rows if not row.get("kept") and not row.get("removed")]
+    kept = page_of(request, [row for row in rows if row.get("kept")], "kept", size=STRAY_PAGE, anchor="kept")
+    because = stray_sweeps.explain_rows(kept.object_list)
+    for row in kept.object_list:
+        row["kept_because"] = because[row["name"]]
     return render(request, "evidence/stray_files.html", {
         "sweep": sweep, "counts": stray_sweeps.counts(sweep) if sweep else None, "under_way": stray_sweeps.under_way(),
         "removable": page_of(request, removable, "page", size=STRAY_PAGE, anchor="removable"),
-        "kept": page_of(request, [row for row in rows if row.get("kept")], "kept", size=STRAY_PAGE, anchor="kept"),
+        "kept": kept,
         "removed": page_of(request, [row for row in rows if row.get("removed")], "removed", size=STRAY_PAGE,
                            anchor="removed"),
         # the statement to accept before the first signature, where it has not been (the password counts as one)

@@ -37,6 +37,7 @@ ROLES = {
                     "delegations": "/qms/delegations/"},
     "visitor": {"auditor": "/qms/auditor/", "records": "/qms/records/", "record": "{record}",
                 "evidence": "/qms/evidence/"},
+    "admin": {"stored_files": "/qms/evidence/stored-files/"},
 }
 
 
@@ -59,7 +60,36 @@ def world(people, order_data):
 
     Document.objects.create(number="QP-SCR-01", title_zh="屏幕检查程序", title_en="Screen check procedure",
                             doc_type=DocumentType.values[0], owner_department="quality")
+    stored_files_look(people["admin"])
     return {"record": f"/qms/records/{OrderReview.objects.get(order_number='PO-SCREENS-1').record.number}/"}
+
+
+def stored_files_look(admin):
+    """A look at the storage that found a file of each kind (removable, named, quiet, removed since), for the
+    stored-files page."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from core import audit
+    from core.stray_files import StrayFile
+    from evidence import stray_sweeps
+
+    with transaction.atomic():
+        entry = audit.log("record.rendered", ("storage.file", "1", "x"), actor=admin,
+                          new={"file": "records/2026/OR-2026-0007-v2.pdf", "kind": "pdf", "version": 2})
+    now = timezone.now() - datetime.timedelta(hours=3)
+    sweep = stray_sweeps.record_nightly([
+        StrayFile(name="attachments/2026/12/现场照片-批次B0412.jpg", size=40_003, modified=now, sha256="a" * 64),
+        StrayFile(name="records/2026/OR-2026-0007-v2.pdf", size=120_400, modified=now, sha256="b" * 64,
+                  kept="named", detail={"entry": entry.seq, "action": entry.action}),
+        StrayFile(name="records/2023/OR-2023-0117-v1.pdf", size=16_600, modified=now - datetime.timedelta(days=900),
+                  sha256="c" * 64, kept="quiet", detail={"hours": 2}),
+        StrayFile(name="records/2026/OR-2026-0007-v3.pdf", size=33_200, modified=now, sha256="d" * 64)])
+    sweep.files[-1]["removed"] = {"at": timezone.now().isoformat(), "by": "admin", "by_name": admin.printed_name,
+                                  "entry": entry.seq + 1}
+    sweep.save(update_fields=["files"])
 
 
 def log_in(chromium, base, username, language):
@@ -173,7 +203,9 @@ AXE_PAGES = {"inbox": "/qms/inbox/", "queue": "/qms/queue/", "dashboard": "/qms/
              "notifications": "/qms/notifications/", "flows": "/qms/flows/",
              "processes": "/qms/flows/orderreview/flows/",  # a viewflow list, with its paginator
              "board": "/qms/flows/complaint/", "flow_tasks": "/qms/flows/orderreview/tasks/",  # workflows/flow_pages.py
-             "disposition": "/qms/evidence/disposition/", "delegations": "/qms/delegations/"}
+             "disposition": "/qms/evidence/disposition/", "delegations": "/qms/delegations/",
+             "stored_files": "/qms/evidence/stored-files/"}
+AXE_USERS = {"stored_files": "admin"}  # an administrator's page; the others are the Quality manager's
 
 
 @pytest.mark.parametrize("page_name", list(AXE_PAGES))
@@ -181,7 +213,7 @@ def test_no_accessibility_violations_of_any_impact(browser, live_server, world, 
     """axe-core on each main page, every impact (minor and moderate too), in both languages and at both widths."""
     from axe_playwright_python.sync_playwright import Axe
 
-    context, page, _errors = log_in(browser, live_server.url, "quality_mgr", "en")
+    context, page, _errors = log_in(browser, live_server.url, AXE_USERS.get(page_name, "quality_mgr"), "en")
     found = []
     for language in LANGUAGES:
         context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])

@@ -105,12 +105,14 @@ def test_a_look_runs_in_the_background_and_the_page_lists_what_it_found_with_why
     removable = page[page.index('id="removable-files"'):page.index('id="kept"')]
     assert all(f'value="{name}"' in removable for name in strays["cut"]) and strays["kept"] not in removable
     kept = page[page.index('id="kept-files"'):]
-    assert strays["kept"] in kept and f"audit entry #{strays['rendered'].seq} (record.rendered) names it" in kept
+    assert strays["kept"] in kept and f"audit entry #{strays['rendered'].seq} names it: " in kept
+    assert "rendered the PDF of version 1" in kept  # the entry in words (core.diffs), not its code
+    assert "record.rendered" not in kept
     with_cookie = admin_client.cookies
     with_cookie["django_language"] = "zh-hans"
     page = admin_client.get(PAGE).content.decode()
     assert "无任何记录引用的存储文件" in page
-    assert f"审计追踪条目 #{strays['rendered'].seq}（record.rendered）引用了该文件" in page
+    assert f"审计追踪条目 #{strays['rendered'].seq} 引用了该文件：" in page
 
 
 def test_asking_again_while_a_look_is_under_way_gives_that_look_and_the_page_refreshes(admin_client, admin):
@@ -233,7 +235,8 @@ def test_the_api_looks_lists_and_removes(admin_client, admin, strays, django_cap
     removable = admin_client.get(f"/api/stray-files/{pk}/files/?state=removable").json()
     assert [row["name"] for row in removable["results"]] == strays["cut"]
     kept = admin_client.get(f"/api/stray-files/{pk}/files/?state=kept", HTTP_ACCEPT_LANGUAGE="en").json()
-    assert kept["results"][0]["kept_because"] == f"audit entry #{strays['rendered'].seq} (record.rendered) names it"
+    because = kept["results"][0]["kept_because"]
+    assert because.startswith(f"audit entry #{strays['rendered'].seq} names it: ") and "rendered the PDF" in because
     assert admin_client.get(f"/api/stray-files/{pk}/files/?state=lost").status_code == 400
 
     url = f"/api/stray-files/{pk}/remove/"
