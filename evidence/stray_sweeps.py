@@ -209,8 +209,8 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
                     locked.save(update_fields=["files"])
                 results.append((name, None, refusal_text(refusal)))
                 continue
-            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(), "by_name": actor.printed_name,
-                              "entry": entry.seq}
+            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(),
+                              "by_name": actor.printed_name, "entry": entry.seq}
             locked.save(update_fields=["files"])
             results.append((name, entry, ""))
     sweep.refresh_from_db()
