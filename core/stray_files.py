@@ -35,8 +35,9 @@ import posixpath
 
 from django.apps import apps
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core import audit
@@ -116,26 +117,74 @@ def _sha256(storage, name):
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def _forms(text):
+    """`text` as a JSON value holding it prints it: as is, escaped as JSON with non-ASCII kept (PostgreSQL's jsonb
+    text) and with non-ASCII escaped (SQLite's stored JSON)."""
+    return {text, json.dumps(text, ensure_ascii=False)[1:-1], json.dumps(text)[1:-1]}
+
+
 def _mentions(text):
-    """A filter for the entries whose values hold `text` (as PostgreSQL prints jsonb, and as SQLite stores JSON,
-    non-ASCII escaped)."""
-    forms = {text, json.dumps(text)[1:-1]}
+    """A filter for the entries whose values hold `text`."""
     condition = Q()
-    for form in forms:
+    for form in _forms(text):
         condition |= Q(new_values__icontains=form) | Q(old_values__icontains=form)
     return condition
 
 
-def examine(name, sha256, modified, *, whole_trail=False):
+@dataclasses.dataclass(frozen=True)
+class Among:
+    """What one read of the whole audit trail and of every record version found naming any of a set of files:
+    the entries' `seq` and the versions' keys. `examine(…, among=…)` looks at those alone, by key."""
+
+    entries: frozenset
+    versions: frozenset
+
+
+def _like_any(column, texts):
+    """A condition true where `column`, as text, holds any of `texts` in any of their forms, case aside: on
+    PostgreSQL the jsonb printed as text and lower-cased once a row and matched with one `LIKE ANY` (an OR of
+    `icontains` prints and folds it again for every term, as ILIKE folds it again for every pattern), elsewhere an
+    OR of `icontains`. The patterns are lower-cased by the same `lower()`, in the database's own collation, so a row
+    that holds a text exactly (what names a file) holds it lower-cased too: `examine` finds among the rows all that
+    `_mentions` finds in the trail."""
+    forms = sorted({form for text in texts for form in _forms(text)})
+    if connection.vendor == "postgresql":
+        patterns = ["%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                    for form in forms]
+        return RawSQL(f'lower("{column}"::text) LIKE ANY (ARRAY(SELECT lower(p) FROM unnest(%s::text[]) AS p))',
+                      (patterns,), output_field=models.BooleanField())
+    condition = Q()
+    for form in forms:
+        condition |= Q(**{f"{column}__icontains": form})
+    return condition
+
+
+def read_whole_trail(files):
+    """One read of the whole audit trail (and one of the record versions) for all of `files` — (name, sha256)
+    pairs — where examining each file against the whole trail reads it two or three times a file."""
+    texts = [text for pair in files for text in pair]
+    if not texts:
+        return Among(frozenset(), frozenset())
+    entries = (AuditEntry.objects.exclude(action__in=REPORTS)
+               .filter(_like_any("new_values", texts) | _like_any("old_values", texts)))
+    versions = RecordVersion.objects.filter(_like_any("data", [sha256 for _name, sha256 in files]))
+    return Among(frozenset(entries.values_list("seq", flat=True)), frozenset(versions.values_list("pk", flat=True)))
+
+
+def examine(name, sha256, modified, *, whole_trail=False, among=None):
     """(NAMED or QUIET or None, detail): whether the file must be kept, and what keeps it — {"entry": seq,
     "action": …} for an audit entry, {"version_id", "version", "record"} for a record version, {"hours": …} for
     QUIET (`describe` says it in words). Looks at the entries within AUDIT_WINDOW of `modified` (the timestamp
-    index), or, `whole_trail`, at every entry and record version (a scan of the trail). QUIET: no entry in the
-    AUDIT_WINDOW after the file's writing — a database restored from a dump taken before the file was written has
-    none there (its last entries may well be just before)."""
+    index), or, `whole_trail`, at every entry and record version (a scan of the trail), or, `among` (what
+    `read_whole_trail` found for this file and others, read just before), at those entries and versions alone: the
+    same answer as `whole_trail`. QUIET: no entry in the AUDIT_WINDOW after the file's writing — a database restored
+    from a dump taken before the file was written has none there (its last entries may well be just before)."""
     entries = AuditEntry.objects.exclude(action__in=REPORTS)  # (a removal whose delete did not happen, say)
     window = (modified - AUDIT_WINDOW, modified + AUDIT_WINDOW)
-    if not whole_trail:
+    if among is not None:
+        whole_trail = True
+        entries = entries.filter(seq__in=among.entries)
+    elif not whole_trail:
         entries = entries.filter(timestamp__range=window)
     by_name = entries.filter(_mentions(name)).order_by("seq").only("seq", "action").first()
     if by_name is not None:
@@ -146,8 +195,10 @@ def examine(name, sha256, modified, *, whole_trail=False):
         if entry.record_id is None or entry.record_id not in holders:
             return NAMED, {"entry": entry.seq, "action": entry.action}
     if whole_trail:  # an upload's SHA-256 goes into the record version that takes it
-        version = (RecordVersion.objects.filter(data__icontains=sha256).select_related("record")
-                   .only("pk", "version", "record__number").first())
+        versions = RecordVersion.objects.filter(data__icontains=sha256)
+        if among is not None:
+            versions = versions.filter(pk__in=among.versions)
+        version = versions.select_related("record").only("pk", "version", "record__number").order_by("pk").first()
         if version is not None:
             return NAMED, {"version_id": version.pk, "version": version.version, "record": version.record.number}
     after = (modified, modified + AUDIT_WINDOW)
@@ -169,7 +220,8 @@ def describe(kept, detail):
 
 
 def find(storage=None, *, older_than=GRACE, now=None):
-    """The stored files older than `older_than` that no row names, in name order."""
+    """The stored files older than `older_than` that no row names, in name order. Each is examined against the
+    entries near its writing; those they do not account for, against the whole trail, read once for all of them."""
     storage = storage or default_storage
     now = now or timezone.now()
     strays = []
@@ -188,10 +240,14 @@ def find(storage=None, *, older_than=GRACE, now=None):
             except FileNotFoundError:  # removed since the folder was listed (a discarded render, a removal)
                 continue
             kept, detail = examine(name, sha256, modified)
-            if kept is None:  # as a removal would see it: the entry naming it may be far from the file's time
-                kept, detail = examine(name, sha256, modified, whole_trail=True)
             strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept,
                                     why=describe(kept, detail), detail=detail))
+    # as a removal would see them: the entry naming a file may be far from the file's time
+    unaccounted = [stray for stray in strays if stray.kept is None]
+    among = read_whole_trail([(stray.name, stray.sha256) for stray in unaccounted])
+    for stray in unaccounted:
+        stray.kept, stray.detail = examine(stray.name, stray.sha256, stray.modified, among=among)
+        stray.why = describe(stray.kept, stray.detail)
     return strays
 
 
@@ -200,18 +256,23 @@ def _still_named(name):
     return any(model._base_manager.filter(**{field: name}).exists() for model, field in file_fields().get(top, ()))
 
 
-def remove(stray, *, actor, reason, storage=None):
+def _check_actor(actor, reason):
+    if not (reason or "").strip():
+        raise Refused("a reason is required", code="reason")
+    if actor is None or not (actor.is_active and actor.is_superuser):
+        raise Refused("only an active superuser removes stored files", code="actor")
+
+
+def remove(stray, *, actor, reason, storage=None, among=None):
     """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits. Returns
-    the entry.
+    the entry. `among`: what `read_whole_trail` found for it, read in the transaction this runs in (`remove_many`);
+    without it the whole trail is read here.
 
     Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
     whole audit trail or a record version, or quiet), for one a row names now, and for one that changed or went
     since it was found."""
     storage = storage or default_storage
-    if not (reason or "").strip():
-        raise Refused("a reason is required", code="reason")
-    if actor is None or not (actor.is_active and actor.is_superuser):
-        raise Refused("only an active superuser removes stored files", code="actor")
+    _check_actor(actor, reason)
     if stray.evidence:
         raise Refused(f"{stray.name} is kept as evidence ({stray.kept}: {stray.why})", evidence=True,
                       code="evidence", kept=stray.kept, detail=stray.detail)
@@ -224,7 +285,7 @@ def remove(stray, *, actor, reason, storage=None):
             changed = True
         if changed:
             raise Refused(f"{stray.name} changed or went since it was found", code="changed")
-        kept, detail = examine(stray.name, stray.sha256, stray.modified, whole_trail=True)
+        kept, detail = examine(stray.name, stray.sha256, stray.modified, whole_trail=True, among=among)
         if kept is not None:
             raise Refused(f"{stray.name} is kept as evidence ({kept}: {describe(kept, detail)})", evidence=True,
                           code="evidence", kept=kept, detail=detail)
@@ -233,3 +294,22 @@ def remove(stray, *, actor, reason, storage=None):
                                                       "written": stray.modified.isoformat()})
         transaction.on_commit(lambda: storage.delete(stray.name))
     return entry
+
+
+def remove_many(strays, *, actor, reason, storage=None, each=None):
+    """Remove `strays` in one transaction that reads the whole trail once for all of them (where `remove` one at a
+    time reads it two or three times a file): [(stray, the entry or the Refused)], in order. `each(stray, outcome)`
+    runs inside the transaction after each one (to mark it somewhere in the same commit)."""
+    _check_actor(actor, reason)
+    outcomes = []
+    with transaction.atomic():
+        among = read_whole_trail([(stray.name, stray.sha256) for stray in strays if not stray.evidence])
+        for stray in strays:
+            try:
+                outcome = remove(stray, actor=actor, reason=reason, storage=storage, among=among)
+            except Refused as refusal:
+                outcome = refusal
+            if each is not None:
+                each(stray, outcome)
+            outcomes.append((stray, outcome))
+    return outcomes

@@ -166,9 +166,9 @@ def sweep_stray_files(pk):
 
 def remove_files(sweep, names, *, actor, password, reason, username=None):
     """Remove the files `names` that `sweep` listed as removable: the password re-entered (checked, counted and
-    locked as a signature's, before anything changes), a reason for the audit trail. Each file is checked again
-    and removed in a transaction of its own, its row in the sweep marked with the audit entry. Returns
-    [(name, entry or None, refusal text)] in the order given."""
+    locked as a signature's, before anything changes), a reason for the audit trail. In one transaction, each file
+    is checked again (the whole trail read once for all of them) and removed with an audit entry of its own, or
+    refused, and its row in the sweep marked. Returns [(name, entry or None, refusal text)] in the order given."""
     _require(actor)
     reason = (reason or "").strip()
     errors = {}
@@ -192,26 +192,29 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
     if errors:
         raise InvalidInput(_("Nothing was removed."), field_errors=errors)
     esign.verify_signer(actor, password, username=username, require_username=username is not None)
-    results = []
-    for name in names:
-        with transaction.atomic():
-            locked = StraySweep.objects.select_for_update().get(pk=sweep.pk)
-            row = next(row for row in locked.files if row["name"] == name)
-            if row.get("removed"):  # removed by another request since the check above
-                results.append((name, None, _("Already removed.")))
-                continue
-            try:
-                entry = stray_files.remove(_stray(row), actor=actor, reason=reason)
-            except stray_files.Refused as refusal:
-                if refusal.evidence:  # the trail names it now: keep it, and say so from now on
-                    row["kept"], row["detail"] = refusal.kept, refusal.detail
-                    row["why"] = stray_files.describe(refusal.kept, refusal.detail)
-                    locked.save(update_fields=["files"])
-                results.append((name, None, refusal_text(refusal)))
-                continue
-            row["removed"] = {"at": entry.timestamp.isoformat(), "by": actor.get_username(),
-                              "by_name": actor.printed_name, "entry": entry.seq}
-            locked.save(update_fields=["files"])
-            results.append((name, entry, ""))
+    outcome_of = {}
+
+    def mark(stray, outcome):
+        row = rows[stray.name]
+        if isinstance(outcome, stray_files.Refused):
+            if outcome.evidence:  # the trail names it now: keep it, and say so from now on
+                row["kept"], row["detail"] = outcome.kept, outcome.detail
+                row["why"] = stray_files.describe(outcome.kept, outcome.detail)
+            outcome_of[stray.name] = (None, refusal_text(outcome))
+        else:
+            row["removed"] = {"at": outcome.timestamp.isoformat(), "by": actor.get_username(),
+                              "by_name": actor.printed_name, "entry": outcome.seq}
+            outcome_of[stray.name] = (outcome, "")
+
+    with transaction.atomic():  # one read of the whole trail for every file selected (core.stray_files.remove_many)
+        locked = StraySweep.objects.select_for_update().get(pk=sweep.pk)
+        rows = {row["name"]: row for row in locked.files}
+        for name in names:
+            if rows[name].get("removed"):  # removed by another request since the check above
+                outcome_of[name] = (None, _("Already removed."))
+        stray_files.remove_many([_stray(rows[name]) for name in names if name not in outcome_of], actor=actor,
+                                reason=reason, each=mark)
+        locked.save(update_fields=["files"])
+    results = [(name, *outcome_of[name]) for name in names]
     sweep.refresh_from_db()
     return results

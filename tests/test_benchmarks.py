@@ -331,3 +331,66 @@ def test_benchmark_audit_chain_under_load(people, order_data, monkeypatch):
              ("signatures per second per core, hash alone", f"{1 / check:.1f}"),
              ("load average of the machine during the run (1 min)", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")]
     report(f"Audit chain under load (PostgreSQL, {CLIENTS} clients x {per_client} starts, 4 claims each)", rows)
+
+
+# --- stored files that no row names: the whole trail read once for all of them (core.stray_files) --------------
+
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_stray_files_whole_trail():
+    """Examining stray files against the whole audit trail, a file at a time (two scans of the trail and one of the
+    record versions a file: `examine(…, whole_trail=True)`) and all at once (`read_whole_trail`: one scan of each,
+    then a lookup by key a file), in the same run: QMS_BENCH_AUDIT_ENTRIES entries (default 1,000,000, made in SQL:
+    a quarter of them renderings naming a file and its SHA-256, the rest step entries in Chinese and English) and
+    QMS_BENCH_STRAYS files (default 10) that no entry names — what a removal of that many files reads. PostgreSQL."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core import stray_files
+    from core.models import AuditEntry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the whole trail at a plant's size: run on PostgreSQL")
+    total = int(os.environ.get("QMS_BENCH_AUDIT_ENTRIES", "1000000"))
+    strays = int(os.environ.get("QMS_BENCH_STRAYS", "10"))
+    table = AuditEntry._meta.db_table
+    begin = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {table} (seq, timestamp, actor_name, action, object_type, object_id, object_repr,
+                                 new_values, reason, prev_hash, entry_hash)
+            SELECT n, now() - make_interval(secs => %s - n), 'bench',
+                   CASE WHEN n %% 4 = 0 THEN 'record.rendered' ELSE 'task.completed' END, 'bench', n::text, '',
+                   CASE WHEN n %% 4 = 0 THEN jsonb_build_object(
+                            'file', 'records/2026/OR-2026-' || lpad(n::text, 7, '0') || '-v1_' || substr(md5(n::text), 1, 7)
+                                    || '.pdf', 'kind', 'pdf', 'version', 1, 'rendition', 1,
+                            'sha256', md5(n::text) || md5((n + 1)::text))
+                        ELSE jsonb_build_object('step', 'review_quality', 'note', '评审结论 合格 Review passed',
+                            'fields', jsonb_build_object('qty', n %% 97, 'customer', '客户 Customer ' || (n %% 300),
+                                                         'product', 'P-' || (n %% 1000)))
+                   END,
+                   '', repeat('0', 64), repeat('0', 64)
+            FROM generate_series(1, %s) AS n""", [total, total])
+        cursor.execute(f"ANALYZE {table}")
+    built = time.perf_counter() - begin
+    files = [(f"records/2026/OR-2026-{n:07d}-v2_StRaY{n % 10}.pdf", f"{n:064x}") for n in range(strays)]
+    modified = timezone.now() - datetime.timedelta(hours=3)
+
+    def one_by_one():
+        return [stray_files.examine(name, sha256, modified, whole_trail=True) for name, sha256 in files]
+
+    def together():
+        among = stray_files.read_whole_trail(files)
+        return [stray_files.examine(name, sha256, modified, among=among) for name, sha256 in files]
+
+    assert one_by_one() == together() == [(None, {})] * strays
+    alone = statistics.median(timed(one_by_one, repeat=3))
+    once = statistics.median(timed(together, repeat=3))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{table}'))")
+        size = cursor.fetchone()[0]
+    report(f"Stray files against the whole audit trail: {total:,} entries ({size}), {strays} files, {connection.vendor}",
+           [("entries made (s)", f"{built:.1f}"),
+            ("a file at a time (s, median of 3)", f"{alone:.2f} ({alone / strays:.2f} a file)"),
+            ("all at once: one read of the trail (s, median of 3)", f"{once:.2f}"),
+            ("ratio", f"{alone / once:.1f}x")])

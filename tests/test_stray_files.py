@@ -362,3 +362,58 @@ def test_what_counts_as_naming_a_file(version, admin):
         chinese: ("named", f"audit entry #{entries['order.attachment_added']} (order.attachment_added)"),
         copy: ("named", f"audit entry #{entries['record.downloaded']} (record.downloaded)"),
     }
+
+
+def test_one_read_of_the_whole_trail_for_many_files_answers_as_reading_it_for_each(version, admin):
+    """`read_whole_trail` reads the trail once for all the files the entries near them do not account for (on
+    PostgreSQL one ILIKE ANY a column); `examine(…, among=…)` then answers for each file what reading the whole trail
+    for it alone answers: named by an entry (by name, also in old values; by SHA-256), held by a record version, or
+    not named — underscores, Chinese and a percent sign in the names taken literally."""
+    cut = cut_off_render(version)  # byte-identical copies of the committed rendering: not named
+    other = make_record(order_data("OR-2026-0002"), number="OR-2026-0002")
+    pdf.render_version(other)
+    gone = RecordFile.objects.filter(record_version=other).first()  # its row deleted behind the application
+    with intruder() as cursor:
+        cursor.execute(f"DELETE FROM {RecordFile._meta.db_table} WHERE id = %s", [gone.pk])
+    held = "客户图纸 drawing".encode()
+    upload = default_storage.save("attachments/2026/12/图纸_B0412.pdf", ContentFile(held))
+    RecordVersion.objects.create(record=version.record, version=9, content_hash="0" * 64, created_by=admin,
+                                 data={"drawing": hashlib.sha256(held).hexdigest()})
+    renamed = default_storage.save("attachments/2026/12/旧名_1.pdf", ContentFile(b"renamed"))
+    with transaction.atomic():  # a name only an entry's old values hold
+        audit.log("record.version_created", ("x", "1", "x"), actor=admin, old={"file": renamed}, new={"file": "x"})
+    orphans = [default_storage.save(name, ContentFile(content)) for name, content in (
+        ("attachments/2026/12/照片_100%.jpg", b"never committed"), ("attachments/2026/12/photo_1.jpg", b"cut off"))]
+    lookalike = orphans[1].replace("_1", "x1")  # "_" is a LIKE wildcard: only the literal name may match
+    with transaction.atomic():
+        audit.log("record.rendered", ("x", "2", "x"), actor=admin, new={"file": lookalike})
+
+    modified = timezone.now() - datetime.timedelta(minutes=30)
+    files = [(name, hashlib.sha256(default_storage.open(name).read()).hexdigest())
+             for name in [*cut, gone.file.name, upload, renamed, *orphans]]
+    among = stray_files.read_whole_trail(files)
+    one_by_one = {name: stray_files.examine(name, sha, modified, whole_trail=True) for name, sha in files}
+    together = {name: stray_files.examine(name, sha, modified, among=among) for name, sha in files}
+    assert together == one_by_one
+    assert {name: kept for name, (kept, _detail) in together.items()} == {
+        cut[0]: None, cut[1]: None, gone.file.name: "named", upload: "named", renamed: "named", orphans[0]: None,
+        orphans[1]: None}
+    assert "version_id" in together[upload][1] and together[renamed][1]["action"] == "record.version_created"
+
+
+def test_listing_reads_the_whole_trail_once_however_many_files_the_entries_near_them_leave(
+        version, admin, media_root, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    names = [default_storage.save(f"attachments/2026/12/cut_{n}.jpg", ContentFile(f"cut off {n}".encode()))
+             for n in range(6)]
+    backdate(media_root, names)
+    with CaptureQueriesContext(connection) as queries:
+        strays = stray_files.find()
+    assert [(s.name, s.kept) for s in strays] == [(name, None) for name in sorted(names)]
+    audit_table, versions_table = AuditEntry._meta.db_table, RecordVersion._meta.db_table
+    whole = [q["sql"] for q in queries if f'FROM "{audit_table}"' in q["sql"] and "timestamp" not in q["sql"]
+             and '"seq" IN' not in q["sql"]]
+    versions = [q["sql"] for q in queries if f'FROM "{versions_table}"' in q["sql"] and '"id" IN' not in q["sql"]]
+    assert (len(whole), len(versions)) == (1, 1), whole + versions  # (reading it a file at a time: 12 and 6)

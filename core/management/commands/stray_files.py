@@ -38,6 +38,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--actor {actor}: no active superuser of that name")
         strays = stray_files.find(older_than=datetime.timedelta(hours=older_than))
         removed = left = evidence = 0
+        outcomes = {}
+        if remove:  # in one transaction that reads the whole trail once for all of them
+            outcomes = {stray.name: outcome for stray, outcome in stray_files.remove_many(
+                [stray for stray in strays if not stray.evidence], actor=user, reason=reason)}
         for stray in strays:
             line = f"{stray.name} ({stray.size} bytes, written {stray.modified:%Y-%m-%d %H:%M} UTC, " \
                    f"SHA-256 {stray.sha256})"
@@ -50,11 +54,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"STRAY {line}")
                 left += 1
                 continue
-            try:
-                stray_files.remove(stray, actor=user, reason=reason)
-            except stray_files.Refused as refusal:
-                self.stdout.write(self.style.WARNING(f"KEPT {line}: {refusal}"))
-                if refusal.evidence:
+            outcome = outcomes[stray.name]
+            if isinstance(outcome, stray_files.Refused):
+                self.stdout.write(self.style.WARNING(f"KEPT {line}: {outcome}"))
+                if outcome.evidence:
                     evidence += 1
                 else:
                     left += 1
