@@ -375,8 +375,8 @@ _CORE_TEXTS = {
     # evidence.stray_sweeps: a look at the storage for such files, asked for on the stored-files page or the API
     "storage.sweep_requested": registry.Sentence(gettext_lazy("asked for a look at the storage for files no record "
                                                               "names")),
-    "storage.swept": registry.Sentence(gettext_lazy("looked through the storage: %(removable)s file(s) no record "
-                                                    "names, %(kept)s kept as evidence")),
+    "storage.swept": registry.Sentence(gettext_lazy("looked through the storage: files no record names, to remove: "
+                                                    "%(removable)s; kept as evidence: %(kept)s")),
     "storage.sweep_failed": registry.Sentence(gettext_lazy("could not look through the storage: %(error)s")),
     "esign.signed": registry.Sentence(gettext_lazy("signed version %(version)s: %(meaning)s, as %(role)s"),
                                       {"meaning": "Meaning"}),

@@ -27,10 +27,11 @@ still running and is never reported. Run `manage.py stray_files` to list, `--rem
 --reason …` to remove.
 """
 
-import datetime
 import dataclasses
+import datetime
 import hashlib
 import json
+import logging
 import posixpath
 
 from django.apps import apps
@@ -41,7 +42,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core import audit
-from core.models import AuditEntry, RecordFile, RecordVersion
+from core.models import AuditEntry, AuditHead, RecordFile, RecordVersion
+
+logger = logging.getLogger(__name__)
 
 GRACE = datetime.timedelta(hours=1)  # no transaction of this system runs that long; a younger file may be in one
 AUDIT_WINDOW = 2 * GRACE  # an entry naming the file is written in the transaction that wrote it, which GRACE bounds
@@ -51,6 +54,10 @@ SWEEP_REQUESTED, SWEPT, SWEEP_FAILED = "storage.sweep_requested", "storage.swept
 # entries that report on stored files without writing one: naming a file, they account for nothing, and
 # following one they do not make it less quiet (a look at the storage right after a restore, say)
 REPORTS = (REMOVED, SWEEP_REQUESTED, SWEPT, SWEEP_FAILED, "verification.passed", "verification.failed")
+# entries of someone signing in or re-entering a password: they follow a restore as soon as an administrator opens
+# the stored-files page, and say nothing about whether the database holds the time around a file
+SESSION = ("auth.login", "auth.login_failed", "esign.accountability_accepted", "esign.failed", "esign.locked")
+CHUNK = 50  # files removed in one transaction, the audit head held (remove_many)
 NAMED, QUIET = "named", "quiet"
 
 
@@ -134,24 +141,27 @@ def _mentions(text):
 @dataclasses.dataclass(frozen=True)
 class Among:
     """What one read of the whole audit trail and of every record version found naming any of a set of files:
-    the entries' `seq` and the versions' keys. `examine(…, among=…)` looks at those alone, by key."""
+    the entries' `seq` and the versions' keys. `examine(…, among=…)` looks at those alone, by key. Every entry up to
+    `upto_seq` had committed when the trail was read, and `upto_version` was the newest record version then:
+    `_since` adds what committed after."""
 
     entries: frozenset
     versions: frozenset
+    upto_seq: int = 0
+    upto_version: int = 0
 
 
 def _like_any(column, texts):
     """A condition true where `column`, as text, holds any of `texts` in any of their forms, case aside: on
-    PostgreSQL the jsonb printed as text and lower-cased once a row and matched with one `LIKE ANY` (an OR of
+    PostgreSQL the jsonb printed as text and upper-cased once a row and matched with one `LIKE ANY` (an OR of
     `icontains` prints and folds it again for every term, as ILIKE folds it again for every pattern), elsewhere an
-    OR of `icontains`. The patterns are lower-cased by the same `lower()`, in the database's own collation, so a row
-    that holds a text exactly (what names a file) holds it lower-cased too: `examine` finds among the rows all that
-    `_mentions` finds in the trail."""
+    OR of `icontains`. Row and patterns are folded by `UPPER()`, as `icontains` folds them, so the rows it finds are
+    every row `_mentions` finds: `examine` among them answers as it would over the whole trail."""
     forms = sorted({form for text in texts for form in _forms(text)})
     if connection.vendor == "postgresql":
         patterns = ["%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                     for form in forms]
-        return RawSQL(f'lower("{column}"::text) LIKE ANY (ARRAY(SELECT lower(p) FROM unnest(%s::text[]) AS p))',
+        return RawSQL(f'UPPER("{column}"::text) LIKE ANY (ARRAY(SELECT UPPER(p) FROM unnest(%s::text[]) AS p))',
                       (patterns,), output_field=models.BooleanField())
     condition = Q()
     for form in forms:
@@ -159,16 +169,48 @@ def _like_any(column, texts):
     return condition
 
 
+def _matching(files, entries, versions):
+    texts = [text for pair in files for text in pair]
+    seqs = (entries.exclude(action__in=REPORTS).filter(_like_any("new_values", texts) | _like_any("old_values", texts))
+            .order_by().values_list("seq", flat=True))
+    keys = (versions.filter(_like_any("data", [sha256 for _name, sha256 in files])).order_by()
+            .values_list("pk", flat=True))
+    return frozenset(seqs), frozenset(keys)
+
+
+def _committed_upto():
+    """The audit head's last `seq`, read under its lock in a transaction of its own: an audited change holds the
+    head from its append to its commit, so every entry up to it has committed. (Inside a caller's transaction the
+    lock would be held to its end: read without it.)"""
+    heads = AuditHead.objects.filter(pk=1)
+    if connection.in_atomic_block:
+        return heads.values_list("last_seq", flat=True).first() or 0
+    with transaction.atomic():
+        return heads.select_for_update().values_list("last_seq", flat=True).first() or 0
+
+
 def read_whole_trail(files):
     """One read of the whole audit trail (and one of the record versions) for all of `files` — (name, sha256)
     pairs — where examining each file against the whole trail reads it two or three times a file."""
-    texts = [text for pair in files for text in pair]
-    if not texts:
+    files = list(files)
+    if not files:
         return Among(frozenset(), frozenset())
-    entries = (AuditEntry.objects.exclude(action__in=REPORTS)
-               .filter(_like_any("new_values", texts) | _like_any("old_values", texts)))
-    versions = RecordVersion.objects.filter(_like_any("data", [sha256 for _name, sha256 in files]))
-    return Among(frozenset(entries.values_list("seq", flat=True)), frozenset(versions.values_list("pk", flat=True)))
+    upto_seq = _committed_upto()
+    upto_version = RecordVersion.objects.aggregate(newest=models.Max("pk"))["newest"] or 0
+    entries, versions = _matching(files, AuditEntry.objects.all(), RecordVersion.objects.all())
+    return Among(entries, versions, upto_seq, upto_version)
+
+
+def _since(among, files):
+    """`among` with what committed after it was read: the entries after `upto_seq` (a range of the `seq` index) and
+    the record versions after `upto_version` or of a record those entries name (a version is written with its
+    record's `record.version_created` entry, so one that was not yet committed at the read, whatever its key, is
+    among them). Call it with the audit head locked, and nothing audited commits until the caller's does."""
+    tail = AuditEntry.objects.filter(seq__gt=among.upto_seq)
+    records = tail.filter(record__isnull=False).values("record_id")
+    entries, versions = _matching(files, tail, RecordVersion.objects.filter(
+        Q(pk__gt=among.upto_version) | Q(record_id__in=records)))
+    return dataclasses.replace(among, entries=among.entries | entries, versions=among.versions | versions)
 
 
 def examine(name, sha256, modified, *, whole_trail=False, among=None):
@@ -202,7 +244,7 @@ def examine(name, sha256, modified, *, whole_trail=False, among=None):
         if version is not None:
             return NAMED, {"version_id": version.pk, "version": version.version, "record": version.record.number}
     after = (modified, modified + AUDIT_WINDOW)
-    if not AuditEntry.objects.filter(timestamp__range=after).exclude(action__in=REPORTS).exists():
+    if not AuditEntry.objects.filter(timestamp__range=after).exclude(action__in=REPORTS + SESSION).exists():
         return QUIET, {"hours": AUDIT_WINDOW.total_seconds() / 3600}
     return None, {}
 
@@ -263,14 +305,23 @@ def _check_actor(actor, reason):
         raise Refused("only an active superuser removes stored files", code="actor")
 
 
+def _delete(storage, name):
+    """The delete after the removal's commit. One that fails (a storage error) is logged and leaves the file, which
+    the next look lists again; the other files of the commit are deleted all the same (a robust callback)."""
+    try:
+        storage.delete(name)
+    except Exception:  # noqa: BLE001 — logged; the file stays and is listed again
+        logger.exception("stored file %s: its removal was recorded but the file could not be deleted", name)
+
+
 def remove(stray, *, actor, reason, storage=None, among=None):
     """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits. Returns
-    the entry. `among`: what `read_whole_trail` found for it, read in the transaction this runs in (`remove_many`);
-    without it the whole trail is read here.
+    the entry. `among`: what `read_whole_trail` found for it and `_since` has brought up to date in the transaction
+    this runs in, the audit head locked (`remove_many`); without it the whole trail is read here.
 
     Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
-    whole audit trail or a record version, or quiet), for one a row names now, and for one that changed or went
-    since it was found."""
+    whole audit trail or a record version, or quiet), for one a row names now, for one that changed or went
+    since it was found, and for one that cannot be read."""
     storage = storage or default_storage
     _check_actor(actor, reason)
     if stray.evidence:
@@ -283,6 +334,8 @@ def remove(stray, *, actor, reason, storage=None, among=None):
             changed = _sha256(storage, stray.name) != stray.sha256
         except FileNotFoundError:
             changed = True
+        except OSError as error:
+            raise Refused(f"{stray.name} could not be read: {error}", code="unreadable")
         if changed:
             raise Refused(f"{stray.name} changed or went since it was found", code="changed")
         kept, detail = examine(stray.name, stray.sha256, stray.modified, whole_trail=True, among=among)
@@ -292,24 +345,38 @@ def remove(stray, *, actor, reason, storage=None, among=None):
         entry = audit.log(REMOVED, ("storage.file", stray.sha256, stray.name[:200]), actor=actor,
                           reason=reason.strip(), new={"file": stray.name, "size": stray.size, "sha256": stray.sha256,
                                                       "written": stray.modified.isoformat()})
-        transaction.on_commit(lambda: storage.delete(stray.name))
+        transaction.on_commit(lambda: _delete(storage, stray.name), robust=True)
     return entry
 
 
-def remove_many(strays, *, actor, reason, storage=None, each=None):
-    """Remove `strays` in one transaction that reads the whole trail once for all of them (where `remove` one at a
-    time reads it two or three times a file): [(stray, the entry or the Refused)], in order. `each(stray, outcome)`
-    runs inside the transaction after each one (to mark it somewhere in the same commit)."""
+def remove_many(strays, *, actor, reason, storage=None, claim=None, on_chunk=None):
+    """Remove `strays`, reading the whole trail once for all of them (where `remove` one at a time reads it two or
+    three times a file): [(stray, the entry or the Refused)], in order.
+
+    The trail is read outside any lock; then each CHUNK of files is removed in a transaction that first locks the
+    audit head — nothing audited commits while it runs — and reads what committed since (`_since`: the newest
+    entries, by `seq`), so that no entry or record version naming a file can slip in between the read and the
+    removal, while the rest of the system waits only for a chunk's checks, never for the read of the trail.
+    `claim(chunk)` runs first in each chunk's transaction, the head locked, and gives the files still to remove
+    (those another request removed meanwhile left out: they are not in the outcomes); `on_chunk(outcomes)` runs
+    last in it (to mark them somewhere in the same commit). Call it outside a transaction: inside one, the read
+    would hold the head to the end."""
     _check_actor(actor, reason)
+    candidates = [(stray.name, stray.sha256) for stray in strays if not stray.evidence]
+    among = read_whole_trail(candidates)
     outcomes = []
-    with transaction.atomic():
-        among = read_whole_trail([(stray.name, stray.sha256) for stray in strays if not stray.evidence])
-        for stray in strays:
-            try:
-                outcome = remove(stray, actor=actor, reason=reason, storage=storage, among=among)
-            except Refused as refusal:
-                outcome = refusal
-            if each is not None:
-                each(stray, outcome)
-            outcomes.append((stray, outcome))
+    for first in range(0, len(strays), CHUNK):
+        chunk, done = strays[first:first + CHUNK], []
+        with transaction.atomic():
+            AuditHead.objects.select_for_update().get_or_create(pk=1)
+            current = _since(among, candidates) if candidates else among
+            for stray in (claim(chunk) if claim is not None else chunk):
+                try:
+                    outcome = remove(stray, actor=actor, reason=reason, storage=storage, among=current)
+                except Refused as refusal:
+                    outcome = refusal
+                done.append((stray, outcome))
+            if on_chunk is not None:
+                on_chunk(done)
+        outcomes.extend(done)
     return outcomes

@@ -120,6 +120,8 @@ class StraySweep(models.Model):
     # [{name, size, modified (ISO), sha256, kept ("named" | "quiet" | null), why, removed ({at, by, entry} | null)}]
     files = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # True while queued or running, else null: unique, so two administrators asking at once start one look
+    active = models.BooleanField(null=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

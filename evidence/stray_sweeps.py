@@ -13,7 +13,7 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -87,6 +87,8 @@ def refusal_text(refusal):
         return _("A record names this file now; it is no longer stray.")
     if refusal.code == "changed":
         return _("The file changed or went since the look that listed it; look again.")
+    if refusal.code == "unreadable":
+        return _("The file could not be read; the storage's log says why.")
     return str(refusal)
 
 
@@ -108,9 +110,8 @@ def counts(sweep):
 
 
 def under_way():
-    """The look queued or running (younger than STALE), if any."""
-    return (StraySweep.objects.filter(status__in=[StraySweep.Status.QUEUED, StraySweep.Status.RUNNING],
-                                      created_at__gte=timezone.now() - STALE).order_by("-created_at", "-pk").first())
+    """The look queued or running, if any."""
+    return StraySweep.objects.filter(active=True).first()
 
 
 def latest():
@@ -118,16 +119,31 @@ def latest():
     return StraySweep.objects.filter(status=StraySweep.Status.DONE).order_by("-finished_at", "-pk").first()
 
 
+def _give_up_lost_looks():
+    """A look queued or running for longer than STALE was lost with its worker: failed, audited."""
+    now = timezone.now()
+    with transaction.atomic():
+        for sweep in StraySweep.objects.select_for_update().filter(active=True, created_at__lt=now - STALE):
+            sweep.status, sweep.active, sweep.finished_at = StraySweep.Status.FAILED, None, now
+            sweep.error = "lost: no worker finished it within an hour"
+            sweep.save(update_fields=["status", "active", "finished_at", "error"])
+            audit.log(stray_files.SWEEP_FAILED, sweep, new={"error": sweep.error})
+
+
 def request_sweep(*, actor):
-    """Queue a look at the storage (audited), or give the one already under way."""
+    """Queue a look at the storage (audited), or give the one already under way (one at a time: `active`)."""
     _require(actor)
+    _give_up_lost_looks()
     current = under_way()
     if current is not None:
         return current
-    with transaction.atomic():
-        sweep = StraySweep.objects.create(requested_by=actor)
-        audit.log(stray_files.SWEEP_REQUESTED, sweep, actor=actor)
-        transaction.on_commit(lambda: sweep_stray_files.delay(sweep.pk))
+    try:
+        with transaction.atomic():
+            sweep = StraySweep.objects.create(requested_by=actor, active=True)
+            audit.log(stray_files.SWEEP_REQUESTED, sweep, actor=actor)
+            transaction.on_commit(lambda: sweep_stray_files.delay(sweep.pk))
+    except IntegrityError:  # asked for at the same moment by someone else: theirs
+        return under_way()
     return sweep
 
 
@@ -142,8 +158,8 @@ def record_nightly(found):
 def sweep_stray_files(pk):
     """Look at the storage for the sweep `pk` (core.stray_files.find), keep its list, audit the counts. Run again
     after a lost worker (acks_late), it starts over."""
-    claimed = StraySweep.objects.filter(pk=pk, status__in=[StraySweep.Status.QUEUED, StraySweep.Status.RUNNING]
-                                        ).update(status=StraySweep.Status.RUNNING, started_at=timezone.now())
+    claimed = StraySweep.objects.filter(pk=pk, active=True).update(status=StraySweep.Status.RUNNING,
+                                                                   started_at=timezone.now())
     if not claimed:
         return
     try:
@@ -151,24 +167,29 @@ def sweep_stray_files(pk):
     except Exception as error:  # the page says so; the administrator may look again
         with transaction.atomic():
             sweep = StraySweep.objects.select_for_update().get(pk=pk)
+            if not sweep.active:  # given up as lost meanwhile
+                return
             sweep.status, sweep.error, sweep.finished_at = StraySweep.Status.FAILED, repr(error)[:2000], timezone.now()
-            sweep.save(update_fields=["status", "error", "finished_at"])
+            sweep.active = None
+            sweep.save(update_fields=["status", "error", "finished_at", "active"])
             audit.log(stray_files.SWEEP_FAILED, sweep, new={"error": sweep.error})
         logger.exception("the look at the storage (sweep %s) failed", pk)
         return
     with transaction.atomic():
         sweep = StraySweep.objects.select_for_update().get(pk=pk)
+        if not sweep.active:  # given up as lost meanwhile (a later look replaces it)
+            return
         sweep.files = [_row(stray) for stray in found]
-        sweep.status, sweep.finished_at = StraySweep.Status.DONE, timezone.now()
-        sweep.save(update_fields=["files", "status", "finished_at"])
+        sweep.status, sweep.finished_at, sweep.active = StraySweep.Status.DONE, timezone.now(), None
+        sweep.save(update_fields=["files", "status", "finished_at", "active"])
         audit.log(stray_files.SWEPT, sweep, new={"files": len(found), **counts(sweep)})
 
 
 def remove_files(sweep, names, *, actor, password, reason, username=None):
     """Remove the files `names` that `sweep` listed as removable: the password re-entered (checked, counted and
-    locked as a signature's, before anything changes), a reason for the audit trail. In one transaction, each file
-    is checked again (the whole trail read once for all of them) and removed with an audit entry of its own, or
-    refused, and its row in the sweep marked. Returns [(name, entry or None, refusal text)] in the order given."""
+    locked as a signature's, before anything changes), a reason for the audit trail. Each file is checked again (the
+    whole trail read once for all of them) and removed with an audit entry of its own, or refused, and its row in
+    the look marked in the same commit. Returns [(name, entry or None, refusal text)] in the order given."""
     _require(actor)
     reason = (reason or "").strip()
     errors = {}
@@ -192,29 +213,36 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
     if errors:
         raise InvalidInput(_("Nothing was removed."), field_errors=errors)
     esign.verify_signer(actor, password, username=username, require_username=username is not None)
-    outcome_of = {}
+    outcome_of, locked = {}, {}
 
-    def mark(stray, outcome):
-        row = rows[stray.name]
-        if isinstance(outcome, stray_files.Refused):
-            if outcome.evidence:  # the trail names it now: keep it, and say so from now on
-                row["kept"], row["detail"] = outcome.kept, outcome.detail
-                row["why"] = stray_files.describe(outcome.kept, outcome.detail)
-            outcome_of[stray.name] = (None, refusal_text(outcome))
-        else:
-            row["removed"] = {"at": outcome.timestamp.isoformat(), "by": actor.get_username(),
-                              "by_name": actor.printed_name, "entry": outcome.seq}
-            outcome_of[stray.name] = (outcome, "")
+    def claim(chunk):
+        """First in each chunk's transaction (core.stray_files.remove_many): lock the look, leave out what another
+        request removed meanwhile."""
+        locked["sweep"] = StraySweep.objects.select_for_update().get(pk=sweep.pk)
+        locked["rows"] = {row["name"]: row for row in locked["sweep"].files}
+        for stray in chunk:
+            if locked["rows"][stray.name].get("removed"):
+                outcome_of[stray.name] = (None, _("Already removed."))
+        return [stray for stray in chunk if stray.name not in outcome_of]
 
-    with transaction.atomic():  # one read of the whole trail for every file selected (core.stray_files.remove_many)
-        locked = StraySweep.objects.select_for_update().get(pk=sweep.pk)
-        rows = {row["name"]: row for row in locked.files}
-        for name in names:
-            if rows[name].get("removed"):  # removed by another request since the check above
-                outcome_of[name] = (None, _("Already removed."))
-        stray_files.remove_many([_stray(rows[name]) for name in names if name not in outcome_of], actor=actor,
-                                reason=reason, each=mark)
-        locked.save(update_fields=["files"])
+    def mark(done):
+        """Last in each chunk's transaction: mark its files on the look."""
+        for stray, outcome in done:
+            row = locked["rows"][stray.name]
+            if isinstance(outcome, stray_files.Refused):
+                if outcome.evidence:  # the trail names it now: keep it, and say so from now on
+                    row["kept"], row["detail"] = outcome.kept, outcome.detail
+                    row["why"] = stray_files.describe(outcome.kept, outcome.detail)
+                outcome_of[stray.name] = (None, refusal_text(outcome))
+            else:
+                row["removed"] = {"at": outcome.timestamp.isoformat(), "by": actor.get_username(),
+                                  "by_name": actor.printed_name, "entry": outcome.seq}
+                outcome_of[stray.name] = (outcome, "")
+        locked["sweep"].save(update_fields=["files"])
+
+    # a chunk at a time, each checked against the trail read once for all of them (core.stray_files.remove_many)
+    stray_files.remove_many([_stray(rows[name]) for name in names], actor=actor, reason=reason, claim=claim,
+                            on_chunk=mark)
     results = [(name, *outcome_of[name]) for name in names]
     sweep.refresh_from_db()
     return results

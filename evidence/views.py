@@ -432,7 +432,12 @@ def _stray_rows(rows):
 
 
 @login_required
-def stray_files(request, error=None, selected=(), status=200):
+@require_http_methods(["GET", "HEAD"])
+def stray_files(request):
+    return _stray_files_page(request)
+
+
+def _stray_files_page(request, error=None, selected=(), status=200):
     """What the newest look at the storage found: the files left by a write that was cut off (selected and removed
     here, password and reason given), those kept as evidence and why, those removed since; and the look under way,
     or a button to look again."""
@@ -478,7 +483,7 @@ def stray_files_remove(request, pk):
         results = stray_sweeps.remove_files(sweep, names, actor=request.user, password=request.POST.get("password", ""),
                                             reason=request.POST.get("reason", ""))
     except DomainError as exc:
-        return stray_files(request, error=exc, selected=names, status=exc.status_code)
+        return _stray_files_page(request, error=exc, selected=names, status=exc.status_code)
     removed = [name for name, entry, _refusal in results if entry is not None]
     if removed:
         messages.success(request, ngettext("%(n)d file removed; the audit trail records it.",

@@ -415,5 +415,69 @@ def test_listing_reads_the_whole_trail_once_however_many_files_the_entries_near_
     audit_table, versions_table = AuditEntry._meta.db_table, RecordVersion._meta.db_table
     whole = [q["sql"] for q in queries if f'FROM "{audit_table}"' in q["sql"] and "timestamp" not in q["sql"]
              and '"seq" IN' not in q["sql"]]
-    versions = [q["sql"] for q in queries if f'FROM "{versions_table}"' in q["sql"] and '"id" IN' not in q["sql"]]
+    versions = [q["sql"] for q in queries if f'FROM "{versions_table}"' in q["sql"] and '"id" IN' not in q["sql"]
+                and "MAX(" not in q["sql"]]  # (the newest version's key: one probe of the primary key)
     assert (len(whole), len(versions)) == (1, 1), whole + versions  # (reading it a file at a time: 12 and 6)
+
+
+def test_a_removal_sees_what_named_a_file_after_the_trail_was_read(version, admin, media_root, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    """The whole trail is read once, outside any lock; each chunk of removals then locks the audit head and reads
+    what committed since (the newest entries, and the record versions of the records they name): an entry or a
+    record version naming a file that commits in between keeps the file."""
+    names = [default_storage.save(f"attachments/2026/12/cut_{n}.jpg", ContentFile(f"cut off {n}".encode()))
+             for n in range(3)]
+    backdate(media_root, names)
+    strays = {s.name: s for s in stray_files.find()}
+    assert not any(s.evidence for s in strays.values())
+    read = stray_files.read_whole_trail
+
+    def read_then_someone_names_two(files):
+        among = read(files)
+        with transaction.atomic():  # committed after the read: an entry naming one by name ...
+            audit.log("record.rendered", ("x", "1", "x"), actor=admin, new={"file": names[0]})
+            # ... and a record version holding another's bytes, written with its record's entry
+            RecordVersion.objects.create(record=version.record, version=7, content_hash="0" * 64, created_by=admin,
+                                         data={"photo": strays[names[1]].sha256})
+            audit.log("record.version_created", ("x", "2", "x"), actor=admin, record=version.record)
+        # (a version not yet committed at the read may have a lower key than the newest then: only its entry finds it)
+        return dataclasses.replace(among, upto_version=10**12)
+
+    monkeypatch.setattr(stray_files, "read_whole_trail", read_then_someone_names_two)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = {stray.name: outcome for stray, outcome in stray_files.remove_many(
+            [strays[name] for name in names], actor=admin, reason=REASON)}
+    assert outcomes[names[0]].detail["action"] == "record.rendered"
+    assert outcomes[names[1]].detail["version"] == 7
+    assert isinstance(outcomes[names[2]], AuditEntry)
+    assert [default_storage.exists(name) for name in names] == [True, True, False]
+
+
+def test_a_file_that_cannot_be_read_or_deleted_is_refused_or_left_and_the_others_go(
+        version, admin, media_root, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    names = [default_storage.save(f"attachments/2026/12/cut_{n}.jpg", ContentFile(f"cut off {n}".encode()))
+             for n in range(3)]
+    backdate(media_root, names)
+    strays = stray_files.find()
+    digest, delete = stray_files._sha256, type(default_storage._wrapped).delete
+
+    def unreadable(storage, name):
+        if name == names[0]:
+            raise PermissionError(13, "Permission denied", name)
+        return digest(storage, name)
+
+    def undeletable(storage, name):
+        if name == names[1]:
+            raise PermissionError(13, "Permission denied", name)
+        return delete(storage, name)
+
+    monkeypatch.setattr(stray_files, "_sha256", unreadable)
+    monkeypatch.setattr(type(default_storage._wrapped), "delete", undeletable)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = stray_files.remove_many(strays, actor=admin, reason=REASON)
+    assert [getattr(outcome, "code", "removed") for _stray, outcome in outcomes] == ["unreadable", "removed",
+                                                                                    "removed"]
+    assert [default_storage.exists(name) for name in names] == [True, True, False]
+    assert f"{names[1]}: its removal was recorded but the file could not be deleted" in caplog.text
+    monkeypatch.undo()
+    assert [s.name for s in stray_files.find()] == names[:2]  # listed again

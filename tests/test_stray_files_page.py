@@ -115,15 +115,35 @@ def test_a_look_runs_in_the_background_and_the_page_lists_what_it_found_with_why
     assert f"审计追踪条目 #{strays['rendered'].seq} 引用了该文件：" in page
 
 
-def test_asking_again_while_a_look_is_under_way_gives_that_look_and_the_page_refreshes(admin_client, admin):
+def test_one_look_at_a_time_and_the_page_asks_for_its_end(admin_client, admin, strays, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    done = look(admin_client, django_capture_on_commit_callbacks)  # a finished look, with files to remove
     with transaction.atomic():  # queued, its job not yet run (the commit's callbacks are not executed)
         first = stray_sweeps.request_sweep(actor=admin)
     assert stray_sweeps.request_sweep(actor=admin) == first
     page = admin_client.get(PAGE).content.decode()
-    assert 'id="under-way"' in page and 'http-equiv="refresh"' in page and 'id="look-form"' not in page
+    assert 'id="under-way"' in page and "qms/stray-look.js" in page and 'id="look-form"' not in page
+    assert f'data-status="/api/stray-files/{first.pk}/"' in page and 'http-equiv="refresh"' not in page
+    # the last look's files are listed, but not removed while another look may find otherwise
+    assert 'id="remove-waits"' in page and 'name="password"' not in page and " disabled>" in page
+    assert admin_client.get(f"/api/stray-files/{first.pk}/").json()["status"] == "queued"
+
+    with monkeypatch.context() as patch:  # two asking at the same moment: the second's row is refused, theirs
+        answers = iter([None, first])
+        patch.setattr(stray_sweeps, "under_way", lambda: next(answers))
+        assert stray_sweeps.request_sweep(actor=admin) == first
+    assert StraySweep.objects.filter(active=True).count() == 1
+
     StraySweep.objects.filter(pk=first.pk).update(created_at=timezone.now() - stray_sweeps.STALE)
-    with transaction.atomic():  # lost with its worker: another may be asked for
-        assert stray_sweeps.request_sweep(actor=admin) != first
+    with transaction.atomic():  # lost with its worker: given up (audited), and another may be asked for
+        second = stray_sweeps.request_sweep(actor=admin)
+    first.refresh_from_db()
+    assert second != first and (first.status, first.active) == ("failed", None) and first.error.startswith("lost")
+    assert AuditEntry.objects.filter(action="storage.sweep_failed", object_id=str(first.pk)).exists()
+    stray_sweeps.sweep_stray_files(first.pk)  # its job, come back after all: nothing changes
+    first.refresh_from_db()
+    assert first.status == "failed" and stray_sweeps.latest() == done
+    assert admin_client.get(PAGE).status_code == 200 and admin_client.post(PAGE).status_code == 405
 
 
 def test_removing_selected_files_needs_the_password_and_a_reason_and_audits_each_one(
@@ -199,14 +219,18 @@ def test_a_file_kept_as_evidence_cannot_be_selected_and_one_named_since_the_look
 
 def test_a_look_asked_for_right_after_a_restore_leaves_its_files_quiet(
         admin_client, admin, media_root, django_capture_on_commit_callbacks):
-    """The look's own entries (asked for, found) report on the storage: following a file, they do not make it
-    less quiet — else looking right after a restore would make the only trace of the lost rows removable."""
+    """The look's own entries (asked for, found) report on the storage, and signing in or re-entering a password
+    says nothing of the time around a file: following a file, they do not make it less quiet — else looking right
+    after a restore would make the only trace of the lost rows removable."""
     version = make_record(order_data())
     names = cut_off_render(version, then_render=False)
     backdate(media_root, names, minutes=90)  # the trail's entries are from 90 minutes after: ...
     with intruder() as cursor:  # ... a day before, in fact: the database is older than the storage
         cursor.execute(f"UPDATE {AuditEntry._meta.db_table} SET timestamp = %s",
                        [timezone.now() - datetime.timedelta(days=1)])
+    with transaction.atomic():  # the administrator signs in after the restore, mistypes a password once
+        audit.log("auth.login", admin, actor=admin)
+        audit.log("esign.failed", admin, actor=admin, new={"consecutive_failures": 1})
     sweep = look(admin_client, django_capture_on_commit_callbacks)
     assert [(row["name"], row["kept"]) for row in sweep.files] == [(name, "quiet") for name in names]
     again = look(admin_client, django_capture_on_commit_callbacks)
