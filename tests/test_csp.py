@@ -257,7 +257,10 @@ def test_the_main_pages_log_no_violation_and_still_work_in_a_real_browser(chromi
     # Swagger UI renders the API from its own (nonce-marked) start-up script
     quality.open("/api/docs/")
     quality.page.wait_for_selector(".swagger-ui .opblock", timeout=20000)
-    assert quality.page.locator(".swagger-ui .opblock").count() > 10
+    # it draws only the operations near the window (how many depends on the whole list's length): the API's
+    # title and the first tag's operations show that it ran and read the schema
+    assert "QMS engine API" in quality.page.locator(".swagger-ui .info .title").inner_text()
+    assert quality.page.locator(".swagger-ui .opblock").count() >= 2
     quality.check()
 
     admin = Visitor(chromium, live_server.url)
