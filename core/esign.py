@@ -105,7 +105,8 @@ def verify_signer(user, password, *, username=None, require_username=False):
                                field_errors={"username": [_("Required for the first signature of a session.")]})
     if (username is not None and username != user.get_username()) or not user.check_password(password or ""):
         with transaction.atomic():
-            locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+            # FOR NO KEY UPDATE: a removal holding the audit head key-shares the user row it names as actor
+            locked = get_user_model().objects.select_for_update(no_key=True).get(pk=user.pk)
             locked.signing_failures += 1
             fields = ["signing_failures"]
             if locked.signing_failures >= limit:

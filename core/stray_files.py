@@ -314,31 +314,34 @@ def _delete(storage, name):
         logger.exception("stored file %s: its removal was recorded but the file could not be deleted", name)
 
 
-def remove(stray, *, actor, reason, storage=None, among=None):
-    """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits. Returns
-    the entry. `among`: what `read_whole_trail` found for it and `_since` has brought up to date in the transaction
-    this runs in, the audit head locked (`remove_many`); without it the whole trail is read here.
+def _digest(storage, stray):
+    """The file's SHA-256 now, None if it went, or the OSError that kept it from being read."""
+    try:
+        return _sha256(storage, stray.name)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return error
 
-    Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
-    whole audit trail or a record version, or quiet), for one a row names now, for one that changed or went
-    since it was found, and for one that cannot be read."""
-    storage = storage or default_storage
-    _check_actor(actor, reason)
+
+def _remove_one(stray, *, actor, reason, storage, among, digest):
+    """Remove one file inside a chunk's transaction, the audit head locked and `among` brought up to date
+    (`remove_many`); `digest`: the file's SHA-256 read just before the chunk (`_digest`)."""
     if stray.evidence:
         raise Refused(f"{stray.name} is kept as evidence ({stray.kept}: {stray.why})", evidence=True,
                       code="evidence", kept=stray.kept, detail=stray.detail)
+    if isinstance(digest, OSError):
+        raise Refused(f"{stray.name} could not be read: {digest}", code="unreadable")
+    if digest != stray.sha256:
+        raise Refused(f"{stray.name} changed or went since it was found", code="changed")
     with transaction.atomic():
         if _still_named(stray.name):
             raise Refused(f"{stray.name} is named by a row now", code="named")
-        try:
-            changed = _sha256(storage, stray.name) != stray.sha256
-        except FileNotFoundError:
-            changed = True
-        except OSError as error:
-            raise Refused(f"{stray.name} could not be read: {error}", code="unreadable")
-        if changed:
-            raise Refused(f"{stray.name} changed or went since it was found", code="changed")
-        kept, detail = examine(stray.name, stray.sha256, stray.modified, whole_trail=True, among=among)
+        if AuditEntry.objects.filter(seq__gt=among.upto_seq, action=REMOVED, object_type="storage.file",
+                                     object_id=stray.sha256, object_repr=stray.name[:200]).exists():
+            # by another removal since this one read the trail (its delete runs after its commit)
+            raise Refused(f"{stray.name} was removed meanwhile", code="removed")
+        kept, detail = examine(stray.name, stray.sha256, stray.modified, among=among)
         if kept is not None:
             raise Refused(f"{stray.name} is kept as evidence ({kept}: {describe(kept, detail)})", evidence=True,
                           code="evidence", kept=kept, detail=detail)
@@ -349,34 +352,55 @@ def remove(stray, *, actor, reason, storage=None, among=None):
     return entry
 
 
-def remove_many(strays, *, actor, reason, storage=None, claim=None, on_chunk=None):
-    """Remove `strays`, reading the whole trail once for all of them (where `remove` one at a time reads it two or
-    three times a file): [(stray, the entry or the Refused)], in order.
+def remove(stray, *, actor, reason, storage=None):
+    """Remove one file that `find` reported, with an audit entry; the file goes when the entry commits. Returns
+    the entry (`remove_many` for one file).
 
-    The trail is read outside any lock; then each CHUNK of files is removed in a transaction that first locks the
-    audit head — nothing audited commits while it runs — and reads what committed since (`_since`: the newest
-    entries, by `seq`), so that no entry or record version naming a file can slip in between the read and the
-    removal, while the rest of the system waits only for a chunk's checks, never for the read of the trail.
-    `claim(chunk)` runs first in each chunk's transaction, the head locked, and gives the files still to remove
-    (those another request removed meanwhile left out: they are not in the outcomes); `on_chunk(outcomes)` runs
-    last in it (to mark them somewhere in the same commit). Call it outside a transaction: inside one, the read
-    would hold the head to the end."""
+    Refused: without a reason, by anyone but an active superuser, for a file kept as evidence (named by the
+    whole audit trail or a record version, or quiet), for one a row names now, for one that changed or went
+    since it was found or was removed meanwhile, and for one that cannot be read."""
+    [(_stray, outcome)] = remove_many([stray], actor=actor, reason=reason, storage=storage)
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def remove_many(strays, *, actor, reason, storage=None, on_chunk=None):
+    """Remove `strays`, reading the whole trail once for all of them (where reading it for each file reads it two
+    or three times a file): [(stray, the entry or the Refused)], in order.
+
+    The trail is read outside any lock; then each CHUNK of files is read from storage (its SHA-256) and removed in a
+    transaction that first locks the audit head — nothing audited commits while it runs — and reads what committed
+    since (`_since`: the newest entries, by `seq`), so that no entry or record version naming a file, nor another
+    removal of it, can slip in between the read and the removal; the rest of the system waits only for a chunk's
+    checks against the database, never for the read of the trail or of the files. An error with one file (a
+    storage or database error) refuses that file, its savepoint rolled back, and the others go on.
+    `on_chunk(outcomes)` runs after each chunk's commit (to mark them on a look). Call it outside a transaction:
+    inside one, the read would hold the head to the end."""
+    storage = storage or default_storage
     _check_actor(actor, reason)
+    if getattr(connection, "_qms_audit_batch", None) is not None:
+        raise RuntimeError("remove_many() appends each removal's entry at once: call it outside audit.atomic()")
     candidates = [(stray.name, stray.sha256) for stray in strays if not stray.evidence]
     among = read_whole_trail(candidates)
     outcomes = []
     for first in range(0, len(strays), CHUNK):
         chunk, done = strays[first:first + CHUNK], []
+        digests = [_digest(storage, stray) for stray in chunk]  # before the lock: stored files are never rewritten
         with transaction.atomic():
             AuditHead.objects.select_for_update().get_or_create(pk=1)
             current = _since(among, candidates) if candidates else among
-            for stray in (claim(chunk) if claim is not None else chunk):
+            for stray, digest in zip(chunk, digests):
                 try:
-                    outcome = remove(stray, actor=actor, reason=reason, storage=storage, among=current)
+                    outcome = _remove_one(stray, actor=actor, reason=reason, storage=storage, among=current,
+                                          digest=digest)
                 except Refused as refusal:
                     outcome = refusal
+                except Exception as error:  # noqa: BLE001 — this file refused, the others go on
+                    logger.exception("stored file %s could not be removed", stray.name)
+                    outcome = Refused(f"{stray.name} could not be removed: {error!r}", code="error")
                 done.append((stray, outcome))
-            if on_chunk is not None:
-                on_chunk(done)
+        if on_chunk is not None:
+            on_chunk(done)
         outcomes.extend(done)
     return outcomes

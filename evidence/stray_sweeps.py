@@ -89,6 +89,10 @@ def refusal_text(refusal):
         return _("The file changed or went since the look that listed it; look again.")
     if refusal.code == "unreadable":
         return _("The file could not be read; the storage's log says why.")
+    if refusal.code == "removed":
+        return _("Someone else removed it a moment ago.")
+    if refusal.code == "error":
+        return _("It could not be removed; the server's log says why. Nothing was changed for it.")
     return str(refusal)
 
 
@@ -110,8 +114,15 @@ def counts(sweep):
 
 
 def under_way():
-    """The look queued or running, if any."""
-    return StraySweep.objects.filter(active=True).first()
+    """The look queued or running, if any (one older than STALE is lost: `request_sweep` gives it up)."""
+    return StraySweep.objects.filter(active=True, created_at__gte=timezone.now() - STALE).first()
+
+
+def last_failed():
+    """The newest look that failed, if it is newer than the newest finished one (the page says so)."""
+    failed = StraySweep.objects.filter(status=StraySweep.Status.FAILED).order_by("-created_at", "-pk").first()
+    done = latest()
+    return failed if failed and (done is None or failed.created_at > done.created_at) else None
 
 
 def latest():
@@ -213,36 +224,30 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
     if errors:
         raise InvalidInput(_("Nothing was removed."), field_errors=errors)
     esign.verify_signer(actor, password, username=username, require_username=username is not None)
-    outcome_of, locked = {}, {}
-
-    def claim(chunk):
-        """First in each chunk's transaction (core.stray_files.remove_many): lock the look, leave out what another
-        request removed meanwhile."""
-        locked["sweep"] = StraySweep.objects.select_for_update().get(pk=sweep.pk)
-        locked["rows"] = {row["name"]: row for row in locked["sweep"].files}
-        for stray in chunk:
-            if locked["rows"][stray.name].get("removed"):
-                outcome_of[stray.name] = (None, _("Already removed."))
-        return [stray for stray in chunk if stray.name not in outcome_of]
+    outcome_of = {}
 
     def mark(done):
-        """Last in each chunk's transaction: mark its files on the look."""
-        for stray, outcome in done:
-            row = locked["rows"][stray.name]
-            if isinstance(outcome, stray_files.Refused):
-                if outcome.evidence:  # the trail names it now: keep it, and say so from now on
-                    row["kept"], row["detail"] = outcome.kept, outcome.detail
-                    row["why"] = stray_files.describe(outcome.kept, outcome.detail)
-                outcome_of[stray.name] = (None, refusal_text(outcome))
-            else:
-                row["removed"] = {"at": outcome.timestamp.isoformat(), "by": actor.get_username(),
-                                  "by_name": actor.printed_name, "entry": outcome.seq}
-                outcome_of[stray.name] = (outcome, "")
-        locked["sweep"].save(update_fields=["files"])
+        """After each chunk's commit (core.stray_files.remove_many): mark its files on the look (a report: the audit
+        entries are the record of what was removed)."""
+        with transaction.atomic():
+            locked = StraySweep.objects.select_for_update().get(pk=sweep.pk)
+            rows = {row["name"]: row for row in locked.files}
+            for stray, outcome in done:
+                row = rows[stray.name]
+                if isinstance(outcome, stray_files.Refused):
+                    if outcome.evidence and not row.get("removed"):  # the trail names it now: keep it, say so
+                        row["kept"], row["detail"] = outcome.kept, outcome.detail
+                        row["why"] = stray_files.describe(outcome.kept, outcome.detail)
+                    outcome_of[stray.name] = (None, refusal_text(outcome))
+                else:
+                    row["kept"], row["removed"] = None, {
+                        "at": outcome.timestamp.isoformat(), "by": actor.get_username(),
+                        "by_name": actor.printed_name, "entry": outcome.seq}
+                    outcome_of[stray.name] = (outcome, "")
+            locked.save(update_fields=["files"])
 
     # a chunk at a time, each checked against the trail read once for all of them (core.stray_files.remove_many)
-    stray_files.remove_many([_stray(rows[name]) for name in names], actor=actor, reason=reason, claim=claim,
-                            on_chunk=mark)
+    stray_files.remove_many([_stray(rows[name]) for name in names], actor=actor, reason=reason, on_chunk=mark)
     results = [(name, *outcome_of[name]) for name in names]
     sweep.refresh_from_db()
     return results

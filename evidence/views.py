@@ -451,6 +451,7 @@ def _stray_files_page(request, error=None, selected=(), status=200):
         row["kept_because"] = because[row["name"]]
     return render(request, "evidence/stray_files.html", {
         "sweep": sweep, "counts": stray_sweeps.counts(sweep) if sweep else None, "under_way": stray_sweeps.under_way(),
+        "failed": stray_sweeps.last_failed(),
         "removable": page_of(request, removable, "page", size=STRAY_PAGE, anchor="removable"),
         "kept": kept,
         "removed": page_of(request, [row for row in rows if row.get("removed")], "removed", size=STRAY_PAGE,

@@ -481,3 +481,35 @@ def test_a_file_that_cannot_be_read_or_deleted_is_refused_or_left_and_the_others
     assert f"{names[1]}: its removal was recorded but the file could not be deleted" in caplog.text
     monkeypatch.undo()
     assert [s.name for s in stray_files.find()] == names[:2]  # listed again
+
+
+def test_a_file_removed_by_another_removal_meanwhile_is_refused_and_an_error_refuses_one_file_only(
+        version, admin, media_root, monkeypatch, caplog):
+    names = [default_storage.save(f"attachments/2026/12/cut_{n}.jpg", ContentFile(f"cut off {n}".encode()))
+             for n in range(3)]
+    backdate(media_root, names)
+    strays = stray_files.find()
+    read = stray_files.read_whole_trail
+
+    def read_then_another_removal(files):
+        among = read(files)
+        monkeypatch.setattr(stray_files, "read_whole_trail", read)
+        stray_files.remove(strays[0], actor=admin, reason="the other administrator")  # its delete not yet run
+        return among
+
+    still_named = stray_files._still_named
+
+    def broken(name):
+        if name == names[1]:
+            raise RuntimeError("the database went away")
+        return still_named(name)
+
+    monkeypatch.setattr(stray_files, "read_whole_trail", read_then_another_removal)
+    monkeypatch.setattr(stray_files, "_still_named", broken)
+    outcomes = stray_files.remove_many(strays, actor=admin, reason=REASON)
+    assert [getattr(outcome, "code", "removed") for _stray, outcome in outcomes] == ["removed", "error", "removed"]
+    assert "stored file attachments/2026/12/cut_1.jpg could not be removed" in caplog.text
+    assert [e.reason for e in AuditEntry.objects.filter(action="storage.stray_removed").order_by("seq")] == [
+        "the other administrator", REASON]
+    with pytest.raises(RuntimeError, match="outside audit.atomic"), audit.atomic():
+        stray_files.remove_many(strays[1:2], actor=admin, reason=REASON)

@@ -296,3 +296,24 @@ def test_an_upload_named_by_a_record_version_is_kept_and_said_so(admin_client, a
     assert (row["kept"], row["detail"]["record"], row["detail"]["version"]) == ("named", version.record.number, 9)
     page = admin_client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"version 9 of record {version.record.number} holds its SHA-256" in page
+
+
+def test_a_look_that_failed_or_was_lost_is_said_and_another_may_be_asked_for(admin_client, admin, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    def broken(**_kwargs):
+        raise OSError(5, "Input/output error", "records/2026")
+
+    monkeypatch.setattr(stray_sweeps.stray_files, "find", broken)
+    sweep = look(admin_client, django_capture_on_commit_callbacks)
+    assert (sweep.status, sweep.active) == ("failed", None)
+    assert AuditEntry.objects.get(action="storage.sweep_failed").new_values["error"].startswith("OSError(5")
+    page = admin_client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="look-failed"' in page and "did not finish: OSError(5, &#x27;Input/output error&#x27;" in page
+    assert 'id="look-form"' in page  # look again
+
+    with transaction.atomic():  # queued, and its worker lost: after an hour the page offers a new look
+        lost = stray_sweeps.request_sweep(actor=admin)
+    assert 'id="under-way"' in admin_client.get(PAGE).content.decode()
+    StraySweep.objects.filter(pk=lost.pk).update(created_at=timezone.now() - stray_sweeps.STALE)
+    page = admin_client.get(PAGE).content.decode()
+    assert 'id="under-way"' not in page and 'id="look-form"' in page
