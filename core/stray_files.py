@@ -64,7 +64,8 @@ NAMED, QUIET = "named", "quiet"
 class Refused(Exception):
     """Why a stray file was not removed (`evidence`: it is kept as evidence, not merely not removed now). `code`
     names the refusal for a page that says it in the reader's language: "reason", "actor", "evidence" (with
-    `kept` and `detail` as `examine` gave them), "named" (a row names it now), "changed" (or went)."""
+    `kept` and `detail` as `examine` gave them), "named" (a row names it now), "changed" (or went), "unreadable",
+    "removed" (by another removal meanwhile), "error" (anything else, logged)."""
 
     def __init__(self, message, *, evidence=False, code="", kept=None, detail=None):
         super().__init__(message)
@@ -78,13 +79,17 @@ class StrayFile:
     modified: datetime.datetime
     sha256: str
     kept: str | None = None  # NAMED or QUIET: evidence, never removed
-    why: str = ""  # "audit entry #1234 (record.rendered)", or what the trail holds near it (English, for logs)
-    # the same as data, for a page in the reader's language: {"entry", "action"}, {"version_id", …}, {"hours"}
+    # what keeps it, as `examine` gives it: {"entry", "action"}, {"version_id", "version", "record"} or {"hours"}
     detail: dict = dataclasses.field(default_factory=dict)
 
     @property
     def evidence(self):
         return self.kept is not None
+
+    @property
+    def why(self):
+        """What keeps it, in English (the command, the logs): "audit entry #1234 (record.rendered)", …"""
+        return describe(self.kept, self.detail)
 
 
 def file_fields():
@@ -283,13 +288,12 @@ def find(storage=None, *, older_than=GRACE, now=None):
                 continue
             kept, detail = examine(name, sha256, modified)
             strays.append(StrayFile(name=name, size=size, modified=modified, sha256=sha256, kept=kept,
-                                    why=describe(kept, detail), detail=detail))
+                                    detail=detail))
     # as a removal would see them: the entry naming a file may be far from the file's time
     unaccounted = [stray for stray in strays if stray.kept is None]
     among = read_whole_trail([(stray.name, stray.sha256) for stray in unaccounted])
     for stray in unaccounted:
         stray.kept, stray.detail = examine(stray.name, stray.sha256, stray.modified, among=among)
-        stray.why = describe(stray.kept, stray.detail)
     return strays
 
 

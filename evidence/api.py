@@ -360,16 +360,12 @@ class StrayFileSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     modified = serializers.DateTimeField(help_text="when it was written")
     sha256 = serializers.CharField()
-    state = serializers.ChoiceField(choices=["removable", "kept", "removed"])
+    state = serializers.ChoiceField(choices=stray_sweeps.STATES)
     kept = serializers.CharField(allow_null=True, help_text="named | quiet: kept as evidence, never removed")
     kept_because = serializers.CharField(help_text="why it is kept, in the request's language")
     detail = serializers.DictField(help_text="what keeps it: {entry, action}, {version_id, version, record} or "
                                              "{hours}")
     removed = serializers.DictField(allow_null=True, help_text="{at, by, entry}: the audit entry of its removal")
-
-
-def _file_state(row):
-    return "removed" if row.get("removed") else "kept" if row.get("kept") else "removable"
 
 
 class RemoveFilesSerializer(StrictMixin, serializers.Serializer):
@@ -425,7 +421,7 @@ class StrayFilesViewSet(ViewSet):
             raise Http404
         return Response(SweepSerializer(sweep).data)
 
-    @extend_schema(parameters=[OpenApiParameter("state", str, enum=["removable", "kept", "removed"]),
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=stray_sweeps.STATES),
                                OpenApiParameter("page", OpenApiTypes.INT)],
                    responses=paged("PagedStrayFiles", StrayFileSerializer))
     @action(detail=True, methods=["get"])
@@ -434,15 +430,15 @@ class StrayFilesViewSet(ViewSet):
         self._check(request)
         sweep = get_object_or_404(StraySweep, pk=pk)
         state = request.query_params.get("state")
-        if state and state not in ("removable", "kept", "removed"):
+        if state and state not in stray_sweeps.STATES:
             raise serializers.ValidationError({"state": [_("Unknown state: %(value)s.") % {"value": state}]})
-        rows = [row for row in sweep.files if not state or _file_state(row) == state]
+        rows = [row for row in sweep.files if not state or stray_sweeps.state(row) == state]
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         because = stray_sweeps.explain_rows(page)
         return paginator.get_paginated_response([
             {**{key: row.get(key) for key in ("name", "size", "modified", "sha256", "kept", "removed")},
-             "state": _file_state(row), "detail": row.get("detail") or {},
+             "state": stray_sweeps.state(row), "detail": row.get("detail") or {},
              "kept_because": because.get(row["name"], "")} for row in page])
 
     @extend_schema(request=RemoveFilesSerializer, responses=inline_serializer("StrayFilesRemoved", {

@@ -98,19 +98,28 @@ def refusal_text(refusal):
 
 def _row(stray):
     return {"name": stray.name, "size": stray.size, "modified": stray.modified.isoformat(), "sha256": stray.sha256,
-            "kept": stray.kept, "why": stray.why, "detail": stray.detail, "removed": None}
+            "kept": stray.kept, "detail": stray.detail, "removed": None}
 
 
 def _stray(row):
     return stray_files.StrayFile(name=row["name"], size=row["size"], modified=parse_datetime(row["modified"]),
-                                 sha256=row["sha256"], kept=row["kept"], why=row["why"], detail=row.get("detail") or {})
+                                 sha256=row["sha256"], kept=row["kept"], detail=row.get("detail") or {})
+
+
+STATES = ("removable", "kept", "removed")
+
+
+def state(row):
+    """What may happen to a file a look listed: "removed" (since the look), "kept" (as evidence) or "removable"."""
+    return "removed" if row.get("removed") else "kept" if row.get("kept") else "removable"
 
 
 def counts(sweep):
-    """{"removable", "kept", "removed"}: the files listed, by what may happen to them."""
-    removed = sum(1 for row in sweep.files if row.get("removed"))
-    kept = sum(1 for row in sweep.files if row.get("kept"))
-    return {"removable": len(sweep.files) - kept - removed, "kept": kept, "removed": removed}
+    """{"removable", "kept", "removed"}: the files listed, by their `state`."""
+    tally = dict.fromkeys(STATES, 0)
+    for row in sweep.files:
+        tally[state(row)] += 1
+    return tally
 
 
 def under_way():
@@ -118,10 +127,10 @@ def under_way():
     return StraySweep.objects.filter(active=True, created_at__gte=timezone.now() - STALE).first()
 
 
-def last_failed():
-    """The newest look that failed, if it is newer than the newest finished one (the page says so)."""
+def last_failed(done):
+    """The newest look that failed, if it is newer than `done` (the newest finished one, `latest()`): the page says
+    so."""
     failed = StraySweep.objects.filter(status=StraySweep.Status.FAILED).order_by("-created_at", "-pk").first()
-    done = latest()
     return failed if failed and (done is None or failed.created_at > done.created_at) else None
 
 
@@ -237,7 +246,6 @@ def remove_files(sweep, names, *, actor, password, reason, username=None):
                 if isinstance(outcome, stray_files.Refused):
                     if outcome.evidence and not row.get("removed"):  # the trail names it now: keep it, say so
                         row["kept"], row["detail"] = outcome.kept, outcome.detail
-                        row["why"] = stray_files.describe(outcome.kept, outcome.detail)
                     outcome_of[stray.name] = (None, refusal_text(outcome))
                 else:
                     row["kept"], row["removed"] = None, {

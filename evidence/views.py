@@ -443,19 +443,19 @@ def _stray_files_page(request, error=None, selected=(), status=200):
     or a button to look again."""
     _require_file_admin(request.user)
     sweep = stray_sweeps.latest()
-    rows = list(_stray_rows(sweep.files)) if sweep else []
-    removable = [row for row in rows if not row.get("kept") and not row.get("removed")]
-    kept = page_of(request, [row for row in rows if row.get("kept")], "kept", size=STRAY_PAGE, anchor="kept")
+    by_state = {name: [] for name in stray_sweeps.STATES}
+    for row in _stray_rows(sweep.files if sweep else []):
+        by_state[stray_sweeps.state(row)].append(row)
+    kept = page_of(request, by_state["kept"], "kept", size=STRAY_PAGE, anchor="kept")
     because = stray_sweeps.explain_rows(kept.object_list)
     for row in kept.object_list:
         row["kept_because"] = because[row["name"]]
     return render(request, "evidence/stray_files.html", {
-        "sweep": sweep, "counts": stray_sweeps.counts(sweep) if sweep else None, "under_way": stray_sweeps.under_way(),
-        "failed": stray_sweeps.last_failed(),
-        "removable": page_of(request, removable, "page", size=STRAY_PAGE, anchor="removable"),
+        "sweep": sweep, "counts": {name: len(rows) for name, rows in by_state.items()} if sweep else None,
+        "under_way": stray_sweeps.under_way(), "failed": stray_sweeps.last_failed(sweep),
+        "removable": page_of(request, by_state["removable"], "page", size=STRAY_PAGE, anchor="removable"),
         "kept": kept,
-        "removed": page_of(request, [row for row in rows if row.get("removed")], "removed", size=STRAY_PAGE,
-                           anchor="removed"),
+        "removed": page_of(request, by_state["removed"], "removed", size=STRAY_PAGE, anchor="removed"),
         # the statement to accept before the first signature, where it has not been (the password counts as one)
         "accountability": None if esign.has_accepted_accountability(request.user) else ACCOUNTABILITY_STATEMENT,
         "error": error, "selected": set(selected), "reason": request.POST.get("reason", "") if error else "",

@@ -285,10 +285,10 @@ def test_a_removal_reads_the_whole_trail_and_the_record_versions(version, admin,
     assert {name: s.kept for name, s in strays.items()} == {gone.file.name: "quiet", upload: "quiet"}
 
     entry = AuditEntry.objects.get(action="record.rendered", object_id=str(gone.pk))
-    as_if_listed_near = dataclasses.replace(strays[gone.file.name], kept=None, why="")
+    as_if_listed_near = dataclasses.replace(strays[gone.file.name], kept=None, detail={})
     with pytest.raises(stray_files.Refused, match=rf"named: audit entry #{entry.seq} \(record.rendered\)"):
         stray_files.remove(as_if_listed_near, actor=admin, reason=REASON)
-    as_if_listed_near = dataclasses.replace(strays[upload], kept=None, why="")
+    as_if_listed_near = dataclasses.replace(strays[upload], kept=None, detail={})
     with pytest.raises(stray_files.Refused, match=r"named: record version \d+ \(v9 of record"):
         stray_files.remove(as_if_listed_near, actor=admin, reason=REASON)
     assert default_storage.exists(gone.file.name) and default_storage.exists(upload)
