@@ -24,6 +24,14 @@ def make_people():
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """The stored files (MEDIA_ROOT) in the test's own folder: a module whose tests write PDFs or uploads names it in
+    `pytestmark = [..., pytest.mark.usefixtures("media_root")]`; a test that looks at the files asks for it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def people(db):
     return make_people()
 

@@ -18,9 +18,9 @@ from core.models import AuditEntry, Record, RecordFile, RecordVersion
 from pdf_support import pdfa_problems, plain_pdf
 from pdf_face import cjk_face
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils not installed"
-)
+), pytest.mark.usefixtures("media_root")]
 
 SIGNERS = [
     ("wangfang", "王芳 Wang Fang", "reviewed", "品质部 Quality"),
@@ -117,12 +117,6 @@ def pdftotext(path, *, first=None, last=None):
 
 def flat(text):
     return " ".join(text.split())
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from test_pdf import make_record, order_data, pdftotext
 from test_browser_journey import browser  # noqa: F401 (the fixture)
 from test_pdf_viewers import TOLERANCE, cell_differences, drawn_by_both
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 REASON = "字体编号错误 Fonts misnumbered in PDFs rendered 2026-11-30 to 2026-12-05"
 
@@ -37,12 +37,6 @@ def english():
 
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def stored_as_first_cut(version):

@@ -20,19 +20,13 @@ from core.models import AuditEntry, RecordFile, RecordVersion
 from forms import pdf
 from test_pdf import make_record, order_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 User = get_user_model()
 REASON = "渲染进程被终止 Render worker killed during the 02:00 restart"
 
 
 class CutOff(Exception):
     pass
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 (in the reader's language), and removal of the selected files with the password re-entered and a reason — each
 file checked again and removed with an audit entry; a file kept as evidence never goes."""
 import datetime
-import os
 
 import pytest
 from django.core.files.base import ContentFile
@@ -21,17 +20,11 @@ from evidence.models import StraySweep
 from evidence.verification import run_system_verification
 from evidence_support import make_auditor
 from test_pdf import make_record, order_data
-from test_stray_files import REASON, cut_off_render
+from test_stray_files import REASON, backdate, cut_off_render
 from workflows.demo import DEMO_PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 PAGE = "/qms/evidence/stored-files/"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
@@ -43,14 +36,6 @@ def admin(people):
 def admin_client(client, admin):
     client.force_login(admin)
     return client
-
-
-def backdate(media_root, names, minutes=70):
-    """Past the hour's grace (a younger file may belong to a transaction still running) but with the trail's
-    entries of its writing still within the two hours after it: not quiet."""
-    moment = (timezone.now() - datetime.timedelta(minutes=minutes)).timestamp()
-    for name in names:
-        os.utime(media_root / name, (moment, moment))
 
 
 @pytest.fixture
