@@ -2,8 +2,8 @@
 
 Each runs inside the caller's transaction or opens its own, and writes its audit
 entry in that same transaction."""
-from django.db import IntegrityError, models, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -18,15 +18,26 @@ def next_number(prefix, year=None):
     and a rollback gives the number back."""
     year = year or timezone.localdate().year
     with transaction.atomic(savepoint=False):
-        updated = NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-        if not updated:
+        last = _advance(prefix, year)
+        if last is None:
             try:
                 with transaction.atomic():
-                    NumberSequence.objects.create(prefix=prefix, year=year, last=1)
+                    last = NumberSequence.objects.create(prefix=prefix, year=year, last=1).last
             except IntegrityError:  # created concurrently: take the normal path
-                NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-        last = NumberSequence.objects.get(prefix=prefix, year=year).last
+                last = _advance(prefix, year)
     return f"{prefix}-{year}-{last:04d}"
+
+
+def _advance(prefix, year):
+    """The sequence's next number, taken and read in one statement (UPDATE … RETURNING: PostgreSQL, SQLite ≥
+    3.35), or None when the prefix has no sequence for `year` yet."""
+    table, last, prefix_, year_ = map(connection.ops.quote_name, [NumberSequence._meta.db_table, "last", "prefix",
+                                                                  "year"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {prefix_} = %s AND {year_} = %s "
+                       f"RETURNING {last}", [prefix, year])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction

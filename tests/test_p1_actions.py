@@ -51,3 +51,44 @@ def test_the_lines_an_action_just_wrote_are_recorded_as_the_database_gives_them_
     kept = jsonable(order_review_snapshot(review))  # sample rule and total computed from the kept lines
     assert kept == jsonable(order_review_snapshot(OrderReview.objects.get(pk=review.pk)))
     assert kept["lines"] == stored["lines"] and kept["total_amount"] == stored["total_amount"]
+
+
+def test_a_start_writes_its_record_its_number_and_its_process_once(people, order_data):
+    """Issue 15.4 (starts per second): an order's start writes its record with what it is found by (no UPDATE of
+    its search text after the lines, which would write the row and each of its indexes, the trigram index among
+    them, again), takes its number in one statement, leaves its artifact for the start's own save of the process
+    and does not read back the attachments it stored — and what it writes is what a fresh read gives."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.order_review.flows import OrderReviewFlow
+    from workflows import actions
+
+    node = OrderReviewFlow.start
+    start(people["market"], order_data(number="PO-WARM"))  # the caches of this process (content types …)
+    with CaptureQueriesContext(connection) as queries:
+        process = actions.start_process(node, actor=people["market"],
+                                        form=node.make_form(data=order_data(number="PO-ONCE"), api=True))
+    sql = [q["sql"] for q in queries.captured_queries]
+
+    def statements(verb, table):
+        return [s for s in sql if s.startswith(verb) and f'"{table}"' in s.split(" WHERE ")[0]]
+
+    assert len(statements("INSERT", "core_record")) == 1
+    assert not [s for s in statements("UPDATE", "core_record") if "search_text" in s or "product_text" in s]
+    assert len(statements("UPDATE", "core_numbersequence")) == 1 and "RETURNING" in statements(
+        "UPDATE", "core_numbersequence")[0]
+    assert not statements("SELECT", "core_numbersequence")
+    assert len(statements("UPDATE", "viewflow_process")) == 1  # the start's save (StartActivation.execute)
+    assert not statements("SELECT", "forms_attachment")
+    assert len(sql) <= 33, "\n".join(sql)  # 37 before
+
+    process.refresh_from_db()
+    review = order_review_of(process)
+    assert (process.artifact_content_type.model_class(), process.artifact_object_id) == (type(review), review.pk)
+    record = review.record
+    record.refresh_from_db()
+    assert record.product_text == "P-1001 精密轴承座, P-1002 铝合金端盖"
+    assert record.search_text.split()[:2] == ["PO-ONCE", "C001"] and "P-1002" in record.search_text
+    data = record.get_version().data
+    assert data["record_number"] == record.number and data["attachments"] == []

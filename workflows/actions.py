@@ -15,6 +15,8 @@ from inbox import drafts
 from inbox.delegation import DELEGATION_KEYS, acting_for
 from inbox.queues import task_lock
 
+from .models import SAVED_BY_START
+
 QUEUE = "queue"  # Step.release_target(): back to the task's queue
 
 
@@ -160,7 +162,11 @@ def start_process(node, *, actor, form, signature_input=None):
         activation.start(_RequestStub(actor))
         activation.process.save()
         activation.task.process = activation.process
-        node._action(StepContext(node, activation, actor, data, signature_input))
+        setattr(activation.process, SAVED_BY_START, True)  # the artifact the step attaches is saved by execute()
+        try:
+            node._action(StepContext(node, activation, actor, data, signature_input))
+        finally:
+            delattr(activation.process, SAVED_BY_START)
         activation.execute()
         audit.log("process.started", activation.process, actor=actor, process_id=activation.process.pk,
                   new={"flow": node.flow_class.__name__, "start": node.name})

@@ -6,11 +6,18 @@ import itertools
 from django.contrib.contenttypes.models import ContentType
 
 
+#: set on a process while workflows.actions.start_process runs its start step: the start's activation saves the
+#: whole process right after the step (viewflow's StartActivation.execute), so what the step sets on it is
+#: written then, in the same transaction, not by an UPDATE of its own first
+SAVED_BY_START = "_qms_saved_by_start"
+
+
 def attach_artifact(process, obj):
     process.artifact_content_type = ContentType.objects.get_for_model(obj)
     process.artifact_object_id = obj.pk
     process._artifact = obj
-    process.save(update_fields=["artifact_content_type", "artifact_object_id"])
+    if not getattr(process, SAVED_BY_START, False):
+        process.save(update_fields=["artifact_content_type", "artifact_object_id"])
 
 
 def artifact_of(process, model, select_related=()):

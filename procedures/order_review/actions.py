@@ -44,11 +44,16 @@ def _new_version(review, actor, reason, **known):
                                reason=reason, status=review.status)
 
 
-def _search_text(review):
-    parts = [review.order_number, review.customer.code, review.customer.name_zh, review.customer.name_en]
-    for line in review.lines_with_products():
-        parts += [line.product.code, line.product.name_zh, line.product.name_en, line.specification]
+def _search_text(order_number, customer, lines):
+    """What the registry's search finds the order review by: its order number, customer and products."""
+    parts = [order_number, customer.code, customer.name_zh, customer.name_en]
+    for line in lines:
+        parts += [line["product"].code, line["product"].name_zh, line["product"].name_en, line["specification"]]
     return " ".join(p for p in parts if p)
+
+
+def _product_text(lines):
+    return ", ".join(f"{line['product'].code} {line['product'].name_zh}" for line in lines)
 
 
 def _set_lines(review, lines, *, replace=True):
@@ -77,9 +82,13 @@ def _sample_override(choice):
 def receive_order(*, process, actor, data):
     """P1.1: Market registers the order/contract and opens review round 1 for all
     four reviewing departments. Returns the OrderReview."""
+    # the record is written once with what it is found by (a later UPDATE of search_text would write the row and
+    # every index of it, the trigram index among them, a second time)
     record = records.create_record(
         record_types.ORDER_REVIEW.code, actor=actor, status=OrderReviewStatus.IN_REVIEW,
         customer_name=str(data["customer"]), process=process, reason="order received",
+        product_text=_product_text(data["lines"]),
+        search_text=_search_text(data["order_number"], data["customer"], data["lines"]),
     )
     review = OrderReview.objects.create(
         record=record, kind=data["kind"], customer=data["customer"], order_number=data["order_number"],
@@ -97,15 +106,13 @@ def receive_order(*, process, actor, data):
         started_by=actor,
     )
     _set_lines(review, data["lines"], replace=False)
-    for upload, content_type, sha256 in data.get("attachments") or []:
+    keep_related(review, "attachments", [  # in the order of their keys, as review.attachments.all() gives them
         Attachment.store(upload, content_type=content_type, sha256=sha256, uploaded_by=actor, order_review=review)
+        for upload, content_type, sha256 in data.get("attachments") or []])
     first_round = ReviewRound.objects.create(
         order_review=review, number=1, departments=[d.value for d in FIRST_ROUND_DEPARTMENTS], process=process)
     # CR-4: the customer's specific requirements in force now reach this review (frozen into it)
     frozen = p5.freeze_customer_specific_requirements(record, review.customer)
-    record.product_text = ", ".join(f"{l.product.code} {l.product.name_zh}" for l in review.lines_with_products())
-    record.search_text = _search_text(review)
-    record.save(update_fields=["product_text", "search_text"])
     audit.log("order_review.received", review, actor=actor, record=record, process_id=process.pk,
               new={"order_number": review.order_number, "kind": review.kind, "customer": review.customer.code,
                    "lines": len(data["lines"])})
