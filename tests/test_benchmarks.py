@@ -370,7 +370,7 @@ def test_benchmark_stray_files_whole_trail():
                                                          'product', 'P-' || (n %% 1000)))
                    END,
                    '', repeat('0', 64), repeat('0', 64)
-            FROM generate_series(1, %s) AS n""", [total, total])
+            FROM generate_series(1, %s::int) AS n""", [total, total])
         cursor.execute(f"ANALYZE {table}")
     built = time.perf_counter() - begin
     files = [(f"records/2026/OR-2026-{n:07d}-v2_StRaY{n % 10}.pdf", f"{n:064x}") for n in range(strays)]

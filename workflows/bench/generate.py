@@ -168,7 +168,7 @@ def grow(target_tasks, log=print):
                                                ELSE {CLOSED_AFTER}
                                                     + (k::bigint * 104729) % ({HISTORY_SECONDS - CLOSED_AFTER}) END)
                                   AS shift
-                     FROM generate_series(%s, %s) k""", [first, last])
+                     FROM generate_series(%s::bigint, %s::bigint) k""", [first, last])
         _execute("ANALYZE bench_copy")
 
         def person(column):  # the owner of a copied row: the template's one time in ten, else a bench person
