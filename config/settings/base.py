@@ -108,17 +108,7 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters bound by the server (psycopg's server-side binding, not quoted into the SQL in Python), and a
-    # statement run a second time on a connection prepared: PostgreSQL parses and plans it once per connection
-    # instead of at every run (persistent connections in production keep them). A P1 start: 20 % less
-    # PostgreSQL CPU, 7 % less in the client (README, issue 15). Behind a pooler in transaction mode that does
-    # not track prepared statements (PgBouncer before 1.21), set DB_PREPARE_THRESHOLD=off: Django's defaults
-    # (parameters quoted in the client, nothing prepared).
-    _threshold = os.environ.get("DB_PREPARE_THRESHOLD", "2")
-    if _threshold.lower() not in ("", "off", "none"):
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": int(_threshold)}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes; the busy
     # timeout makes a writer wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {
