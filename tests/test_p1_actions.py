@@ -57,7 +57,8 @@ def test_a_start_writes_its_record_its_number_and_its_process_once(people, order
     """Issue 15.4 (starts per second): an order's start writes its record with what it is found by (no UPDATE of
     its search text after the lines, which would write the row and each of its indexes, the trigram index among
     them, again), takes its number in one statement, leaves its artifact for the start's own save of the process
-    and does not read back the attachments it stored — and what it writes is what a fresh read gives."""
+    and does not read back the attachments it stored, nor lock the process it has just inserted — and what it
+    writes is what a fresh read gives."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -81,6 +82,8 @@ def test_a_start_writes_its_record_its_number_and_its_process_once(people, order
     assert not statements("SELECT", "core_numbersequence")
     assert len(statements("UPDATE", "viewflow_process")) == 1  # the start's save (StartActivation.execute)
     assert not statements("SELECT", "forms_attachment")
+    # the process this transaction has just inserted is not locked in a savepoint of its own (StartStepActivation)
+    assert not [s for s in sql if '"viewflow_process"' in s and "FOR UPDATE" in s]
 
     process.refresh_from_db()
     review = order_review_of(process)

@@ -8,11 +8,14 @@
 - `FanOut`: a parallel split that starts one task per item (e.g. one receipt per department).
 - `CeleryJob` (workflows/jobs.py): a job node run by a Celery worker.
 """
+from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.start import StartViewActivation
 from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.signals import flow_started, task_started
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
@@ -231,7 +234,26 @@ class Step(StepMixin, flow.View):
         return task.owner_id == user.pk or self.flow_class.instance.has_manage_permission(user)
 
 
+class StartStepActivation(StartViewActivation):
+    """viewflow's start, in the caller's transaction: `workflows.actions.start_process` runs the whole start in
+    one (`audit.atomic()`), where any error rolls everything back. viewflow's own `execute()` wraps the process's
+    save in a savepoint and the rest in a second one with a `SELECT … FOR UPDATE NOWAIT` of the process — a row this
+    transaction has just inserted, which no other transaction can see before the commit: five statements of a
+    P1 start's 33 that protect nothing here."""
+
+    @Activation.status.super()
+    def execute(self):
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("a start step runs inside workflows.actions.start_process's transaction")
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.process.save()
+        self.complete()
+        flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.activate_next()
+
+
 class StartStep(StepMixin, flow.Start):
+    activation_class = StartStepActivation
     undo_view_class = None
     def __init__(self, form_class, action, *, meanings=(), sign_role="", **kwargs):
         super().__init__(StartStepView.as_view(), **kwargs)
