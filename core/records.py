@@ -25,12 +25,14 @@ def next_number(prefix, year=None):
                     last = NumberSequence.objects.create(prefix=prefix, year=year, last=1).last
             except IntegrityError:  # created concurrently: take the normal path
                 last = _advance(prefix, year)
+                if last is None:
+                    raise NumberSequence.DoesNotExist(f"no number sequence {prefix} {year}")
     return f"{prefix}-{year}-{last:04d}"
 
 
 def _advance(prefix, year):
     """The sequence's next number, taken and read in one statement (UPDATE … RETURNING: PostgreSQL, SQLite ≥
-    3.35), or None when the prefix has no sequence for `year` yet."""
+    3.35, the two databases this project runs on), or None when the prefix has no sequence for `year` yet."""
     table, last, prefix_, year_ = map(connection.ops.quote_name, [NumberSequence._meta.db_table, "last", "prefix",
                                                                   "year"])
     with connection.cursor() as cursor:

@@ -94,3 +94,24 @@ def test_a_start_writes_its_record_its_number_and_its_process_once(people, order
     assert record.search_text.split()[:2] == ["PO-ONCE", "C001"] and "P-1002" in record.search_text
     data = record.get_version().data
     assert data["record_number"] == record.number and data["attachments"] == []
+
+
+def test_an_order_of_many_lines_is_listed_under_the_products_that_fit_and_found_by_every_one(people, order_data):
+    """The registry's products column holds 500 characters: an order of 40 lines (about 700 characters of
+    products) was refused on PostgreSQL (the text too long for its column) and stored whole on SQLite. It is now
+    cut after the last whole product that fits, marked as cut, and the search text keeps every line's product."""
+    from forms.models import Product
+
+    products = list(Product.objects.filter(active=True).order_by("code")[:2])
+    data = order_data(number="PO-40-LINES")
+    data["lines"] = [dict(data["lines"][i % 2], product=products[i % 2].code) for i in range(40)]
+    record = order_review_of(start(people["market"], data)).record
+    record.refresh_from_db()
+    assert len(record.product_text) <= 500 and record.product_text.endswith(", …")
+    entries = record.product_text.removesuffix(", …").split(", ")
+    assert entries == [f"{p.code} {p.name_zh}" for p in products] * (len(entries) // 2) + (
+        [f"{products[0].code} {products[0].name_zh}"] if len(entries) % 2 else [])
+    following = products[len(entries) % 2]
+    assert len(", ".join([*entries, f"{following.code} {following.name_zh}"]) + ", …") > 500  # the next one won't fit
+    assert record.search_text.count(products[1].code) == 20
+    assert len(record.get_version().data["lines"]) == 40

@@ -8,9 +8,11 @@
 - `FanOut`: a parallel split that starts one task per item (e.g. one receipt per department).
 - `CeleryJob` (workflows/jobs.py): a job node run by a Celery worker.
 """
-from django.db import transaction
+from contextlib import contextmanager
+
+from django.db import connection
 from viewflow import this
-from viewflow.workflow import flow
+from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.start import StartViewActivation
@@ -243,13 +245,22 @@ class StartStepActivation(StartViewActivation):
 
     @Activation.status.super()
     def execute(self):
-        if not transaction.get_connection().in_atomic_block:
+        if getattr(connection, "_qms_audit_batch", None) is None:  # set by core.audit.atomic()
             raise RuntimeError("a start step runs inside workflows.actions.start_process's transaction")
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
         self.process.save()
-        self.complete()
-        flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
-        self.activate_next()
+        # viewflow's lock scope without its lock: what a node defers until the flow lock is released
+        # (lock.after_lock_released) still waits for the end of the start
+        with lock.lock_scope(_inserted_by_this_transaction, self.flow_class, self.process.pk):
+            self.complete()
+            flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            self.activate_next()
+
+
+@contextmanager
+def _inserted_by_this_transaction(flow_class, process_pk):
+    """The flow lock of a process this transaction has inserted: nothing to take."""
+    yield
 
 
 class StartStep(StepMixin, flow.Start):

@@ -14,6 +14,7 @@ from accounts.models import (
     scheduler_user,
 )
 from core import audit, records
+from core.models import Record
 from core.prefetch import keep_related
 from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
@@ -52,8 +53,16 @@ def _search_text(order_number, customer, lines):
     return " ".join(p for p in parts if p)
 
 
-def _product_text(lines):
-    return ", ".join(f"{line['product'].code} {line['product'].name_zh}" for line in lines)
+def _product_text(lines, limit=Record._meta.get_field("product_text").max_length):
+    """The products the registry lists the order under, "P-1001 精密轴承座, P-1002 …", cut after the last whole
+    product that fits the column (the search text keeps them all)."""
+    entries = [f"{line['product'].code} {line['product'].name_zh}" for line in lines]
+    text = ", ".join(entries)
+    if len(text) <= limit:
+        return text
+    while entries and len(", ".join(entries) + ", …") > limit:
+        entries.pop()
+    return ", ".join(entries) + ", …" if entries else text[:limit - 1] + "…"
 
 
 def _set_lines(review, lines, *, replace=True):
