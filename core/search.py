@@ -28,6 +28,8 @@ DEFAULT_SORT = "-created"
 
 
 SEPARATOR = "\x1f"
+#: how a record's products column ends when its products did not all fit (the search text keeps them all)
+CUT_MARK = ", …"
 HAYSTACK_COLUMNS = ("number", "title", "search_text", "customer_name", "product_text", "lot_text")
 
 
@@ -76,7 +78,9 @@ def search_records(qs, params):
     if get("customer"):
         qs = qs.filter(customer_name__icontains=get("customer"))
     if get("product"):
-        qs = qs.filter(product_text__icontains=get("product"))
+        # a record whose products did not all fit their column ends it in CUT_MARK: its search text names them all
+        qs = qs.filter(Q(product_text__icontains=get("product"))
+                       | Q(product_text__endswith=CUT_MARK, search_text__icontains=get("product")))
     if get("lot"):
         qs = qs.filter(lot_text__icontains=get("lot"))
     if get("signer"):

@@ -96,22 +96,32 @@ def test_a_start_writes_its_record_its_number_and_its_process_once(people, order
     assert data["record_number"] == record.number and data["attachments"] == []
 
 
-def test_an_order_of_many_lines_is_listed_under_the_products_that_fit_and_found_by_every_one(people, order_data):
-    """The registry's products column holds 500 characters: an order of 40 lines (about 700 characters of
-    products) was refused on PostgreSQL (the text too long for its column) and stored whole on SQLite. It is now
-    cut after the last whole product that fits, marked as cut, and the search text keeps every line's product."""
+
+def test_an_order_of_many_products_is_listed_under_those_that_fit_and_found_by_every_one(people, order_data):
+    """The registry's products column holds 500 characters: an order of 40 products (about 770 characters) was
+    refused on PostgreSQL (the text too long for its column) and stored whole on SQLite. Each product is now named
+    once, the column cut after the last whole product that fits and marked as cut, and the registry's product
+    filter finds the order by every one of its products (the search text names them all), by the API too."""
+    from api_driver import client_for
+    from core.search import CUT_MARK
     from forms.models import Product
 
-    products = list(Product.objects.filter(active=True).order_by("code")[:2])
-    data = order_data(number="PO-40-LINES")
-    data["lines"] = [dict(data["lines"][i % 2], product=products[i % 2].code) for i in range(40)]
+    products = [Product.objects.create(code=f"P-9{n:03d}", name_zh=f"测试零件 {n:02d} 号", name_en=f"Test part {n}")
+                for n in range(40)]
+    data = order_data(number="PO-40-PRODUCTS")
+    data["lines"] = [dict(data["lines"][0], product=p.code) for p in [*products, products[0]]]  # one twice
     record = order_review_of(start(people["market"], data)).record
     record.refresh_from_db()
-    assert len(record.product_text) <= 500 and record.product_text.endswith(", …")
-    entries = record.product_text.removesuffix(", …").split(", ")
-    assert entries == [f"{p.code} {p.name_zh}" for p in products] * (len(entries) // 2) + (
-        [f"{products[0].code} {products[0].name_zh}"] if len(entries) % 2 else [])
-    following = products[len(entries) % 2]
-    assert len(", ".join([*entries, f"{following.code} {following.name_zh}"]) + ", …") > 500  # the next one won't fit
-    assert record.search_text.count(products[1].code) == 20
-    assert len(record.get_version().data["lines"]) == 40
+    named = [f"{p.code} {p.name_zh}" for p in products]
+    assert len(record.product_text) <= 500 and record.product_text.endswith(CUT_MARK)
+    entries = record.product_text.removesuffix(CUT_MARK).split(", ")
+    assert entries == named[:len(entries)] and 20 < len(entries) < 40  # in line order, each once
+    assert len(", ".join(named[:len(entries) + 1]) + CUT_MARK) > 500  # the next one would not have fitted
+    assert all(p.code in record.search_text for p in products)
+    assert len(record.get_version().data["lines"]) == 41
+
+    quality = client_for("quality_mgr")
+    for product, found in ((products[0].code, True), (products[-1].code, True), (products[-1].name_zh, True),
+                           ("P-1002", False)):  # the last one is past the cut; P-1002 is on no line
+        numbers = [r["number"] for r in quality.get("/api/records/", {"product": product}).json()["results"]]
+        assert (record.number in numbers) is found, product

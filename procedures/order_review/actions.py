@@ -15,6 +15,7 @@ from accounts.models import (
 )
 from core import audit, records
 from core.models import Record
+from core.search import CUT_MARK
 from core.prefetch import keep_related
 from core.i18n import english
 from core.errors import InvalidInput, NotPermitted, WrongState
@@ -54,15 +55,16 @@ def _search_text(order_number, customer, lines):
 
 
 def _product_text(lines, limit=Record._meta.get_field("product_text").max_length):
-    """The products the registry lists the order under, "P-1001 精密轴承座, P-1002 …", cut after the last whole
-    product that fits the column (the search text keeps them all)."""
-    entries = [f"{line['product'].code} {line['product'].name_zh}" for line in lines]
+    """The products the registry finds the order by, "P-1001 精密轴承座, P-1002 铝合金端盖", each once in the order
+    of the lines; when they do not all fit the column, cut after the last whole one that fits and marked
+    (core.search.CUT_MARK: the registry's product filter then looks in the search text, which names them all)."""
+    entries = list(dict.fromkeys(f"{line['product'].code} {line['product'].name_zh}" for line in lines))
     text = ", ".join(entries)
     if len(text) <= limit:
         return text
-    while entries and len(", ".join(entries) + ", …") > limit:
+    while entries and len(", ".join(entries) + CUT_MARK) > limit:
         entries.pop()
-    return ", ".join(entries) + ", …" if entries else text[:limit - 1] + "…"
+    return ", ".join(entries) + CUT_MARK if entries else text[:limit - len(CUT_MARK)] + CUT_MARK
 
 
 def _set_lines(review, lines, *, replace=True):
