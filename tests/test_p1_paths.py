@@ -185,6 +185,35 @@ def test_change_after_approval_is_re_reviewed_approved_and_revises_the_ledger(dr
     assert is_amended(review.record.get_version())
 
 
+def test_the_registry_finds_a_changed_order_by_its_products_as_they_stand(drive, order_data, future):
+    """A change notice that replaces a product: the registry's products column and search text follow the order's
+    lines (they kept the products ordered first), and a rejected change gives the order's own products back."""
+    from api_driver import client_for
+
+    def found_by(product):
+        response = client_for("quality_mgr").get("/api/records/", {"product": product, "type": "order_review"})
+        return [r["number"] for r in response.json()["results"]]
+
+    pid = drive.start("market", order_data())
+    review_round(drive, pid)
+    approve(drive, pid)
+    review = OrderReview.objects.get(record__process_id=pid)
+    number = review.record.number
+    assert number in found_by("P-1002") and number not in found_by("P-2001")
+    lines = order_data()["lines"]
+    lines[1]["product"] = "P-2001"
+    change_pid = drive.start_change("market2", {
+        "order": number, "category": "other", "reason": "客户换型号 the customer changes the second part",
+        "customer_confirmed": True, "affected_departments": ["production"], "lines": lines})
+    review.record.refresh_from_db()
+    assert review.record.product_text.startswith("P-1001 ") and "P-2001 " in review.record.product_text
+    assert "P-1002" not in review.record.product_text and "P-1002" not in review.record.search_text
+    assert number in found_by("P-2001") and number not in found_by("P-1002")
+    review_round(drive, change_pid, departments=["production"])
+    assert approve(drive, change_pid, meaning="rejected", reason="无法供货 cannot supply") == 200
+    assert number in found_by("P-1002") and number not in found_by("P-2001")
+
+
 def test_a_rejected_change_after_approval_leaves_the_approved_order_as_it_was(drive, order_data, future):
     pid = drive.start("market", order_data())
     review_round(drive, pid)

@@ -68,10 +68,15 @@ def _product_text(lines, limit=Record._meta.get_field("product_text").max_length
 
 
 def _set_lines(review, lines, *, replace=True):
-    """The order's lines become `lines` (`replace`: the ones it had go; a new order has none). They stay on
-    `review` with their products for what reads them next in the step (OrderReview.keep_lines)."""
+    """The order's lines become `lines` (`replace`: the ones it had go, and the registry finds the order by its
+    new products; a new order has none, its record is made with them). They stay on `review` with their products
+    for what reads them next in the step (OrderReview.keep_lines)."""
     if replace:
         review.lines.all().delete()
+        record = review.record
+        record.product_text = _product_text(lines)
+        record.search_text = _search_text(review.order_number, review.customer, lines)
+        record.save(update_fields=["product_text", "search_text"])
     rows = [OrderLine(order_review=review, position=i, product=line["product"], specification=line["specification"],
                       quantity=line["quantity"], unit=line["unit"], unit_price=line.get("unit_price"),
                       packaging=line.get("packaging", ""), delivery_date=line["delivery_date"])
