@@ -171,6 +171,8 @@ def test_change_after_approval_is_re_reviewed_approved_and_revises_the_ledger(dr
     assert {r["receiver"] for r in receipts} == {"陈静 Chen Jing", "赵敏 Zhao Min"}
     assert Signature.objects.filter(record_version__record=notice.record, meaning="acknowledged").count() == 2
     assert review.plans.order_by("order_revision").last().order_revision == 1
+    plan_words = review.plans.order_by("order_revision").last().record.search_text.split()
+    assert {"P-1001", "P-1002", review.order_number, review.record.number} <= set(plan_words)  # found as the order
     review.refresh_from_db()
     assert review.status == OrderReviewStatus.APPROVED and review.revision == 1
     entry = LedgerEntry.objects.get(order_review=review)
@@ -209,6 +211,8 @@ def test_the_registry_finds_a_changed_order_by_its_products_as_they_stand(drive,
     assert review.record.product_text.startswith("P-1001 ") and "P-2001 " in review.record.product_text
     assert "P-1002" not in review.record.product_text and "P-1002" not in review.record.search_text
     assert number in found_by("P-2001") and number not in found_by("P-1002")
+    notice = review.change_notices.get().record  # found by the order's products and numbers, as the order is
+    assert {"P-1001", "P-2001", review.order_number, number} <= set(notice.search_text.split())
     review_round(drive, change_pid, departments=["production"])
     assert approve(drive, change_pid, meaning="rejected", reason="无法供货 cannot supply") == 200
     assert number in found_by("P-1002") and number not in found_by("P-2001")

@@ -332,7 +332,8 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
     notice_record = records.create_record(
         record_types.CHANGE_NOTICE.code, actor=actor, status="in_review",
         customer_name=str(review.customer), product_text=review.record.product_text, process=process,
-        search_text=f"{review.order_number} {review.record.number}", reason="change notice issued",
+        # the order's own search text: it names every product, also those past a cut products column (core.search)
+        search_text=f"{review.record.search_text} {review.record.number}", reason="change notice issued",
     )
     notice = ChangeNotice.objects.create(
         record=notice_record, order_review=review, category=data["category"], reason=data["reason"],
@@ -665,8 +666,8 @@ def write_production_plan(review, *, actor, data, process, sign):
     """P1.5 / src 6.3.7: Materials writes the production/work plan following the review."""
     plan_record = records.create_record(
         record_types.PRODUCTION_PLAN.code, actor=actor, status="issued", customer_name=str(review.customer),
-        product_text=review.record.product_text, process=process, search_text=review.order_number,
-        reason="plan written",
+        product_text=review.record.product_text, process=process,
+        search_text=f"{review.record.search_text} {review.record.number}", reason="plan written",
     )
     plan = ProductionPlan.objects.create(
         record=plan_record, order_review=review, order_revision=review.revision,
