@@ -118,6 +118,11 @@ class _Batch:
             _append(entries)
 
 
+def in_atomic():
+    """Is an `audit.atomic()` block open on this connection (its entries appended together at its end)?"""
+    return getattr(connection, "_qms_audit_batch", None) is not None
+
+
 def insert_later(row):
     """Insert `row` (a new row of a table nothing reads again before the commit: e.g. viewflow's link from a
     new task to the one before it) at the end of the enclosing `audit.atomic()` block, in one INSERT with the
@@ -135,7 +140,7 @@ def atomic(savepoint=True):
     """`transaction.atomic()` whose audit entries are appended together at its end (before the commit).
     Nested inside another `audit.atomic()` it is a plain atomic block: the outermost one appends.
     `savepoint=False` as for transaction.atomic (when the enclosing block rolls back as a whole anyway)."""
-    if getattr(connection, "_qms_audit_batch", None) is not None:
+    if in_atomic():
         with transaction.atomic(savepoint=savepoint):
             yield
         return

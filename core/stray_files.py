@@ -383,7 +383,7 @@ def remove_many(strays, *, actor, reason, storage=None, on_chunk=None):
     inside one, the read would hold the head to the end."""
     storage = storage or default_storage
     _check_actor(actor, reason)
-    if getattr(connection, "_qms_audit_batch", None) is not None:
+    if audit.in_atomic():
         raise RuntimeError("remove_many() appends each removal's entry at once: call it outside audit.atomic()")
     candidates = [(stray.name, stray.sha256) for stray in strays if not stray.evidence]
     among = read_whole_trail(candidates)

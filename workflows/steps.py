@@ -10,7 +10,6 @@
 """
 from contextlib import contextmanager
 
-from django.db import connection
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
@@ -21,6 +20,7 @@ from viewflow.workflow.signals import flow_started, task_started
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
+from core import audit
 from django.utils.translation import gettext as _
 from inbox.delegation import audit_routing, holds_permission, route_new_task
 
@@ -245,7 +245,7 @@ class StartStepActivation(StartViewActivation):
 
     @Activation.status.super()
     def execute(self):
-        if getattr(connection, "_qms_audit_batch", None) is None:  # set by core.audit.atomic()
+        if not audit.in_atomic():
             raise RuntimeError("a start step runs inside workflows.actions.start_process's transaction")
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
         self.process.save()
