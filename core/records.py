@@ -73,6 +73,12 @@ def create_record(type_code, *, actor, status, data=None, title="", customer_nam
     return record
 
 
+def search_text_from(source):
+    """The search text of a record made from `source` (a complaint's anomaly report, an order's change notice …):
+    the registry finds it by whatever finds `source`, and by `source`'s number."""
+    return f"{source.search_text} {source.number}"
+
+
 CREATED = "created"  # the reason of a first version made with its record when the caller names none
 registry.register_version_reasons({CREATED: pgettext_lazy("version reason", "created")})
 

@@ -307,7 +307,7 @@ def record_inspection(case, *, actor, data, sign):
     report_record = records.create_record(
         record_types.ANOMALY_REPORT.code, actor=actor, status=ComplaintStatus.JUDGEMENT,
         customer_name=case.record.customer_name, product_text=case.record.product_text, lot_text=case.lot_number,
-        process=case.record.process, search_text=f"{case.record.search_text} {case.record.number}",
+        process=case.record.process, search_text=records.search_text_from(case.record),
         reason="inspection recorded",
     )
     report = AnomalyReport.objects.create(
@@ -540,7 +540,7 @@ def receive_returned_goods(case, *, actor, data, sign):
     receipt_record = records.create_record(
         record_types.MATERIAL_RECEIPT.code, actor=actor, status="received",
         customer_name=case.record.customer_name, product_text=case.record.product_text, lot_text=case.lot_number,
-        process=case.record.process, search_text=f"{case.record.search_text} {case.record.number}",
+        process=case.record.process, search_text=records.search_text_from(case.record),
         reason="goods received",
     )
     receipt = MaterialReceipt.objects.create(

@@ -332,8 +332,8 @@ def issue_change_notice(review, *, actor, data, process, after_approval, sign):
     notice_record = records.create_record(
         record_types.CHANGE_NOTICE.code, actor=actor, status="in_review",
         customer_name=str(review.customer), product_text=review.record.product_text, process=process,
-        # the order's own search text: it names every product, also those past a cut products column (core.search)
-        search_text=f"{review.record.search_text} {review.record.number}", reason="change notice issued",
+        # the order's search text names every product, also those past a cut products column (core.search)
+        search_text=records.search_text_from(review.record), reason="change notice issued",
     )
     notice = ChangeNotice.objects.create(
         record=notice_record, order_review=review, category=data["category"], reason=data["reason"],
@@ -667,7 +667,7 @@ def write_production_plan(review, *, actor, data, process, sign):
     plan_record = records.create_record(
         record_types.PRODUCTION_PLAN.code, actor=actor, status="issued", customer_name=str(review.customer),
         product_text=review.record.product_text, process=process,
-        search_text=f"{review.record.search_text} {review.record.number}", reason="plan written",
+        search_text=records.search_text_from(review.record), reason="plan written",
     )
     plan = ProductionPlan.objects.create(
         record=plan_record, order_review=review, order_revision=review.revision,
