@@ -125,3 +125,44 @@ def test_an_order_of_many_products_is_listed_under_those_that_fit_and_found_by_e
                            ("P-1002", False)):  # the last one is past the cut; P-1002 is on no line
         numbers = [r["number"] for r in quality.get("/api/records/", {"product": product}).json()["results"]]
         assert (record.number in numbers) is found, product
+
+
+def test_the_migration_writes_again_the_products_and_search_text_of_orders_received_before(people, order_data):
+    """order_review migration 0005: an order received before its products and search text followed its lines
+    (a change had replaced its lines and left the text as first ordered; the products column named a product once
+    per line) is found by its lines' products after the migration, exactly as an order received today; an order
+    whose text is already right is not written again."""
+    import importlib
+    import re
+
+    from django.apps import apps
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api_driver import client_for
+    from core.models import Record
+
+    migration = importlib.import_module("procedures.order_review.migrations.0005_refresh_order_registry_text")
+    stale = order_review_of(start(people["market"], order_data(number="PO-STALE-1"))).record
+    right = order_review_of(start(people["market"], order_data(number="PO-RIGHT-1"))).record
+    stale.refresh_from_db()
+    right.refresh_from_db()
+    expected = (stale.product_text, stale.search_text)
+    assert "P-1001" in expected[0] and "P-1001" in expected[1]
+    # as the code before left it: the products first ordered (here one the order no longer has), named per line
+    Record.objects.filter(pk=stale.pk).update(product_text="P-7777 旧零件, P-7777 旧零件",
+                                              search_text="PO-STALE-1 P-7777 旧零件 old part")
+    quality = client_for("quality_mgr")
+    found = lambda product: [r["number"] for r in quality.get(  # noqa: E731
+        "/api/records/", {"product": product}).json()["results"]]
+    assert stale.number in found("P-7777") and stale.number not in found("P-1001")
+
+    with CaptureQueriesContext(connection) as queries:
+        migration.refresh(apps, None)
+    written = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and '"core_record"' in q["sql"]]
+    assert len(written) == 1  # one batch, and in it the stale record alone
+    assert re.findall(r"IN \(([^)]*)\)", written[0].split("WHERE")[-1]) == [str(stale.pk)]
+    stale.refresh_from_db()
+    assert (stale.product_text, stale.search_text) == expected
+    assert stale.number not in found("P-7777") and stale.number in found("P-1001")
+    assert Record.objects.get(pk=right.pk).search_text == right.search_text
