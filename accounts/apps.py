@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and departments")
 
     def ready(self):
+        from core.access import register_user_fact
+
         from . import signals  # noqa: F401
+        from .backends import holds_model_permissions, no_model_permissions
+
+        register_user_fact("model_permissions", holds_model_permissions, no_model_permissions)

@@ -1,7 +1,8 @@
-from django.contrib.auth import backends as auth_backends
+from django.contrib.auth import backends as auth_backends, get_user_model
 from django.contrib.auth.models import Permission
+from django.db.models import Exists, Q
 
-from core.access import membership_pairs
+from core.access import membership_pairs, read_user
 
 from .models import Role, department_permission
 
@@ -62,3 +63,22 @@ class ModelBackend(auth_backends.ModelBackend):
                     self._get_group_permissions(user_obj).values_list(*fields).order_by())
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in perms}
         return user_obj._perm_cache
+
+    def get_user(self, user_id):
+        """Django's, with the registered facts (core.access.register_user_fact) read in the same statement."""
+        user = read_user(get_user_model()._default_manager, user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def holds_model_permissions(user_ref):
+    """Whether a permission of the admin's tables may apply to the user: one of their own, or a group's."""
+    User = get_user_model()
+    return (Q(Exists(User.user_permissions.through.objects.filter(user_id=user_ref)))
+            | Q(Exists(User.groups.through.objects.filter(user_id=user_ref))))
+
+
+def no_model_permissions(user, holds):
+    """A user with no permission of their own and no group holds none of the admin's permissions (a superuser holds
+    them all, read when asked): ModelBackend's caches, filled empty, answer without the query."""
+    if not holds and not user.is_superuser:
+        user._user_perm_cache, user._group_perm_cache, user._perm_cache = set(), set(), set()

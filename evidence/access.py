@@ -8,7 +8,7 @@ evidence.permissions.AuditorsReadOnly once DRF has authenticated the request, wh
 the Authorization header looks like — and see only the records their *active* grant
 covers: inside its time window, of its record types, created in its date range.
 Outside the window they see nothing."""
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from core.access import Scope
@@ -26,6 +26,16 @@ def _grants(user):
         cached = list(AuditorGrant.objects.filter(user=user, role_ended_at__isnull=True))
         setattr(user, _CACHE, cached)
     return cached
+
+
+def holds_auditor_grant(user_ref):
+    """core.access user fact: whether the user holds or held a grant whose role has not ended (what _grants reads)."""
+    return Q(Exists(AuditorGrant.objects.filter(user=user_ref, role_ended_at__isnull=True)))
+
+
+def no_auditor_grant(user, holds):
+    if not holds:
+        setattr(user, _CACHE, [])  # a user with grants has them read when first asked
 
 
 def is_auditor(user):

@@ -333,7 +333,8 @@ def notification_list(request):
                         _("That page of notifications no longer exists; here is the first page."))
     return render(request, "inbox/notifications.html", {"notifications": page.rows, "total": page.count,
                                                          "more": _next_page_link(request, page),
-                                                         "unread": notify.unread_count(request.user)})
+                                                         # the menu's badge shows it too (inbox templatetags)
+                                                         "unread_notifications": notify.unread_count(request.user)})
 
 
 @login_required

@@ -79,13 +79,23 @@ def test_a_superuser_holds_every_permission_and_an_inactive_person_none(people):
 
 def test_a_page_reads_the_permission_tables_once(people):
     """Every page's menu asks for a permission no membership grants ("Auditor access"): one statement over both
-    permission tables, not Django's two."""
+    permission tables, not Django's two — and none for a person who has no permission of their own and no group,
+    which the statement reading the user tells (core.access.register_user_fact; tests/test_user_facts.py)."""
+    from django.contrib.auth.models import Group
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    web = Client()
-    web.force_login(people["quality"])
-    web.get("/qms/dashboard/")
-    with CaptureQueriesContext(connection) as ctx:
-        assert web.get("/qms/dashboard/").status_code == 200
-    assert len([q for q in ctx.captured_queries if '"auth_permission"' in q["sql"]]) == 1
+    def permission_reads():
+        web = Client()
+        web.force_login(people["quality"])
+        web.get("/qms/dashboard/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert web.get("/qms/dashboard/").status_code == 200
+        return len([q for q in ctx.captured_queries
+                    if '"auth_permission"' in q["sql"] and 'FROM "accounts_user" WHERE' not in q["sql"]])
+
+    assert permission_reads() == 0
+    group = Group.objects.create(name="Registry readers")
+    group.permissions.add(_permission("core", "view_record"))
+    people["quality"].groups.add(group)
+    assert permission_reads() == 1

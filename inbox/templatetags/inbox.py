@@ -27,6 +27,10 @@ def task_deadline(task):
 
 @register.simple_tag(takes_context=True)
 def unread_notifications(context):
+    """The count of the signed-in user's unread notifications (the menu's badge): the page's own, when it counted them
+    in this request (the notifications page), else one query."""
+    if "unread_notifications" in context:
+        return context["unread_notifications"]
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
