@@ -46,10 +46,11 @@ def register_scope(scope):
 _USER_FACTS = {}
 
 
-def register_user_fact(name, condition, apply):
-    """`condition(user_ref)`: a Q about the user that `user_ref` (an OuterRef to the user's key) names; `apply(user,
-    holds)`: what the answer tells for this request (e.g. an empty cache where the condition does not hold)."""
-    _USER_FACTS[name] = (condition, apply)
+def register_user_fact(name, fact, apply):
+    """`fact(user_ref)`: a Q about the user that `user_ref` (an OuterRef to the user's key) names, or an expression
+    giving one value (e.g. a subquery); `apply(user, value)`: what the answer tells for this request (e.g. an empty
+    cache where a condition does not hold)."""
+    _USER_FACTS[name] = (fact, apply)
 
 
 _USER_SQL = {}  # (database alias, facts) → the statement reading a user with them, and where its key goes
@@ -61,8 +62,12 @@ def _user_sql(manager):
     compiling three EXISTS with Django's ORM costs more (about 1 ms of CPU) than the two queries they save."""
     cache_key = (manager.db, tuple(_USER_FACTS))
     if cache_key not in _USER_SQL:
-        annotations = {f"qms_fact_{name}": ExpressionWrapper(condition(OuterRef("pk")), output_field=BooleanField())
-                       for name, (condition, _apply) in _USER_FACTS.items()}
+        annotations = {}
+        for name, (fact, _apply) in _USER_FACTS.items():
+            expression = fact(OuterRef("pk"))
+            if isinstance(expression, Q):
+                expression = ExpressionWrapper(expression, output_field=BooleanField())
+            annotations[f"qms_fact_{name}"] = expression
         sql, params = manager.annotate(**annotations).filter(pk=_NO_KEY).query.sql_with_params()
         if list(params).count(_NO_KEY) != 1:
             raise ImproperlyConfigured("A registered user fact has a parameter equal to the stand-in key.")
@@ -78,8 +83,8 @@ def read_user(manager, pk):
     if not found:
         return None
     user = found[0]
-    for name, (_condition, apply) in _USER_FACTS.items():
-        apply(user, bool(getattr(user, f"qms_fact_{name}")))
+    for name, (_fact, apply) in _USER_FACTS.items():
+        apply(user, getattr(user, f"qms_fact_{name}"))
     return user
 
 
@@ -89,6 +94,11 @@ def _scoped(user):
         if condition is not None:
             return condition
     return None
+
+
+def remember_membership_pairs(user, pairs):
+    """What membership_pairs(user) gives for this request, when the read of the user brought it (accounts)."""
+    user._membership_pairs = frozenset(pairs)
 
 
 def membership_pairs(user):

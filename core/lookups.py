@@ -16,7 +16,7 @@ on the dashboard). The SQL sent is the same text psycopg wrote."""
 import functools
 import re
 
-from django.db.models import Lookup
+from django.db.models import Aggregate, Lookup, TextField, Value
 
 _NEEDS_QUOTES = re.compile(r'[{},"\\\s]')
 
@@ -52,3 +52,17 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", tuple(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
+
+
+class Joined(Aggregate):
+    """A group's texts joined by `separator`, in no particular order: PostgreSQL's STRING_AGG, SQLite's GROUP_CONCAT
+    (Django 5.2 has the first in contrib.postgres only). NULL for an empty group."""
+
+    function = "STRING_AGG"
+    output_field = TextField()
+
+    def __init__(self, expression, separator, **extra):
+        super().__init__(expression, Value(separator), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)

@@ -127,3 +127,30 @@ def test_the_notifications_page_counts_the_unread_once_for_itself_and_the_menu(p
     assert len([sql for sql in reads(seen, "inbox_notification") if "COUNT(" in sql and "read_at" in sql]) == 1
     other, _seen = statements(session_of(quality), "/qms/inbox/")  # another page counts for the menu alone
     assert '<span id="unread-count">3</span>' in other.content.decode()
+
+
+@pytest.mark.parametrize("via", [session_of, token_of])
+def test_memberships_come_with_the_user_and_grant_what_a_read_of_their_own_grants(people, via):
+    """A person's memberships (the department permissions of every queue, step and manager check) are read in the
+    statement that reads the user: the same pairs as a query of their own, several, one or none."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.backends import department_permissions
+    from accounts.models import Department, Membership, Role
+    from core.access import read_user
+
+    quality_mgr = people["quality_mgr"]
+    Membership.objects.create(user=quality_mgr, department=Department.MARKET, role=Role.STAFF)
+    users = get_user_model()._default_manager
+    for person in (quality_mgr, people["market"], people["admin"]):
+        expected = frozenset(Membership.objects.filter(user=person).values_list("department", "role"))
+        read = read_user(users, str(person.pk))  # a session holds the key as text
+        assert read._membership_pairs == expected
+        assert department_permissions(read) == department_permissions(type(person).objects.get(pk=person.pk))
+    assert read_user(users, quality_mgr.pk)._membership_pairs == {("quality", "manager"), ("market", "staff")}
+
+    response, seen = statements(via(quality_mgr), "/api/tasks/?queue=1")
+    assert not reads(seen, "accounts_membership")
+    if via is session_of:
+        response, seen = statements(via(quality_mgr), "/qms/queue/")
+        assert not reads(seen, "accounts_membership")
