@@ -48,30 +48,43 @@ _USER_FACTS = {}
 
 def register_user_fact(name, fact, apply):
     """`fact(user_ref)`: a Q about the user that `user_ref` (an OuterRef to the user's key) names, or an expression
-    giving one value (e.g. a subquery); `apply(user, value)`: what the answer tells for this request (e.g. an empty
-    cache where a condition does not hold)."""
+    giving one value (e.g. a subquery), with no value of the moment in it (read_user refuses one); `apply(user,
+    value)`: what the answer tells for this request (e.g. an empty cache where a condition does not hold). Like any
+    per-request cache, the answer holds for the request: a permission, group, grant or membership given to the
+    person during the request counts from their next one."""
     _USER_FACTS[name] = (fact, apply)
 
 
-_USER_SQL = {}  # (database alias, facts) → the statement reading a user with them, and where its key goes
-_NO_KEY = -7  # a key no user has, in the statement compiled once, replaced by the user's at each read
+_USER_SQL = {}  # (model, database, facts) → the statement reading a user with them, and where its key goes
+_NO_KEY, _OTHER_KEY = -7, -8  # keys no user has, in the statement compiled once, replaced by the user's at each read
+
+
+def _compiled(manager, key):
+    annotations = {}
+    for name, (fact, _apply) in _USER_FACTS.items():
+        expression = fact(OuterRef("pk"))
+        if isinstance(expression, Q):
+            expression = ExpressionWrapper(expression, output_field=BooleanField())
+        annotations[f"qms_fact_{name}"] = expression
+    sql, params = manager.annotate(**annotations).filter(pk=key).query.get_compiler(using=manager.db).as_sql()
+    return sql, list(params)
 
 
 def _user_sql(manager):
     """The statement reading a user by key with every registered fact, compiled once per process and database:
-    compiling three EXISTS with Django's ORM costs more (about 1 ms of CPU) than the two queries they save."""
-    cache_key = (manager.db, tuple(_USER_FACTS))
+    compiling three EXISTS with Django's ORM costs more (about 1 ms of CPU) than the two queries they save. A fact
+    must say the same for the same rows whenever it is asked: one whose statement holds a value of the moment (a
+    time, a setting read at the call) would keep its first value for the life of the process, so it is refused —
+    the statement is compiled twice, with two stand-in keys, and must differ in the key alone."""
+    cache_key = (manager.model, manager.db, tuple((name, fact) for name, (fact, _apply) in _USER_FACTS.items()))
     if cache_key not in _USER_SQL:
-        annotations = {}
-        for name, (fact, _apply) in _USER_FACTS.items():
-            expression = fact(OuterRef("pk"))
-            if isinstance(expression, Q):
-                expression = ExpressionWrapper(expression, output_field=BooleanField())
-            annotations[f"qms_fact_{name}"] = expression
-        sql, params = manager.annotate(**annotations).filter(pk=_NO_KEY).query.sql_with_params()
-        if list(params).count(_NO_KEY) != 1:
-            raise ImproperlyConfigured("A registered user fact has a parameter equal to the stand-in key.")
-        _USER_SQL[cache_key] = (sql, tuple(params), list(params).index(_NO_KEY))
+        sql, params = _compiled(manager, _NO_KEY)
+        again, other = _compiled(manager, _OTHER_KEY)
+        at = params.index(_NO_KEY) if params.count(_NO_KEY) == 1 else None
+        if at is None or again != sql or other != [*params[:at], _OTHER_KEY, *params[at + 1:]]:
+            raise ImproperlyConfigured("A registered user fact must not depend on the moment it is asked "
+                                       "(core.access.register_user_fact).")
+        _USER_SQL[cache_key] = (sql, tuple(params), at)
     return _USER_SQL[cache_key]
 
 

@@ -135,7 +135,6 @@ def test_the_migration_writes_again_the_products_and_search_text_of_orders_recei
     import importlib
     import re
 
-    from django.apps import apps
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -157,8 +156,12 @@ def test_the_migration_writes_again_the_products_and_search_text_of_orders_recei
         "/api/records/", {"product": product}).json()["results"]]
     assert stale.number in found("P-7777") and stale.number not in found("P-1001")
 
+    from django.db.migrations.executor import MigrationExecutor
+
+    historical = MigrationExecutor(connection).loader.project_state(
+        ("order_review", "0005_refresh_order_registry_text"), at_end=False).apps  # what RunPython is given
     with CaptureQueriesContext(connection) as queries:
-        migration.refresh(apps, None)
+        migration.refresh(historical, None)
     written = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and '"core_record"' in q["sql"]]
     assert len(written) == 1  # one batch, and in it the stale record alone
     assert re.findall(r"IN \(([^)]*)\)", written[0].split("WHERE")[-1]) == [str(stale.pk)]
@@ -166,3 +169,25 @@ def test_the_migration_writes_again_the_products_and_search_text_of_orders_recei
     assert (stale.product_text, stale.search_text) == expected
     assert stale.number not in found("P-7777") and stale.number in found("P-1001")
     assert Record.objects.get(pk=right.pk).search_text == right.search_text
+
+
+def test_the_migrations_copy_of_the_registry_rule_is_the_actions_rule(people, order_data):
+    """order_review migration 0005 keeps its own copy of _product_text and _search_text (a migration must not change
+    with later code): while the actions' rule is the same, both give the same text, for a short order and for one
+    whose products do not fit the column."""
+    import importlib
+
+    from core.models import Record
+    from forms.models import Customer, Product
+    from procedures.order_review import actions
+
+    migration = importlib.import_module("procedures.order_review.migrations.0005_refresh_order_registry_text")
+    customer = Customer.objects.get(code="C001")
+    products = [Product.objects.create(code=f"P-8{n:03d}", name_zh=f"对照零件 {n:02d}", name_en=f"Check part {n}")
+                for n in range(40)]
+    limit = Record._meta.get_field("product_text").max_length
+    for count in (1, 2, 40):
+        lines = [{"product": p, "specification": f"规格 {i}"} for i, p in enumerate([*products[:count], products[0]])]
+        assert migration.product_text(lines, limit) == actions._product_text(lines)
+        assert migration.search_text("PO-RULE-1", customer, lines) == actions._search_text("PO-RULE-1", customer, lines)
+    assert actions._product_text(lines).endswith(migration.CUT_MARK)  # the 40 products were cut

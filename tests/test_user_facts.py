@@ -30,10 +30,11 @@ def statements(client, url, expect=200):
 
 
 def reads(seen, table):
-    """The statements reading `table` (the user's own read, which asks of it in a subquery, aside)."""
+    """The statements reading `table` (the user's own read, which asks of it in a subquery and names its answers
+    qms_fact_…, aside)."""
     if table == "accounts_user":
-        return [sql for sql in seen if 'FROM "accounts_user" WHERE' in sql]
-    return [sql for sql in seen if f'FROM "{table}"' in sql and 'FROM "accounts_user" WHERE' not in sql]
+        return [sql for sql in seen if 'FROM "accounts_user" WHERE' in sql and "qms_fact_" in sql]
+    return [sql for sql in seen if f'FROM "{table}"' in sql and "qms_fact_" not in sql]
 
 
 def session_of(user):
@@ -44,7 +45,7 @@ def session_of(user):
 
 def token_of(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
 
 
@@ -62,14 +63,44 @@ def test_a_person_who_is_no_auditor_and_holds_no_admin_permission_costs_no_query
         assert not reads(seen, "evidence_auditorgrant") and not reads(seen, "auth_permission")
 
 
+def read_all(client, via):
+    return client.post("/api/notifications/read-all/" if via is token_of else "/qms/notifications/read-all/")
+
+
 @pytest.mark.parametrize("via", [session_of, token_of])
 def test_an_auditor_is_still_read_only_and_sees_only_what_the_grant_covers(people, via):
+    from accounts.models import Department, Membership, Role
+    from evidence.grants import end_auditor_role
+
+    assert read_all(via(people["quality_mgr"]), via).status_code in (200, 302)  # a person who is no auditor may
     auditor = make_auditor(people)
     client = via(auditor)
     response, seen = statements(client, "/api/records/")
     assert reads(seen, "evidence_auditorgrant")  # a "yes": the grants themselves are read, as before
-    refused = client.post("/api/notifications/read-all/" if via is token_of else "/qms/notifications/read-all/")
-    assert refused.status_code == 403
+    refused = read_all(client, via)
+    assert refused.status_code == 403 and "Auditors have read-only access." in refused.content.decode()
+    end_auditor_role(auditor, actor=people["admin"], reason="joins the company as staff")
+    Membership.objects.create(user=auditor, department=Department.QUALITY, role=Role.STAFF)
+    client = via(auditor)
+    _response, seen = statements(client, "/api/notifications/")
+    assert not reads(seen, "evidence_auditorgrant")  # no grant left whose role goes on: a "no"
+    assert read_all(client, via).status_code in (200, 302)  # and no longer read-only
+
+
+def test_a_group_without_permissions_is_read_and_grants_nothing(people):
+    market = people["market"]
+    market.groups.add(Group.objects.create(name="Newsletter readers"))
+    response, seen = statements(session_of(market), "/qms/notifications/")
+    assert reads(seen, "auth_permission")  # a "yes" (a group): the tables are read, as before
+    assert GRANTS_MENU not in response.content.decode()
+    statements(session_of(market), "/qms/auditor-grants/", expect=403)
+
+
+def test_a_session_of_a_person_deactivated_since_signs_nobody_in(people):
+    client = session_of(people["market"])
+    type(people["market"]).objects.filter(pk=people["market"].pk).update(is_active=False)
+    response = client.get("/qms/notifications/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_a_permission_given_in_the_admin_directly_or_through_a_group_still_counts(people):
@@ -154,3 +185,21 @@ def test_memberships_come_with_the_user_and_grant_what_a_read_of_their_own_grant
     if via is session_of:
         response, seen = statements(via(quality_mgr), "/qms/queue/")
         assert not reads(seen, "accounts_membership")
+
+
+def test_a_fact_that_depends_on_the_moment_it_is_asked_is_refused(people, monkeypatch):
+    """The statement is compiled once per process: a fact holding a value of the moment (here the time) would keep
+    its first value for good, so read_user refuses it instead of answering with it."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.models import Exists, Q
+    from django.utils import timezone
+
+    from core import access
+    from evidence.models import AuditorGrant
+
+    def current_grant(user_ref):
+        return Q(Exists(AuditorGrant.objects.filter(user=user_ref, valid_until__gt=timezone.now())))
+    monkeypatch.setitem(access._USER_FACTS, "current_grant", (current_grant, lambda user, holds: None))
+    with pytest.raises(ImproperlyConfigured, match="must not depend on the moment"):
+        access.read_user(get_user_model()._default_manager, people["market"].pk)

@@ -15,3 +15,6 @@ class WorkflowsConfig(AppConfig):
         from .actions import claim_task, release_task
 
         register_task_actions(claim=claim_task, release=release_task)  # the lists' claim and release buttons
+        from . import menu_links
+
+        menu_links.install()  # viewflow's viewset reverse tags, remembering the menu's addresses

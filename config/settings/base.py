@@ -98,9 +98,6 @@ TEMPLATES = [
                 "core.context_processors.company",
                 "inbox.context_processors.menu_counts",
             ],
-            # viewflow's library with a viewset's addresses that take no argument reversed once (the menu on
-            # every page): workflows/templatetags/viewflow_links.py
-            "libraries": {"viewflow": "workflows.templatetags.viewflow_links"},
         },
     },
 ]

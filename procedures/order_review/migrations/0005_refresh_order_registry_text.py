@@ -5,22 +5,40 @@ replaced the lines left them as first ordered (the registry found the order by a
 not by its new one), and the products column listed a product once per line, uncut. Since then both follow
 the lines (procedures.order_review.actions._set_lines). This writes them again from each order's lines for the
 orders received before, in batches; a record whose text is already right is not written (nor, on PostgreSQL,
-its trigram index). It applies the rule of actions._product_text and _search_text — the same functions the
-actions call, so that the registry cannot find an order migrated here differently from one received today
-(they take the lines' products and the customer, which the historical models give as the current ones do).
+its trigram index). The rule is actions._product_text and _search_text as they were when this was written,
+copied here so that a later change of theirs cannot change what this migration writes
+(tests/test_p1_actions.py checks that they still agree). They are derived search columns, not record content:
+no version or audit entry is written for them, as none is when the actions write them.
 Backwards: nothing to undo (the text before was wrong, not a state to return to)."""
 from django.db import migrations
 from django.db.models import Prefetch
 
 BATCH = 500
+CUT_MARK = ", …"  # core.search.CUT_MARK
+
+
+def search_text(order_number, customer, lines):
+    parts = [order_number, customer.code, customer.name_zh, customer.name_en]
+    for line in lines:
+        parts += [line["product"].code, line["product"].name_zh, line["product"].name_en, line["specification"]]
+    return " ".join(p for p in parts if p)
+
+
+def product_text(lines, limit):
+    entries = list(dict.fromkeys(f"{line['product'].code} {line['product'].name_zh}" for line in lines))
+    text = ", ".join(entries)
+    if len(text) <= limit:
+        return text
+    while entries and len(", ".join(entries) + CUT_MARK) > limit:
+        entries.pop()
+    return ", ".join(entries) + CUT_MARK if entries else text[:limit - len(CUT_MARK)] + CUT_MARK
 
 
 def refresh(apps, schema_editor):
-    from procedures.order_review.actions import _product_text, _search_text
-
     OrderReview = apps.get_model("order_review", "OrderReview")
     OrderLine = apps.get_model("order_review", "OrderLine")
     Record = apps.get_model("core", "Record")
+    limit = Record._meta.get_field("product_text").max_length
     lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("position"))
     last = 0
     while True:
@@ -33,9 +51,9 @@ def refresh(apps, schema_editor):
         for review in batch:
             rows = [{"product": line.product, "specification": line.specification} for line in review.lines.all()]
             record = review.record
-            product_text, search_text = _product_text(rows), _search_text(review.order_number, review.customer, rows)
-            if (record.product_text, record.search_text) != (product_text, search_text):
-                record.product_text, record.search_text = product_text, search_text
+            texts = product_text(rows, limit), search_text(review.order_number, review.customer, rows)
+            if (record.product_text, record.search_text) != texts:
+                record.product_text, record.search_text = texts
                 stale.append(record)
         Record.objects.bulk_update(stale, ["product_text", "search_text"])
 

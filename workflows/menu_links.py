@@ -1,22 +1,18 @@
-"""viewflow's template library, with a viewset's own addresses reversed once (issue 15.2: the page frame's cost).
+"""viewflow's two viewset reverse tags, remembering an address that takes no argument (issue 15.2: the page frame).
 
 Every page draws viewflow's menu: the site's applications and the current application's viewsets, each link a
 `{% reverse viewset 'index' %}` or `{% current_viewset_reverse viewset 'index' %}` — some twenty namespaced
-reverses per page, about 0.06 ms each, for addresses that never change while the process runs. This library is
-viewflow's own (every tag and filter of `viewflow.templatetags.viewflow`; config/settings TEMPLATES installs it
-under the name "viewflow", so `{% load viewflow %}` in viewflow's templates and ours loads it) with those two tags
-remembering an address that takes no argument: per viewset, view name, current application, URLconf, script prefix
-and language — everything the reverse reads. An address with arguments (a record's, a task's) is reversed each time,
-as is any address of a viewset whose chain takes keyword arguments from the current URL (`extra_kwargs`). The same
-string as viewflow's reverse: tests/test_menu_links.py."""
-from django import template
+reverses per page, about 0.06 ms each, for addresses that never change while the process runs. The two node classes
+below are viewflow's own with `_reverse_url` remembering an address that takes no argument: per viewset, view name,
+current application, URLconf, script prefix and language — everything the reverse reads. An address with arguments
+(a record's, a task's) is reversed each time, as is any address of a viewset whose chain takes keyword arguments
+from the current URL (`extra_kwargs`). `install()` (WorkflowsConfig.ready) puts them in viewflow's template library
+under their own names, so `{% load viewflow %}` in viewflow's templates and ours gives them; a library of our own
+under the name "viewflow" would be a second module for one name (Django's check templates.W003). The same string as
+viewflow's reverse: tests/test_menu_links.py."""
 from django.urls import get_resolver, get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 from viewflow.templatetags import viewflow as stock
-
-register = template.Library()
-register.tags.update(stock.register.tags)
-register.filters.update(stock.register.filters)
 
 _ADDRESSES = {}
 
@@ -53,5 +49,6 @@ class CurrentViewsetURLNode(stock.CurrentViewsetURLNode):
     _reverse_url = _remembered(stock.CurrentViewsetURLNode._reverse_url)
 
 
-register.tag("reverse", ViewsetURLNode)
-register.tag("current_viewset_reverse", CurrentViewsetURLNode)
+def install():
+    stock.register.tag("reverse", ViewsetURLNode)
+    stock.register.tag("current_viewset_reverse", CurrentViewsetURLNode)
