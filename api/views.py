@@ -23,6 +23,7 @@ from core import audit, diffs, esign
 from core.access import can_view_processes, records_visible_to
 from core.models import AuditEntry, Record, RecordFile
 from core.downloads import attach_filename
+from core.paging import RegistryPaginator
 from core.search import search_records
 from core.views import download_entry, process_steps
 from evidence import renditions
@@ -192,6 +193,26 @@ class ProcessViewSet(ViewSet):
         })
 
 
+class RegistryPagination(PageNumberPagination):
+    """The registry's pages (core.paging.RegistryPaginator): a page short of full gives the total without a COUNT;
+    a search that finds more than 10,000 records past the page says so ("count" is then a lower bound and
+    "count_is_exact" false) instead of counting them all; `?page=last` counts them all."""
+
+    django_paginator_class = RegistryPaginator
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.page.paginator.count, "count_is_exact": self.page.paginator.count_is_exact,
+                         "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_is_exact"] = {
+            "type": "boolean", "description": "false when the search found more records than it counted: "
+                                              "`count` is then a lower bound (the next page is linked)"}
+        schema["required"] = [*schema["required"], "count_is_exact"]
+        return schema
+
+
 class RecordViewSet(ViewSet):
     lookup_value_converter = "id"
 
@@ -205,7 +226,7 @@ class RecordViewSet(ViewSet):
         responses=s.RecordListSerializer(many=True))
     def list(self, request):
         qs = search_records(records_visible_to(request.user), params.registry_search(request.query_params))
-        paginator = PageNumberPagination()
+        paginator = RegistryPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(s.RecordListSerializer(page, many=True).data)
 

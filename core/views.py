@@ -16,7 +16,7 @@ from .access import can_view_record, can_view_records, records_visible_to
 from .downloads import attach_filename
 from .esign import signature_problems
 from .models import Record, RecordFile
-from .paging import page_of
+from .paging import RegistryPaginator, page_of
 from .records import is_amended
 from .search import FILTERS, search_records
 
@@ -33,6 +33,7 @@ class MembersOnlyMixin(LoginRequiredMixin, UserPassesTestMixin):
 class RecordListView(MembersOnlyMixin, ListView):
     template_name = "records/list.html"
     paginate_by = 50
+    paginator_class = RegistryPaginator  # a short page needs no COUNT; a large total is counted up to a bound
 
     def get_queryset(self):
         return search_records(records_visible_to(self.request.user), self.request.GET)

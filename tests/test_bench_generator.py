@@ -5,6 +5,7 @@ asked for. A benchmark database that breaks half-way costs an hour at 1 M tasks:
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from p1_driver import start
 from viewflow.workflow.models import Process, Task
 
@@ -82,3 +83,38 @@ def closed_by_an_end():
                    AND t.flow_task = p.flow_class || '.end' AND t.finished = p.finished AND t.status = 'DONE'
                    GROUP BY p.id, p.status HAVING count(t.id) <> (CASE WHEN p.status = 'DONE' THEN 1 ELSE 0 END)
                    """) == []
+
+
+def test_the_registry_grows_with_older_records_and_their_versions(people, order_data, bench_tables):
+    """`grow_records` (issue 15.3: the registry's search at 1 M records): older copies of the template records,
+    each with a unique number, a generated customer the search text names too, its versions, no process, created
+    before the task copies; growing again adds only what is missing, and the API's search finds a copy by number."""
+    from rest_framework.test import APIClient
+
+    from core.models import RecordVersion
+
+    start(people["market"], order_data(number="PO-REC-1"))
+    generate.grow(Task.objects.count() * 2, log=lambda _line: None)
+    records, versions = Record.objects.count(), RecordVersion.objects.count()
+    template = Record.objects.filter(pk__lte=generate.meta()["stride_record"]).count()
+
+    state = generate.grow_records(records + 2 * template, log=lambda _line: None)
+    assert state["record_copies"] == 2
+    older = Record.objects.filter(pk__gt=generate.ARCHIVE_IDS)
+    assert older.count() == 2 * template and Record.objects.count() == records + 2 * template
+    assert not older.filter(process__isnull=False).exists()
+    assert RecordVersion.objects.filter(record__in=older).count() == 2 * (
+        RecordVersion.objects.filter(record_id__lte=generate.meta()["stride_record"]).count())
+    assert RecordVersion.objects.count() > versions
+    assert rows("SELECT count(*) FROM core_record WHERE id > %s AND created_at > now() - interval '3 years'"
+                % generate.ARCHIVE_IDS) == [(0,)]
+    assert rows("SELECT count(DISTINCT number) FROM core_record") == [(Record.objects.count(),)]
+    assert not older.exclude(customer_name="").exclude(search_text__contains=F("customer_name")).exists()
+
+    assert generate.grow_records(records + 2 * template, log=lambda _line: None)["record_copies"] == 2  # nothing more
+    assert generate.grow_records(records + 3 * template, log=lambda _line: None)["record_copies"] == 3
+    copy = older.order_by("-pk").first()
+    api = APIClient()
+    api.force_authenticate(people["quality"])
+    found = api.get("/api/records/", {"q": copy.number}).json()
+    assert [r["number"] for r in found["results"]] == [copy.number] and found["count_is_exact"]

@@ -151,12 +151,16 @@ def floor_notifications(user):
 def floor_records(kind, value):
     """The registry's least cost: the number by its index; free text as one LIKE on the indexed
     expression (core.search), i.e. the same plan, without Django."""
+    from core.paging import RegistryPaginator
     from core.search import doubled
     if kind == "number":
         where, params = "upper(number) = upper(%s)", [value]
-    else:
+        count = f"SELECT count(*) FROM core_record WHERE {where}"
+    else:  # counted as the registry counts: up to its bound past the page (core.paging.RegistryPaginator)
         where, params = "search_haystack LIKE upper(%s)", [f"%{doubled(value)}%"]
-    return [(f"SELECT count(*) FROM core_record WHERE {where}", params),
+        count = (f"SELECT count(*) FROM (SELECT 1 FROM core_record WHERE {where} "
+                 f"LIMIT {RegistryPaginator.count_up_to + 1}) found")
+    return [(count, params),
             (f"SELECT * FROM core_record WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 50", params)]
 
 
@@ -248,10 +252,14 @@ class Bench:
         self.item("qms_notifications_page", "/qms/notifications/", floor=floor_notifications(user))
         terms = search_terms()
         from urllib.parse import quote
-        record_rows = lambda r: {"count": r.json().get("count"), "page": len(r.json().get("results", []))}  # noqa: E731
+        record_rows = lambda r: {"count": r.json().get("count"), "count_is_exact": r.json().get("count_is_exact"),  # noqa: E731
+                                 "page": len(r.json().get("results", []))}
         for kind, value in terms.items():
             self.item(f"api_records_q_{kind}", f"/api/records/?q={quote(value)}", rows=record_rows,
                       floor=floor_records(kind, value))
+        # the browser's registry, for the search that finds the most
+        self.item("qms_records_q_chinese", f"/qms/records/?q={quote(terms['chinese'])}",
+                  floor=floor_records("chinese", terms["chinese"]))
         return self.results
 
 
