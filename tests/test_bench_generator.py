@@ -118,3 +118,23 @@ def test_the_registry_grows_with_older_records_and_their_versions(people, order_
     api.force_authenticate(people["quality"])
     found = api.get("/api/records/", {"q": copy.number}).json()
     assert [r["number"] for r in found["results"]] == [copy.number] and found["count_is_exact"]
+
+
+def test_the_measurements_time_the_requests_sql_and_viewflows_queries_apart(people, order_data, bench_tables):
+    """`measure.run` (what `manage.py bench` prints and writes): each item's whole time, its own SQL time and, where
+    viewflow has a stock query for the list, that query's whole and SQL times and the ratio of the SQL alone; the
+    registry's rows carry whether their count is exact."""
+    from workflows.bench import measure
+
+    start(people["market"], order_data(number="PO-MEAS-1"))
+    generate.grow(Task.objects.count() * 2, log=lambda _line: None)
+    results = {r["item"]: r for r in measure.run("quality_mgr", repeat=3, log=lambda _line: None,
+                                                 only=("api_tasks_queue", "api_records_q_chinese"))}
+    assert set(results) == {"api_tasks_queue", "api_records_q_chinese"}
+    queue = results["api_tasks_queue"]
+    assert 0 < queue["sql"]["p50"] < queue["p50"] and queue["sql"]["n"] == 3
+    assert 0 < queue["stock_sql"]["p50"] <= queue["stock"]["p95"] * 1.5
+    assert queue["sql_vs_stock_sql_p50"] == round(queue["sql"]["p50"] / queue["stock_sql"]["p50"], 2)
+    search = results["api_records_q_chinese"]
+    assert search["rows"]["count_is_exact"] is True and "stock" not in search and search["floor"]["n"] == 3
+    assert "stksql" in measure.table(list(results.values()))

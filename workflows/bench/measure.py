@@ -177,11 +177,10 @@ def stock(queryset):
 def search_terms():
     """A record number, a customer, a Chinese word: picked from the data, the same every run."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT number FROM core_record ORDER BY id DESC LIMIT 1 OFFSET 7")
-        number = cursor.fetchone()[0]
-        cursor.execute("SELECT customer_name FROM core_record WHERE customer_name <> '' ORDER BY id DESC "
-                       "LIMIT 1 OFFSET 11")
-        customer = cursor.fetchone()[0]
+        cursor.execute("SELECT number FROM core_record ORDER BY id DESC LIMIT 8")
+        number = cursor.fetchall()[-1][0]  # the eighth newest, or the oldest of a smaller registry
+        cursor.execute("SELECT customer_name FROM core_record WHERE customer_name <> '' ORDER BY id DESC LIMIT 12")
+        customer = cursor.fetchall()[-1][0]
     return {"number": number, "customer": customer, "chinese": "轴承"}
 
 
