@@ -216,6 +216,12 @@ class RegistryPagination(PageNumberPagination):
 class RecordViewSet(ViewSet):
     lookup_value_converter = "id"
 
+    @property
+    def pagination_class(self):
+        """How each list action pages (the registry with its bounded count, the stored files as DRF does): the
+        actions page by it, and drf-spectacular reads it for their schemas."""
+        return RegistryPagination if getattr(self, "action", None) == "list" else PageNumberPagination
+
     @extend_schema(parameters=[
         OpenApiParameter("type", str), OpenApiParameter("customer", str), OpenApiParameter("q", str),
         OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
@@ -226,7 +232,7 @@ class RecordViewSet(ViewSet):
         responses=s.RecordListSerializer(many=True))
     def list(self, request):
         qs = search_records(records_visible_to(request.user), params.registry_search(request.query_params))
-        paginator = RegistryPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(s.RecordListSerializer(page, many=True).data)
 
@@ -286,7 +292,7 @@ class RecordViewSet(ViewSet):
         files = (RecordFile.objects.filter(record_version__record=record)
                  .select_related("record_version__record", "rendered_by")
                  .order_by("record_version__version", "rendition", "kind"))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(files, request, view=self)
         by_version = {}
         for file in page:

@@ -135,3 +135,56 @@ def test_the_registry_says_when_it_stopped_counting(people, monkeypatch):
     page = web.get("/qms/records/", {"q": "text"}).content.decode()
     assert "1 / <span" in page and "2+ (60+)" in page
     assert "至少 60 条记录符合" in page  # the people of the demo read Chinese first
+
+
+def test_a_page_number_past_any_database_offset_is_past_the_end(people):
+    """A page whose first row lies past what a database OFFSET holds is not read (it would fail in the database):
+    it is past the end, a 404 as before."""
+    bulk_registry(people["market"], 3, "R")
+    api, web = APIClient(), Client()
+    api.force_authenticate(people["quality"])
+    web.force_login(people["quality"])
+    for number in (10**17, 10**18, 10**30):
+        assert api.get("/api/records/", {"page": number}).status_code == 404
+        assert web.get("/qms/records/", {"page": number}).status_code == 404
+    users = User.objects.order_by("username")
+    with pytest.raises(EmptyPage):
+        RowsFirstPaginator(users, PER_PAGE).page(10**18)
+
+
+def test_a_paginator_asked_for_another_page_counts_again_and_never_bounds_below_its_next_page():
+    User.objects.bulk_create([User(username=f"paged{i:02d}", password="!") for i in range(20)])
+    users = User.objects.filter(username__startswith="paged").order_by("username")
+    paginator = CountsUpToFive(users, PER_PAGE)
+    assert (paginator.page(1).has_next(), paginator.count, paginator.count_is_exact) == (True, 5, False)
+    page = paginator.page(5)  # the same paginator: counted again from the fifth page
+    assert ([u.pk for u in page], paginator.count, paginator.count_is_exact, page.has_next()) == (
+        [u.pk for u in users[16:20]], 20, True, False)
+
+    class UpToOnePage(RowsFirstPaginator):
+        count_up_to = PER_PAGE  # no more than a page: still counted past the next page's first row
+
+    paginator = UpToOnePage(users, PER_PAGE)
+    assert paginator.page(1).has_next() and paginator.num_pages == 2 and not paginator.count_is_exact
+    sliced = CountsUpToFive(users[:12], PER_PAGE)  # a sliced list cannot be counted up to a bound: counted whole
+    assert (sliced.page(1).has_next(), sliced.count, sliced.count_is_exact) == (True, 12, True)
+
+
+def test_the_api_schema_describes_the_registrys_pages_as_they_are_sent():
+    """OpenAPI: the registry's list is a page (count, count_is_exact, next, previous, results) with a `page`
+    parameter, and a record's stored files a page as DRF sends it (no count_is_exact)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def response_of(path):
+        operation = schema["paths"][path]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        return components[ref.rsplit("/", 1)[1]], {p["name"] for p in operation["parameters"]}
+
+    page, parameters = response_of("/api/records/")
+    assert {"count", "count_is_exact", "next", "previous", "results"} == set(page["properties"])
+    assert {"count", "count_is_exact", "results"} <= set(page["required"]) and "page" in parameters
+    files, parameters = response_of("/api/records/{id}/files/")
+    assert set(files["properties"]) == {"count", "next", "previous", "results"} and "page" in parameters
