@@ -129,6 +129,11 @@ class Record(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("record")
         verbose_name_plural = _("records")
+        # the registry sorted by a column (core.search.SORTS), its ties by id: a page read from the index in order
+        # (core migration 0010, built concurrently on PostgreSQL)
+        indexes = [models.Index(fields=["customer_name", "id"], name="record_by_customer"),
+                   models.Index(fields=["status", "id"], name="record_by_status"),
+                   models.Index(fields=["record_type", "id"], name="record_by_type")]
 
     def __str__(self):
         return self.number

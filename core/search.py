@@ -17,6 +17,7 @@ import datetime
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from .models import Signature
 
@@ -65,6 +66,16 @@ def _date(value):
         return None
 
 
+def _start_of(day):
+    """The first instant of `day` in the current time zone (its midnight, or the first moment after a gap); None
+    for a day at the calendar's edge whose instant no database holds (every record is after the first such day and
+    before the last)."""
+    try:
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min)).astimezone(datetime.timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+
+
 def search_records(qs, params):
     """Filter `qs` (records the user may see) by the registry's query parameters."""
     # a NUL can match nothing stored (PostgreSQL cannot even compare one): dropped, never sent to the database
@@ -76,7 +87,9 @@ def search_records(qs, params):
     if get("number"):
         qs = qs.filter(number__iexact=get("number"))
     if get("customer"):
-        qs = qs.filter(customer_name__icontains=get("customer"))
+        # a customer found in a name is not the empty name (half the registry: records of no customer), and saying
+        # so lets a page sorted by customer start past them in the (customer_name, id) index
+        qs = qs.filter(customer_name__icontains=get("customer"), customer_name__gt="")
     if get("product"):
         # a record whose products did not all fit their column ends it in CUT_MARK: its search text names them all
         qs = qs.filter(Q(product_text__icontains=get("product"))
@@ -88,10 +101,15 @@ def search_records(qs, params):
         qs = qs.filter(Exists(Signature.objects.filter(
             record_version__record=OuterRef("pk")).filter(
             Q(printed_name__icontains=signer) | Q(signer_username__iexact=signer))))
-    if _date(get("date_from")):
-        qs = qs.filter(created_at__date__gte=_date(get("date_from")))
-    if _date(get("date_to")):
-        qs = qs.filter(created_at__date__lte=_date(get("date_to")))
+    # a day in the current time zone, as `created_at__date` reads it, but as a range of instants: the created_at
+    # index finds them (the date of each record, computed row by row, scanned the table: 0.46 s at a million)
+    since = _date(get("date_from")) and _start_of(_date(get("date_from")))
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    until = _date(get("date_to"))
+    until = until and until < datetime.date.max and _start_of(until + datetime.timedelta(days=1))
+    if until:
+        qs = qs.filter(created_at__lt=until)
     if get("q"):
         qs = qs.filter(free_text(get("q")))
     sort = SORTS.get(params.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT])
