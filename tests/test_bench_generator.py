@@ -129,8 +129,11 @@ def test_the_measurements_time_the_requests_sql_and_viewflows_queries_apart(peop
     start(people["market"], order_data(number="PO-MEAS-1"))
     generate.grow(Task.objects.count() * 2, log=lambda _line: None)
     results = {r["item"]: r for r in measure.run("quality_mgr", repeat=3, log=lambda _line: None,
-                                                 only=("api_tasks_queue", "api_records_q_chinese"))}
-    assert set(results) == {"api_tasks_queue", "api_records_q_chinese"}
+                                                 only=("api_tasks_queue", "api_records_q_chinese",
+                                                       "api_records_q_numbers"))}
+    assert set(results) == {"api_tasks_queue", "api_records_q_chinese", "api_records_q_numbers"}
+    numbers = results["api_records_q_numbers"]  # ten numbers spread over the registry, asked in turn
+    assert len(numbers["urls"]) == 10 and numbers["url"] == numbers["urls"][0] and numbers["floor"]["n"] == 3
     queue = results["api_tasks_queue"]
     assert 0 < queue["sql"]["p50"] < queue["p50"] and queue["sql"]["n"] == 3
     assert 0 < queue["stock_sql"]["p50"] <= queue["stock"]["p95"] * 1.5
