@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import Record
+from plan_support import disable, plan_without
 from test_registry_search import make_records
 
 pytestmark = pytest.mark.django_db
@@ -83,14 +84,7 @@ def _plan(params, people, sort_pages=False):
         assert api.get("/api/records/", params).status_code == 200
     [page] = [q["sql"] for q in queries.captured_queries
               if q["sql"].startswith('SELECT "core_record"."id"') and "LIMIT" in q["sql"] and "COUNT" not in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        if sort_pages:
-            cursor.execute("SET LOCAL enable_indexscan = off")
-        else:
-            cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + page)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    return plan_without(page, "seqscan", "indexscan" if sort_pages else "sort")
 
 
 @pytest.fixture
@@ -102,9 +96,7 @@ def postgresql():
 def test_djangos_icontains_is_the_expression_the_customer_index_holds(postgresql, edges):
     """The customer filter is Django's icontains and a condition that skips the records of no customer (the btree of
     customer and id serves that one, and a small table may prefer it): Django's own SQL must match the index."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
+    disable("seqscan", "indexscan")
     plan = Record.objects.filter(customer_name__icontains="上海精密").explain()
     assert "record_customer_trgm" in plan, plan
 

@@ -7,24 +7,13 @@ Built on PostgreSQL without blocking writes (CONCURRENTLY, hence a migration out
 (core.models.Record.Meta.indexes) is Django's own AddIndex."""
 from django.db import migrations, models
 
+from core.migration_ops import indexes_built_concurrently
+
 INDEXES = {
-    "record_by_customer": "(customer_name, id)",
-    "record_by_status": "(status, id)",
-    "record_by_type": "(record_type, id)",
+    "record_by_customer": "ON core_record (customer_name, id)",
+    "record_by_status": "ON core_record (status, id)",
+    "record_by_type": "ON core_record (record_type, id)",
 }
-
-
-def forwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for name, columns in INDEXES.items():
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")  # a build that failed half-way
-        schema_editor.execute(f"CREATE INDEX {concurrently}{name} ON core_record {columns}")
-
-
-def backwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
@@ -36,5 +25,5 @@ class Migration(migrations.Migration):
             migrations.AddIndex("record", models.Index(fields=["status", "id"], name="record_by_status")),
             migrations.AddIndex("record", models.Index(fields=["record_type", "id"], name="record_by_type")),
         ],
-        database_operations=[migrations.RunPython(forwards, backwards)],
+        database_operations=[indexes_built_concurrently(INDEXES)],
     )]

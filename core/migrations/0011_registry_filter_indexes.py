@@ -14,14 +14,16 @@ the index and sorted them, 1.1 s), so each expression gets its own (CREATE STATI
 its estimate is then the records' own (297,148)."""
 from django.db import migrations
 
+from core.migration_ops import indexes_built_concurrently
+
 # core.search.CUT_MARK when this was written: how a cut products column ends
 CUT_MARK = ", …"
 
 INDEXES = {
-    "record_customer_trgm": "USING gin (upper(customer_name::text) gin_trgm_ops)",
-    "record_product_trgm": "USING gin (upper(product_text::text) gin_trgm_ops)",
-    "record_lot_trgm": "USING gin (upper(lot_text::text) gin_trgm_ops)",
-    "record_products_cut": f"(id) WHERE product_text LIKE '%%{CUT_MARK}'",
+    "record_customer_trgm": "ON core_record USING gin (upper(customer_name::text) gin_trgm_ops)",
+    "record_product_trgm": "ON core_record USING gin (upper(product_text::text) gin_trgm_ops)",
+    "record_lot_trgm": "ON core_record USING gin (upper(lot_text::text) gin_trgm_ops)",
+    "record_products_cut": f"ON core_record (id) WHERE product_text LIKE '%%{CUT_MARK}'",
 }
 
 
@@ -32,29 +34,29 @@ STATISTICS = {
 }
 
 
-def forwards(apps, schema_editor):
+def extension(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":  # core 0008 made it; a restore may not have
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def statistics(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # core 0008 made it; a restore may not have
-    for name, definition in INDEXES.items():
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")  # a build that failed half-way
-        schema_editor.execute(f"CREATE INDEX CONCURRENTLY {name} ON core_record {definition}")
     if schema_editor.connection.pg_version >= 140000:  # statistics on an expression
         for name, expression in STATISTICS.items():
             schema_editor.execute(f"CREATE STATISTICS IF NOT EXISTS {name} ON ({expression}) FROM core_record")
     schema_editor.execute("ANALYZE core_record")  # the statistics the planner chooses by, now rather than later
 
 
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in STATISTICS:
-        schema_editor.execute(f"DROP STATISTICS IF EXISTS {name}")
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+def no_statistics(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name in STATISTICS:
+            schema_editor.execute(f"DROP STATISTICS IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
     dependencies = [("core", "0010_registry_sort_indexes")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [migrations.RunPython(extension, migrations.RunPython.noop),
+                  indexes_built_concurrently(INDEXES, postgresql_only=True),
+                  migrations.RunPython(statistics, no_statistics)]

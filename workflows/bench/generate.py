@@ -163,14 +163,11 @@ def grow(target_tasks, log=print):
     sp, st, sr = state["stride_process"], state["stride_task"], state["stride_record"]
     with transaction.atomic():
         # one row per copy: whether it is open, how far back in time it goes
-        _execute("DROP TABLE IF EXISTS bench_copy")
-        _execute(f"""CREATE TEMP TABLE bench_copy AS SELECT k, (k % {m} = 0) AS open,
+        _copies(first, last, f"""(k % {m} = 0) AS open,
                      make_interval(secs => CASE WHEN k % {m} = 0 THEN (k::bigint * 7919) % {OPEN_SECONDS}
                                                ELSE {CLOSED_AFTER}
                                                     + (k::bigint * 104729) % ({HISTORY_SECONDS - CLOSED_AFTER}) END)
-                                  AS shift
-                     FROM generate_series(%s::bigint, %s::bigint) k""", [first, last])
-        _execute("ANALYZE bench_copy")
+                                  AS shift""")
 
         def person(column):  # the owner of a copied row: the template's one time in ten, else a bench person
             return (f"CASE WHEN {column} IS NULL THEN NULL WHEN (c.k + {column}) % 10 = 0 THEN {column} "
@@ -295,11 +292,8 @@ def grow_records(target_records, log=print):
         return state
     sr, sv, cu = state["stride_record"], state["stride_version"], state["customers"]
     with transaction.atomic():
-        _execute("DROP TABLE IF EXISTS bench_copy")
-        _execute(f"""CREATE TEMP TABLE bench_copy AS SELECT k, make_interval(
-                         secs => {HISTORY_SECONDS} + (k::bigint * 104729) % {4 * HISTORY_SECONDS}) AS shift
-                     FROM generate_series(%s::bigint, %s::bigint) k""", [first, last])
-        _execute("ANALYZE bench_copy")
+        _copies(first, last, f"make_interval(secs => {HISTORY_SECONDS} + (k::bigint * 104729) % {4 * HISTORY_SECONDS}) "
+                             f"AS shift")
         customer = f"(SELECT name FROM bench_customer WHERE i = (c.k * 7 + s.id) % {cu})"
         n = _insert("core_record", {
             "id": f"{ARCHIVE_IDS} + s.id + c.k * {sr}",
@@ -318,16 +312,23 @@ def grow_records(target_records, log=print):
         log(f"their versions +{n}")
         state["record_copies"] = last
         _save_meta({"record_copies": last})
-    for table in ("core_record", "core_recordversion"):
-        _execute(f"VACUUM (ANALYZE) {table}")
+    _vacuum(("core_record", "core_recordversion"))
     return state
 
 
-def _vacuum():
+def _copies(first, last, columns):
+    """The temporary table bench_copy: one row per copy k = first..last, with `columns` (SQL over k)."""
+    _execute("DROP TABLE IF EXISTS bench_copy")
+    _execute(f"CREATE TEMP TABLE bench_copy AS SELECT k, {columns} FROM generate_series(%s::bigint, %s::bigint) k",
+             [first, last])
+    _execute("ANALYZE bench_copy")
+
+
+def _vacuum(tables=("viewflow_process", "viewflow_task", "inbox_taskdeadline", "core_record", "core_recordversion",
+                    "inbox_notification", "viewflow_task_previous")):
     """As autovacuum leaves a table in steady use: statistics fresh and the visibility map set, so an
     index-only scan reads no heap (fresh copies are all "not yet visible to all": every scan would)."""
-    for table in ("viewflow_process", "viewflow_task", "inbox_taskdeadline", "core_record", "core_recordversion",
-                  "inbox_notification", "viewflow_task_previous"):
+    for table in tables:
         _execute(f"VACUUM (ANALYZE) {table}")
 
 

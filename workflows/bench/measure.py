@@ -5,6 +5,7 @@ run, viewflow's stock queryset for the same list (where there is one) and a hand
 floor (the least a page of that list costs: the count and the page, straight SQL). Each request's own SQL time
 (each statement from its execute to its rows in the client) is kept beside its whole time, and so is the SQL time
 of viewflow's stock queries, so that the queries can be compared with the queries."""
+import contextlib
 import itertools
 import json
 import statistics
@@ -31,6 +32,12 @@ def percentile(samples, share):
     return ordered[index]
 
 
+def summary(samples):
+    """p50, p95 and count of timings in ms."""
+    return {"p50": round(statistics.median(samples), 2), "p95": round(percentile(samples, 0.95), 2),
+            "n": len(samples)}
+
+
 def timed(func, repeat, warmup=2):
     for _ in range(warmup):
         func()
@@ -39,8 +46,7 @@ def timed(func, repeat, warmup=2):
         begin = time.perf_counter()
         func()
         samples.append((time.perf_counter() - begin) * 1000)
-    return {"p50": round(statistics.median(samples), 2), "p95": round(percentile(samples, 0.95), 2),
-            "n": repeat}
+    return summary(samples)
 
 
 def _sql(statements):
@@ -205,21 +211,27 @@ class Bench:
         self.results = []
 
     def request(self, url):
-        self.sql_ms = 0.0
-        with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(self._time_sql):
+        with CaptureQueriesContext(connection) as queries, self.sql_timed():
             response = self.client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
         if response.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {response.status_code}")
         return response, len(queries)
 
-    def _time_sql(self, execute, sql, params, many, context):
-        """The request's own SQL: each statement from its execute to its rows in the client (psycopg reads them
-        with the result)."""
-        begin = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.sql_ms += (time.perf_counter() - begin) * 1000
+    @contextlib.contextmanager
+    def sql_timed(self):
+        """`self.sql_ms`: the SQL time of what runs inside, each statement from its execute to its rows in the
+        client (psycopg reads them with the result)."""
+        self.sql_ms = 0.0
+
+        def time_sql(execute, sql, params, many, context):
+            begin = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self.sql_ms += (time.perf_counter() - begin) * 1000
+
+        with connection.execute_wrapper(time_sql):
+            yield
 
     def item(self, name, url, *, stock_run=None, floor=None, rows=None):
         """`url` and `floor` may be lists of the same length: the timed requests (and the floor's runs) then go round
@@ -246,21 +258,16 @@ class Bench:
         # remembers the last list opened), which later requests do not repeat
         _, queries = self.request(url)
         result = {"item": name, "url": url, "queries": queries, "queries_first": first_queries, "rows": row_count,
-                  "bytes": len(response.content), **ours,
-                  "sql": {"p50": round(statistics.median(sql), 2), "p95": round(percentile(sql, 0.95), 2),
-                          "n": len(sql)}}
+                  "bytes": len(response.content), **ours, "sql": summary(sql)}
         if stock_run is not None:
             stock_sql = []
 
             def run_stock():
-                self.sql_ms = 0.0
-                with connection.execute_wrapper(self._time_sql):
+                with self.sql_timed():
                     stock_run()
                 stock_sql.append(self.sql_ms)
             result["stock"] = timed(run_stock, self.repeat)
-            stock_sql = stock_sql[-self.repeat:]
-            result["stock_sql"] = {"p50": round(statistics.median(stock_sql), 2),
-                                   "p95": round(percentile(stock_sql, 0.95), 2), "n": len(stock_sql)}
+            result["stock_sql"] = summary(stock_sql[-self.repeat:])
             # the request's SQL alone against viewflow's stock queries alone (the issue's "≥ 2× faster than
             # viewflow's stock queries"); the request's SQL also holds its session, user, menu counts and subjects
             result["sql_vs_stock_sql_p50"] = round(result["sql"]["p50"] / max(result["stock_sql"]["p50"], 0.001), 2)

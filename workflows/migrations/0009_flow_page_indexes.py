@@ -13,27 +13,16 @@ flow through a join, and the process list paged an unordered GROUP BY over all o
 Built on PostgreSQL without blocking writes (CONCURRENTLY, hence a migration outside a transaction)."""
 from django.db import migrations
 
+from core.migration_ops import indexes_built_concurrently
+
 INDEXES = {
-    "task_open_by_node": ("viewflow_task", "(flow_task, created, id) WHERE finished IS NULL OR status = 'ERROR'"),
-    "task_by_node": ("viewflow_task", "(flow_task)"),
-    "process_by_flow": ("viewflow_process", "(flow_class, created DESC, id DESC)"),
+    "task_open_by_node": "ON viewflow_task (flow_task, created, id) WHERE finished IS NULL OR status = 'ERROR'",
+    "task_by_node": "ON viewflow_task (flow_task)",
+    "process_by_flow": "ON viewflow_process (flow_class, created DESC, id DESC)",
 }
-
-
-def forwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for name, (table, definition) in INDEXES.items():
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")  # a build that failed half-way
-        schema_editor.execute(f"CREATE INDEX {concurrently}{name} ON {table} {definition}")
-
-
-def backwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
     dependencies = [("workflows", "0008_done_tasks_index_covers_the_flow")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [indexes_built_concurrently(INDEXES)]

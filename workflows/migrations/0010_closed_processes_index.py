@@ -9,23 +9,13 @@ task_by_node the column read every end task the flow ever had (8,260 closed comp
 Built on PostgreSQL without blocking writes (CONCURRENTLY, hence a migration outside a transaction)."""
 from django.db import migrations
 
-NAME = "task_end_by_finished"
-DEFINITION = ("ON viewflow_task (finished DESC, id DESC, flow_task) "
-              "WHERE flow_task_type = 'END' AND finished IS NOT NULL")
+from core.migration_ops import indexes_built_concurrently
 
-
-def forwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {NAME}")  # a build that failed half-way
-    schema_editor.execute(f"CREATE INDEX {concurrently}{NAME} {DEFINITION}")
-
-
-def backwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {NAME}")
+INDEXES = {"task_end_by_finished": ("ON viewflow_task (finished DESC, id DESC, flow_task) "
+                                    "WHERE flow_task_type = 'END' AND finished IS NOT NULL")}
 
 
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
     dependencies = [("workflows", "0009_flow_page_indexes")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [indexes_built_concurrently(INDEXES)]
