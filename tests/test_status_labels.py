@@ -78,3 +78,21 @@ def test_without_record_types_the_labels_belong_to_the_calling_modules_types(peo
         registry._REGISTRY.pop("labels_default", None)
         registry._TYPE_MODULES.pop("labels_default", None)
         registry._SCOPE_STATUS_LABELS.pop(__name__, None)
+
+
+@pytest.mark.parametrize("record_type, code, zh, en", [
+    ("production_plan", "issued", "已发布", "Issued"),
+    ("production_plan", "superseded", "已被取代", "Superseded"),
+    ("contract_ledger", "issued", "已发布", "Issued"),
+    ("material_receipt", "received", "已入库", "Received"),
+    ("change_notice", "rejected", "已驳回", "Rejected"),  # the notice's own word, not the order's approver's
+    ("change_notice", "declined", "不接受", "Declined"),
+])
+def test_the_records_a_step_writes_beside_its_own_are_labelled_too(record_type, code, zh, en):
+    """The registry showed a production plan "issued" and a material receipt "received" as codes, in both languages:
+    their statuses were never registered (only the order's and the case's were)."""
+    from django.utils import translation
+
+    for language, label in (("zh-hans", zh), ("en", en)):
+        with translation.override(language):
+            assert str(registry.status_label(code, record_type)) == label

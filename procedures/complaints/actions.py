@@ -43,7 +43,7 @@ from procedures.complaints.models import (
     ComplaintCase, ComplaintChannel, ComplaintKind, ComplaintPhoto, ComplaintStatus, CustomerAcceptance,
     DefectCategory, Disposition, DispositionCode, DispositionLine, DispositionRule, DispositionSignoff,
     DispositionStatus, Lot, LotStatus, MaterialMovement, MaterialReceipt, MaterialReceiptLine, MovementKind,
-    Reinspection,
+    ReceiptStatus, Reinspection,
 )
 from procedures.capa.entry import raise_capa_from_complaint
 from procedures.order_review.entry import find_order_review
@@ -538,7 +538,7 @@ def receive_returned_goods(case, *, actor, data, sign):
     if errors:
         raise InvalidInput(_("The receipt does not match the returned lot."), field_errors=errors)
     receipt_record = records.create_record(
-        record_types.MATERIAL_RECEIPT.code, actor=actor, status="received",
+        record_types.MATERIAL_RECEIPT.code, actor=actor, status=ReceiptStatus.RECEIVED,
         customer_name=case.record.customer_name, product_text=case.record.product_text, lot_text=case.lot_number,
         process=case.record.process, search_text=records.search_text_from(case.record),
         reason="goods received",

@@ -331,6 +331,11 @@ class AnomalyReport(models.Model):
         return (self.quantity_defective / self.quantity_inspected * 100).quantize(Decimal("0.01"))
 
 
+class ReceiptStatus(BilingualChoices):
+    """The status of a material receipt record (物料入库单): written once, when the goods are received."""
+    RECEIVED = "received", "已入库", "Received"
+
+
 class MaterialReceipt(models.Model):
     """物料入库单 — material receipt of the returned goods (P2.4), printed in three copies."""
 

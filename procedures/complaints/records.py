@@ -16,6 +16,7 @@ from core.registry import (
 from .models import (
     AnomalySource, ComplaintChannel, ComplaintKind, ComplaintStatus, CustomerRequest, DefectCategory, DefectGrade,
     DispositionCode, DispositionSignoff, DispositionStatus, Lot, LotStatus, NcAction, NegotiationOutcome,
+    ReceiptStatus,
 )
 
 
@@ -249,6 +250,7 @@ COMPLAINT_ANALYSIS = register(RecordType(
 def register_statuses():
     for choices in (ComplaintStatus, DispositionStatus, LotStatus):
         register_status_labels(choices)
+    register_status_labels(ReceiptStatus, record_types=[MATERIAL_RECEIPT.code])
 
 
 def _amount(value):

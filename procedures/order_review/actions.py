@@ -665,7 +665,7 @@ def print_ledger(*, actor, rows, filters):
 def write_production_plan(review, *, actor, data, process, sign):
     """P1.5 / src 6.3.7: Materials writes the production/work plan following the review."""
     plan_record = records.create_record(
-        record_types.PRODUCTION_PLAN.code, actor=actor, status="issued", customer_name=str(review.customer),
+        record_types.PRODUCTION_PLAN.code, actor=actor, status=PlanStatus.ISSUED, customer_name=str(review.customer),
         product_text=review.record.product_text, process=process,
         search_text=records.search_text_from(review.record), reason="plan written",
     )

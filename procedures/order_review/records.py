@@ -12,7 +12,9 @@ from core.registry import (
     RecordType, Sentence, register, register_action_texts, register_status_labels, register_version_reasons,
 )
 
-from .models import ChangeCategory, OrderReviewStatus, RequirementCategory, Verdict
+from .models import (
+    ChangeCategory, ChangeNoticeStatus, OrderReviewStatus, PlanStatus, RequirementCategory, Verdict,
+)
 
 
 def _snapshot(record):
@@ -212,6 +214,9 @@ register_version_reasons({
 
 def register_statuses():
     register_status_labels(OrderReviewStatus)
+    register_status_labels(ChangeNoticeStatus, record_types=[CHANGE_NOTICE.code])
+    # a production plan is issued, then superseded by the next; a printed contract ledger is issued, and stays so
+    register_status_labels(PlanStatus, record_types=[PRODUCTION_PLAN.code, CONTRACT_LEDGER.code])
 
 
 def _line(line):
